@@ -1,0 +1,324 @@
+//! The dpkg cataloger: Debian-family packages from `var/lib/dpkg/status` and the one-file-per-package
+//! `var/lib/dpkg/status.d/*` that distroless images use. Only packages whose files are on disk are
+//! reported (every state but `not-installed` and `config-files`). A broken paragraph is skipped with
+//! a warning naming the file and line; the rest of the database is kept.
+//!
+//! The control-file parser is written here rather than taken from a crate: it must recover paragraph
+//! by paragraph and report line numbers, which the deb822 crates do not offer for damaged files.
+
+use super::CatalogOutput;
+use crate::layers::{FileIndex, IndexedEntry};
+use crate::package::{build_purl, Distro, Evidence, Package};
+
+pub const NAME: &str = "dpkg";
+pub const GLOBS: &[&str] = &["var/lib/dpkg/status", "var/lib/dpkg/status.d/*"];
+
+const STATUS: &str = "var/lib/dpkg/status";
+const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
+
+/// Finds every installed package in the image's dpkg databases.
+pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
+    let mut output = CatalogOutput::default();
+    let databases = files.entries().filter(|e| {
+        let p = e.entry.path.as_str();
+        p == STATUS
+            || (p.starts_with(STATUS_DIR)
+                && !p[STATUS_DIR.len()..].contains('/')
+                && !p.ends_with(".md5sums"))
+    });
+    for entry in databases {
+        catalog_database(entry, distro, &mut output);
+    }
+    output
+}
+
+fn catalog_database(entry: &IndexedEntry, distro: Option<&Distro>, output: &mut CatalogOutput) {
+    let path = &entry.entry.path;
+    let Some(bytes) = entry.contents() else {
+        if matches!(entry.entry.kind, crate::layers::EntryKind::File { .. }) {
+            output.warnings.push(format!(
+                "/{path}: contents not read (too large); its packages are missing"
+            ));
+        }
+        return;
+    };
+    let text = String::from_utf8_lossy(bytes);
+    for paragraph in parse_paragraphs(&text) {
+        let paragraph = match paragraph {
+            Ok(p) => p,
+            Err(e) => {
+                output
+                    .warnings
+                    .push(format!("/{path}: {e}; paragraph skipped"));
+                continue;
+            }
+        };
+        match package_from(&paragraph, path, entry.layer_index, distro) {
+            Ok(Some(package)) => output.packages.push(package),
+            Ok(None) => {}
+            Err(e) => output.warnings.push(format!(
+                "/{path}: paragraph at line {}: {e}; paragraph skipped",
+                paragraph.line
+            )),
+        }
+    }
+}
+
+/// One control paragraph: fields in order, and the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph {
+    pub line: usize,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Paragraph {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A paragraph that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct ParagraphError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Splits a deb822 file into paragraphs, each parsed on its own so one bad paragraph loses nothing
+/// else.
+pub fn parse_paragraphs(text: &str) -> Vec<Result<Paragraph, ParagraphError>> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, Vec<(String, String)>, Option<ParagraphError>)> = None;
+    let finish = |current: &mut Option<(usize, Vec<(String, String)>, Option<ParagraphError>)>,
+                  out: &mut Vec<Result<Paragraph, ParagraphError>>| {
+        if let Some((line, fields, error)) = current.take() {
+            out.push(match error {
+                Some(e) => Err(e),
+                None => Ok(Paragraph { line, fields }),
+            });
+        }
+    };
+    for (i, raw_line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if raw_line.trim().is_empty() {
+            finish(&mut current, &mut out);
+            continue;
+        }
+        let (_, fields, error) = current.get_or_insert_with(|| (line_no, Vec::new(), None));
+        if error.is_some() {
+            continue;
+        }
+        if raw_line.starts_with(' ') || raw_line.starts_with('\t') {
+            match fields.last_mut() {
+                Some((_, value)) => {
+                    value.push('\n');
+                    value.push_str(raw_line.trim_start());
+                }
+                None => {
+                    *error = Some(ParagraphError {
+                        line: line_no,
+                        reason: "continuation line before any field".into(),
+                    })
+                }
+            }
+            continue;
+        }
+        match raw_line.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+                fields.push((name.to_string(), value.trim().to_string()));
+            }
+            _ => {
+                *error = Some(ParagraphError {
+                    line: line_no,
+                    reason: format!("not a 'Field: value' line: {:?}", truncate(raw_line, 60)),
+                })
+            }
+        }
+    }
+    finish(&mut current, &mut out);
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// True when dpkg's status says the package's files are on disk.
+fn files_installed(status: Option<&str>) -> bool {
+    match status.and_then(|s| s.split_whitespace().nth(2)) {
+        // distroless status.d entries often have no Status field: they describe installed packages.
+        None => status.is_none(),
+        Some(state) => !matches!(state, "not-installed" | "config-files"),
+    }
+}
+
+fn package_from(
+    paragraph: &Paragraph,
+    path: &str,
+    layer_index: usize,
+    distro: Option<&Distro>,
+) -> Result<Option<Package>, String> {
+    if !files_installed(paragraph.get("Status")) {
+        return Ok(None);
+    }
+    let name = paragraph.get("Package").ok_or("no Package field")?;
+    let version = paragraph
+        .get("Version")
+        .ok_or_else(|| format!("package {name} has no Version field"))?;
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(format!("invalid package name {name:?}"));
+    }
+    if version.is_empty() || version.contains(char::is_whitespace) {
+        return Err(format!("package {name}: invalid version {version:?}"));
+    }
+    let arch = paragraph.get("Architecture").filter(|a| !a.is_empty());
+    let namespace = distro.map(|d| d.id.as_str()).unwrap_or("debian");
+    let distro_qualifier = distro.map(Distro::purl_qualifier);
+    let mut qualifiers: Vec<(&str, &str)> = Vec::new();
+    if let Some(a) = arch {
+        qualifiers.push(("arch", a));
+    }
+    if let Some(d) = &distro_qualifier {
+        qualifiers.push(("distro", d));
+    }
+    let purl = build_purl("deb", Some(namespace), name, version, &qualifiers)?;
+
+    let mut properties = Vec::new();
+    if let Some(a) = arch {
+        properties.push(("vouch:dpkg:architecture".to_string(), a.to_string()));
+    }
+    if let Some(source) = paragraph.get("Source") {
+        // `Source: name (version)` when the source version differs from the binary's.
+        let (source_name, source_version) = match source.split_once(' ') {
+            Some((n, v)) => (n, v.trim_matches(|c| c == '(' || c == ')' || c == ' ')),
+            None => (source, version),
+        };
+        properties.push(("vouch:dpkg:source".to_string(), source_name.to_string()));
+        properties.push((
+            "vouch:dpkg:sourceVersion".to_string(),
+            source_version.to_string(),
+        ));
+    }
+    if let Some(m) = paragraph.get("Maintainer") {
+        properties.push(("vouch:dpkg:maintainer".to_string(), m.to_string()));
+    }
+    Ok(Some(Package {
+        name: name.to_string(),
+        version: version.to_string(),
+        purl_type: "deb",
+        purl,
+        licenses: Vec::new(),
+        evidence: Evidence {
+            path: path.to_string(),
+            layer_index,
+        },
+        cataloger: NAME,
+        properties,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS_SAMPLE: &str = "\
+Package: bash
+Status: install ok installed
+Architecture: amd64
+Version: 5.2.15-2+b2
+Description: GNU Bourne Again SHell
+ Bash is an sh-compatible command language interpreter.
+ .
+ More text.
+
+Package: removed-pkg
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1.0-1
+
+Package: libc6
+Status: install ok installed
+Architecture: amd64
+Source: glibc
+Version: 2.36-9+deb12u4
+
+ orphan continuation
+Package: broken
+
+Package: tzdata
+Status: install ok installed
+Architecture: all
+Version: 2024a-0+deb12u1
+";
+
+    #[test]
+    fn parses_paragraphs_and_recovers_from_broken_ones() {
+        let paragraphs = parse_paragraphs(STATUS_SAMPLE);
+        assert_eq!(paragraphs.len(), 5);
+        assert_eq!(
+            paragraphs[0].as_ref().unwrap().get("Version"),
+            Some("5.2.15-2+b2")
+        );
+        assert!(paragraphs[0]
+            .as_ref()
+            .unwrap()
+            .get("Description")
+            .unwrap()
+            .contains("\n.\nMore text."));
+        let err = paragraphs[3].as_ref().unwrap_err();
+        assert_eq!(err.line, 20);
+        assert!(paragraphs[4].is_ok());
+    }
+
+    #[test]
+    fn only_installed_packages_with_exact_purls() {
+        let distro = Distro {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            version_codename: None,
+            pretty_name: None,
+            id_like: vec![],
+            evidence: Evidence {
+                path: "etc/os-release".into(),
+                layer_index: 0,
+            },
+        };
+        let paragraphs: Vec<_> = parse_paragraphs(STATUS_SAMPLE)
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect();
+        let packages: Vec<Package> = paragraphs
+            .iter()
+            .filter_map(|p| package_from(p, STATUS, 0, Some(&distro)).unwrap())
+            .collect();
+        let purls: Vec<&str> = packages.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            [
+                "pkg:deb/debian/bash@5.2.15-2+b2?arch=amd64&distro=debian-12",
+                "pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12",
+                "pkg:deb/debian/tzdata@2024a-0+deb12u1?arch=all&distro=debian-12",
+            ]
+        );
+        let libc = &packages[1];
+        assert!(libc
+            .properties
+            .contains(&("vouch:dpkg:source".into(), "glibc".into())));
+    }
+
+    #[test]
+    fn missing_version_is_an_error_not_a_panic() {
+        let p = &parse_paragraphs("Package: x\nStatus: install ok installed\n")[0];
+        let err = package_from(p.as_ref().unwrap(), STATUS, 0, None).unwrap_err();
+        assert!(err.contains("no Version"), "{err}");
+    }
+}

@@ -1,0 +1,54 @@
+//! Catalogers: pure functions from the squashed file index to packages, one module per ecosystem.
+//!
+//! Each cataloger declares the paths it wants (`GLOBS`) next to the function that parses them; the
+//! list below is the one place that says which catalogers run. [`wanted`] combines their globs for
+//! the layer pass; [`catalog`] runs them all on its result.
+
+pub mod dpkg;
+pub mod os_release;
+
+use crate::layers::{FileIndex, ResolveError, Wanted};
+use crate::package::{Distro, Package};
+
+/// Why cataloging failed as a whole (individual bad records are warnings instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Symlink(#[from] ResolveError),
+}
+
+/// What one cataloger found.
+#[derive(Debug, Default)]
+pub struct CatalogOutput {
+    pub packages: Vec<Package>,
+    pub warnings: Vec<String>,
+}
+
+/// Everything found in an image.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub distro: Option<Distro>,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<String>,
+}
+
+/// The globs of every cataloger, for the layer pass.
+pub fn wanted() -> Wanted {
+    let globs = os_release::GLOBS.iter().chain(dpkg::GLOBS).copied();
+    Wanted::from_globs(globs).expect("the catalogers' globs are valid")
+}
+
+/// Runs every cataloger over the squashed index.
+pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
+    let distro = os_release::find_distro(files)?;
+    let mut inventory = Inventory {
+        distro,
+        ..Default::default()
+    };
+    let outputs = [dpkg::catalog(files, inventory.distro.as_ref())];
+    for output in outputs {
+        inventory.packages.extend(output.packages);
+        inventory.warnings.extend(output.warnings);
+    }
+    Ok(inventory)
+}

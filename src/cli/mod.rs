@@ -1,0 +1,121 @@
+//! The command-line surface: every flag with its help text, in one place (clap derive), the docker
+//! global flags the plugin protocol passes, and the dispatch to each command.
+
+mod plugin;
+mod sbom;
+
+pub use plugin::{metadata, strip_plugin_name};
+
+use crate::engine::EngineFlags;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// SBOM, policy verdict and signed attestations for container images, at build time.
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker vouch",
+    bin_name = "docker vouch",
+    version,
+    about,
+    after_help = "IMAGE is an engine image name or ID (or docker:NAME), docker-archive:PATH (a `docker save` tar), oci-archive:PATH or oci-dir:PATH.\nExit codes: 0 success, 1 verdict failed, 2 usage error, 3 runtime error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub docker: DockerFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The docker CLI's global flags (passed before the plugin name when run as `docker vouch`).
+#[derive(Debug, clap::Args)]
+pub struct DockerFlags {
+    /// Daemon socket to connect to
+    #[arg(short = 'H', long = "host", global = true, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Name of the docker context to use
+    #[arg(short = 'c', long = "context", global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Location of the docker client config files
+    #[arg(long = "config", global = true, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// Use TLS; implied by --tlsverify
+    #[arg(long = "tls", global = true)]
+    pub tls: bool,
+    /// Use TLS and verify the remote
+    #[arg(long = "tlsverify", global = true)]
+    pub tls_verify: bool,
+    /// Trust certs signed only by this CA
+    #[arg(long = "tlscacert", global = true, value_name = "FILE")]
+    pub tls_ca_cert: Option<PathBuf>,
+    /// Path to TLS certificate file
+    #[arg(long = "tlscert", global = true, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Path to TLS key file
+    #[arg(long = "tlskey", global = true, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Enable debug mode (accepted for compatibility with the docker CLI)
+    #[arg(short = 'D', long = "debug", global = true, hide = true)]
+    pub debug: bool,
+    /// Logging level (accepted for compatibility with the docker CLI)
+    #[arg(short = 'l', long = "log-level", global = true, hide = true)]
+    pub log_level: Option<String>,
+}
+
+impl DockerFlags {
+    pub fn engine_flags(&self) -> EngineFlags {
+        EngineFlags {
+            host: self.host.clone(),
+            context: self.context.clone(),
+            config_dir: self.config.clone(),
+            tls: self.tls,
+            tls_verify: self.tls_verify,
+            tls_ca_cert: self.tls_ca_cert.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate the SBOM of an image (CycloneDX JSON by default)
+    Sbom(SbomArgs),
+    /// Docker CLI plugin protocol: print the plugin metadata
+    #[command(name = "docker-cli-plugin-metadata", hide = true)]
+    PluginMetadata,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SbomArgs {
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    pub image: String,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+    pub format: SbomFormat,
+    /// Write to FILE instead of standard output (written atomically)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print no warnings
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.5 JSON
+    CyclonedxJson,
+    /// A table for humans
+    Table,
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::PluginMetadata => {
+            println!("{}", serde_json::to_string_pretty(&metadata())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sbom(args) => sbom::run(&cli.docker, &args),
+    }
+}

@@ -1,0 +1,52 @@
+//! `docker vouch sbom IMAGE`: read the image, catalog it, print or write the SBOM.
+
+use super::{DockerFlags, SbomArgs, SbomFormat};
+use crate::catalog;
+use crate::engine::resolve_endpoint;
+use crate::image::{read_image, ImageSource};
+use crate::layers::Limits;
+use crate::output::write_atomically;
+use crate::sbom::{build_bom, table::write_table, write_json};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
+    let source = ImageSource::parse(&args.image)?;
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let engine_flags = docker.engine_flags();
+    let read = read_image(
+        &args.image,
+        &source,
+        || resolve_endpoint(&engine_flags, &env),
+        &catalog::wanted(),
+        &Limits::default(),
+    )?;
+    let inventory =
+        catalog::catalog(&read.files).with_context(|| format!("cataloging {}", args.image))?;
+    if !args.quiet {
+        for warning in read.warnings.iter().chain(&inventory.warnings) {
+            eprintln!("warning: {}: {warning}", args.image);
+        }
+    }
+
+    let mut rendered = Vec::new();
+    match args.format {
+        SbomFormat::CyclonedxJson => {
+            let bom = build_bom(&read.image, &inventory)?;
+            write_json(bom, &mut rendered)?;
+            rendered.push(b'\n');
+        }
+        SbomFormat::Table => write_table(&read.image, &inventory, &mut rendered)?,
+    }
+    match &args.output {
+        Some(path) => write_atomically(path, &rendered)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&rendered)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,107 @@
+//! Images from the Docker engine (`docker:NAME` or a bare name/ID): `inspect_image` for the ID and
+//! registry digests, then `export_image` streamed straight into the archive scanner through a
+//! bounded channel, so the image is never held whole in memory or written to disk.
+
+use super::archive::{scan_archive, ArchiveScan};
+use super::ImageError;
+use crate::engine::{connect, Endpoint, EngineError};
+use crate::layers::{Limits, Wanted};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver};
+
+/// What the engine says about an image before its export.
+#[derive(Debug, Clone)]
+pub struct EngineImage {
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+}
+
+/// Inspects `name` on the engine and scans its export.
+pub fn read_from_engine(
+    endpoint: &Endpoint,
+    name: &str,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<(EngineImage, ArchiveScan), ImageError> {
+    let input = format!("docker:{name}");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::Io {
+            input: input.clone(),
+            detail: format!("starting the async runtime: {e}"),
+        })?;
+    let docker = runtime.block_on(connect(endpoint))?;
+    let inspect = runtime
+        .block_on(docker.inspect_image(name))
+        .map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            } => ImageError::NotFound {
+                input: input.clone(),
+                detail: format!("no such image in the Docker engine at {}", endpoint.host),
+            },
+            other => ImageError::Engine(EngineError::Unreachable {
+                host: endpoint.host.clone(),
+                chosen_by: endpoint.chosen_by.clone(),
+                detail: other.to_string(),
+            }),
+        })?;
+    let image = EngineImage {
+        id: inspect.id.clone().unwrap_or_default(),
+        repo_tags: inspect.repo_tags.clone().unwrap_or_default(),
+        repo_digests: inspect.repo_digests.clone().unwrap_or_default(),
+    };
+
+    // Export by ID, not by name: the name may be retagged while we read.
+    let (sender, receiver) = sync_channel::<io::Result<Bytes>>(32);
+    let export_id = image.id.clone();
+    let exporter = docker.clone();
+    runtime.spawn(async move {
+        let mut stream = exporter.export_image(&export_id);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| io::Error::other(format!("engine export failed: {e}")));
+            let failed = chunk.is_err();
+            if sender.send(chunk).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let scan = scan_archive(ChannelReader::new(receiver), &input, wanted, limits)?;
+    drop(runtime);
+    Ok((image, scan))
+}
+
+/// A blocking `Read` over chunks sent by the export task.
+struct ChannelReader {
+    receiver: Receiver<io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl ChannelReader {
+    fn new(receiver: Receiver<io::Result<Bytes>>) -> Self {
+        ChannelReader {
+            receiver,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.recv() {
+                Ok(Ok(chunk)) => self.current = chunk,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0), // the export finished
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}

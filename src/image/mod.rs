@@ -1,0 +1,341 @@
+//! Image sources behind one `IMAGE` argument, and the [`Image`] they produce.
+//!
+//! `docker:NAME` (or a bare name or ID) reads from the engine; `docker-archive:PATH` a `docker save`
+//! tar (legacy or OCI layout); `oci-archive:PATH` and `oci-dir:PATH` an OCI image layout. Every source
+//! goes through the same single layer pass ([`crate::layers`]) and returns the image's identity and
+//! config together with the squashed [`FileIndex`] of the files the catalogers asked for.
+
+mod archive;
+pub mod config;
+mod engine_source;
+mod layout;
+mod oci_dir;
+
+pub use config::ImageConfig;
+pub use layout::host_architecture;
+
+use crate::engine::{Endpoint, EngineError};
+use crate::layers::digest::sha256_digest;
+use crate::layers::{squash, FileIndex, Limits, Wanted};
+use layout::{locate, Located};
+use std::path::PathBuf;
+
+/// Where an image comes from, parsed from the `IMAGE` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    Engine(String),
+    DockerArchive(PathBuf),
+    OciArchive(PathBuf),
+    OciDir(PathBuf),
+    Registry(String),
+}
+
+impl ImageSource {
+    /// Parses `docker:NAME`, `docker-archive:PATH`, `oci-archive:PATH`, `oci-dir:PATH`,
+    /// `registry:REF`, or a bare engine image name or ID.
+    pub fn parse(arg: &str) -> Result<ImageSource, crate::UsageError> {
+        let non_empty = |rest: &str, scheme: &str| {
+            if rest.is_empty() {
+                Err(crate::UsageError(format!(
+                    "{scheme}: needs a value after the colon (e.g. {scheme}:...)"
+                )))
+            } else {
+                Ok(rest.to_string())
+            }
+        };
+        if arg.is_empty() {
+            return Err(crate::UsageError("IMAGE must not be empty".into()));
+        }
+        let source = if let Some(rest) = arg.strip_prefix("docker-archive:") {
+            ImageSource::DockerArchive(non_empty(rest, "docker-archive")?.into())
+        } else if let Some(rest) = arg.strip_prefix("oci-archive:") {
+            ImageSource::OciArchive(non_empty(rest, "oci-archive")?.into())
+        } else if let Some(rest) = arg.strip_prefix("oci-dir:") {
+            ImageSource::OciDir(non_empty(rest, "oci-dir")?.into())
+        } else if let Some(rest) = arg.strip_prefix("registry:") {
+            ImageSource::Registry(non_empty(rest, "registry")?)
+        } else if let Some(rest) = arg.strip_prefix("docker:") {
+            ImageSource::Engine(non_empty(rest, "docker")?)
+        } else {
+            ImageSource::Engine(arg.to_string())
+        };
+        Ok(source)
+    }
+
+    /// The scheme name, as used in `vouch:image:source` and messages.
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            ImageSource::Engine(_) => "docker",
+            ImageSource::DockerArchive(_) => "docker-archive",
+            ImageSource::OciArchive(_) => "oci-archive",
+            ImageSource::OciDir(_) => "oci-dir",
+            ImageSource::Registry(_) => "registry",
+        }
+    }
+}
+
+/// Why an image could not be read. Every variant names the input.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{input}: image not found: {detail}")]
+    NotFound { input: String, detail: String },
+    #[error("{input}: {detail}")]
+    Io { input: String, detail: String },
+    #[error("{input}: not a tar archive of an image ({detail})")]
+    NotAnArchive { input: String, detail: String },
+    #[error("{input}: the archive is truncated or corrupt ({detail})")]
+    Truncated { input: String, detail: String },
+    #[error("{input}: {detail}")]
+    Layout { input: String, detail: String },
+    #[error("{input}: layer {layer}: {detail}")]
+    Layer {
+        input: String,
+        layer: String,
+        detail: String,
+    },
+    #[error("{input}: {what} has digest {actual} but the image says {expected}: the image is corrupt or was tampered with")]
+    DigestMismatch {
+        input: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// One layer of the image, lowest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// sha256 of the uncompressed layer tar, as computed while reading it.
+    pub diff_id: String,
+    /// Digest of the stored blob (equal to `diff_id` for uncompressed `docker save` layers).
+    pub blob_digest: String,
+    pub uncompressed_size: u64,
+    pub entry_count: u64,
+}
+
+/// An image's identity and configuration.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The `IMAGE` argument as given.
+    pub reference: String,
+    pub source: &'static str,
+    /// `repo:tag` when known.
+    pub name: Option<String>,
+    pub repo_tags: Vec<String>,
+    /// The image ID: sha256 of the config document.
+    pub id: String,
+    /// The registry manifest digest, when known (OCI layout, or the engine's RepoDigests).
+    pub manifest_digest: Option<String>,
+    pub repo_digests: Vec<String>,
+    pub config: ImageConfig,
+    pub layers: Vec<LayerInfo>,
+}
+
+impl Image {
+    /// The digest that best identifies the image: the manifest digest, else the image ID.
+    pub fn digest(&self) -> &str {
+        self.manifest_digest.as_deref().unwrap_or(&self.id)
+    }
+
+    /// A short name for humans: the tag, else the reference.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.reference)
+    }
+}
+
+/// An image read in one pass: identity, the squashed index of wanted files, and warnings.
+#[derive(Debug)]
+pub struct ReadImage {
+    pub image: Image,
+    pub files: FileIndex,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the image `reference` from its source, keeping the files `wanted` asks for.
+pub fn read_image(
+    reference: &str,
+    source: &ImageSource,
+    endpoint: impl FnOnce() -> Result<Endpoint, EngineError>,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<ReadImage, ImageError> {
+    let scheme = source.scheme();
+    match source {
+        ImageSource::Engine(name) => {
+            let endpoint = endpoint()?;
+            let (engine_image, mut scan) =
+                engine_source::read_from_engine(&endpoint, name, wanted, limits)?;
+            let input = format!("docker:{name}");
+            let located = locate(&mut scan, &input)?;
+            let mut read = assemble(reference, scheme, &input, located, scan.warnings)?;
+            if !engine_image.id.is_empty() && engine_image.id != read.image.id {
+                return Err(ImageError::DigestMismatch {
+                    input,
+                    what: "the exported image config".into(),
+                    expected: engine_image.id,
+                    actual: read.image.id,
+                });
+            }
+            let image = &mut read.image;
+            image.repo_digests = engine_image.repo_digests;
+            image.manifest_digest = image
+                .repo_digests
+                .first()
+                .and_then(|d| d.split_once('@'))
+                .map(|(_, digest)| digest.to_string());
+            if !engine_image.repo_tags.is_empty() {
+                image.repo_tags = engine_image.repo_tags;
+            }
+            let looks_like_id = name.starts_with("sha256:")
+                || (name.len() >= 12 && name.bytes().all(|b| b.is_ascii_hexdigit()));
+            image.name = if looks_like_id {
+                image.repo_tags.first().cloned()
+            } else {
+                Some(name.clone())
+            };
+            Ok(read)
+        }
+        ImageSource::DockerArchive(path) | ImageSource::OciArchive(path) => {
+            let input = format!("{scheme}:{}", path.display());
+            let file = open_file(&input, path)?;
+            let mut scan = archive::scan_archive(
+                std::io::BufReader::with_capacity(256 * 1024, file),
+                &input,
+                wanted,
+                limits,
+            )?;
+            let located = locate(&mut scan, &input)?;
+            assemble(reference, scheme, &input, located, scan.warnings)
+        }
+        ImageSource::OciDir(path) => {
+            let mut dir = oci_dir::OciDir::open(path, wanted, limits)?;
+            let input = dir.input().to_string();
+            let located = locate(&mut dir, &input)?;
+            assemble(reference, scheme, &input, located, Vec::new())
+        }
+        ImageSource::Registry(r) => Err(ImageError::Unsupported(format!(
+            "registry:{r}: reading images straight from a registry is not supported yet; pull it and use docker:{r}"
+        ))),
+    }
+}
+
+fn open_file(input: &str, path: &std::path::Path) -> Result<std::fs::File, ImageError> {
+    let io_error = |e: std::io::Error| ImageError::Io {
+        input: input.to_string(),
+        detail: format!("cannot open: {e}"),
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    if file.metadata().map_err(io_error)?.is_dir() {
+        return Err(ImageError::Io {
+            input: input.to_string(),
+            detail: "is a directory (use oci-dir: for an OCI layout directory)".into(),
+        });
+    }
+    Ok(file)
+}
+
+/// Builds the [`ReadImage`] from a located image: parses the config, checks every computed diffID
+/// against it, and squashes the layers.
+fn assemble(
+    reference: &str,
+    source: &'static str,
+    input: &str,
+    located: Located,
+    mut warnings: Vec<String>,
+) -> Result<ReadImage, ImageError> {
+    let config: ImageConfig =
+        serde_json::from_slice(&located.config_bytes).map_err(|e| ImageError::Layout {
+            input: input.to_string(),
+            detail: format!("the image config is not valid: {e}"),
+        })?;
+    let declared = config.diff_ids();
+    if declared.len() != located.layers.len() {
+        return Err(ImageError::Layout {
+            input: input.to_string(),
+            detail: format!(
+                "the config lists {} layers but the manifest {}",
+                declared.len(),
+                located.layers.len()
+            ),
+        });
+    }
+    let mut layers = Vec::with_capacity(located.layers.len());
+    let mut files = Vec::with_capacity(located.layers.len());
+    for (i, (scanned, expected)) in located.layers.into_iter().zip(declared).enumerate() {
+        if &scanned.diff_id != expected {
+            return Err(ImageError::DigestMismatch {
+                input: input.to_string(),
+                what: format!("layer {} (uncompressed)", i + 1),
+                expected: expected.clone(),
+                actual: scanned.diff_id,
+            });
+        }
+        warnings.extend(
+            scanned
+                .files
+                .warnings
+                .iter()
+                .map(|w| format!("layer {}: {w}", short_digest(&scanned.diff_id))),
+        );
+        layers.push(LayerInfo {
+            diff_id: scanned.diff_id,
+            blob_digest: scanned.blob_digest,
+            uncompressed_size: scanned.uncompressed_size,
+            entry_count: scanned.files.entry_count,
+        });
+        files.push(scanned.files);
+    }
+    let image = Image {
+        reference: reference.to_string(),
+        source,
+        name: located.repo_tags.first().cloned(),
+        repo_tags: located.repo_tags,
+        id: sha256_digest(&located.config_bytes),
+        manifest_digest: located.manifest_digest,
+        repo_digests: Vec::new(),
+        config,
+        layers,
+    };
+    Ok(ReadImage {
+        image,
+        files: squash(files),
+        warnings,
+    })
+}
+
+/// `sha256:0123456789ab` → `0123456789ab` (12 hex digits), for messages and tables.
+pub fn short_digest(digest: &str) -> &str {
+    let hex = digest.split_once(':').map(|(_, h)| h).unwrap_or(digest);
+    &hex[..hex.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_image_arguments() {
+        assert_eq!(
+            ImageSource::parse("debian:12").unwrap(),
+            ImageSource::Engine("debian:12".into())
+        );
+        assert_eq!(
+            ImageSource::parse("docker:docker:24").unwrap(),
+            ImageSource::Engine("docker:24".into())
+        );
+        assert_eq!(
+            ImageSource::parse("docker-archive:/tmp/a.tar").unwrap(),
+            ImageSource::DockerArchive("/tmp/a.tar".into())
+        );
+        assert_eq!(
+            ImageSource::parse("oci-dir:x").unwrap(),
+            ImageSource::OciDir("x".into())
+        );
+        assert!(ImageSource::parse("oci-archive:").is_err());
+        assert!(ImageSource::parse("").is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! A reader that computes the sha256 of everything read through it: how layer blob digests and
+//! diffIDs are checked while the bytes stream past, without a second read.
+
+use sha2::{Digest, Sha256};
+use std::io::{self, Read};
+
+/// Wraps a reader and hashes every byte read through it.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Reads the rest of the stream (so the digest covers all of it) and returns
+    /// `("sha256:<hex>", byte count)`.
+    pub fn finish(mut self) -> io::Result<(String, u64)> {
+        io::copy(&mut self, &mut io::sink())?;
+        Ok((
+            format!("sha256:{}", hex::encode(self.hasher.finalize())),
+            self.bytes,
+        ))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// `sha256:<hex>` of a byte slice.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Checks that `digest` is `sha256:` followed by 64 lowercase hex digits and returns the hex part.
+/// Digests come from manifests an attacker may write, and name files: nothing else may pass.
+pub fn sha256_hex(digest: &str) -> Option<&str> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_what_passes_through() {
+        let mut r = HashingReader::new(&b"abc"[..]);
+        let mut first = [0u8; 1];
+        r.read_exact(&mut first).unwrap();
+        let (digest, n) = r.finish().unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            digest,
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256_digest(b"abc"), digest);
+    }
+
+    #[test]
+    fn validates_digest_form() {
+        let good = format!("sha256:{}", "a".repeat(64));
+        assert!(sha256_hex(&good).is_some());
+        assert!(sha256_hex("sha256:../../etc/passwd").is_none());
+        assert!(sha256_hex(&format!("sha512:{}", "a".repeat(64))).is_none());
+        assert!(sha256_hex(&format!("sha256:{}", "A".repeat(64))).is_none());
+    }
+}

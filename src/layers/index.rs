@@ -1,0 +1,187 @@
+//! The squashed view of the wanted files: path → entry and the layer it came from, with symlink
+//! resolution confined to the image root.
+
+use super::{Entry, EntryKind};
+use std::collections::BTreeMap;
+
+/// The most symlinks followed while resolving one path (the Linux kernel's limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// A kept entry and the position of its layer in the image's layer list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedEntry {
+    pub layer_index: usize,
+    pub entry: Entry,
+}
+
+impl IndexedEntry {
+    /// The file's bytes, when it is a regular file whose bytes were kept.
+    pub fn contents(&self) -> Option<&[u8]> {
+        match &self.entry.kind {
+            EntryKind::File {
+                contents: Some(bytes),
+            } => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+/// Why a path could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("symlink loop while resolving /{0} (more than {MAX_SYMLINK_HOPS} links)")]
+    Loop(String),
+}
+
+/// Path → entry for every kept file and symlink of the squashed image.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    files: BTreeMap<String, IndexedEntry>,
+}
+
+impl FileIndex {
+    pub(super) fn new(files: BTreeMap<String, IndexedEntry>) -> Self {
+        FileIndex { files }
+    }
+
+    /// The entry at exactly this path, without following symlinks.
+    pub fn get(&self, path: &str) -> Option<&IndexedEntry> {
+        self.files.get(path)
+    }
+
+    /// All kept entries, in path order.
+    pub fn entries(&self) -> impl Iterator<Item = &IndexedEntry> {
+        self.files.values()
+    }
+
+    /// Number of kept entries.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Follows symlinks in every component of `path`, as the kernel would inside a chroot at the
+    /// image root (`..` at the root stays at the root), and returns the entry found there.
+    pub fn resolve(&self, path: &str) -> Result<Option<&IndexedEntry>, ResolveError> {
+        let resolved = self.resolve_path(path)?;
+        Ok(self.files.get(&resolved))
+    }
+
+    /// The symlink-free path that `path` names.
+    pub fn resolve_path(&self, path: &str) -> Result<String, ResolveError> {
+        let mut pending: Vec<String> = components_reversed(path);
+        let mut resolved: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(component) = pending.pop() {
+            match component.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    resolved.pop();
+                    continue;
+                }
+                _ => resolved.push(component),
+            }
+            let current = resolved.join("/");
+            if let Some(IndexedEntry {
+                entry:
+                    Entry {
+                        kind: EntryKind::Symlink { target },
+                        ..
+                    },
+                ..
+            }) = self.files.get(&current)
+            {
+                hops += 1;
+                if hops > MAX_SYMLINK_HOPS {
+                    return Err(ResolveError::Loop(path.to_string()));
+                }
+                resolved.pop();
+                if target.starts_with('/') {
+                    resolved.clear();
+                }
+                pending.extend(components_reversed(target));
+            }
+        }
+        Ok(resolved.join("/"))
+    }
+}
+
+fn components_reversed(path: &str) -> Vec<String> {
+    path.split('/').rev().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, kind: EntryKind) -> (String, IndexedEntry) {
+        (
+            path.to_string(),
+            IndexedEntry {
+                layer_index: 0,
+                entry: Entry {
+                    path: path.into(),
+                    kind,
+                    mode: 0,
+                    uid: 0,
+                    gid: 0,
+                    size: 0,
+                },
+            },
+        )
+    }
+
+    fn link(path: &str, target: &str) -> (String, IndexedEntry) {
+        entry(
+            path,
+            EntryKind::Symlink {
+                target: target.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn follows_relative_and_absolute_links() {
+        let index = FileIndex::new(BTreeMap::from([
+            link("etc/os-release", "../usr/lib/os-release"),
+            link("lib", "usr/lib"),
+            link("abs", "/usr/lib/os-release"),
+            entry(
+                "usr/lib/os-release",
+                EntryKind::File {
+                    contents: Some(b"ID=debian".to_vec()),
+                },
+            ),
+        ]));
+        assert_eq!(
+            index.resolve_path("etc/os-release").unwrap(),
+            "usr/lib/os-release"
+        );
+        assert_eq!(
+            index.resolve_path("lib/os-release").unwrap(),
+            "usr/lib/os-release"
+        );
+        assert_eq!(index.resolve_path("abs").unwrap(), "usr/lib/os-release");
+        assert!(index
+            .resolve("etc/os-release")
+            .unwrap()
+            .unwrap()
+            .contents()
+            .is_some());
+    }
+
+    #[test]
+    fn links_cannot_escape_the_root() {
+        let index = FileIndex::new(BTreeMap::from([link("etc/evil", "../../../../etc/shadow")]));
+        assert_eq!(index.resolve_path("etc/evil").unwrap(), "etc/shadow");
+    }
+
+    #[test]
+    fn loops_are_reported() {
+        let index = FileIndex::new(BTreeMap::from([link("a", "b"), link("b", "a")]));
+        assert_eq!(index.resolve("a"), Err(ResolveError::Loop("a".into())));
+    }
+}

@@ -1,0 +1,175 @@
+//! Reading one layer tar stream into a [`LayerFiles`]: the wanted files with their bytes, every
+//! symlink, the whiteouts, and the paths of all non-directory entries (hashed) so that a file
+//! replacing a directory can hide what lower layers had below it.
+
+use super::path::{file_name, join, normalize_entry_path, parent, PathError};
+use super::{Entry, EntryKind, Limits, Wanted};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::{self, Read};
+use tar::EntryType;
+
+/// Why a layer could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerReadError {
+    #[error(transparent)]
+    HostilePath(#[from] PathError),
+    #[error("the layer is not a readable tar stream: {0}")]
+    Tar(#[from] io::Error),
+}
+
+/// What one layer contributes, before layers are stacked.
+#[derive(Debug, Default)]
+pub struct LayerFiles {
+    /// Kept entries in tar order: wanted files and directories, and every symlink.
+    pub entries: Vec<Entry>,
+    /// Paths this layer deletes from the layers below (`.wh.NAME`).
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer contents this layer hides (`.wh..wh..opq`).
+    pub opaque_dirs: Vec<String>,
+    /// Sorted hashes of every non-directory path in the layer (see [`path_hash`]).
+    pub non_dir_hashes: Vec<u64>,
+    /// Number of entries in the layer tar.
+    pub entry_count: u64,
+    pub warnings: Vec<String>,
+}
+
+impl LayerFiles {
+    /// True when this layer has a non-directory entry at `path`.
+    pub fn has_non_dir(&self, path: &str) -> bool {
+        self.non_dir_hashes.binary_search(&path_hash(path)).is_ok()
+    }
+}
+
+/// A stable 64-bit hash of a normalised path (SipHash with fixed keys).
+pub fn path_hash(path: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
+}
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+
+/// Reads a whole uncompressed layer tar from `reader`, keeping what `wanted` asks for.
+pub fn read_layer<R: Read>(
+    reader: R,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<LayerFiles, LayerReadError> {
+    let mut archive = tar::Archive::new(reader);
+    let mut layer = LayerFiles::default();
+    let mut kept_bytes: u64 = 0;
+    let mut symlinks: usize = 0;
+    // Index into `layer.entries` of each kept regular file, for hardlinks to it.
+    let mut kept_files: HashMap<String, usize> = HashMap::new();
+
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        layer.entry_count += 1;
+        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = normalize_entry_path(&raw_path)?;
+        if path.is_empty() {
+            continue; // the root directory itself
+        }
+        let name = file_name(&path);
+        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+            if name == OPAQUE_MARKER {
+                layer.opaque_dirs.push(parent(&path).to_string());
+            } else if !hidden.starts_with(WHITEOUT_PREFIX) {
+                // `.wh..wh.*` other than the opaque marker are aufs bookkeeping, not deletions.
+                layer.whiteouts.push(join(parent(&path), hidden));
+            }
+            continue;
+        }
+
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0);
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let size = entry.size();
+        let entry_type = header.entry_type();
+        let is_dir = entry_type == EntryType::Directory;
+        if !is_dir {
+            layer.non_dir_hashes.push(path_hash(&path));
+        }
+        let is_wanted = wanted.wants(&path);
+
+        let kind = match entry_type {
+            EntryType::Directory if is_wanted => EntryKind::Dir,
+            EntryType::Directory => continue,
+            EntryType::Symlink => {
+                symlinks += 1;
+                if symlinks > limits.max_symlinks_per_layer {
+                    if symlinks == limits.max_symlinks_per_layer + 1 {
+                        layer.warnings.push(format!(
+                            "more than {} symlinks in one layer; the rest are not followed",
+                            limits.max_symlinks_per_layer
+                        ));
+                    }
+                    continue;
+                }
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                EntryKind::Symlink { target }
+            }
+            _ if !is_wanted => continue,
+            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                if size > limits.max_file_bytes {
+                    layer.warnings.push(format!(
+                        "{path}: {size} bytes is over the {} byte limit for a cataloged file; skipped",
+                        limits.max_file_bytes
+                    ));
+                    EntryKind::File { contents: None }
+                } else if kept_bytes + size > limits.max_kept_bytes_per_layer {
+                    layer.warnings.push(format!(
+                        "{path}: the layer already keeps {kept_bytes} bytes of cataloged files (limit {}); skipped",
+                        limits.max_kept_bytes_per_layer
+                    ));
+                    EntryKind::File { contents: None }
+                } else {
+                    let mut contents = Vec::with_capacity(size as usize);
+                    (&mut entry).take(size).read_to_end(&mut contents)?;
+                    kept_bytes += contents.len() as u64;
+                    kept_files.insert(path.clone(), layer.entries.len());
+                    EntryKind::File {
+                        contents: Some(contents),
+                    }
+                }
+            }
+            EntryType::Link => {
+                let raw_target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                let target = normalize_entry_path(&raw_target)?;
+                match kept_files.get(&target).map(|&i| &layer.entries[i].kind) {
+                    Some(EntryKind::File { contents }) => EntryKind::File {
+                        contents: contents.clone(),
+                    },
+                    _ => {
+                        layer.warnings.push(format!(
+                            "{path}: hardlink to {target}, whose contents were not kept; skipped"
+                        ));
+                        EntryKind::File { contents: None }
+                    }
+                }
+            }
+            _ => EntryKind::Other,
+        };
+        layer.entries.push(Entry {
+            path,
+            kind,
+            mode,
+            uid,
+            gid,
+            size,
+        });
+    }
+    layer.non_dir_hashes.sort_unstable();
+    layer.non_dir_hashes.dedup();
+    Ok(layer)
+}

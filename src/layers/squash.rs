@@ -1,0 +1,135 @@
+//! Stacking per-layer results into the squashed view, the way a container runtime's overlay does:
+//! lower layers first; a layer's whiteouts and opaque directories hide what is below before its own
+//! entries land; an entry replaces what was at its path; and a non-directory hides everything lower
+//! layers had below its path.
+
+use super::index::{FileIndex, IndexedEntry};
+use super::path::ancestors;
+use super::read::path_hash;
+use super::{EntryKind, LayerFiles};
+use std::collections::BTreeMap;
+
+/// Stacks layers (lowest first) into a [`FileIndex`]; each entry remembers its layer's position.
+pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
+    let mut files: BTreeMap<String, IndexedEntry> = BTreeMap::new();
+    let mut non_dirs: Vec<Vec<u64>> = Vec::with_capacity(layers.len());
+    let mut stacked = Vec::with_capacity(layers.len());
+    for mut layer in layers {
+        non_dirs.push(std::mem::take(&mut layer.non_dir_hashes));
+        stacked.push(layer);
+    }
+
+    for (layer_index, layer) in stacked.into_iter().enumerate() {
+        for path in &layer.whiteouts {
+            files.remove(path);
+            remove_below(&mut files, path);
+        }
+        for dir in &layer.opaque_dirs {
+            remove_below(&mut files, dir);
+        }
+        for entry in layer.entries {
+            if entry.kind != EntryKind::Dir {
+                remove_below(&mut files, &entry.path);
+            }
+            files.insert(entry.path.clone(), IndexedEntry { layer_index, entry });
+        }
+    }
+
+    // A kept file whose ancestor directory a higher layer replaced with a file or symlink (that was
+    // itself not kept) is no longer reachable.
+    files.retain(|path, kept| {
+        let higher = &non_dirs[kept.layer_index + 1..];
+        !ancestors(path).any(|dir| {
+            let hash = path_hash(dir);
+            higher
+                .iter()
+                .any(|layer| layer.binary_search(&hash).is_ok())
+        })
+    });
+    FileIndex::new(files)
+}
+
+/// Removes every entry strictly below `dir`.
+fn remove_below(files: &mut BTreeMap<String, IndexedEntry>, dir: &str) {
+    // Keys below `dir` are exactly those in [dir + "/", dir + "0"): '0' is the byte after '/'.
+    let start = format!("{dir}/");
+    let end = format!("{dir}0");
+    let doomed: Vec<String> = files.range(start..end).map(|(k, _)| k.clone()).collect();
+    for key in doomed {
+        files.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Entry;
+
+    fn file(path: &str, body: &str) -> Entry {
+        Entry {
+            path: path.into(),
+            kind: EntryKind::File {
+                contents: Some(body.as_bytes().to_vec()),
+            },
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: body.len() as u64,
+        }
+    }
+
+    fn layer(entries: Vec<Entry>) -> LayerFiles {
+        let mut hashes: Vec<u64> = entries.iter().map(|e| path_hash(&e.path)).collect();
+        hashes.sort_unstable();
+        LayerFiles {
+            entries,
+            non_dir_hashes: hashes,
+            ..Default::default()
+        }
+    }
+
+    fn body(index: &FileIndex, path: &str) -> Option<String> {
+        match &index.get(path)?.entry.kind {
+            EntryKind::File { contents: Some(c) } => Some(String::from_utf8(c.clone()).unwrap()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn upper_layer_replaces_and_whiteouts_delete() {
+        let base = layer(vec![file("a/x", "1"), file("a/y", "1"), file("b/z", "1")]);
+        let mut upper = layer(vec![file("a/x", "2")]);
+        upper.whiteouts.push("b".into());
+        let index = squash(vec![base, upper]);
+        assert_eq!(body(&index, "a/x").as_deref(), Some("2"));
+        assert_eq!(index.get("a/x").unwrap().layer_index, 1);
+        assert_eq!(body(&index, "a/y").as_deref(), Some("1"));
+        assert!(index.get("b/z").is_none());
+    }
+
+    #[test]
+    fn opaque_directory_hides_lower_contents_only() {
+        let base = layer(vec![file("d/old", "1"), file("dd/keep", "1")]);
+        let mut upper = layer(vec![file("d/new", "2")]);
+        upper.opaque_dirs.push("d".into());
+        let index = squash(vec![base, upper]);
+        assert!(index.get("d/old").is_none());
+        assert!(index.get("d/new").is_some());
+        assert!(
+            index.get("dd/keep").is_some(),
+            "sibling with a common prefix survives"
+        );
+    }
+
+    #[test]
+    fn a_file_replacing_a_directory_hides_its_contents() {
+        let base = layer(vec![file("var/lib/dpkg/status", "x")]);
+        // The upper layer has a plain (unwanted, so not kept) file where the directory was.
+        let upper = LayerFiles {
+            non_dir_hashes: vec![path_hash("var/lib/dpkg")],
+            ..Default::default()
+        };
+        let index = squash(vec![base, upper]);
+        assert!(index.get("var/lib/dpkg/status").is_none());
+    }
+}

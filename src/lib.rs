@@ -1,0 +1,25 @@
+//! vouch: reads a container image in one streaming pass, catalogs its packages, and writes a
+//! CycloneDX SBOM; later stages (policy, attestations, verify) build on the same types.
+//!
+//! The pipeline, one module per stage: [`image`] (sources) → [`layers`] (single pass, squashed
+//! [`layers::FileIndex`]) → [`catalog`] (packages) → [`sbom`] (CycloneDX). [`engine`] finds the
+//! Docker engine; [`cli`] is the command-line surface.
+
+pub mod catalog;
+pub mod cli;
+pub mod engine;
+pub mod image;
+pub mod layers;
+pub mod output;
+pub mod package;
+pub mod sbom;
+
+/// A mistake in how the command was called (exit code 2), as opposed to a failure while running it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Exit code for a usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a runtime error (engine unreachable, unreadable image, I/O).
+pub const EXIT_RUNTIME: u8 = 3;

@@ -1,0 +1,95 @@
+//! The package record every cataloger produces and the SBOM consumes: identity (name, version, purl),
+//! where its evidence was found (layer and path), and what else the database said about it.
+
+/// The layer and path of the file a package was found in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Image-root-relative path, without the leading slash.
+    pub path: String,
+    /// Position of the layer in the image's layer list (lowest is 0).
+    pub layer_index: usize,
+}
+
+/// The operating system the image declares (from os-release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Distro {
+    /// `ID`, e.g. `debian`.
+    pub id: String,
+    /// `VERSION_ID`, e.g. `12`.
+    pub version_id: Option<String>,
+    pub version_codename: Option<String>,
+    pub pretty_name: Option<String>,
+    pub id_like: Vec<String>,
+    pub evidence: Evidence,
+}
+
+impl Distro {
+    /// The purl `distro` qualifier: `debian-12` (or `debian-trixie` when there is no version).
+    pub fn purl_qualifier(&self) -> String {
+        match self.version_id.as_ref().or(self.version_codename.as_ref()) {
+            Some(v) => format!("{}-{}", self.id, v),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// One package found in the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    /// The purl type (`deb`, `apk`, `pypi`, ...).
+    pub purl_type: &'static str,
+    pub purl: String,
+    pub licenses: Vec<String>,
+    pub evidence: Evidence,
+    /// The cataloger that found it (`dpkg`).
+    pub cataloger: &'static str,
+    /// Extra facts as `vouch:*` property name and value (source package, architecture, ...).
+    pub properties: Vec<(String, String)>,
+}
+
+/// Builds a purl string from its parts, percent-encoding as the purl spec requires.
+pub fn build_purl(
+    purl_type: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, &str)],
+) -> Result<String, String> {
+    let mut builder =
+        purl::GenericPurlBuilder::new(purl_type.to_string(), name).with_version(version);
+    if let Some(ns) = namespace {
+        builder = builder.with_namespace(ns);
+    }
+    for (k, v) in qualifiers {
+        builder = builder
+            .with_qualifier(*k, *v)
+            .map_err(|e| format!("qualifier {k}={v}: {e}"))?;
+    }
+    builder
+        .build()
+        .map(|p| p.to_string())
+        .map_err(|e| format!("{purl_type}/{name}@{version}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_purl_keeps_epoch_and_plus() {
+        let purl = build_purl(
+            "deb",
+            Some("debian"),
+            "libc6",
+            "1:2.36-9+deb12u4",
+            &[("arch", "amd64"), ("distro", "debian-12")],
+        )
+        .unwrap();
+        assert_eq!(
+            purl,
+            "pkg:deb/debian/libc6@1:2.36-9+deb12u4?arch=amd64&distro=debian-12"
+        );
+    }
+}
