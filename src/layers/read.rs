@@ -15,8 +15,25 @@ use tar::EntryType;
 pub enum LayerReadError {
     #[error(transparent)]
     HostilePath(#[from] PathError),
+    #[error("the layer is truncated ({0})")]
+    Truncated(io::Error),
     #[error("the layer is not a readable tar stream: {0}")]
-    Tar(#[from] io::Error),
+    Tar(io::Error),
+}
+
+impl From<io::Error> for LayerReadError {
+    fn from(e: io::Error) -> Self {
+        // The tar crate reports a short stream as `Other` with these words.
+        let text = e.to_string();
+        if e.kind() == io::ErrorKind::UnexpectedEof
+            || text.contains("unexpected EOF")
+            || text.contains("failed to read entire block")
+        {
+            LayerReadError::Truncated(e)
+        } else {
+            LayerReadError::Tar(e)
+        }
+    }
 }
 
 /// What one layer contributes, before layers are stacked.

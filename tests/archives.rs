@@ -1,0 +1,282 @@
+//! Image archives in every supported layout, built byte by byte: the squashed view (replaced files,
+//! whiteouts, opaque directories), compression, and the CycloneDX output. No engine needed.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+/// Two layers: the base installs `base-files` 12.4, `bash` and (distroless style) `extra-a` and
+/// `extra-b`; the upper layer replaces the status file (bash upgraded) and whites out `extra-b`.
+fn two_layer_image() -> TestImage {
+    let status_v1 =
+        dpkg_paragraph("base-files", "12.4+deb12u5") + &dpkg_paragraph("bash", "5.2.15-2+b2");
+    let status_v2 =
+        dpkg_paragraph("base-files", "12.4+deb12u5") + &dpkg_paragraph("bash", "5.2.15-2+b7");
+    let base = Layer::new()
+        .dir("etc/")
+        .symlink("etc/os-release", "../usr/lib/os-release")
+        .dir("usr/")
+        .dir("usr/lib/")
+        .file("usr/lib/os-release", OS_RELEASE)
+        .dir("var/lib/dpkg/")
+        .file("var/lib/dpkg/status", &status_v1)
+        .dir("var/lib/dpkg/status.d/")
+        .file(
+            "var/lib/dpkg/status.d/extra-a",
+            &dpkg_paragraph("extra-a", "1:1.0-1"),
+        )
+        .file(
+            "var/lib/dpkg/status.d/extra-b",
+            &dpkg_paragraph("extra-b", "2.0"),
+        )
+        .file(
+            "var/lib/dpkg/status.d/extra-a.md5sums",
+            "d41d8cd98f00b204e9800998ecf8427e  /x\n",
+        );
+    let upper = Layer::new()
+        .file("var/lib/dpkg/status", &status_v2)
+        .whiteout("var/lib/dpkg/status.d/extra-b");
+    TestImage::new(vec![base.bytes(), upper.bytes()])
+}
+
+fn sbom_of(dir: &std::path::Path, image_arg: &str) -> Value {
+    let out = run_vouch(dir, &["sbom", image_arg]);
+    assert!(
+        out.status.success(),
+        "sbom {image_arg} failed: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("the SBOM is JSON")
+}
+
+fn assert_two_layer_result(sbom: &Value) {
+    let pkgs = packages(sbom);
+    let summary: Vec<(&str, &str, usize, &str)> = pkgs
+        .iter()
+        .map(|(n, v, _, l, p)| (n.as_str(), v.as_str(), *l, p.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("base-files", "12.4+deb12u5", 1, "/var/lib/dpkg/status"),
+            ("bash", "5.2.15-2+b7", 1, "/var/lib/dpkg/status"),
+            ("extra-a", "1:1.0-1", 0, "/var/lib/dpkg/status.d/extra-a"),
+        ],
+        "the replaced status file is read from the upper layer; the whited-out package is gone"
+    );
+    let bash = pkgs.iter().find(|p| p.0 == "bash").unwrap();
+    assert_eq!(
+        bash.2,
+        "pkg:deb/debian/bash@5.2.15-2+b7?arch=amd64&distro=debian-12"
+    );
+    let extra = pkgs.iter().find(|p| p.0 == "extra-a").unwrap();
+    assert_eq!(
+        extra.2,
+        "pkg:deb/debian/extra-a@1:1.0-1?arch=amd64&distro=debian-12"
+    );
+
+    let os: Vec<&Value> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "operating-system")
+        .collect();
+    assert_eq!(os.len(), 1);
+    assert_eq!(os[0]["name"], "debian");
+    assert_eq!(os[0]["version"], "12");
+
+    assert_eq!(sbom["specVersion"], "1.5");
+    assert_eq!(sbom["bomFormat"], "CycloneDX");
+    let image = &sbom["metadata"]["component"];
+    assert_eq!(image["type"], "container");
+    assert_eq!(image_properties(sbom, "vouch:config:user"), ["1000"]);
+    assert_eq!(
+        image_properties(sbom, "vouch:config:cmd"),
+        [r#"["/bin/app"]"#]
+    );
+    assert_eq!(
+        image_properties(sbom, "vouch:config:label:org.example.team"),
+        ["core"]
+    );
+    assert_eq!(
+        image_properties(sbom, "vouch:config:exposedPort"),
+        ["8080/tcp"]
+    );
+    assert_eq!(image_properties(sbom, "vouch:image:layer").len(), 2);
+}
+
+#[test]
+fn legacy_docker_save_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = two_layer_image();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        image.docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
+    assert_two_layer_result(&sbom);
+    assert_eq!(sbom["metadata"]["component"]["name"], "example/app:1");
+    let id = sha256(&image.config_bytes());
+    assert_eq!(image_properties(&sbom, "vouch:image:id"), [id.clone()]);
+    assert_eq!(sbom["metadata"]["component"]["version"], id.as_str());
+}
+
+#[test]
+fn docker25_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        two_layer_image().docker25_archive("example/app:25"),
+    )
+    .unwrap();
+    let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
+    assert_two_layer_result(&sbom);
+}
+
+#[test]
+fn oci_archives_with_each_compression() {
+    for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
+        let dir = tempfile::tempdir().unwrap();
+        let image = two_layer_image();
+        std::fs::write(
+            dir.path().join("img.tar"),
+            image.oci_archive(compression, "example/app:oci"),
+        )
+        .unwrap();
+        let sbom = sbom_of(dir.path(), "oci-archive:img.tar");
+        assert_two_layer_result(&sbom);
+        let (_, manifest_digest) = image.oci_entries(compression, "example/app:oci");
+        assert_eq!(
+            sbom["metadata"]["component"]["version"],
+            manifest_digest.as_str(),
+            "{compression:?}: the OCI manifest digest identifies the image"
+        );
+    }
+}
+
+#[test]
+fn oci_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let digest = two_layer_image().write_oci_dir(&layout, Compression::Gzip, "example/app:dir");
+    let sbom = sbom_of(dir.path(), "oci-dir:layout");
+    assert_two_layer_result(&sbom);
+    assert_eq!(
+        image_properties(&sbom, "vouch:image:manifestDigest"),
+        [digest]
+    );
+}
+
+#[test]
+fn opaque_directory_hides_lower_status_d() {
+    let base = Layer::new()
+        .file("var/lib/dpkg/status.d/old", &dpkg_paragraph("old", "1.0"))
+        .file("var/lib/dpkg/status.d.keep/x", "not a database");
+    let upper = Layer::new()
+        .dir("var/lib/dpkg/status.d/")
+        .opaque("var/lib/dpkg/status.d")
+        .file("var/lib/dpkg/status.d/new", &dpkg_paragraph("new", "2.0"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        TestImage::new(vec![base.bytes(), upper.bytes()]).docker_archive("x:1"),
+    )
+    .unwrap();
+    let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
+    let names: Vec<String> = packages(&sbom).into_iter().map(|p| p.0).collect();
+    assert_eq!(names, ["new"]);
+    // No os-release: no operating-system component, and the purl has no distro qualifier.
+    assert_eq!(packages(&sbom)[0].2, "pkg:deb/debian/new@2.0?arch=amd64");
+}
+
+#[test]
+fn table_format_lists_packages_and_os() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        two_layer_image().docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "--format", "table", "docker-archive:img.tar"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("OS:       Debian GNU/Linux 12 (bookworm)"),
+        "{table}"
+    );
+    assert!(table.contains("Packages: 3"), "{table}");
+    let bash_row = table
+        .lines()
+        .find(|l| l.starts_with("bash "))
+        .expect("a bash row");
+    assert!(
+        bash_row.contains("5.2.15-2+b7") && bash_row.contains("deb"),
+        "{bash_row}"
+    );
+}
+
+#[test]
+fn output_file_is_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        two_layer_image().docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "docker-archive:img.tar", "--output", "out.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout when --output is given"
+    );
+    let sbom: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.json")).unwrap()).unwrap();
+    assert_two_layer_result(&sbom);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["img.tar", "out.json"],
+        "no temporary file is left behind"
+    );
+}
+
+#[test]
+fn plugin_metadata_and_docker_global_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_vouch(dir.path(), &["docker-cli-plugin-metadata"]);
+    assert!(out.status.success());
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["SchemaVersion"], "0.1.0");
+    assert_eq!(meta["Version"], env!("CARGO_PKG_VERSION"));
+
+    // As the docker CLI calls a plugin: global flags, then the plugin name, then the command.
+    std::fs::write(
+        dir.path().join("img.tar"),
+        two_layer_image().docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let out = run_vouch(
+        dir.path(),
+        &[
+            "-H",
+            "unix:///nonexistent.sock",
+            "--tlsverify",
+            "vouch",
+            "sbom",
+            "docker-archive:img.tar",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -1,0 +1,300 @@
+//! Hostile and broken input: each case gets a one-line error naming the input, the documented exit
+//! code (2 usage, 3 runtime), no panic, and nothing written anywhere (the working directory keeps
+//! only what the test put there).
+
+mod support;
+
+use std::path::Path;
+use support::*;
+
+/// Runs `sbom IMAGE --output out.json` in a directory holding `img.tar`, and checks the failure.
+fn assert_fails(archive: &[u8], image_arg: &str, code: i32, message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("img.tar"), archive).unwrap();
+    assert_fails_in(
+        dir.path(),
+        &["sbom", image_arg, "--output", "out.json"],
+        code,
+        message,
+    );
+}
+
+fn assert_fails_in(dir: &Path, args: &[&str], code: i32, message: &str) {
+    let before = listing(dir);
+    let out = run_vouch(dir, args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: stderr was: {err}");
+    assert!(
+        err.contains(message),
+        "{args:?}: expected {message:?} in: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let error_lines: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(error_lines.len(), 1, "one error line: {err}");
+    assert_eq!(listing(dir), before, "nothing written on failure");
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn simple_layer() -> Layer {
+    Layer::new().file("var/lib/dpkg/status", &dpkg_paragraph("bash", "5.2"))
+}
+
+#[test]
+fn a_file_that_is_not_a_tar() {
+    let junk: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8 + 1).collect();
+    assert_fails(
+        &junk,
+        "docker-archive:img.tar",
+        3,
+        "docker-archive:img.tar: not a tar archive",
+    );
+}
+
+#[test]
+fn an_empty_file() {
+    assert_fails(b"", "docker-archive:img.tar", 3, "not a tar archive");
+}
+
+#[test]
+fn a_truncated_layer() {
+    // A layer big enough that cutting the archive lands inside it.
+    let big = "x".repeat(64 * 1024);
+    let layer = simple_layer().file("usr/share/big", &big);
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    let cut = &archive[..archive.len() / 2];
+    assert_fails(
+        cut,
+        "docker-archive:img.tar",
+        3,
+        "/layer.tar: the layer is truncated",
+    );
+}
+
+#[test]
+fn a_truncated_gzip_layer_in_an_oci_archive() {
+    let big: String = (0..200_000u32)
+        .map(|i| char::from(b'a' + (i * 31 % 26) as u8))
+        .collect();
+    let layer = simple_layer().file("usr/share/big", &big);
+    let image = TestImage::new(vec![layer.bytes()]);
+    // Cut the stored gzip blob in half but keep the archive itself well formed.
+    let (mut entries, _) = image.oci_entries(Compression::Gzip, "t:1");
+    for (path, bytes) in entries.iter_mut() {
+        if path.starts_with("blobs/") && bytes.starts_with(&[0x1f, 0x8b]) {
+            bytes.truncate(bytes.len() / 2);
+        }
+    }
+    assert_fails(
+        &tar_of(&entries),
+        "oci-archive:img.tar",
+        3,
+        "layer blobs/sha256/",
+    );
+}
+
+#[test]
+fn a_manifest_naming_a_missing_layer() {
+    let image = TestImage::new(vec![simple_layer().bytes()]);
+    let config = image.config_bytes();
+    let config_name = format!("{}.json", &sha256(&config)[7..]);
+    let manifest = serde_json::json!([{"Config": config_name, "RepoTags": ["t:1"], "Layers": ["deadbeef/layer.tar"]}]);
+    let archive = tar_of(&[
+        (config_name.clone(), config),
+        (
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).unwrap(),
+        ),
+    ]);
+    assert_fails(
+        &archive,
+        "docker-archive:img.tar",
+        3,
+        "names layer deadbeef/layer.tar, which the input does not contain",
+    );
+}
+
+#[test]
+fn a_layer_entry_climbing_out_with_dotdot() {
+    let layer = Layer::new().file("etc/../../../tmp/vouch-escape", "pwned");
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    assert_fails(
+        &archive,
+        "docker-archive:img.tar",
+        3,
+        "climbs out of the image root",
+    );
+    assert!(!Path::new("/tmp/vouch-escape").exists());
+}
+
+#[test]
+fn a_layer_entry_with_an_absolute_path() {
+    let layer = Layer::new().file("/etc/passwd", "root::0:0::/:/bin/sh\n");
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    assert_fails(
+        &archive,
+        "docker-archive:img.tar",
+        3,
+        "\"/etc/passwd\" is absolute",
+    );
+}
+
+#[test]
+fn a_hostile_blob_digest_in_an_oci_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../../../etc/passwd","size":1}]}"#,
+    )
+    .unwrap();
+    assert_fails_in(
+        dir.path(),
+        &["sbom", "oci-dir:layout", "-o", "out.json"],
+        3,
+        "is not a sha256 digest",
+    );
+}
+
+#[test]
+fn a_symlink_loop_on_os_release() {
+    let layer = simple_layer()
+        .symlink("etc/os-release", "os-release.d")
+        .symlink("etc/os-release.d", "/etc/os-release")
+        .symlink("usr/lib/os-release", "../../etc/os-release");
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    assert_fails(
+        &archive,
+        "docker-archive:img.tar",
+        3,
+        "symlink loop while resolving /etc/os-release",
+    );
+}
+
+#[test]
+fn a_layer_that_does_not_match_its_diff_id() {
+    let mut image = TestImage::new(vec![simple_layer().bytes()]);
+    image.diff_ids_override = Some(vec![format!("sha256:{}", "0".repeat(64))]);
+    let archive = image.oci_archive(Compression::Gzip, "t:1");
+    assert_fails(
+        &archive,
+        "oci-archive:img.tar",
+        3,
+        "corrupt or was tampered with",
+    );
+}
+
+#[test]
+fn a_missing_file_and_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails_in(
+        dir.path(),
+        &["sbom", "docker-archive:nope.tar"],
+        3,
+        "docker-archive:nope.tar: cannot open",
+    );
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    assert_fails_in(
+        dir.path(),
+        &["sbom", "docker-archive:d"],
+        3,
+        "is a directory",
+    );
+    assert_fails_in(
+        dir.path(),
+        &["sbom", "oci-dir:d"],
+        3,
+        "not an OCI image layout directory",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails_in(dir.path(), &["sbom"], 2, "IMAGE");
+    assert_fails_in(dir.path(), &["sbom", "oci-archive:"], 2, "needs a value");
+    assert_fails_in(dir.path(), &["sbom", "x", "--format", "yaml"], 2, "yaml");
+}
+
+#[test]
+fn an_output_directory_that_does_not_exist() {
+    let archive = TestImage::new(vec![simple_layer().bytes()]).docker_archive("t:1");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("img.tar"), archive).unwrap();
+    assert_fails_in(
+        dir.path(),
+        &[
+            "sbom",
+            "docker-archive:img.tar",
+            "--output",
+            "missing/out.json",
+        ],
+        3,
+        "cannot write missing/out.json",
+    );
+}
+
+#[test]
+fn an_engine_that_is_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails_in(
+        dir.path(),
+        &["-H", "unix:///nonexistent/docker.sock", "sbom", "debian:12"],
+        3,
+        "cannot reach the Docker engine at unix:///nonexistent/docker.sock (--host)",
+    );
+    // The same through DOCKER_HOST.
+    let out = vouch()
+        .args(["sbom", "debian:12"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("(DOCKER_HOST)"), "{}", stderr(&out));
+}
+
+#[test]
+fn broken_dpkg_paragraphs_are_skipped_with_a_warning() {
+    let status = dpkg_paragraph("good-one", "1.0")
+        + "Package: broken\nthis line has no colon\nVersion: 1\n\n"
+        + &dpkg_paragraph("good-two", "2.0")
+        + "Package: no-version\nStatus: install ok installed\n\n";
+    let layer = Layer::new().file("var/lib/dpkg/status", &status);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("img.tar"),
+        TestImage::new(vec![layer.bytes()]).docker_archive("t:1"),
+    )
+    .unwrap();
+    let out = run_vouch(dir.path(), &["sbom", "docker-archive:img.tar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/var/lib/dpkg/status: line 8: not a 'Field: value' line"),
+        "{err}"
+    );
+    assert!(
+        err.contains("package no-version has no Version field"),
+        "{err}"
+    );
+    let sbom: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<String> = packages(&sbom).into_iter().map(|p| p.0).collect();
+    assert_eq!(names, ["good-one", "good-two"]);
+
+    let quiet = run_vouch(dir.path(), &["sbom", "-q", "docker-archive:img.tar"]);
+    assert!(stderr(&quiet).is_empty(), "--quiet silences warnings");
+}

@@ -1,0 +1,358 @@
+//! Shared helpers for the integration tests: running the built binary, requiring a real Docker
+//! engine, and building image archives byte by byte (legacy `docker save`, Docker 25+ and OCI
+//! layouts) so that each layout and each kind of damage can be exercised exactly.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The docker-vouch binary built by cargo for these tests.
+pub fn vouch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_docker-vouch"))
+}
+
+/// Runs docker-vouch with `args` in `cwd` and returns its output.
+pub fn run_vouch(cwd: &Path, args: &[&str]) -> Output {
+    vouch()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("docker-vouch runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Fails the test unless a Docker engine answers: these tests need the real thing.
+pub fn require_engine() {
+    let ok = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "no Docker engine answers: start one with `integration/engine.sh start` (make test does this)"
+    );
+}
+
+/// Runs a docker CLI command and returns stdout, failing the test with its stderr otherwise.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// The parsed SBOM's package components as (name, version, purl, layer index, path).
+pub fn packages(sbom: &Value) -> Vec<(String, String, String, usize, String)> {
+    let mut out: Vec<_> = sbom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter(|c| c["type"] == "library")
+        .map(|c| {
+            let prop = |name: &str| {
+                c["properties"]
+                    .as_array()
+                    .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+                    .and_then(|p| p["value"].as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["version"].as_str().unwrap_or_default().to_string(),
+                c["purl"].as_str().unwrap_or_default().to_string(),
+                prop("vouch:layerIndex").parse().unwrap_or(usize::MAX),
+                prop("vouch:path"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A property of `metadata.component`.
+pub fn image_properties(sbom: &Value, name: &str) -> Vec<String> {
+    sbom["metadata"]["component"]["properties"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| p["name"] == name)
+                .filter_map(|p| p["value"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer and archive builders
+// ---------------------------------------------------------------------------------------------
+
+/// Builds a layer tar entry by entry. Names are written raw into the header so that hostile names
+/// (`../x`, `/abs`) can be produced, which the tar crate's safe setters refuse.
+#[derive(Default)]
+pub struct Layer {
+    tar: Vec<u8>,
+}
+
+impl Layer {
+    pub fn new() -> Self {
+        Layer::default()
+    }
+
+    fn entry(mut self, name: &str, kind: tar::EntryType, body: &[u8], link: Option<&str>) -> Self {
+        let mut header = tar::Header::new_gnu();
+        {
+            let bytes = header.as_mut_bytes();
+            assert!(name.len() < 100, "test names stay under 100 bytes");
+            bytes[..name.len()].copy_from_slice(name.as_bytes());
+        }
+        header.set_entry_type(kind);
+        header.set_size(body.len() as u64);
+        header.set_mode(if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        header.set_mtime(1_700_000_000);
+        if let Some(target) = link {
+            header.set_link_name(target).expect("link name");
+        }
+        header.set_cksum();
+        self.tar.extend_from_slice(header.as_bytes());
+        self.tar.extend_from_slice(body);
+        let pad = (512 - body.len() % 512) % 512;
+        self.tar.extend(std::iter::repeat_n(0u8, pad));
+        self
+    }
+
+    pub fn file(self, name: &str, body: &str) -> Self {
+        self.entry(name, tar::EntryType::Regular, body.as_bytes(), None)
+    }
+
+    pub fn dir(self, name: &str) -> Self {
+        self.entry(name, tar::EntryType::Directory, b"", None)
+    }
+
+    pub fn symlink(self, name: &str, target: &str) -> Self {
+        self.entry(name, tar::EntryType::Symlink, b"", Some(target))
+    }
+
+    /// A whiteout deleting `path` from lower layers.
+    pub fn whiteout(self, path: &str) -> Self {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((d, n)) => (format!("{d}/"), n),
+            None => (String::new(), path),
+        };
+        self.file(&format!("{dir}.wh.{name}"), "")
+    }
+
+    /// An opaque marker hiding lower-layer contents of `dir`.
+    pub fn opaque(self, dir: &str) -> Self {
+        self.file(&format!("{dir}/.wh..wh..opq"), "")
+    }
+
+    /// The finished tar (two zero blocks at the end).
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut tar = self.tar.clone();
+        tar.extend(std::iter::repeat_n(0u8, 1024));
+        tar
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+pub fn compress(tar: &[u8], compression: Compression) -> Vec<u8> {
+    match compression {
+        Compression::None => tar.to_vec(),
+        Compression::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(tar).unwrap();
+            gz.finish().unwrap()
+        }
+        Compression::Zstd => zstd::encode_all(tar, 3).unwrap(),
+    }
+}
+
+/// An image made of layer tars and a runtime config, writable in every supported layout.
+pub struct TestImage {
+    pub layers: Vec<Vec<u8>>,
+    pub runtime_config: Value,
+    /// Overrides the diffIDs written to the config (to simulate tampering).
+    pub diff_ids_override: Option<Vec<String>>,
+}
+
+impl TestImage {
+    pub fn new(layers: Vec<Vec<u8>>) -> Self {
+        TestImage {
+            layers,
+            runtime_config: json!({"User": "1000", "Cmd": ["/bin/app"], "Labels": {"org.example.team": "core"}, "ExposedPorts": {"8080/tcp": {}}}),
+            diff_ids_override: None,
+        }
+    }
+
+    pub fn config_bytes(&self) -> Vec<u8> {
+        let diff_ids: Vec<String> = self
+            .diff_ids_override
+            .clone()
+            .unwrap_or_else(|| self.layers.iter().map(|l| sha256(l)).collect());
+        serde_json::to_vec(&json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "config": self.runtime_config,
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [],
+        }))
+        .unwrap()
+    }
+
+    /// The legacy `docker save` layout: `<id>/layer.tar`, `<config>.json`, `manifest.json` last.
+    pub fn docker_archive(&self, tag: &str) -> Vec<u8> {
+        let config = self.config_bytes();
+        let config_name = format!("{}.json", &sha256(&config)[7..]);
+        let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut layer_paths = Vec::new();
+        for layer in &self.layers {
+            let path = format!("{}/layer.tar", &sha256(layer)[7..]);
+            entries.push((path.clone(), layer.clone()));
+            layer_paths.push(path);
+        }
+        entries.push((config_name.clone(), config));
+        let manifest = json!([{"Config": config_name, "RepoTags": [tag], "Layers": layer_paths}]);
+        entries.push((
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).unwrap(),
+        ));
+        tar_of(&entries)
+    }
+
+    /// The layout Docker 25+ writes: OCI blobs plus a `manifest.json` pointing into them.
+    pub fn docker25_archive(&self, tag: &str) -> Vec<u8> {
+        let (mut entries, manifest_digest) = self.oci_entries(Compression::None, tag);
+        let config_digest = sha256(&self.config_bytes());
+        let layers: Vec<String> = self
+            .layers
+            .iter()
+            .map(|l| format!("blobs/sha256/{}", &sha256(l)[7..]))
+            .collect();
+        let manifest = json!([{"Config": format!("blobs/sha256/{}", &config_digest[7..]), "RepoTags": [tag], "Layers": layers}]);
+        entries.push((
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).unwrap(),
+        ));
+        let _ = manifest_digest;
+        tar_of(&entries)
+    }
+
+    /// OCI image layout files: `oci-layout`, `index.json`, `blobs/sha256/*`; returns them and the
+    /// manifest digest.
+    pub fn oci_entries(
+        &self,
+        compression: Compression,
+        tag: &str,
+    ) -> (Vec<(String, Vec<u8>)>, String) {
+        let config = self.config_bytes();
+        let mut entries = vec![(
+            "oci-layout".to_string(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        )];
+        let media = match compression {
+            Compression::None => "application/vnd.oci.image.layer.v1.tar",
+            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        };
+        let mut layer_descriptors = Vec::new();
+        for layer in &self.layers {
+            let blob = compress(layer, compression);
+            let digest = sha256(&blob);
+            layer_descriptors
+                .push(json!({"mediaType": media, "digest": digest, "size": blob.len()}));
+            entries.push((format!("blobs/sha256/{}", &digest[7..]), blob));
+        }
+        let config_digest = sha256(&config);
+        entries.push((
+            format!("blobs/sha256/{}", &config_digest[7..]),
+            config.clone(),
+        ));
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": layer_descriptors,
+        }))
+        .unwrap();
+        let manifest_digest = sha256(&manifest);
+        entries.push((
+            format!("blobs/sha256/{}", &manifest_digest[7..]),
+            manifest.clone(),
+        ));
+        let index = json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": manifest_digest,
+                "size": manifest.len(),
+                "annotations": {"io.containerd.image.name": tag, "org.opencontainers.image.ref.name": "latest"},
+                "platform": {"os": "linux", "architecture": "amd64"},
+            }],
+        });
+        entries.push(("index.json".into(), serde_json::to_vec(&index).unwrap()));
+        (entries, manifest_digest)
+    }
+
+    pub fn oci_archive(&self, compression: Compression, tag: &str) -> Vec<u8> {
+        tar_of(&self.oci_entries(compression, tag).0)
+    }
+
+    pub fn write_oci_dir(&self, dir: &Path, compression: Compression, tag: &str) -> String {
+        let (entries, digest) = self.oci_entries(compression, tag);
+        for (path, bytes) in entries {
+            let target = dir.join(path);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(target, bytes).unwrap();
+        }
+        digest
+    }
+}
+
+/// A plain tar of (path, bytes) regular files.
+pub fn tar_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, path, &bytes[..]).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+pub const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n";
+
+/// A dpkg status paragraph for an installed package.
+pub fn dpkg_paragraph(name: &str, version: &str) -> String {
+    format!("Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\nDescription: test package {name}\n\n")
+}
