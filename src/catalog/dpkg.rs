@@ -88,58 +88,78 @@ pub struct ParagraphError {
     pub reason: String,
 }
 
-/// Splits a deb822 file into paragraphs, each parsed on its own so one bad paragraph loses nothing
-/// else.
-pub fn parse_paragraphs(text: &str) -> Vec<Result<Paragraph, ParagraphError>> {
-    let mut out = Vec::new();
-    let mut current: Option<(usize, Vec<(String, String)>, Option<ParagraphError>)> = None;
-    let finish = |current: &mut Option<(usize, Vec<(String, String)>, Option<ParagraphError>)>,
-                  out: &mut Vec<Result<Paragraph, ParagraphError>>| {
-        if let Some((line, fields, error)) = current.take() {
-            out.push(match error {
-                Some(e) => Err(e),
-                None => Ok(Paragraph { line, fields }),
-            });
+/// A paragraph being read: where it started, its fields so far, and its first error.
+struct Pending {
+    line: usize,
+    fields: Vec<(String, String)>,
+    error: Option<ParagraphError>,
+}
+
+impl Pending {
+    fn finish(self) -> Result<Paragraph, ParagraphError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(Paragraph {
+                line: self.line,
+                fields: self.fields,
+            }),
         }
-    };
-    for (i, raw_line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if raw_line.trim().is_empty() {
-            finish(&mut current, &mut out);
-            continue;
-        }
-        let (_, fields, error) = current.get_or_insert_with(|| (line_no, Vec::new(), None));
-        if error.is_some() {
-            continue;
+    }
+
+    fn add_line(&mut self, line_no: usize, raw_line: &str) {
+        if self.error.is_some() {
+            return;
         }
         if raw_line.starts_with(' ') || raw_line.starts_with('\t') {
-            match fields.last_mut() {
+            match self.fields.last_mut() {
                 Some((_, value)) => {
                     value.push('\n');
                     value.push_str(raw_line.trim_start());
                 }
                 None => {
-                    *error = Some(ParagraphError {
+                    self.error = Some(ParagraphError {
                         line: line_no,
                         reason: "continuation line before any field".into(),
                     })
                 }
             }
-            continue;
+            return;
         }
         match raw_line.split_once(':') {
             Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
-                fields.push((name.to_string(), value.trim().to_string()));
+                self.fields
+                    .push((name.to_string(), value.trim().to_string()));
             }
             _ => {
-                *error = Some(ParagraphError {
+                self.error = Some(ParagraphError {
                     line: line_no,
                     reason: format!("not a 'Field: value' line: {:?}", truncate(raw_line, 60)),
                 })
             }
         }
     }
-    finish(&mut current, &mut out);
+}
+
+/// Splits a deb822 file into paragraphs, each parsed on its own so one bad paragraph loses nothing
+/// else.
+pub fn parse_paragraphs(text: &str) -> Vec<Result<Paragraph, ParagraphError>> {
+    let mut out = Vec::new();
+    let mut current: Option<Pending> = None;
+    for (i, raw_line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if raw_line.trim().is_empty() {
+            out.extend(current.take().map(Pending::finish));
+            continue;
+        }
+        current
+            .get_or_insert_with(|| Pending {
+                line: line_no,
+                fields: Vec::new(),
+                error: None,
+            })
+            .add_line(line_no, raw_line);
+    }
+    out.extend(current.take().map(Pending::finish));
     out
 }
 
@@ -275,7 +295,7 @@ Version: 2024a-0+deb12u1
             .unwrap()
             .contains("\n.\nMore text."));
         let err = paragraphs[3].as_ref().unwrap_err();
-        assert_eq!(err.line, 20);
+        assert_eq!(err.line, 21, "the orphan continuation line");
         assert!(paragraphs[4].is_ok());
     }
 

@@ -356,3 +356,29 @@ pub const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNA
 pub fn dpkg_paragraph(name: &str, version: &str) -> String {
     format!("Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\nDescription: test package {name}\n\n")
 }
+
+/// Validates an SBOM against the pinned official CycloneDX 1.5 schema with Python's jsonschema
+/// (`integration/validate_cyclonedx.py`), and returns it parsed.
+pub fn valid_cyclonedx(bytes: &[u8]) -> Value {
+    use std::process::Stdio;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/integration/validate_cyclonedx.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the schema validator (make deps installs jsonschema)");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the SBOM does not validate against the CycloneDX 1.5 schema:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(bytes).expect("the SBOM is JSON")
+}

@@ -1,0 +1,29 @@
+# vouch: `make demo` (install, engine, example image, SBOM) and `make test` (every test).
+.PHONY: all build install deps engine demo test lint clean
+
+all: build
+
+build:
+	cargo build --release --locked
+
+deps:
+	integration/deps.sh
+
+install: deps
+	plugin/install.sh
+
+engine: deps
+	integration/engine.sh start
+
+demo:
+	integration/demo.sh
+
+test:
+	integration/test.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+clean:
+	cargo clean

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The demo: install the plugin, start an engine if none answers, build the example image (a Debian 12
+# base made with debootstrap, plus the app in examples/app) and print its SBOM as a table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "installing dependencies"
+integration/deps.sh
+step "building and installing the plugin"
+plugin/install.sh
+step "starting a Docker engine if none answers"
+integration/engine.sh start
+step "making the Debian 12 base image (debootstrap, cached)"
+ROOT=$(integration/rootfs.sh)
+if ! docker image inspect vouch-example/debian:12 >/dev/null 2>&1; then
+  tar -C "$ROOT" -c . | docker import - vouch-example/debian:12 >/dev/null
+fi
+step "docker build examples/app"
+DOCKER_BUILDKIT=0 docker build -q -t vouch-example/app:latest examples/app >/dev/null
+step "docker vouch sbom --format table vouch-example/app:latest"
+docker vouch sbom --format table vouch-example/app:latest

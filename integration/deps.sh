@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
+# Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
+# filesystems), and Python's jsonschema (independent CycloneDX schema validation).
+# The Rust toolchain (cargo) is expected on the machine.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v dpkg-query >/dev/null 2>&1 || missing+=(dpkg)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps.sh: installing ${missing[*]}" >&2
+  as_root apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+if ! python3 -c 'import jsonschema, referencing' >/dev/null 2>&1; then
+  echo "deps.sh: installing Python jsonschema" >&2
+  python3 -m pip install -q jsonschema || as_root apt-get install -y -q python3-jsonschema >/dev/null
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "deps.sh: cargo not found: install the Rust toolchain (https://rustup.rs)" >&2
+  exit 1
+fi

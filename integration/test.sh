@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test: formatting, lints, unit tests, archive tests and end-to-end tests against a real Docker
+# engine (started here if none answers, and stopped again only if started here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+integration/deps.sh
+integration/engine.sh start
+trap 'integration/engine.sh stop' EXIT
+VOUCH_DEBIAN_ROOTFS=$(integration/rootfs.sh)
+export VOUCH_DEBIAN_ROOTFS
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked
