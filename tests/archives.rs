@@ -128,12 +128,7 @@ fn legacy_docker_save_layout() {
 
 #[test]
 fn docker25_layout() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("img.tar"),
-        two_layer_image().docker25_archive("example/app:25"),
-    )
-    .unwrap();
+    let dir = dir_with_archive(&two_layer_image().docker25_archive("example/app:25"));
     let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
     assert_two_layer_result(&sbom);
 }
@@ -181,12 +176,8 @@ fn opaque_directory_hides_lower_status_d() {
         .dir("var/lib/dpkg/status.d/")
         .opaque("var/lib/dpkg/status.d")
         .file("var/lib/dpkg/status.d/new", &dpkg_paragraph("new", "2.0"));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("img.tar"),
-        TestImage::new(vec![base.bytes(), upper.bytes()]).docker_archive("x:1"),
-    )
-    .unwrap();
+    let dir =
+        dir_with_archive(&TestImage::new(vec![base.bytes(), upper.bytes()]).docker_archive("x:1"));
     let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
     let names: Vec<String> = packages(&sbom).into_iter().map(|p| p.0).collect();
     assert_eq!(names, ["new"]);
@@ -196,12 +187,7 @@ fn opaque_directory_hides_lower_status_d() {
 
 #[test]
 fn table_format_lists_packages_and_os() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("img.tar"),
-        two_layer_image().docker_archive("example/app:1"),
-    )
-    .unwrap();
+    let dir = dir_with_archive(&two_layer_image().docker_archive("example/app:1"));
     let out = run_vouch(
         dir.path(),
         &["sbom", "--format", "table", "docker-archive:img.tar"],
@@ -225,12 +211,7 @@ fn table_format_lists_packages_and_os() {
 
 #[test]
 fn output_file_is_written_atomically() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("img.tar"),
-        two_layer_image().docker_archive("example/app:1"),
-    )
-    .unwrap();
+    let dir = dir_with_archive(&two_layer_image().docker_archive("example/app:1"));
     let out = run_vouch(
         dir.path(),
         &["sbom", "docker-archive:img.tar", "--output", "out.json"],

@@ -9,8 +9,7 @@ use support::*;
 
 /// Runs `sbom IMAGE --output out.json` in a directory holding `img.tar`, and checks the failure.
 fn assert_fails(archive: &[u8], image_arg: &str, code: i32, message: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("img.tar"), archive).unwrap();
+    let dir = dir_with_archive(&archive);
     assert_fails_in(
         dir.path(),
         &["sbom", image_arg, "--output", "out.json"],
@@ -232,8 +231,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn an_output_directory_that_does_not_exist() {
     let archive = TestImage::new(vec![simple_layer().bytes()]).docker_archive("t:1");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("img.tar"), archive).unwrap();
+    let dir = dir_with_archive(&archive);
     assert_fails_in(
         dir.path(),
         &[
@@ -274,12 +272,7 @@ fn broken_dpkg_paragraphs_are_skipped_with_a_warning() {
         + &dpkg_paragraph("good-two", "2.0")
         + "Package: no-version\nStatus: install ok installed\n\n";
     let layer = Layer::new().file("var/lib/dpkg/status", &status);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("img.tar"),
-        TestImage::new(vec![layer.bytes()]).docker_archive("t:1"),
-    )
-    .unwrap();
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("t:1"));
     let out = run_vouch(dir.path(), &["sbom", "docker-archive:img.tar"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);

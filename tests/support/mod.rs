@@ -382,3 +382,10 @@ pub fn valid_cyclonedx(bytes: &[u8]) -> Value {
     );
     serde_json::from_slice(bytes).expect("the SBOM is JSON")
 }
+
+/// A fresh temporary directory holding `bytes` as `img.tar`.
+pub fn dir_with_archive(bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("img.tar"), bytes).expect("the archive is written");
+    dir
+}
