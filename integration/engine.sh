@@ -36,6 +36,9 @@ start() {
   fi
   install_engine
   mkdir -p "$STATE"
+  # No engine answers, so a pidfile left by an engine that was killed is stale: dockerd refuses to
+  # start over one whose pid a new process happens to have.
+  rm -f "$STATE/dockerd.pid"
   echo "engine.sh: starting dockerd (vfs, no iptables, no bridge); log in $STATE/dockerd.log" >&2
   as_root bash -c "nohup dockerd --storage-driver=vfs --iptables=false --ip-masq=false --bridge=none \
       --host=unix://$SOCK --pidfile=$STATE/dockerd.pid >'$STATE/dockerd.log' 2>&1 </dev/null &"
