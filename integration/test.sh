@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 integration/deps.sh
-integration/engine.sh start
-trap 'integration/engine.sh stop' EXIT
+# Stop the engine at the end only if none answered before: an engine someone else runs stays up.
+if ! integration/engine.sh status; then
+  integration/engine.sh start
+  trap 'integration/engine.sh stop' EXIT
+fi
 VOUCH_DEBIAN_ROOTFS=$(integration/rootfs.sh)
 export VOUCH_DEBIAN_ROOTFS
 

@@ -9,7 +9,7 @@ use support::*;
 
 /// Runs `sbom IMAGE --output out.json` in a directory holding `img.tar`, and checks the failure.
 fn assert_fails(archive: &[u8], image_arg: &str, code: i32, message: &str) {
-    let dir = dir_with_archive(&archive);
+    let dir = dir_with_archive(archive);
     assert_fails_in(
         dir.path(),
         &["sbom", image_arg, "--output", "out.json"],
