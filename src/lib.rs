@@ -10,6 +10,7 @@ pub mod cli;
 pub mod engine;
 pub mod image;
 pub mod layers;
+pub mod license;
 pub mod output;
 pub mod package;
 pub mod sbom;

@@ -41,7 +41,8 @@ pub struct Package {
     /// The purl type (`deb`, `apk`, `pypi`, ...).
     pub purl_type: &'static str,
     pub purl: String,
-    pub licenses: Vec<String>,
+    /// Declared licenses, SPDX where possible.
+    pub licenses: Vec<crate::license::License>,
     pub evidence: Evidence,
     /// The cataloger that found it (`dpkg`).
     pub cataloger: &'static str,

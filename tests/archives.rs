@@ -263,3 +263,99 @@ fn plugin_metadata_and_docker_global_flags() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `dependsOn` of the component whose purl starts with `prefix`, as package names.
+fn depends_on(sbom: &Value, prefix: &str) -> Vec<String> {
+    let entry = sbom["dependencies"]
+        .as_array()
+        .expect("a dependencies section")
+        .iter()
+        .find(|d| d["ref"].as_str().is_some_and(|r| r.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("a dependencies entry for {prefix}"));
+    let mut names: Vec<String> = entry["dependsOn"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str())
+                .map(|r| {
+                    r.split('@')
+                        .next()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn licenses_of(sbom: &Value, name: &str) -> Value {
+    sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .map(|c| c["licenses"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn dpkg_dependencies_and_licenses() {
+    let status = "Package: app\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\
+                  Pre-Depends: libc6 (>= 2.34)\nDepends: mail-transport-agent, debconf (>= 1.5) | debconf-2.0, libc6:any, missing-lib\n\n"
+        .to_string()
+        + "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\n"
+        + "Package: exim4\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4.96\nProvides: mail-transport-agent\n\n"
+        + "Package: cdebconf\nStatus: install ok installed\nArchitecture: amd64\nVersion: 0.270\nProvides: debconf-2.0\n\n";
+    let layer = Layer::new()
+        .file("var/lib/dpkg/status", &status)
+        .file(
+            "usr/share/doc/app/copyright",
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+\n\nFiles: vendor/*\nLicense: Expat\n",
+        )
+        .file("usr/share/doc/libc6/copyright", "See /usr/share/common-licenses/LGPL-2.1 for the license.\n")
+        // Debian shares doc directories between related packages through symlinks.
+        .symlink("usr/share/doc/exim4", "libc6")
+        .file(
+            "usr/share/doc/cdebconf/copyright",
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-1+ or Artistic\n\nFiles: x/*\nLicense: BSD-3-clause\n",
+        );
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("deps:1"));
+    let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
+
+    assert_eq!(
+        depends_on(&sbom, "pkg:deb/debian/app@"),
+        ["cdebconf", "exim4", "libc6"]
+    );
+    assert_eq!(
+        depends_on(&sbom, "pkg:deb/debian/libc6@"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        sbom["dependencies"].as_array().unwrap().len(),
+        4,
+        "one entry per package"
+    );
+
+    assert_eq!(
+        licenses_of(&sbom, "app"),
+        serde_json::json!([{"license": {"id": "GPL-2.0-or-later"}}, {"license": {"id": "MIT"}}])
+    );
+    assert_eq!(
+        licenses_of(&sbom, "libc6"),
+        serde_json::json!([{"license": {"id": "LGPL-2.1-only"}}])
+    );
+    assert_eq!(
+        licenses_of(&sbom, "exim4"),
+        licenses_of(&sbom, "libc6"),
+        "through the doc symlink"
+    );
+    assert_eq!(
+        licenses_of(&sbom, "cdebconf"),
+        serde_json::json!([{"expression": "BSD-3-Clause AND (GPL-1.0-or-later OR Artistic-1.0-Perl)"}])
+    );
+}

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
@@ -158,6 +158,178 @@ fn debootstrap_debian_12_through_engine_save_and_oci() {
         "through an OCI directory"
     );
 
+    docker(&["rmi", "-f", &tag]);
+}
+
+/// Package → the names its Pre-Depends/Depends mention (any alternative), and virtual name → the
+/// packages providing it, straight from dpkg-query.
+/// Package → its dependency groups (alternatives by name).
+type DependsByPackage = BTreeMap<String, Vec<Vec<String>>>;
+/// Virtual package name → the packages providing it.
+type Providers = BTreeMap<String, Vec<String>>;
+
+fn dpkg_relations(admindir: &Path) -> (DependsByPackage, Providers) {
+    let out = Command::new("dpkg-query")
+        .arg(format!("--admindir={}", admindir.display()))
+        .args([
+            "-W",
+            "-f",
+            "${Package}\t${Pre-Depends}, ${Depends}\t${Provides}\n",
+        ])
+        .output()
+        .expect("dpkg-query runs");
+    let names = |field: &str| -> Vec<Vec<String>> {
+        field
+            .split(',')
+            .map(|group| {
+                group
+                    .split('|')
+                    .map(|alt| {
+                        alt.trim()
+                            .split([' ', ':', '('])
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .filter(|n| !n.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g| !g.is_empty())
+            .collect()
+    };
+    let mut depends = BTreeMap::new();
+    let mut provides: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        depends.insert(f[0].to_string(), names(f[1]));
+        for virtual_name in names(f[2]).into_iter().flatten() {
+            provides
+                .entry(virtual_name)
+                .or_default()
+                .push(f[0].to_string());
+        }
+    }
+    (depends, provides)
+}
+
+/// The SBOM's dependency graph as package name → dependency names.
+fn sbom_graph(sbom: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let name_of = |purl: &str| {
+        purl.split('@')
+            .next()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let refs: BTreeSet<String> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["bom-ref"].as_str().map(str::to_string))
+        .collect();
+    let mut graph = BTreeMap::new();
+    for d in sbom["dependencies"].as_array().expect("dependencies") {
+        let on: Vec<String> = d["dependsOn"]
+            .as_array()
+            .map(|a| a.iter().map(|r| r.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        let unique: BTreeSet<String> = on.iter().cloned().collect();
+        assert_eq!(unique.len(), on.len(), "no duplicate dependsOn");
+        assert!(
+            on.iter().all(|r| refs.contains(r)),
+            "every dependsOn names a component"
+        );
+        graph.insert(
+            name_of(d["ref"].as_str().unwrap()),
+            on.iter().map(|r| name_of(r)).collect(),
+        );
+    }
+    graph
+}
+
+#[test]
+fn dpkg_graph_and_licenses_match_the_database() {
+    require_engine();
+    let root = debian_rootfs();
+    let tag = import(&root, &unique_tag("graph"));
+    let sbom = sbom(&["sbom", &tag]);
+    let graph = sbom_graph(&sbom);
+    let installed: BTreeSet<String> = dpkg_query(&root.join("var/lib/dpkg"))
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    let (depends, provides) = dpkg_relations(&root.join("var/lib/dpkg"));
+    assert_eq!(graph.keys().cloned().collect::<BTreeSet<_>>(), installed);
+    let mut edges = 0;
+    for (package, groups) in &depends {
+        if !installed.contains(package) {
+            continue;
+        }
+        let got = &graph[package];
+        // Every edge is something the package's own fields ask for (by name or through Provides)...
+        for dependency in got {
+            let asked = groups.iter().flatten().any(|alt| {
+                alt == dependency || provides.get(alt).is_some_and(|p| p.contains(dependency))
+            });
+            assert!(
+                asked,
+                "{package} -> {dependency} is not in its Depends/Pre-Depends"
+            );
+        }
+        // ...and every group that an installed package satisfies has an edge.
+        for group in groups {
+            let satisfiers: BTreeSet<&String> = group
+                .iter()
+                .flat_map(|alt| {
+                    let direct = installed.get(alt).into_iter();
+                    let virtual_ = provides
+                        .get(alt)
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| installed.contains(*p));
+                    direct.chain(virtual_)
+                })
+                .filter(|p| *p != package)
+                .collect();
+            if !satisfiers.is_empty() {
+                assert!(
+                    satisfiers.iter().any(|s| got.contains(*s)),
+                    "{package}: no edge for {group:?}"
+                );
+            }
+        }
+        edges += got.len();
+    }
+    assert!(
+        edges > 100,
+        "a minbase root has a dense graph ({edges} edges)"
+    );
+
+    // Licenses: the copyright files of well-known packages.
+    let ids = |name: &str| -> String {
+        let c = sbom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        c["licenses"].to_string()
+    };
+    assert!(ids("bash").contains("GPL-3.0-or-later"), "{}", ids("bash"));
+    assert!(ids("libc6").contains("LGPL-2.1"), "{}", ids("libc6"));
+    let with_licenses = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["licenses"].is_array())
+        .count();
+    assert!(
+        with_licenses * 10 >= installed.len() * 9,
+        "{with_licenses} of {} packages have licenses",
+        installed.len()
+    );
     docker(&["rmi", "-f", &tag]);
 }
 

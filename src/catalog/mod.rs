@@ -21,6 +21,8 @@ pub enum CatalogError {
 #[derive(Debug, Default)]
 pub struct CatalogOutput {
     pub packages: Vec<Package>,
+    /// `(dependent, dependency)` pairs of indices into `packages`.
+    pub dependencies: Vec<(usize, usize)>,
     pub warnings: Vec<String>,
 }
 
@@ -29,6 +31,8 @@ pub struct CatalogOutput {
 pub struct Inventory {
     pub distro: Option<Distro>,
     pub packages: Vec<Package>,
+    /// `(dependent, dependency)` pairs of indices into `packages`.
+    pub dependencies: Vec<(usize, usize)>,
     pub warnings: Vec<String>,
 }
 
@@ -47,6 +51,13 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     };
     let outputs = [dpkg::catalog(files, inventory.distro.as_ref())];
     for output in outputs {
+        let offset = inventory.packages.len();
+        inventory.dependencies.extend(
+            output
+                .dependencies
+                .iter()
+                .map(|&(from, to)| (from + offset, to + offset)),
+        );
         inventory.packages.extend(output.packages);
         inventory.warnings.extend(output.warnings);
     }

@@ -14,6 +14,8 @@ use cyclonedx_bom::external_models::normalized_string::NormalizedString;
 use cyclonedx_bom::external_models::uri::Purl;
 use cyclonedx_bom::models::bom::{Bom, SpecVersion, UrnUuid};
 use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
+use cyclonedx_bom::models::license::{License as CdxLicense, LicenseChoice, Licenses};
 use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::Tools;
@@ -61,9 +63,13 @@ pub fn build_bom(image: &Image, inventory: &Inventory) -> Result<Bom, SbomError>
     }
 
     let mut used_refs: HashSet<String> = HashSet::new();
+    let mut package_refs = Vec::with_capacity(inventory.packages.len());
     for package in &inventory.packages {
-        components.push(package_component(image, package, &mut used_refs)?);
+        let component = package_component(image, package, &mut used_refs)?;
+        package_refs.push(component.bom_ref.clone().unwrap_or_default());
+        components.push(component);
     }
+    let dependencies = dependency_graph(&package_refs, &inventory.dependencies);
 
     let mut metadata = Metadata::new().map_err(|e| SbomError::Build(e.to_string()))?;
     let mut tool = Component::new(Classification::Application, TOOL_NAME, TOOL_VERSION, None);
@@ -79,6 +85,7 @@ pub fn build_bom(image: &Image, inventory: &Inventory) -> Result<Bom, SbomError>
         serial_number: Some(UrnUuid::generate()),
         metadata: Some(metadata),
         components: Some(Components(components)),
+        dependencies: Some(dependencies),
         spec_version: SpecVersion::V1_5,
         ..Bom::default()
     })
@@ -88,6 +95,72 @@ pub fn build_bom(image: &Image, inventory: &Inventory) -> Result<Bom, SbomError>
 pub fn write_json<W: std::io::Write>(bom: Bom, writer: &mut W) -> Result<(), SbomError> {
     bom.output_as_json_v1_5(writer)
         .map_err(|e| SbomError::Write(e.to_string()))
+}
+
+/// One `dependencies` entry per package (CycloneDX lists leaves with an empty `dependsOn` too), each
+/// `dependsOn` unique and sorted.
+fn dependency_graph(refs: &[String], edges: &[(usize, usize)]) -> Dependencies {
+    let mut depends_on: Vec<std::collections::BTreeSet<&str>> =
+        vec![Default::default(); refs.len()];
+    for &(from, to) in edges {
+        if let (Some(set), Some(target)) = (depends_on.get_mut(from), refs.get(to)) {
+            set.insert(target);
+        }
+    }
+    Dependencies(
+        refs.iter()
+            .zip(depends_on)
+            .map(|(r, deps)| Dependency {
+                dependency_ref: r.clone(),
+                dependencies: deps.into_iter().map(str::to_string).collect(),
+            })
+            .collect(),
+    )
+}
+
+/// The component's `licenses`: a list of license objects, or (CycloneDX allows an expression only
+/// alone) one expression ANDing everything declared when any declared license is an expression.
+fn licenses(declared: &[crate::license::License]) -> Option<Licenses> {
+    use crate::license::License;
+    if declared.is_empty() {
+        return None;
+    }
+    if !declared.iter().any(|l| matches!(l, License::Expression(_))) {
+        return Some(Licenses(
+            declared
+                .iter()
+                .map(|l| match l {
+                    License::Id(id) => LicenseChoice::License(CdxLicense::license_id(id)),
+                    other => LicenseChoice::License(CdxLicense::named_license(other.as_str())),
+                })
+                .collect(),
+        ));
+    }
+    let terms: Vec<String> = declared
+        .iter()
+        .map(|l| match l {
+            License::Id(id) => id.clone(),
+            License::Expression(e) if declared.len() > 1 => format!("({e})"),
+            License::Expression(e) => e.clone(),
+            License::Name(n) => format!("LicenseRef-{}", license_ref(n)),
+        })
+        .collect();
+    Some(Licenses(vec![LicenseChoice::expression(
+        &terms.join(" AND "),
+    )]))
+}
+
+/// A name made fit for `LicenseRef-` (letters, digits, `.` and `-`).
+fn license_ref(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn property(name: &str, value: &str) -> Property {
@@ -125,6 +198,7 @@ fn package_component(
         Purl::from_str(&package.purl)
             .map_err(|_| SbomError::Build(format!("invalid purl {}", package.purl)))?,
     );
+    component.licenses = licenses(&package.licenses);
     let mut props =
         evidence_properties(image, &package.evidence.path, package.evidence.layer_index);
     props.push(property("vouch:cataloger", package.cataloger));

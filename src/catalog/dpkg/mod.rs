@@ -3,15 +3,25 @@
 //! reported (every state but `not-installed` and `config-files`). A broken paragraph is skipped with
 //! a warning naming the file and line; the rest of the database is kept.
 //!
-//! The control-file parser is written here rather than taken from a crate: it must recover paragraph
-//! by paragraph and report line numbers, which the deb822 crates do not offer for damaged files.
+//! Dependency edges come from `Depends`/`Pre-Depends` resolved through `Provides` ([`relations`]);
+//! licenses from `/usr/share/doc/PACKAGE/copyright` ([`copyright`]).
+
+pub mod control;
+pub mod copyright;
+pub mod relations;
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::package::{build_purl, Distro, Evidence, Package};
+use control::{parse_paragraphs, Paragraph};
+use relations::Relations;
 
 pub const NAME: &str = "dpkg";
-pub const GLOBS: &[&str] = &["var/lib/dpkg/status", "var/lib/dpkg/status.d/*"];
+pub const GLOBS: &[&str] = &[
+    "var/lib/dpkg/status",
+    "var/lib/dpkg/status.d/*",
+    copyright::GLOB,
+];
 
 const STATUS: &str = "var/lib/dpkg/status";
 const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
@@ -26,13 +36,28 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
                 && !p[STATUS_DIR.len()..].contains('/')
                 && !p.ends_with(".md5sums"))
     });
+    let mut relations = Vec::new();
     for entry in databases {
-        catalog_database(entry, distro, &mut output);
+        catalog_database(entry, distro, &mut output, &mut relations);
+    }
+    output.dependencies = relations::resolve(&relations);
+    for package in &mut output.packages {
+        match copyright::licenses_for(files, &package.name) {
+            Ok(licenses) => package.licenses = licenses,
+            Err(e) => output
+                .warnings
+                .push(format!("licenses of {}: {e}", package.name)),
+        }
     }
     output
 }
 
-fn catalog_database(entry: &IndexedEntry, distro: Option<&Distro>, output: &mut CatalogOutput) {
+fn catalog_database(
+    entry: &IndexedEntry,
+    distro: Option<&Distro>,
+    output: &mut CatalogOutput,
+    relations: &mut Vec<Relations>,
+) {
     let path = &entry.entry.path;
     let Some(bytes) = entry.contents() else {
         if matches!(entry.entry.kind, crate::layers::EntryKind::File { .. }) {
@@ -54,121 +79,16 @@ fn catalog_database(entry: &IndexedEntry, distro: Option<&Distro>, output: &mut 
             }
         };
         match package_from(&paragraph, path, entry.layer_index, distro) {
-            Ok(Some(package)) => output.packages.push(package),
+            Ok(Some(package)) => {
+                output.packages.push(package);
+                relations.push(Relations::from_paragraph(&paragraph));
+            }
             Ok(None) => {}
             Err(e) => output.warnings.push(format!(
                 "/{path}: paragraph at line {}: {e}; paragraph skipped",
                 paragraph.line
             )),
         }
-    }
-}
-
-/// One control paragraph: fields in order, and the line it starts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paragraph {
-    pub line: usize,
-    pub fields: Vec<(String, String)>,
-}
-
-impl Paragraph {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A paragraph that could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {reason}")]
-pub struct ParagraphError {
-    pub line: usize,
-    pub reason: String,
-}
-
-/// A paragraph being read: where it started, its fields so far, and its first error.
-struct Pending {
-    line: usize,
-    fields: Vec<(String, String)>,
-    error: Option<ParagraphError>,
-}
-
-impl Pending {
-    fn finish(self) -> Result<Paragraph, ParagraphError> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok(Paragraph {
-                line: self.line,
-                fields: self.fields,
-            }),
-        }
-    }
-
-    fn add_line(&mut self, line_no: usize, raw_line: &str) {
-        if self.error.is_some() {
-            return;
-        }
-        if raw_line.starts_with(' ') || raw_line.starts_with('\t') {
-            match self.fields.last_mut() {
-                Some((_, value)) => {
-                    value.push('\n');
-                    value.push_str(raw_line.trim_start());
-                }
-                None => {
-                    self.error = Some(ParagraphError {
-                        line: line_no,
-                        reason: "continuation line before any field".into(),
-                    })
-                }
-            }
-            return;
-        }
-        match raw_line.split_once(':') {
-            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
-                self.fields
-                    .push((name.to_string(), value.trim().to_string()));
-            }
-            _ => {
-                self.error = Some(ParagraphError {
-                    line: line_no,
-                    reason: format!("not a 'Field: value' line: {:?}", truncate(raw_line, 60)),
-                })
-            }
-        }
-    }
-}
-
-/// Splits a deb822 file into paragraphs, each parsed on its own so one bad paragraph loses nothing
-/// else.
-pub fn parse_paragraphs(text: &str) -> Vec<Result<Paragraph, ParagraphError>> {
-    let mut out = Vec::new();
-    let mut current: Option<Pending> = None;
-    for (i, raw_line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if raw_line.trim().is_empty() {
-            out.extend(current.take().map(Pending::finish));
-            continue;
-        }
-        current
-            .get_or_insert_with(|| Pending {
-                line: line_no,
-                fields: Vec::new(),
-                error: None,
-            })
-            .add_line(line_no, raw_line);
-    }
-    out.extend(current.take().map(Pending::finish));
-    out
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 
