@@ -4,8 +4,10 @@
 //! list below is the one place that says which catalogers run. [`wanted`] combines their globs for
 //! the layer pass; [`catalog`] runs them all on its result.
 
+pub mod deb822;
 pub mod dpkg;
 pub mod os_release;
+pub mod python;
 
 use crate::layers::{FileIndex, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -38,7 +40,11 @@ pub struct Inventory {
 
 /// The globs of every cataloger, for the layer pass.
 pub fn wanted() -> Wanted {
-    let globs = os_release::GLOBS.iter().chain(dpkg::GLOBS).copied();
+    let globs = os_release::GLOBS
+        .iter()
+        .chain(dpkg::GLOBS)
+        .chain(python::GLOBS)
+        .copied();
     Wanted::from_globs(globs).expect("the catalogers' globs are valid")
 }
 
@@ -49,7 +55,10 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         distro,
         ..Default::default()
     };
-    let outputs = [dpkg::catalog(files, inventory.distro.as_ref())];
+    let outputs = [
+        dpkg::catalog(files, inventory.distro.as_ref()),
+        python::catalog(files),
+    ];
     for output in outputs {
         let offset = inventory.packages.len();
         inventory.dependencies.extend(

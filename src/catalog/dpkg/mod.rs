@@ -6,14 +6,13 @@
 //! Dependency edges come from `Depends`/`Pre-Depends` resolved through `Provides` ([`relations`]);
 //! licenses from `/usr/share/doc/PACKAGE/copyright` ([`copyright`]).
 
-pub mod control;
 pub mod copyright;
 pub mod relations;
 
+use super::deb822::{parse_paragraphs, Paragraph};
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::package::{build_purl, Distro, Evidence, Package};
-use control::{parse_paragraphs, Paragraph};
 use relations::Relations;
 
 pub const NAME: &str = "dpkg";

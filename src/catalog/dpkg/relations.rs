@@ -1,7 +1,7 @@
 //! dpkg package relationships: `Depends` and `Pre-Depends` parsed into alternatives and resolved to
 //! installed packages by name or through `Provides`, as dpkg itself satisfies them.
 
-use super::control::Paragraph;
+use crate::catalog::deb822::Paragraph;
 use std::collections::{BTreeSet, HashMap};
 
 /// What one installed package asks for and offers.

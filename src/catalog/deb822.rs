@@ -1,7 +1,7 @@
-//! The deb822 control-file format of dpkg's databases: paragraphs of `Field: value` lines with
-//! indented continuation lines. Written here rather than taken from a crate because it must recover
-//! paragraph by paragraph and report line numbers, which the deb822 crates do not offer for damaged
-//! files.
+//! The RFC 822-style "Field: value" format shared by dpkg databases (deb822) and Python package
+//! metadata: paragraphs of fields with indented continuation lines. Written here rather than taken from
+//! a crate because it must recover paragraph by paragraph and report line numbers, which the deb822
+//! crates do not offer for damaged files.
 
 /// One control paragraph: fields in order, and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,10 +11,19 @@ pub struct Paragraph {
 }
 
 impl Paragraph {
+    /// The first value of a field (names compare case-insensitively).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeated field, in order (`Requires-Dist`, `Classifier`).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 }

@@ -1,0 +1,303 @@
+//! The Python cataloger: installed distributions from `*.dist-info/METADATA` (wheels, pip) and
+//! `*.egg-info/PKG-INFO` or a bare `*.egg-info` file (setuptools), anywhere in the image
+//! (site-packages, dist-packages, virtual environments, `pip install --target` directories).
+//!
+//! Names are normalised for the purl as PEP 503 says (`Foo_Bar` → `foo-bar`). `Requires-Dist` edges
+//! (leaving out those that only apply to an extra) link distributions installed in the same directory.
+//! Licenses come from `License-Expression`, a short `License` field, or the trove classifiers.
+
+use super::deb822::parse_paragraphs;
+use super::CatalogOutput;
+use crate::layers::{path, FileIndex, IndexedEntry};
+use crate::license::{normalize, License};
+use crate::package::{build_purl, Evidence, Package};
+use std::collections::HashMap;
+
+pub const NAME: &str = "python";
+pub const GLOBS: &[&str] = &[
+    "**/*.dist-info/METADATA",
+    "**/*.egg-info/PKG-INFO",
+    "**/*.egg-info",
+];
+
+/// Finds every installed Python distribution.
+pub fn catalog(files: &FileIndex) -> CatalogOutput {
+    let mut output = CatalogOutput::default();
+    // (install directory, normalised name) → package index, and each package's requirements.
+    let mut installed: HashMap<(String, String), usize> = HashMap::new();
+    let mut requirements: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in files.entries() {
+        let Some(install_dir) = install_dir(&entry.entry.path) else {
+            continue;
+        };
+        let Some(bytes) = entry.contents() else {
+            continue; // a directory named *.egg-info, or an oversized file (already warned)
+        };
+        match parse_metadata(&String::from_utf8_lossy(bytes)) {
+            Ok(metadata) => {
+                let package = match to_package(&metadata, entry) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        output
+                            .warnings
+                            .push(format!("/{}: {e}; skipped", entry.entry.path));
+                        continue;
+                    }
+                };
+                installed.insert(
+                    (install_dir.to_string(), normalize_name(&metadata.name)),
+                    output.packages.len(),
+                );
+                requirements.push((install_dir.to_string(), metadata.requires));
+                output.packages.push(package);
+            }
+            Err(e) => output
+                .warnings
+                .push(format!("/{}: {e}; skipped", entry.entry.path)),
+        }
+    }
+    for (from, (dir, requires)) in requirements.iter().enumerate() {
+        for name in requires {
+            if let Some(&to) = installed.get(&(dir.clone(), normalize_name(name))) {
+                if to != from && !output.dependencies.contains(&(from, to)) {
+                    output.dependencies.push((from, to));
+                }
+            }
+        }
+    }
+    output
+}
+
+/// The directory a metadata file's distribution is installed in (`.../site-packages`), or `None`
+/// when the path is not a metadata file.
+fn install_dir(p: &str) -> Option<&str> {
+    let name = path::file_name(p);
+    let meta_dir = if name == "METADATA" || name == "PKG-INFO" {
+        let dir = path::parent(p);
+        let dir_name = path::file_name(dir);
+        if (name == "METADATA" && dir_name.ends_with(".dist-info"))
+            || (name == "PKG-INFO" && dir_name.ends_with(".egg-info"))
+        {
+            dir
+        } else {
+            return None;
+        }
+    } else if name.ends_with(".egg-info") {
+        p // a single-file egg-info
+    } else {
+        return None;
+    };
+    Some(path::parent(meta_dir))
+}
+
+/// The fields of a METADATA / PKG-INFO file that matter here.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    pub license_expression: Option<String>,
+    pub license: Option<String>,
+    pub classifiers: Vec<String>,
+    /// Names of required distributions (not those that apply only to an extra).
+    pub requires: Vec<String>,
+    pub author: Option<String>,
+}
+
+/// Parses the header block of a core-metadata file.
+pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
+    // Headers end at the first blank line; the description body follows and is not needed.
+    let headers = text.split("\n\n").next().unwrap_or_default();
+    let headers = headers.split("\r\n\r\n").next().unwrap_or_default();
+    let paragraph = match parse_paragraphs(headers).into_iter().next() {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return Err(format!("not core metadata ({e})")),
+        None => return Err("empty metadata file".into()),
+    };
+    let field = |n: &str| {
+        paragraph
+            .get(n)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "UNKNOWN")
+            .map(str::to_string)
+    };
+    let name = field("Name").ok_or("no Name field")?;
+    let version = field("Version").ok_or_else(|| format!("{name}: no Version field"))?;
+    let requires = paragraph
+        .get_all("Requires-Dist")
+        .filter(|r| {
+            r.split_once(';')
+                .is_none_or(|(_, marker)| !marker.contains("extra"))
+        })
+        .filter_map(requirement_name)
+        .collect();
+    Ok(Metadata {
+        name,
+        version,
+        license_expression: field("License-Expression"),
+        license: field("License"),
+        classifiers: paragraph
+            .get_all("Classifier")
+            .map(str::to_string)
+            .collect(),
+        requires,
+        author: field("Author"),
+    })
+}
+
+/// `requests (>=2.0)` / `charset_normalizer<4,>=2` → the distribution name.
+fn requirement_name(requirement: &str) -> Option<String> {
+    let name: String = requirement
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// PEP 503 normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
+fn to_package(metadata: &Metadata, entry: &IndexedEntry) -> Result<Package, String> {
+    let purl = build_purl(
+        "pypi",
+        None,
+        &normalize_name(&metadata.name),
+        &metadata.version,
+        &[],
+    )?;
+    let mut properties = Vec::new();
+    if let Some(a) = &metadata.author {
+        properties.push(("vouch:python:author".to_string(), a.clone()));
+    }
+    Ok(Package {
+        name: metadata.name.clone(),
+        version: metadata.version.clone(),
+        purl_type: "pypi",
+        purl,
+        licenses: licenses(metadata),
+        evidence: Evidence {
+            path: entry.entry.path.clone(),
+            layer_index: entry.layer_index,
+        },
+        cataloger: NAME,
+        properties,
+    })
+}
+
+/// License-Expression (PEP 639) first, then a one-line License field, then trove classifiers.
+fn licenses(metadata: &Metadata) -> Vec<License> {
+    if let Some(expression) = metadata.license_expression.as_deref().and_then(normalize) {
+        return vec![expression];
+    }
+    if let Some(license) = metadata
+        .license
+        .as_deref()
+        .filter(|l| !l.contains('\n') && l.len() <= 80)
+        .and_then(normalize)
+    {
+        return vec![license];
+    }
+    let mut found: Vec<License> = metadata
+        .classifiers
+        .iter()
+        .filter_map(|c| c.strip_prefix("License ::"))
+        .filter_map(|c| classifier_license(c.rsplit("::").next().unwrap_or("").trim()))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The SPDX id of a trove license classifier's last segment, where it names exactly one license.
+fn classifier_license(name: &str) -> Option<License> {
+    let id = match name {
+        "MIT License" => "MIT",
+        "Apache Software License" => "Apache-2.0",
+        "BSD License" => return Some(License::Name("BSD".into())),
+        "ISC License (ISCL)" => "ISC",
+        "Python Software Foundation License" => "PSF-2.0",
+        "Mozilla Public License 2.0 (MPL 2.0)" => "MPL-2.0",
+        "GNU General Public License v2 (GPLv2)" => "GPL-2.0-only",
+        "GNU General Public License v2 or later (GPLv2+)" => "GPL-2.0-or-later",
+        "GNU General Public License v3 (GPLv3)" => "GPL-3.0-only",
+        "GNU General Public License v3 or later (GPLv3+)" => "GPL-3.0-or-later",
+        "GNU Lesser General Public License v2 or later (LGPLv2+)" => "LGPL-2.0-or-later",
+        "GNU Lesser General Public License v3 (LGPLv3)" => "LGPL-3.0-only",
+        "GNU Lesser General Public License v3 or later (LGPLv3+)" => "LGPL-3.0-or-later",
+        "The Unlicense (Unlicense)" => "Unlicense",
+        "OSI Approved" | "" => return None,
+        other => return Some(License::Name(other.to_string())),
+    };
+    Some(License::Id(id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_metadata_headers_only() {
+        let text = "Metadata-Version: 2.1\nName: requests\nVersion: 2.32.3\nLicense: Apache-2.0\n\
+                    Classifier: License :: OSI Approved :: Apache Software License\n\
+                    Requires-Dist: charset-normalizer<4,>=2\nRequires-Dist: idna (<4,>=2.5)\n\
+                    Requires-Dist: PySocks!=1.5.7,>=1.5.6; extra == \"socks\"\n\
+                    Requires-Dist: importlib-metadata; python_version < \"3.8\"\n\n\
+                    # Requests\n\nName: not-a-header\n";
+        let m = parse_metadata(text).unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.version.as_str()),
+            ("requests", "2.32.3")
+        );
+        assert_eq!(
+            m.requires,
+            ["charset-normalizer", "idna", "importlib-metadata"]
+        );
+        assert_eq!(licenses(&m), [License::Id("Apache-2.0".into())]);
+    }
+
+    #[test]
+    fn names_and_classifiers() {
+        assert_eq!(normalize_name("Foo__Bar.baz"), "foo-bar-baz");
+        let m = Metadata {
+            license: Some("Copyright (c) 2010 someone\nPermission is hereby granted...".into()),
+            classifiers: vec!["License :: OSI Approved :: MIT License".into()],
+            ..Default::default()
+        };
+        assert_eq!(licenses(&m), [License::Id("MIT".into())]);
+    }
+
+    #[test]
+    fn malformed_metadata_is_an_error() {
+        assert!(parse_metadata("").is_err());
+        assert!(parse_metadata("Version: 1.0\n")
+            .unwrap_err()
+            .contains("no Name"));
+        assert!(parse_metadata("\u{0}\u{1}garbage without colon").is_err());
+    }
+
+    #[test]
+    fn install_directories() {
+        assert_eq!(
+            install_dir("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"),
+            Some("usr/lib/python3/dist-packages")
+        );
+        assert_eq!(install_dir("app/pkg.egg-info/PKG-INFO"), Some("app"));
+        assert_eq!(install_dir("app/pkg.egg-info"), Some("app"));
+        assert_eq!(install_dir("app/METADATA"), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! The Python cataloger on a real image: wheels installed by pip (`pip install --target`), plus a
+//! legacy egg-info, read through the Docker engine and compared with `pip list --path`.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+fn pip(args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .args(["-m", "pip", "--disable-pip-version-check"])
+        .args(args)
+        .output()
+        .expect("python3 -m pip runs");
+    assert!(
+        out.status.success(),
+        "pip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+fn pip_list(site: &Path) -> BTreeSet<(String, String)> {
+    let listed: Value = serde_json::from_str(&pip(&[
+        "list",
+        "--path",
+        site.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                normalize(p["name"].as_str().unwrap()),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pip_installed_site_packages_match_pip_list() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let site = root.join("usr/local/lib/python3.11/site-packages");
+    std::fs::create_dir_all(&site).unwrap();
+    pip(&[
+        "install",
+        "--no-compile",
+        "--target",
+        site.to_str().unwrap(),
+        "requests==2.32.3",
+        "six==1.16.0",
+    ]);
+    // A setuptools-era single-file egg-info, which pip also lists.
+    std::fs::write(
+        site.join("Legacy_Tool-0.3.1-py3.11.egg-info"),
+        "Metadata-Version: 1.1\nName: Legacy_Tool\nVersion: 0.3.1\nLicense: BSD-3-Clause\n",
+    )
+    .unwrap();
+    // Broken metadata: a warning naming the file, the rest still cataloged.
+    let broken = site.join("broken-1.0.dist-info");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("METADATA"),
+        "Metadata-Version: 2.1\nthis is not a header\n",
+    )
+    .unwrap();
+
+    let expected = pip_list(&site);
+    assert!(expected.len() >= 6, "{expected:?}");
+    let tag = format!("vouch-test/python:{}", std::process::id());
+    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
+    assert!(Command::new("sh")
+        .args(["-c", &cmd])
+        .status()
+        .unwrap()
+        .success());
+
+    let out = run_vouch(&std::env::temp_dir(), &["sbom", &tag]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("broken-1.0.dist-info/METADATA: not core metadata"),
+        "{err}"
+    );
+    let sbom = valid_cyclonedx(&out.stdout);
+    let found: BTreeSet<(String, String)> = packages(&sbom)
+        .into_iter()
+        .filter(|p| p.2.starts_with("pkg:pypi/"))
+        .map(|(name, version, _, _, _)| (normalize(&name), version))
+        .collect();
+    let listed_ok: BTreeSet<(String, String)> =
+        expected.into_iter().filter(|p| p.0 != "broken").collect();
+    assert_eq!(found, listed_ok, "the same distributions as pip list");
+
+    let purls: Vec<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
+    assert!(
+        purls.contains(&"pkg:pypi/requests@2.32.3".to_string()),
+        "{purls:?}"
+    );
+    assert!(
+        purls.contains(&"pkg:pypi/legacy-tool@0.3.1".to_string()),
+        "PEP 503 name in the purl: {purls:?}"
+    );
+
+    // requests' Requires-Dist edges, to what is installed beside it.
+    let requests = sbom["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"].as_str().unwrap().starts_with("pkg:pypi/requests@"))
+        .expect("requests has a dependencies entry");
+    let deps: BTreeSet<String> = requests["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_str()
+                .unwrap()
+                .trim_start_matches("pkg:pypi/")
+                .split('@')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        deps,
+        ["certifi", "charset-normalizer", "idna", "urllib3"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    let requests_component = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "requests")
+        .unwrap();
+    assert_eq!(
+        requests_component["licenses"],
+        serde_json::json!([{"license": {"id": "Apache-2.0"}}])
+    );
+    Command::new("docker")
+        .args(["rmi", "-f", &tag])
+        .output()
+        .unwrap();
+}
