@@ -6,6 +6,7 @@
 
 pub mod deb822;
 pub mod dpkg;
+pub mod npm;
 pub mod os_release;
 pub mod python;
 
@@ -44,6 +45,7 @@ pub fn wanted() -> Wanted {
         .iter()
         .chain(dpkg::GLOBS)
         .chain(python::GLOBS)
+        .chain(npm::GLOBS)
         .copied();
     Wanted::from_globs(globs).expect("the catalogers' globs are valid")
 }
@@ -58,6 +60,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     let outputs = [
         dpkg::catalog(files, inventory.distro.as_ref()),
         python::catalog(files),
+        npm::catalog(files),
     ];
     for output in outputs {
         let offset = inventory.packages.len();

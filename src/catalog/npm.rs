@@ -1,0 +1,261 @@
+//! The npm cataloger: every package installed under a `node_modules` directory
+//! (`node_modules/NAME/package.json`, `node_modules/@SCOPE/NAME/package.json`, nested at any depth),
+//! including the npm that ships inside Node.js. Purls are `pkg:npm/NAME@V` or
+//! `pkg:npm/%40scope/NAME@V`. Dependency edges are resolved the way Node resolves `require`: from the
+//! package's own `node_modules` upwards through every enclosing one.
+
+use super::CatalogOutput;
+use crate::layers::{path, FileIndex, IndexedEntry};
+use crate::license::{normalize, License};
+use crate::package::{build_purl, Evidence, Package};
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub const NAME: &str = "npm";
+pub const GLOBS: &[&str] = &[
+    "**/node_modules/*/package.json",
+    "**/node_modules/@*/*/package.json",
+];
+
+/// package.json files larger than this are not manifests anyone wrote by hand; they are skipped.
+const MAX_MANIFEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// Finds every installed npm package.
+pub fn catalog(files: &FileIndex) -> CatalogOutput {
+    let mut output = CatalogOutput::default();
+    // package directory → index, and each package's dependency names.
+    let mut by_dir: HashMap<String, usize> = HashMap::new();
+    let mut wanted_deps: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in files.entries() {
+        let Some(package_dir) = package_dir(&entry.entry.path) else {
+            continue;
+        };
+        let Some(bytes) = entry.contents() else {
+            continue;
+        };
+        match parse_manifest(bytes, package_dir).and_then(|m| to_package(m, entry)) {
+            Ok((package, dependencies)) => {
+                by_dir.insert(package_dir.to_string(), output.packages.len());
+                wanted_deps.push((package_dir.to_string(), dependencies));
+                output.packages.push(package);
+            }
+            Err(e) => output
+                .warnings
+                .push(format!("/{}: {e}; skipped", entry.entry.path)),
+        }
+    }
+    for (from, (dir, dependencies)) in wanted_deps.iter().enumerate() {
+        for name in dependencies {
+            if let Some(to) = resolve(&by_dir, dir, name) {
+                if to != from && !output.dependencies.contains(&(from, to)) {
+                    output.dependencies.push((from, to));
+                }
+            }
+        }
+    }
+    output
+}
+
+/// The package directory of a manifest path matched by [`GLOBS`].
+fn package_dir(p: &str) -> Option<&str> {
+    if path::file_name(p) != "package.json" {
+        return None;
+    }
+    let dir = path::parent(p);
+    let mut container = path::parent(dir);
+    if path::file_name(container).starts_with('@') {
+        container = path::parent(container);
+    }
+    (path::file_name(container) == "node_modules").then_some(dir)
+}
+
+/// Node's lookup: `DIR/node_modules/NAME`, then the same from each ancestor directory.
+fn resolve(by_dir: &HashMap<String, usize>, from_dir: &str, name: &str) -> Option<usize> {
+    let mut dir = from_dir;
+    loop {
+        if path::file_name(dir) != "node_modules" {
+            let candidate = path::join(&path::join(dir, "node_modules"), name);
+            if let Some(&i) = by_dir.get(&candidate) {
+                return Some(i);
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = path::parent(dir);
+    }
+}
+
+/// The fields of a package.json that matter here.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub licenses: Vec<License>,
+    pub dependencies: Vec<String>,
+    pub author: Option<String>,
+}
+
+/// Parses a package.json; `dir` supplies the name when the manifest has none.
+pub fn parse_manifest(bytes: &[u8], dir: &str) -> Result<Manifest, String> {
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "{} bytes is more than the {MAX_MANIFEST_BYTES} bytes a package.json may have",
+            bytes.len()
+        ));
+    }
+    let json: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
+    let object = json.as_object().ok_or("not a JSON object")?;
+    let text = |k: &str| object.get(k).and_then(Value::as_str).map(str::trim);
+    let dir_name = {
+        let name = path::file_name(dir);
+        let scope = path::file_name(path::parent(dir));
+        if scope.starts_with('@') {
+            format!("{scope}/{name}")
+        } else {
+            name.to_string()
+        }
+    };
+    let name = text("name")
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .unwrap_or(dir_name);
+    let version = text("version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("{name}: no version"))?
+        .to_string();
+    let mut dependencies: Vec<String> = ["dependencies", "optionalDependencies"]
+        .iter()
+        .filter_map(|k| object.get(*k).and_then(Value::as_object))
+        .flat_map(|deps| deps.keys().cloned())
+        .collect();
+    dependencies.sort();
+    dependencies.dedup();
+    Ok(Manifest {
+        name,
+        version,
+        licenses: licenses(object),
+        dependencies,
+        author: match object.get("author") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        },
+    })
+}
+
+/// `"license": "MIT"`, `"license": {"type": "MIT"}`, or the legacy `"licenses": [{"type": ...}]`.
+fn licenses(object: &serde_json::Map<String, Value>) -> Vec<License> {
+    let declared: Vec<&str> = match (object.get("license"), object.get("licenses")) {
+        (Some(Value::String(s)), _) => vec![s.as_str()],
+        (Some(Value::Object(o)), _) => o.get("type").and_then(Value::as_str).into_iter().collect(),
+        (_, Some(Value::Array(list))) => list
+            .iter()
+            .filter_map(|l| match l {
+                Value::String(s) => Some(s.as_str()),
+                Value::Object(o) => o.get("type").and_then(Value::as_str),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    declared.into_iter().filter_map(normalize).collect()
+}
+
+fn to_package(manifest: Manifest, entry: &IndexedEntry) -> Result<(Package, Vec<String>), String> {
+    let (namespace, short_name) = match manifest.name.split_once('/') {
+        Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
+        _ => (None, manifest.name.as_str()),
+    };
+    let purl = build_purl("npm", namespace, short_name, &manifest.version, &[])?;
+    let mut properties = Vec::new();
+    if let Some(a) = &manifest.author {
+        properties.push(("vouch:npm:author".to_string(), a.clone()));
+    }
+    let package = Package {
+        name: manifest.name,
+        version: manifest.version,
+        purl_type: "npm",
+        purl,
+        licenses: manifest.licenses,
+        evidence: Evidence {
+            path: entry.entry.path.clone(),
+            layer_index: entry.layer_index,
+        },
+        cataloger: NAME,
+        properties,
+    };
+    Ok((package, manifest.dependencies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_directories() {
+        assert_eq!(
+            package_dir("app/node_modules/express/package.json"),
+            Some("app/node_modules/express")
+        );
+        assert_eq!(
+            package_dir("app/node_modules/@types/node/package.json"),
+            Some("app/node_modules/@types/node")
+        );
+        assert_eq!(package_dir("app/node_modules/x/lib/package.json"), None);
+        assert_eq!(package_dir("app/package.json"), None);
+    }
+
+    #[test]
+    fn manifests_and_licenses() {
+        let m = parse_manifest(
+            br#"{"name":"@scope/pkg","version":"1.2.3","license":{"type":"ISC"},"dependencies":{"b":"^1","a":"2"},"optionalDependencies":{"a":"2"}}"#,
+            "node_modules/@scope/pkg",
+        )
+        .unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.version.as_str()),
+            ("@scope/pkg", "1.2.3")
+        );
+        assert_eq!(m.dependencies, ["a", "b"]);
+        assert_eq!(m.licenses, [License::Id("ISC".into())]);
+        let legacy = parse_manifest(
+            br#"{"version":"0.1.0","licenses":[{"type":"MIT"},"Apache-2.0"]}"#,
+            "node_modules/old",
+        )
+        .unwrap();
+        assert_eq!(legacy.name, "old");
+        assert_eq!(legacy.licenses.len(), 2);
+        assert!(parse_manifest(b"{not json", "node_modules/x")
+            .unwrap_err()
+            .contains("not valid JSON"));
+        assert!(parse_manifest(b"[1,2]", "node_modules/x").is_err());
+        assert!(parse_manifest(br#"{"name":"x"}"#, "node_modules/x")
+            .unwrap_err()
+            .contains("no version"));
+    }
+
+    #[test]
+    fn node_resolution_walks_up() {
+        let by_dir: HashMap<String, usize> = [
+            ("app/node_modules/a".to_string(), 0),
+            ("app/node_modules/b".to_string(), 1),
+            ("app/node_modules/a/node_modules/b".to_string(), 2),
+            ("node_modules/c".to_string(), 3),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            resolve(&by_dir, "app/node_modules/a", "b"),
+            Some(2),
+            "nested copy wins"
+        );
+        assert_eq!(resolve(&by_dir, "app/node_modules/b", "a"), Some(0));
+        assert_eq!(
+            resolve(&by_dir, "app/node_modules/a", "c"),
+            Some(3),
+            "up to the root"
+        );
+        assert_eq!(resolve(&by_dir, "app/node_modules/a", "zzz"), None);
+    }
+}
