@@ -6,12 +6,14 @@
 
 pub mod deb822;
 pub mod dpkg;
+pub mod golang;
 pub mod npm;
 pub mod os_release;
 pub mod python;
 
-use crate::layers::{FileIndex, ResolveError, Wanted};
+use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
+use std::sync::Arc;
 
 /// Why cataloging failed as a whole (individual bad records are warnings instead).
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,9 @@ pub fn wanted() -> Wanted {
         .chain(python::GLOBS)
         .chain(npm::GLOBS)
         .copied();
-    Wanted::from_globs(globs).expect("the catalogers' globs are valid")
+    Wanted::from_globs(globs)
+        .expect("the catalogers' globs are valid")
+        .with_probes(Probes(vec![Arc::new(golang::BuildInfoProbe)]))
 }
 
 /// Runs every cataloger over the squashed index.
@@ -61,6 +65,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         dpkg::catalog(files, inventory.distro.as_ref()),
         python::catalog(files),
         npm::catalog(files),
+        golang::catalog(files),
     ];
     for output in outputs {
         let offset = inventory.packages.len();

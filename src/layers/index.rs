@@ -54,6 +54,22 @@ impl FileIndex {
         self.files.values()
     }
 
+    /// Every file in which the named probe found something, with the snippet it kept.
+    pub fn findings<'a>(
+        &'a self,
+        probe: &'a str,
+    ) -> impl Iterator<Item = (&'a IndexedEntry, &'a [u8])> + 'a {
+        self.files
+            .values()
+            .filter_map(move |e| match &e.entry.kind {
+                EntryKind::Scanned { findings } => findings
+                    .iter()
+                    .find(|f| f.probe == probe)
+                    .map(|f| (e, f.bytes.as_slice())),
+                _ => None,
+            })
+    }
+
     /// Number of kept entries.
     pub fn len(&self) -> usize {
         self.files.len()

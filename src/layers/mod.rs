@@ -11,10 +11,12 @@ pub mod decompress;
 pub mod digest;
 mod index;
 pub mod path;
+pub mod probe;
 mod read;
 mod squash;
 
 pub use index::{FileIndex, IndexedEntry, ResolveError};
+pub use probe::{Finding, Probe, ProbeScan, Probes};
 pub use read::{read_layer, LayerFiles};
 pub use squash::squash;
 
@@ -25,6 +27,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 #[derive(Debug, Clone)]
 pub struct Wanted {
     globs: GlobSet,
+    /// Content probes run over every other regular file.
+    pub probes: Probes,
 }
 
 impl Wanted {
@@ -42,7 +46,14 @@ impl Wanted {
         }
         Ok(Wanted {
             globs: builder.build()?,
+            probes: Probes::default(),
         })
+    }
+
+    /// Adds content probes for files the globs do not name.
+    pub fn with_probes(mut self, probes: Probes) -> Self {
+        self.probes = probes;
+        self
     }
 
     /// True when the file at this normalised path should keep its bytes.
@@ -84,6 +95,10 @@ pub enum EntryKind {
         target: String,
     },
     Dir,
+    /// A regular file no glob asked for, in which content probes found something.
+    Scanned {
+        findings: Vec<Finding>,
+    },
     /// A device, fifo or other special file.
     Other,
 }

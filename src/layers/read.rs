@@ -133,6 +133,13 @@ pub fn read_layer<R: Read>(
                     .unwrap_or_default();
                 EntryKind::Symlink { target }
             }
+            EntryType::Regular | EntryType::Continuous if !is_wanted => {
+                let findings = wanted.probes.scan(&path, size, &mut entry)?;
+                if findings.is_empty() {
+                    continue;
+                }
+                EntryKind::Scanned { findings }
+            }
             _ if !is_wanted => continue,
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 if size > limits.max_file_bytes {
