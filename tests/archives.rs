@@ -359,3 +359,114 @@ fn dpkg_dependencies_and_licenses() {
         serde_json::json!([{"expression": "BSD-3-Clause AND (GPL-1.0-or-later OR Artistic-1.0-Perl)"}])
     );
 }
+
+/// An Alpine 3.19 image's apk database, in the shape apk writes it (checksums, file lists, ACLs).
+const ALPINE_OS_RELEASE: &str = "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\nHOME_URL=\"https://alpinelinux.org/\"\n";
+const APK_INSTALLED: &str = "\
+C:Q1SXmX2CkXfb/RBi3mGkIMuvPTe5c=
+P:musl
+V:1.2.4_git20230717-r4
+A:x86_64
+S:407278
+I:663552
+T:the musl c library (libc) implementation
+U:https://musl.libc.org/
+L:MIT
+o:musl
+m:Timo Teräs <timo.teras@iki.fi>
+t:1705334544
+c:1f7b1a6c8b4d5a1a3b4a2b3c4d5e6f708192a3b4
+p:so:libc.musl-x86_64.so.1=1
+F:lib
+R:ld-musl-x86_64.so.1
+a:0:0:755
+Z:Q1Y4qq6lK8o4N5cJ+gkBQDYqT6jJw=
+R:libc.musl-x86_64.so.1
+
+C:Q1AbCdEfGhIjKlMnOpQrStUvWxYz0=
+P:busybox
+V:1.36.1-r15
+A:x86_64
+S:509210
+I:926720
+T:Size optimized toolbox of many common UNIX utilities
+U:https://busybox.net/
+L:GPL-2.0-only
+o:busybox
+m:Sören Tempel <soeren+alpine@soeren-tempel.net>
+t:1704971512
+c:2e0a8d0b5a2a3a4a5a6a7a8a9aaabacadaeafb0b
+D:so:libc.musl-x86_64.so.1 !bbsuid<1.36
+p:cmd:busybox=1.36.1-r15
+F:bin
+R:busybox
+a:0:0:755
+Z:Q1Z0mI6HtMZ2W1s8bhYxVb2ZlEkmA=
+
+P:this-record-is
+damaged beyond repair
+
+C:Q1wEW1RRQ4SKC4jdF1AAxNUdCmM3U=
+P:ssl_client
+V:1.36.1-r15
+A:x86_64
+S:4780
+I:14336
+T:EXternal ssl_client for busybox wget
+U:https://busybox.net/
+L:GPL-2.0-only AND MIT
+o:busybox
+m:Sören Tempel <soeren+alpine@soeren-tempel.net>
+t:1704971512
+c:2e0a8d0b5a2a3a4a5a6a7a8a9aaabacadaeafb0b
+D:so:libc.musl-x86_64.so.1 busybox>=1.36
+F:usr
+F:usr/bin
+R:ssl_client
+a:0:0:755
+Z:Q1KEq8p7ZZfZ8XkFfPj9bYg9A8bN0=
+";
+
+#[test]
+fn apk_database() {
+    let layer = Layer::new()
+        .file("etc/os-release", ALPINE_OS_RELEASE)
+        .file("lib/apk/db/installed", APK_INSTALLED);
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("alpine:3.19"));
+    let out = run_vouch(dir.path(), &["sbom", "docker-archive:img.tar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let damaged_line = APK_INSTALLED
+        .lines()
+        .position(|l| l == "damaged beyond repair")
+        .unwrap()
+        + 1;
+    let expected = format!("/lib/apk/db/installed: line {damaged_line}: not a 'K:value' line");
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    let sbom = valid_cyclonedx(&out.stdout);
+    let purls: Vec<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1",
+            "pkg:apk/alpine/musl@1.2.4_git20230717-r4?arch=x86_64&distro=alpine-3.19.1",
+            "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1",
+        ]
+    );
+    assert_eq!(
+        depends_on(&sbom, "pkg:apk/alpine/busybox@"),
+        ["musl"],
+        "through so: provides; !conflicts ignored"
+    );
+    assert_eq!(
+        depends_on(&sbom, "pkg:apk/alpine/ssl_client@"),
+        ["busybox", "musl"]
+    );
+    assert_eq!(
+        licenses_of(&sbom, "ssl_client"),
+        serde_json::json!([{"expression": "GPL-2.0-only AND MIT"}])
+    );
+    assert_eq!(
+        licenses_of(&sbom, "musl"),
+        serde_json::json!([{"license": {"id": "MIT"}}])
+    );
+}

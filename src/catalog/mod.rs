@@ -4,12 +4,14 @@
 //! list below is the one place that says which catalogers run. [`wanted`] combines their globs for
 //! the layer pass; [`catalog`] runs them all on its result.
 
+pub mod apk;
 pub mod deb822;
 pub mod dpkg;
 pub mod golang;
 pub mod npm;
 pub mod os_release;
 pub mod python;
+pub mod relations;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -46,6 +48,7 @@ pub fn wanted() -> Wanted {
     let globs = os_release::GLOBS
         .iter()
         .chain(dpkg::GLOBS)
+        .chain(apk::GLOBS)
         .chain(python::GLOBS)
         .chain(npm::GLOBS)
         .copied();
@@ -63,6 +66,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     };
     let outputs = [
         dpkg::catalog(files, inventory.distro.as_ref()),
+        apk::catalog(files, inventory.distro.as_ref()),
         python::catalog(files),
         npm::catalog(files),
         golang::catalog(files),

@@ -7,13 +7,12 @@
 //! licenses from `/usr/share/doc/PACKAGE/copyright` ([`copyright`]).
 
 pub mod copyright;
-pub mod relations;
 
 use super::deb822::{parse_paragraphs, Paragraph};
+use super::relations::{self, Relations};
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::package::{build_purl, Distro, Evidence, Package};
-use relations::Relations;
 
 pub const NAME: &str = "dpkg";
 pub const GLOBS: &[&str] = &[
@@ -80,7 +79,7 @@ fn catalog_database(
         match package_from(&paragraph, path, entry.layer_index, distro) {
             Ok(Some(package)) => {
                 output.packages.push(package);
-                relations.push(Relations::from_paragraph(&paragraph));
+                relations.push(relations_of(&paragraph));
             }
             Ok(None) => {}
             Err(e) => output.warnings.push(format!(
@@ -163,6 +162,46 @@ fn package_from(
         cataloger: NAME,
         properties,
     }))
+}
+
+/// dpkg's view of a package's relations: `Pre-Depends` and `Depends` groups, and `Provides`.
+fn relations_of(p: &Paragraph) -> Relations {
+    let mut depends = Vec::new();
+    for field in ["Pre-Depends", "Depends"] {
+        if let Some(value) = p.get(field) {
+            depends.extend(parse_dependency_field(value));
+        }
+    }
+    Relations {
+        name: p.get("Package").unwrap_or_default().to_string(),
+        arch: p.get("Architecture").map(str::to_string),
+        depends,
+        provides: p
+            .get("Provides")
+            .map(|v| parse_dependency_field(v).into_iter().flatten().collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// `libc6 (>= 2.34), debconf (>= 0.5) | debconf-2.0, perl:any` → `[[libc6], [debconf, debconf-2.0], [perl]]`.
+pub fn parse_dependency_field(value: &str) -> Vec<Vec<String>> {
+    value
+        .split(',')
+        .map(|group| {
+            group
+                .split('|')
+                .filter_map(|alternative| {
+                    let name: String = alternative
+                        .trim()
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && !matches!(c, '(' | ':' | '[' | '<'))
+                        .collect();
+                    (!name.is_empty()).then_some(name)
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| !g.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -252,6 +291,21 @@ Version: 2024a-0+deb12u1
         assert!(libc
             .properties
             .contains(&("vouch:dpkg:source".into(), "glibc".into())));
+    }
+
+    #[test]
+    fn parses_groups_alternatives_versions_and_arch_qualifiers() {
+        assert_eq!(
+            parse_dependency_field(
+                "libc6 (>= 2.34), debconf (>= 0.5) | debconf-2.0, perl:any, foo [amd64] <!nocheck>"
+            ),
+            vec![
+                vec!["libc6".to_string()],
+                vec!["debconf".to_string(), "debconf-2.0".to_string()],
+                vec!["perl".to_string()],
+                vec!["foo".to_string()],
+            ]
+        );
     }
 
     #[test]
