@@ -79,6 +79,15 @@ fn canonical_expression(expression: &str) -> String {
 
 /// Translates each term of an expression (words between operators and parentheses).
 fn translate_terms(expression: &str) -> String {
+    // Fedora's legacy names with a space in them.
+    let mut expression = expression.to_string();
+    for (old, new) in [
+        ("ASL 2.0", "Apache-2.0"),
+        ("ASL 1.1", "Apache-1.1"),
+        ("Public Domain", "public-domain"),
+    ] {
+        expression = expression.replace(old, new);
+    }
     let spaced = expression
         .replace('(', " ( ")
         .replace(')', " ) ")
@@ -160,6 +169,13 @@ fn translate_term(term: &str) -> String {
     if let Some(id) = fixed {
         return id.to_string();
     }
+    // Fedora's legacy GNU names: GPLv2+ → GPL-2+, LGPLv2.1 → LGPL-2.1 (mapped below).
+    for family in ["agplv", "lgplv", "gplv"] {
+        if let Some(rest) = lower.strip_prefix(family) {
+            let upper_family = family.trim_end_matches('v').to_ascii_uppercase();
+            return translate_term(&format!("{upper_family}-{rest}"));
+        }
+    }
     // BSD-3-clause → BSD-3-Clause
     if let Some(rest) = lower.strip_prefix("bsd-") {
         if let Some(n) = rest.strip_suffix("-clause") {
@@ -213,6 +229,17 @@ mod tests {
         assert_eq!(normalize("LGPL-2.1"), id("LGPL-2.1-only"), "deprecated id");
         assert_eq!(normalize("GFDL-1.3"), id("GFDL-1.3-only"), "deprecated id");
         assert_eq!(normalize("GPL-2.0"), id("GPL-2.0-only"), "deprecated id");
+        assert_eq!(
+            normalize("GPLv3+"),
+            id("GPL-3.0-or-later"),
+            "Fedora legacy name"
+        );
+        assert_eq!(
+            normalize("LGPLv2"),
+            id("LGPL-2.0-only"),
+            "Fedora legacy name"
+        );
+        assert_eq!(normalize("ASL 2.0"), id("Apache-2.0"), "Fedora legacy name");
     }
 
     #[test]

@@ -71,18 +71,6 @@ fn debian_rootfs() -> PathBuf {
     PathBuf::from(path)
 }
 
-/// `docker import`s a directory as an image and returns the tag.
-fn import(root: &Path, tag: &str) -> String {
-    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
-    let out = Command::new("sh").args(["-c", &cmd]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "docker import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tag.to_string()
-}
-
 fn unique_tag(name: &str) -> String {
     format!("vouch-test/{name}:{}", std::process::id())
 }
@@ -104,7 +92,7 @@ fn os_component(sbom: &Value) -> (String, String) {
 fn debootstrap_debian_12_through_engine_save_and_oci() {
     require_engine();
     let root = debian_rootfs();
-    let tag = import(&root, &unique_tag("debian"));
+    let tag = import_dir(&root, &unique_tag("debian"));
     let expected = dpkg_query(&root.join("var/lib/dpkg"));
     assert!(expected.len() > 50, "a minbase root has dozens of packages");
 
@@ -253,7 +241,7 @@ fn sbom_graph(sbom: &Value) -> BTreeMap<String, BTreeSet<String>> {
 fn dpkg_graph_and_licenses_match_the_database() {
     require_engine();
     let root = debian_rootfs();
-    let tag = import(&root, &unique_tag("graph"));
+    let tag = import_dir(&root, &unique_tag("graph"));
     let sbom = sbom(&["sbom", &tag]);
     let graph = sbom_graph(&sbom);
     let installed: BTreeSet<String> = dpkg_query(&root.join("var/lib/dpkg"))
@@ -347,7 +335,7 @@ fn host_dpkg_database_image() {
     }
     std::fs::create_dir_all(root.join("etc")).unwrap();
     std::os::unix::fs::symlink("../usr/lib/os-release", root.join("etc/os-release")).unwrap();
-    let tag = import(&root, &unique_tag("hostdpkg"));
+    let tag = import_dir(&root, &unique_tag("hostdpkg"));
     let from_engine = sbom(&["sbom", &format!("docker:{tag}")]);
     assert_eq!(
         sbom_debs(&from_engine),
@@ -360,7 +348,7 @@ fn host_dpkg_database_image() {
 fn later_layers_replace_and_delete() {
     require_engine();
     let root = debian_rootfs();
-    let base = import(&root, &unique_tag("base"));
+    let base = import_dir(&root, &unique_tag("base"));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("kept"),
@@ -475,7 +463,7 @@ fn the_docker_cli_runs_the_plugin() {
         dpkg_paragraph("via-cli", "1.0"),
     )
     .unwrap();
-    let tag = import(&root, &unique_tag("plugin"));
+    let tag = import_dir(&root, &unique_tag("plugin"));
     // Global flags before the plugin name reach the plugin.
     let out = docker_with_plugin(&[
         "-H",

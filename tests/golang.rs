@@ -131,12 +131,7 @@ fn go_binaries_match_go_version_m() {
     std::fs::write(root.join("usr/local/bin/truncated"), &bytes[..at + 40]).unwrap();
 
     let tag = format!("vouch-test/golang:{}", std::process::id());
-    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
-    assert!(Command::new("sh")
-        .args(["-c", &cmd])
-        .status()
-        .unwrap()
-        .success());
+    import_dir(&root, &tag);
     let out = run_vouch(&std::env::temp_dir(), &["sbom", &tag]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

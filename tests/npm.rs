@@ -68,15 +68,7 @@ fn npm_installed_node_modules_match_npm_ls() {
     std::fs::write(broken.join("package.json"), "{\"name\": \"broken-pkg\", ").unwrap();
 
     let tag = format!("vouch-test/npm:{}", std::process::id());
-    let cmd = format!(
-        "tar -C '{}' -c . | docker import - '{tag}'",
-        dir.path().join("root").display()
-    );
-    assert!(Command::new("sh")
-        .args(["-c", &cmd])
-        .status()
-        .unwrap()
-        .success());
+    import_dir(&dir.path().join("root"), &tag);
     let out = run_vouch(&std::env::temp_dir(), &["sbom", &tag]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

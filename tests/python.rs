@@ -82,12 +82,7 @@ fn pip_installed_site_packages_match_pip_list() {
     let expected = pip_list(&site);
     assert!(expected.len() >= 6, "{expected:?}");
     let tag = format!("vouch-test/python:{}", std::process::id());
-    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
-    assert!(Command::new("sh")
-        .args(["-c", &cmd])
-        .status()
-        .unwrap()
-        .success());
+    import_dir(&root, &tag);
 
     let out = run_vouch(&std::env::temp_dir(), &["sbom", &tag]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -12,6 +12,7 @@ pub mod npm;
 pub mod os_release;
 pub mod python;
 pub mod relations;
+pub mod rpm;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -49,6 +50,7 @@ pub fn wanted() -> Wanted {
         .iter()
         .chain(dpkg::GLOBS)
         .chain(apk::GLOBS)
+        .chain(rpm::GLOBS)
         .chain(python::GLOBS)
         .chain(npm::GLOBS)
         .copied();
@@ -67,6 +69,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     let outputs = [
         dpkg::catalog(files, inventory.distro.as_ref()),
         apk::catalog(files, inventory.distro.as_ref()),
+        rpm::catalog(files, inventory.distro.as_ref()),
         python::catalog(files),
         npm::catalog(files),
         golang::catalog(files),

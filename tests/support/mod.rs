@@ -389,3 +389,18 @@ pub fn dir_with_archive(bytes: &[u8]) -> tempfile::TempDir {
     std::fs::write(dir.path().join("img.tar"), bytes).expect("the archive is written");
     dir
 }
+
+/// `docker import`s a directory as an image tagged `tag` (output captured, failure fails the test).
+pub fn import_dir(root: &Path, tag: &str) -> String {
+    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
+    let out = Command::new("sh")
+        .args(["-c", &cmd])
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "docker import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tag.to_string()
+}

@@ -1,0 +1,192 @@
+//! The rpm cataloger: Red Hat-family packages (RHEL, Fedora, CentOS, Rocky, Alma, Amazon Linux, SUSE)
+//! from the rpm database, `rpmdb.sqlite` (rpm 4.16+, in `var/lib/rpm` or `usr/lib/sysimage/rpm`).
+//! The database is opened in memory from the bytes the layer pass kept (rusqlite, bundled SQLite),
+//! never written to disk; each row of `Packages` is an rpm header blob ([`header`]).
+//!
+//! `Requires` edges resolve to installed packages by name, through `Provides`, or through the files a
+//! package owns (`/bin/sh`). The Berkeley DB (`Packages`) and NDB (`Packages.db`) formats of older
+//! releases and SUSE are recognised and reported as not yet supported.
+
+pub mod header;
+
+use super::relations::{self, Relations};
+use super::CatalogOutput;
+use crate::layers::{path, FileIndex, IndexedEntry};
+use crate::license::normalize;
+use crate::package::{build_purl, Distro, Evidence, Package};
+use header::Header;
+use rusqlite::{Connection, MAIN_DB};
+
+pub const NAME: &str = "rpm";
+pub const GLOBS: &[&str] = &[
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
+    "var/lib/rpm/Packages.db",
+    "usr/lib/sysimage/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages.db",
+];
+
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// Finds every installed rpm package.
+pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
+    let mut output = CatalogOutput::default();
+    for entry in files.entries() {
+        let p = entry.entry.path.as_str();
+        if !GLOBS.contains(&p) {
+            continue;
+        }
+        let Some(bytes) = entry.contents() else {
+            continue;
+        };
+        if path::file_name(p) != "rpmdb.sqlite" {
+            output.warnings.push(format!(
+                "/{p}: Berkeley DB and NDB rpm databases are not read yet; its packages are missing"
+            ));
+            continue;
+        }
+        match header_blobs(bytes) {
+            Ok(blobs) => add_packages(&blobs, entry, distro, &mut output),
+            Err(e) => output
+                .warnings
+                .push(format!("/{p}: {e}; its packages are missing")),
+        }
+    }
+    output
+}
+
+/// Reads every header blob from an rpmdb.sqlite held in memory.
+fn header_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    if bytes.len() < 100 || !bytes.starts_with(SQLITE_MAGIC) {
+        return Err("not an SQLite database".into());
+    }
+    // rpm keeps the database in WAL mode; an in-memory copy must say rollback-journal mode (file format
+    // bytes 18 and 19) or SQLite refuses to open it.
+    let mut copy = bytes.to_vec();
+    copy[18] = 1;
+    copy[19] = 1;
+    let read = || -> rusqlite::Result<Vec<Vec<u8>>> {
+        let mut connection = Connection::open_in_memory()?;
+        connection.deserialize_read_exact(MAIN_DB, &copy[..], copy.len(), true)?;
+        let mut statement = connection.prepare("SELECT blob FROM Packages")?;
+        let rows = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
+        rows.collect()
+    };
+    read().map_err(|e| format!("cannot read the rpm database ({e})"))
+}
+
+fn add_packages(
+    blobs: &[Vec<u8>],
+    entry: &IndexedEntry,
+    distro: Option<&Distro>,
+    output: &mut CatalogOutput,
+) {
+    let db_path = &entry.entry.path;
+    let namespace = match distro.map(|d| d.id.as_str()) {
+        Some("rhel") => "redhat",
+        Some(id) => id,
+        None => "redhat",
+    };
+    let distro_qualifier = distro.map(Distro::purl_qualifier);
+    let mut relations_list = Vec::new();
+    for (row, blob) in blobs.iter().enumerate() {
+        let header = match Header::parse(blob) {
+            Ok(h) => h,
+            Err(e) => {
+                output
+                    .warnings
+                    .push(format!("/{db_path}: package row {}: {e}; skipped", row + 1));
+                continue;
+            }
+        };
+        let (Some(name), Some(version)) =
+            (header.string(header::NAME), header.string(header::VERSION))
+        else {
+            output.warnings.push(format!(
+                "/{db_path}: package row {} has no name or version; skipped",
+                row + 1
+            ));
+            continue;
+        };
+        if name == "gpg-pubkey" {
+            continue; // imported signing keys, not software
+        }
+        let release = header.string(header::RELEASE).unwrap_or_default();
+        let epoch = header.int32(header::EPOCH);
+        let arch = header.string(header::ARCH).filter(|a| !a.is_empty());
+        let purl_version = if release.is_empty() {
+            version.clone()
+        } else {
+            format!("{version}-{release}")
+        };
+        let epoch_text = epoch.map(|e| e.to_string());
+        let mut qualifiers: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &arch {
+            qualifiers.push(("arch", a));
+        }
+        if let Some(e) = &epoch_text {
+            qualifiers.push(("epoch", e));
+        }
+        if let Some(d) = &distro_qualifier {
+            qualifiers.push(("distro", d));
+        }
+        let purl = match build_purl("rpm", Some(namespace), &name, &purl_version, &qualifiers) {
+            Ok(p) => p,
+            Err(e) => {
+                output.warnings.push(format!("/{db_path}: {e}; skipped"));
+                continue;
+            }
+        };
+        let mut properties = Vec::new();
+        for (tag, key) in [(header::SOURCERPM, "sourceRpm"), (header::VENDOR, "vendor")] {
+            if let Some(v) = header.string(tag) {
+                properties.push((format!("vouch:rpm:{key}"), v));
+            }
+        }
+        if let Some(a) = &arch {
+            properties.push(("vouch:rpm:architecture".to_string(), a.clone()));
+        }
+        let display_version = match epoch {
+            Some(e) => format!("{e}:{purl_version}"),
+            None => purl_version.clone(),
+        };
+        output.packages.push(Package {
+            name: name.clone(),
+            version: display_version,
+            purl_type: "rpm",
+            purl,
+            licenses: header
+                .string(header::LICENSE)
+                .as_deref()
+                .and_then(normalize)
+                .into_iter()
+                .collect(),
+            evidence: Evidence {
+                path: db_path.clone(),
+                layer_index: entry.layer_index,
+            },
+            cataloger: NAME,
+            properties,
+        });
+        let mut provides = header.string_array(header::PROVIDENAME);
+        provides.extend(header.file_paths());
+        relations_list.push(Relations {
+            name,
+            arch,
+            depends: header
+                .string_array(header::REQUIRENAME)
+                .into_iter()
+                .filter(|r| !r.starts_with("rpmlib("))
+                .map(|r| vec![r])
+                .collect(),
+            provides,
+        });
+    }
+    let offset = output.packages.len() - relations_list.len();
+    output.dependencies.extend(
+        relations::resolve(&relations_list)
+            .into_iter()
+            .map(|(a, b)| (a + offset, b + offset)),
+    );
+}
