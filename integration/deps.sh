@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
 # Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), npm, golang-go and rpm (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
+# filesystems), npm, golang-go, rpm and ruby (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
@@ -15,6 +15,7 @@ command -v dpkg-query >/dev/null 2>&1 || missing+=(dpkg)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
+command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps.sh: installing ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null

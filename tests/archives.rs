@@ -470,3 +470,123 @@ fn apk_database() {
         serde_json::json!([{"license": {"id": "MIT"}}])
     );
 }
+
+/// Composer 2's installed.json, as `composer install` writes it (trimmed to the fields that vary).
+const COMPOSER_INSTALLED: &str = r#"{
+    "packages": [
+        {
+            "name": "monolog/monolog",
+            "version": "3.5.0",
+            "version_normalized": "3.5.0.0",
+            "source": {"type": "git", "url": "https://github.com/Seldaek/monolog.git", "reference": "c915e2634718dbc8a4a15c61b0e62e7a44e14448"},
+            "require": {"php": ">=8.1", "psr/log": "^2.0 || ^3.0"},
+            "provide": {"psr/log-implementation": "3.0.0"},
+            "type": "library",
+            "installation-source": "dist",
+            "license": ["MIT"],
+            "install-path": "../monolog/monolog"
+        },
+        {
+            "name": "psr/log",
+            "version": "3.0.0",
+            "version_normalized": "3.0.0.0",
+            "require": {"php": ">=8.0.0"},
+            "type": "library",
+            "license": ["MIT"],
+            "install-path": "../psr/log"
+        },
+        {
+            "name": "symfony/polyfill-ctype",
+            "version": "v1.28.0",
+            "require": {"php": ">=7.1", "ext-ctype": "*"},
+            "license": ["MIT"]
+        }
+    ],
+    "dev": true,
+    "dev-package-names": []
+}"#;
+
+/// A .NET 8 application's deps.json, as the SDK writes it.
+const DEPS_JSON: &str = r#"{
+  "runtimeTarget": {"name": ".NETCoreApp,Version=v8.0", "signature": ""},
+  "compilationOptions": {},
+  "targets": {
+    ".NETCoreApp,Version=v8.0": {
+      "WebApp/1.0.0": {
+        "dependencies": {"Serilog.AspNetCore": "8.0.0", "Newtonsoft.Json": "13.0.3"},
+        "runtime": {"WebApp.dll": {}}
+      },
+      "Newtonsoft.Json/13.0.3": {
+        "runtime": {"lib/net6.0/Newtonsoft.Json.dll": {"assemblyVersion": "13.0.0.0", "fileVersion": "13.0.3.27908"}}
+      },
+      "Serilog.AspNetCore/8.0.0": {
+        "dependencies": {"Serilog": "3.1.1"},
+        "runtime": {"lib/net8.0/Serilog.AspNetCore.dll": {}}
+      },
+      "Serilog/3.1.1": {
+        "runtime": {"lib/net7.0/Serilog.dll": {}}
+      }
+    }
+  },
+  "libraries": {
+    "WebApp/1.0.0": {"type": "project", "serviceable": false, "sha512": ""},
+    "Newtonsoft.Json/13.0.3": {"type": "package", "serviceable": true, "sha512": "sha512-HrC5BXdl00IP9zeV+0Z848QWPAoCr9P3bDEZguI+gkLcBKAOxix/tLEAAHC+UvDNPv4a2d18lOReHMOagPa+zQ==", "path": "newtonsoft.json/13.0.3", "hashPath": "newtonsoft.json.13.0.3.nupkg.sha512"},
+    "Serilog.AspNetCore/8.0.0": {"type": "package", "serviceable": true, "sha512": "sha512-FAjtKPZ4IzqFQBqZKPv6evcXK/F0ls7RoXI/62Pnx2igkDZ6nZ/jn/C/FxVATqQbEQvtqP+KViWYIe4NZIHa2w==", "path": "serilog.aspnetcore/8.0.0"},
+    "Serilog/3.1.1": {"type": "package", "serviceable": true, "sha512": "sha512-P6G4/4Kt9bT635bhuwdXlJ2SCqqn2nhh4gqFqQueCOr9bK/e7W9ll/IoX1Ter948cV2Z/5+5v8pAfJYUISY03A==", "path": "serilog/3.1.1"}
+  }
+}"#;
+
+#[test]
+fn composer_and_dotnet_manifests() {
+    let layer = Layer::new()
+        .file(
+            "var/www/app/vendor/composer/installed.json",
+            COMPOSER_INSTALLED,
+        )
+        .file("srv/webapp/WebApp.deps.json", DEPS_JSON)
+        .file("srv/other/Broken.deps.json", "{\"libraries\": [1, 2")
+        .file(
+            "opt/legacy/vendor/composer/installed.json",
+            "\"just a string\"",
+        );
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("langs:1"));
+    let out = run_vouch(dir.path(), &["sbom", "docker-archive:img.tar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/srv/other/Broken.deps.json: not valid JSON"),
+        "{err}"
+    );
+    assert!(
+        err.contains("/opt/legacy/vendor/composer/installed.json: neither a list nor an object"),
+        "{err}"
+    );
+    let sbom = valid_cyclonedx(&out.stdout);
+    let mut purls: Vec<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
+    purls.sort();
+    assert_eq!(
+        purls,
+        [
+            "pkg:composer/monolog/monolog@3.5.0",
+            "pkg:composer/psr/log@3.0.0",
+            "pkg:composer/symfony/polyfill-ctype@1.28.0",
+            "pkg:nuget/Newtonsoft.Json@13.0.3",
+            "pkg:nuget/Serilog.AspNetCore@8.0.0",
+            "pkg:nuget/Serilog@3.1.1",
+        ],
+        "the application project itself is not a package; a leading v is not part of a Composer version"
+    );
+    assert_eq!(
+        depends_on(&sbom, "pkg:composer/monolog/monolog@"),
+        ["log"],
+        "php itself is no package"
+    );
+    assert_eq!(
+        depends_on(&sbom, "pkg:nuget/Serilog.AspNetCore@"),
+        ["Serilog"]
+    );
+    assert_eq!(
+        licenses_of(&sbom, "psr/log"),
+        serde_json::json!([{"license": {"id": "MIT"}}])
+    );
+}

@@ -5,7 +5,9 @@
 //! the layer pass; [`catalog`] runs them all on its result.
 
 pub mod apk;
+pub mod composer;
 pub mod deb822;
+pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod npm;
@@ -13,6 +15,7 @@ pub mod os_release;
 pub mod python;
 pub mod relations;
 pub mod rpm;
+pub mod ruby;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -53,6 +56,9 @@ pub fn wanted() -> Wanted {
         .chain(rpm::GLOBS)
         .chain(python::GLOBS)
         .chain(npm::GLOBS)
+        .chain(composer::GLOBS)
+        .chain(dotnet::GLOBS)
+        .chain(ruby::GLOBS)
         .copied();
     Wanted::from_globs(globs)
         .expect("the catalogers' globs are valid")
@@ -73,6 +79,9 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         python::catalog(files),
         npm::catalog(files),
         golang::catalog(files),
+        composer::catalog(files),
+        dotnet::catalog(files),
+        ruby::catalog(files),
     ];
     for output in outputs {
         let offset = inventory.packages.len();
