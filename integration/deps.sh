@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
 # Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), npm, golang-go, rpm and ruby (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
+# filesystems), npm, golang-go, rpm, ruby, a JDK and two Debian Java libraries (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
@@ -16,6 +16,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
+command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+for java_package in libcommons-lang3-java libslf4j-java; do
+  dpkg -s "$java_package" >/dev/null 2>&1 || missing+=("$java_package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps.sh: installing ${missing[*]}" >&2
   as_root apt-get update -q >/dev/null

@@ -10,6 +10,7 @@ pub mod deb822;
 pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
+pub mod java;
 pub mod npm;
 pub mod os_release;
 pub mod python;
@@ -62,7 +63,10 @@ pub fn wanted() -> Wanted {
         .copied();
     Wanted::from_globs(globs)
         .expect("the catalogers' globs are valid")
-        .with_probes(Probes(vec![Arc::new(golang::BuildInfoProbe)]))
+        .with_probes(Probes(vec![
+            Arc::new(golang::BuildInfoProbe),
+            Arc::new(java::ArchiveProbe),
+        ]))
 }
 
 /// Runs every cataloger over the squashed index.
@@ -79,6 +83,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         python::catalog(files),
         npm::catalog(files),
         golang::catalog(files),
+        java::catalog(files),
         composer::catalog(files),
         dotnet::catalog(files),
         ruby::catalog(files),

@@ -18,8 +18,19 @@ pub trait Probe: Send + Sync {
     fn name(&self) -> &'static str;
     /// Whether to scan this file, judging by its path, size and first bytes.
     fn accepts(&self, path: &str, size: u64, head: &[u8]) -> bool;
-    /// A fresh scanner for one file.
+    /// A fresh scanner for one file (push mode: fed chunk by chunk alongside other probes).
     fn start(&self) -> Box<dyn ProbeScan>;
+
+    /// Pull mode, for formats that must be parsed as a stream (zip archives): when this returns
+    /// `Some`, the probe took the file on its own. `stream` yields the whole file, head included;
+    /// the probe may stop reading early. The default is push mode.
+    fn scan_stream(
+        &self,
+        _path: &str,
+        _stream: &mut dyn Read,
+    ) -> Option<io::Result<Option<Vec<u8>>>> {
+        None
+    }
 }
 
 /// The state of one probe over one file.
@@ -58,10 +69,25 @@ impl Probes {
         }
         let mut head = vec![0u8; HEAD_BYTES.min(size as usize)];
         reader.read_exact(&mut head)?;
-        let mut scans: Vec<(&'static str, Box<dyn ProbeScan>, bool)> = self
+        let accepting: Vec<&Arc<dyn Probe>> = self
             .0
             .iter()
             .filter(|p| p.accepts(path, size, &head))
+            .collect();
+        for probe in &accepting {
+            let mut stream = (&head[..]).chain(&mut *reader);
+            if let Some(result) = probe.scan_stream(path, &mut stream) {
+                return Ok(result?
+                    .map(|bytes| Finding {
+                        probe: probe.name(),
+                        bytes,
+                    })
+                    .into_iter()
+                    .collect());
+            }
+        }
+        let mut scans: Vec<(&'static str, Box<dyn ProbeScan>, bool)> = accepting
+            .iter()
             .map(|p| (p.name(), p.start(), true))
             .collect();
         if scans.is_empty() {

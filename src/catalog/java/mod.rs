@@ -1,0 +1,436 @@
+//! The Java cataloger: jar, war and ear archives anywhere in the image, and the archives nested in
+//! them (`WEB-INF/lib/*.jar`, `BOOT-INF/lib/*.jar`), to a bounded depth.
+//!
+//! Archives are read by a pull-mode content probe ([`ArchiveProbe`]) as they stream past in the layer
+//! pass ([`zipstream`]): only `META-INF/MANIFEST.MF` and `META-INF/maven/*/*/pom.properties` are kept,
+//! as a small JSON snippet. Each `pom.properties` is a package `pkg:maven/GROUP/ARTIFACT@VERSION`; an
+//! archive without one is named from its manifest (`Implementation-*`, `Bundle-*`) and file name.
+//! Inflation across an archive and everything nested in it is bounded (zip bombs), as is nesting.
+
+pub mod zipstream;
+
+use super::CatalogOutput;
+use crate::layers::{path, FileIndex, IndexedEntry, Probe, ProbeScan};
+use crate::license::normalize;
+use crate::package::{build_purl, Evidence, Package};
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::io::{self, BufReader, Read};
+use zipstream::{walk, Visit};
+
+pub const NAME: &str = "java-archive";
+pub const PROBE: &str = "java-archive";
+
+const ARCHIVE_EXTENSIONS: &[&str] = &[
+    ".jar", ".war", ".ear", ".jpi", ".hpi", ".par", ".sar", ".nar",
+];
+/// Archives nested deeper than this are not opened.
+const MAX_DEPTH: usize = 4;
+/// Bytes that may be inflated for one archive file and everything nested in it.
+const INFLATE_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
+/// Largest manifest or pom.properties kept.
+const MAX_METADATA: u64 = 256 * 1024;
+
+fn is_archive_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ARCHIVE_EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
+/// What the probe keeps from one archive file.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArchiveFindings {
+    /// Metadata files found, by the nested archive they are in (`""` for the file itself).
+    pub files: Vec<MetadataFile>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MetadataFile {
+    /// `""`, or `WEB-INF/lib/a.jar`, or `lib/a.jar!/lib/b.jar` for deeper nesting.
+    pub archive: String,
+    /// `META-INF/MANIFEST.MF` or a pom.properties path.
+    pub name: String,
+    pub text: String,
+}
+
+/// Streams archives in the layer pass.
+pub struct ArchiveProbe;
+
+impl Probe for ArchiveProbe {
+    fn name(&self) -> &'static str {
+        PROBE
+    }
+
+    fn accepts(&self, path: &str, _size: u64, head: &[u8]) -> bool {
+        head.starts_with(b"PK\x03\x04") && is_archive_name(path)
+    }
+
+    fn start(&self) -> Box<dyn ProbeScan> {
+        unreachable_push()
+    }
+
+    fn scan_stream(
+        &self,
+        _path: &str,
+        stream: &mut dyn Read,
+    ) -> Option<io::Result<Option<Vec<u8>>>> {
+        let findings = RefCell::new(ArchiveFindings::default());
+        let budget = Cell::new(INFLATE_BUDGET);
+        scan_archive(&mut BufReader::new(stream), "", 0, &budget, &findings);
+        let findings = findings.into_inner();
+        if findings.files.is_empty() && findings.warnings.is_empty() {
+            return Some(Ok(None));
+        }
+        Some(
+            serde_json::to_vec(&findings)
+                .map(Some)
+                .map_err(io::Error::other),
+        )
+    }
+}
+
+/// The probe is pull-only; `start` is never called because `scan_stream` always answers.
+fn unreachable_push() -> Box<dyn ProbeScan> {
+    struct Nothing;
+    impl ProbeScan for Nothing {
+        fn feed(&mut self, _: &[u8]) -> bool {
+            false
+        }
+        fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+    Box::new(Nothing)
+}
+
+fn is_metadata(name: &str) -> bool {
+    name.eq_ignore_ascii_case("META-INF/MANIFEST.MF")
+        || (name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties"))
+}
+
+/// Walks one archive level, keeping metadata and descending into nested archives.
+fn scan_archive<R: io::BufRead>(
+    reader: &mut R,
+    archive: &str,
+    depth: usize,
+    budget: &Cell<u64>,
+    findings: &RefCell<ArchiveFindings>,
+) {
+    let result = walk(
+        reader,
+        budget,
+        |entry| {
+            if is_metadata(&entry.name)
+                || (is_archive_name(&entry.name) && !entry.name.ends_with('/'))
+            {
+                Visit::Read
+            } else {
+                Visit::Skip
+            }
+        },
+        |entry, body| {
+            if is_metadata(&entry.name) {
+                let mut text = String::new();
+                body.take(MAX_METADATA).read_to_string(&mut text).ok();
+                findings.borrow_mut().files.push(MetadataFile {
+                    archive: archive.to_string(),
+                    name: entry.name.clone(),
+                    text,
+                });
+            } else if depth + 1 >= MAX_DEPTH {
+                findings.borrow_mut().warnings.push(format!(
+                    "{}: nested more than {MAX_DEPTH} archives deep; not opened",
+                    nested_name(archive, &entry.name)
+                ));
+            } else {
+                let mut nested = BufReader::new(body);
+                let head = io::BufRead::fill_buf(&mut nested)?;
+                if head.starts_with(b"PK\x03\x04") {
+                    scan_archive(
+                        &mut nested,
+                        &nested_name(archive, &entry.name),
+                        depth + 1,
+                        budget,
+                        findings,
+                    );
+                }
+            }
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        let what = if archive.is_empty() {
+            "archive".to_string()
+        } else {
+            archive.to_string()
+        };
+        let cut_off = if budget.get() == 0 {
+            format!("more than {INFLATE_BUDGET} bytes inflated (a zip bomb?); reading stopped")
+        } else {
+            e.to_string()
+        };
+        findings
+            .borrow_mut()
+            .warnings
+            .push(format!("{what}: {cut_off}"));
+    }
+}
+
+fn nested_name(archive: &str, entry: &str) -> String {
+    if archive.is_empty() {
+        entry.to_string()
+    } else {
+        format!("{archive}!/{entry}")
+    }
+}
+
+/// `key=value` lines of a Java properties file.
+fn properties(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+        .filter_map(|l| l.split_once(['=', ':']))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The main section of a manifest, continuation lines (leading space) joined.
+fn manifest(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            break; // per-entry sections follow
+        }
+        if let Some(rest) = line.strip_prefix(' ') {
+            if let Some((_, v)) = out.last_mut() {
+                v.push_str(rest);
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+fn get<'a>(fields: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// `commons-lang3-3.12.0.jar` → (`commons-lang3`, Some(`3.12.0`)).
+fn name_and_version_from_file(file: &str) -> (String, Option<String>) {
+    let stem = match file.rfind('.') {
+        Some(i) => &file[..i],
+        None => file,
+    };
+    let split = stem
+        .char_indices()
+        .find(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()));
+    match split {
+        Some((i, _)) => (stem[..i].to_string(), Some(stem[i + 1..].to_string())),
+        None => (stem.to_string(), None),
+    }
+}
+
+/// Lists the packages of every archive the probe read.
+pub fn catalog(files: &FileIndex) -> CatalogOutput {
+    let mut output = CatalogOutput::default();
+    for (entry, snippet) in files.findings(PROBE) {
+        let findings: ArchiveFindings = match serde_json::from_slice(snippet) {
+            Ok(f) => f,
+            Err(e) => {
+                output.warnings.push(format!("/{}: {e}", entry.entry.path));
+                continue;
+            }
+        };
+        for w in &findings.warnings {
+            output.warnings.push(format!("/{}: {w}", entry.entry.path));
+        }
+        let mut archives: Vec<&str> = findings.files.iter().map(|f| f.archive.as_str()).collect();
+        archives.dedup();
+        for archive in archives {
+            add_archive(entry, archive, &findings, &mut output);
+        }
+    }
+    output
+}
+
+fn add_archive(
+    entry: &IndexedEntry,
+    archive: &str,
+    findings: &ArchiveFindings,
+    output: &mut CatalogOutput,
+) {
+    let in_archive: Vec<&MetadataFile> = findings
+        .files
+        .iter()
+        .filter(|f| f.archive == archive)
+        .collect();
+    let manifest_fields = in_archive
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
+        .map(|f| manifest(&f.text))
+        .unwrap_or_default();
+    let license = get(&manifest_fields, "Bundle-License")
+        .filter(|l| !l.contains("://"))
+        .and_then(normalize);
+    let location = if archive.is_empty() {
+        format!("/{}", entry.entry.path)
+    } else {
+        format!("/{}!/{archive}", entry.entry.path)
+    };
+    let mut push = |group: Option<&str>, artifact: &str, version: &str| {
+        let Ok(purl) = build_purl("maven", group, artifact, version, &[]) else {
+            return;
+        };
+        let mut properties = vec![("vouch:java:archive".to_string(), location.clone())];
+        if let Some(g) = group {
+            properties.push(("vouch:java:groupId".to_string(), g.to_string()));
+        }
+        output.packages.push(Package {
+            name: artifact.to_string(),
+            version: version.to_string(),
+            purl_type: "maven",
+            purl,
+            licenses: license.clone().into_iter().collect(),
+            evidence: Evidence {
+                path: entry.entry.path.clone(),
+                layer_index: entry.layer_index,
+            },
+            cataloger: NAME,
+            properties,
+        });
+    };
+    let poms: Vec<Vec<(String, String)>> = in_archive
+        .iter()
+        .filter(|f| f.name.ends_with("pom.properties"))
+        .map(|f| properties(&f.text))
+        .collect();
+    let mut found = false;
+    for pom in &poms {
+        if let (Some(g), Some(a), Some(v)) = (
+            get(pom, "groupId"),
+            get(pom, "artifactId"),
+            get(pom, "version"),
+        ) {
+            push(Some(g), a, v);
+            found = true;
+        }
+    }
+    if found {
+        return;
+    }
+    let file = path::file_name(if archive.is_empty() {
+        &entry.entry.path
+    } else {
+        archive.rsplit("!/").next().unwrap_or(archive)
+    });
+    let (file_name, file_version) = name_and_version_from_file(file);
+    let version = get(&manifest_fields, "Implementation-Version")
+        .or_else(|| get(&manifest_fields, "Bundle-Version"))
+        .map(str::to_string)
+        .or(file_version);
+    let group = get(&manifest_fields, "Implementation-Vendor-Id");
+    if let Some(version) = version {
+        push(group, &file_name, &version);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zipstream::tests::zip_with_descriptors;
+
+    fn scan(bytes: &[u8], path: &str) -> ArchiveFindings {
+        let mut reader = bytes;
+        let out = ArchiveProbe
+            .scan_stream(path, &mut reader)
+            .unwrap()
+            .unwrap();
+        out.map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn keeps_metadata_of_nested_archives() {
+        let inner = zip_with_descriptors(&[
+            (
+                "META-INF/MANIFEST.MF",
+                b"Manifest-Version: 1.0\r\nImplementation-Version: 2.0\r\n",
+            ),
+            (
+                "META-INF/maven/org.example/inner/pom.properties",
+                b"groupId=org.example\nartifactId=inner\nversion=2.0\n",
+            ),
+        ]);
+        let outer = zip_with_descriptors(&[
+            ("WEB-INF/classes/App.class", b"\xca\xfe\xba\xbe"),
+            ("WEB-INF/lib/inner-2.0.jar", &inner),
+            (
+                "META-INF/MANIFEST.MF",
+                b"Manifest-Version: 1.0\r\nImplementation-Title: shop\r\n",
+            ),
+        ]);
+        let f = scan(&outer, "srv/shop.war");
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        let names: Vec<(&str, &str)> = f
+            .files
+            .iter()
+            .map(|m| (m.archive.as_str(), m.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("WEB-INF/lib/inner-2.0.jar", "META-INF/MANIFEST.MF"),
+                (
+                    "WEB-INF/lib/inner-2.0.jar",
+                    "META-INF/maven/org.example/inner/pom.properties"
+                ),
+                ("", "META-INF/MANIFEST.MF"),
+            ]
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut archive =
+            zip_with_descriptors(&[("META-INF/MANIFEST.MF", b"Implementation-Version: 1\r\n")]);
+        for level in 0..6 {
+            archive = zip_with_descriptors(&[(&format!("lib/level{level}.jar"), &archive)]);
+        }
+        let f = scan(&archive, "deep.jar");
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains("nested more than 4 archives deep")),
+            "{:?}",
+            f.warnings
+        );
+    }
+
+    #[test]
+    fn manifests_properties_and_file_names() {
+        let m = manifest("Manifest-Version: 1.0\r\nBundle-SymbolicName: org.apache.commons.lan\r\n g3\r\n\r\nName: x\r\nFoo: y\r\n");
+        assert_eq!(
+            get(&m, "Bundle-SymbolicName"),
+            Some("org.apache.commons.lang3")
+        );
+        assert_eq!(
+            get(&m, "Foo"),
+            None,
+            "per-entry sections are not the main section"
+        );
+        let p =
+            properties("#Generated\ngroupId=org.slf4j\nartifactId = slf4j-api\nversion=2.0.9\n");
+        assert_eq!(get(&p, "artifactId"), Some("slf4j-api"));
+        assert_eq!(
+            name_and_version_from_file("commons-lang3-3.12.0.jar"),
+            ("commons-lang3".into(), Some("3.12.0".into()))
+        );
+        assert_eq!(name_and_version_from_file("app.jar"), ("app".into(), None));
+    }
+}
