@@ -4,7 +4,7 @@
 
 use super::layout::{follow_archive_links, Blobs, ScannedLayer};
 use super::ImageError;
-use crate::layers::decompress::decompressed;
+use crate::layers::decompress::{decompressed, Compression};
 use crate::layers::digest::HashingReader;
 use crate::layers::path::normalize_entry_path;
 use crate::layers::{read_layer, Limits, Wanted};
@@ -144,18 +144,30 @@ pub fn read_layer_blob<R: Read>(
         layer: path.to_string(),
         detail,
     };
-    let mut blob_hasher = HashingReader::new(blob);
-    let (stream, _compression) =
-        decompressed(&mut blob_hasher).map_err(|e| layer_error(e.to_string()))?;
-    let mut diff_hasher = HashingReader::new(stream);
-    let files =
-        read_layer(&mut diff_hasher, wanted, limits).map_err(|e| layer_error(e.to_string()))?;
-    let (diff_id, uncompressed_size) = diff_hasher
-        .finish()
-        .map_err(|e| layer_error(format!("reading past the tar end: {e}")))?;
-    let (blob_digest, _) = blob_hasher
-        .finish()
-        .map_err(|e| layer_error(format!("reading past the tar end: {e}")))?;
+    let mut buffered = std::io::BufReader::with_capacity(256 * 1024, blob);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| layer_error(e.to_string()))?;
+    let finish_error = |e: std::io::Error| layer_error(format!("reading past the tar end: {e}"));
+    let (files, blob_digest, diff_id, uncompressed_size) =
+        if Compression::sniff(head) == Compression::None {
+            // An uncompressed blob is its own tar: one hash serves as blob digest and diffID.
+            let mut hasher = HashingReader::new(buffered);
+            let files =
+                read_layer(&mut hasher, wanted, limits).map_err(|e| layer_error(e.to_string()))?;
+            let (digest, size) = hasher.finish().map_err(finish_error)?;
+            (files, digest.clone(), digest, size)
+        } else {
+            let mut blob_hasher = HashingReader::new(buffered);
+            let (stream, _compression) =
+                decompressed(&mut blob_hasher).map_err(|e| layer_error(e.to_string()))?;
+            let mut diff_hasher = HashingReader::new(stream);
+            let files = read_layer(&mut diff_hasher, wanted, limits)
+                .map_err(|e| layer_error(e.to_string()))?;
+            let (diff_id, uncompressed_size) = diff_hasher.finish().map_err(finish_error)?;
+            let (blob_digest, _) = blob_hasher.finish().map_err(finish_error)?;
+            (files, blob_digest, diff_id, uncompressed_size)
+        };
     Ok(ScannedLayer {
         files,
         blob_digest,

@@ -79,11 +79,8 @@ pub fn walk<R: BufRead>(
 ) -> Result<(), WalkError> {
     loop {
         let mut fixed = [0u8; 30];
-        match reader.read_exact(&mut fixed[..4]) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
+        // A zip ends with its central directory; running out before it means the archive is cut short.
+        reader.read_exact(&mut fixed[..4])?;
         if u32_at(&fixed, 0) != LOCAL_HEADER {
             return Ok(()); // the central directory (or trailing data): no more entries
         }
@@ -110,6 +107,8 @@ pub fn walk<R: BufRead>(
         };
         let wanted = matches!(choose(&header), Visit::Read);
         match method {
+            // Unwanted entries of known size are skipped without inflating them.
+            _ if !wanted && !has_descriptor => skip_exactly(reader, compressed)?,
             DEFLATED => {
                 let mut inflater = Budgeted {
                     inner: DeflateDecoder::new(&mut *reader),
@@ -125,12 +124,11 @@ pub fn walk<R: BufRead>(
                 if wanted {
                     read(&header, &mut body)?;
                 }
-                io::copy(&mut body, &mut io::sink())?;
+                let left = body.limit();
+                skip_exactly(reader, left)?;
             }
-            _ if !has_descriptor => {
-                // Another method with a known size: skip it unread.
-                io::copy(&mut (&mut *reader).take(compressed), &mut io::sink())?;
-            }
+            // A wanted entry in another method: its bytes cannot be decoded here; skip them.
+            _ if !has_descriptor => skip_exactly(reader, compressed)?,
             _ => {
                 return Err(WalkError::Unstreamable {
                     name: header.name,
@@ -142,6 +140,18 @@ pub fn walk<R: BufRead>(
             skip_descriptor(reader, zip64.is_some())?;
         }
     }
+}
+
+/// Skips exactly `n` bytes, failing if the stream ends first.
+fn skip_exactly<R: Read>(reader: &mut R, n: u64) -> io::Result<()> {
+    let skipped = io::copy(&mut reader.take(n), &mut io::sink())?;
+    if skipped < n {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the archive ends inside an entry",
+        ));
+    }
+    Ok(())
 }
 
 /// The sizes from a Zip64 extra field (id 0x0001), when present with both sizes.
