@@ -60,6 +60,21 @@ fn npm_installed_node_modules_match_npm_ls() {
     let mut expected = BTreeSet::new();
     let mut children = BTreeMap::new();
     flatten(&tree, &mut expected, &mut children);
+    // The project itself (npm ls's root) is a component too, depending on its direct dependencies.
+    let (root_name, root_version) = (
+        tree["name"].as_str().unwrap(),
+        tree["version"].as_str().unwrap(),
+    );
+    expected.insert((root_name.to_string(), root_version.to_string()));
+    children.insert(
+        format!("{root_name}@{root_version}"),
+        tree["dependencies"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect(),
+    );
     assert!(expected.len() > 50, "express brings dozens of packages");
 
     // A damaged manifest: a warning naming it, the rest still cataloged.

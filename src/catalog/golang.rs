@@ -128,14 +128,16 @@ pub fn parse_buildinfo(snippet: &[u8]) -> Result<BuildInfo, BuildInfoError> {
         return Err(BuildInfoError::OldFormat);
     }
     let mut rest = &snippet[32..];
-    let go_version = read_string(&mut rest).ok_or(BuildInfoError::Damaged)?;
-    let mod_info = read_string(&mut rest).ok_or(BuildInfoError::Damaged)?;
-    // The module text is framed by 16-byte sentinels.
-    let mod_info = if mod_info.len() >= 33 && mod_info.as_bytes()[mod_info.len() - 17] == b'\n' {
+    let go_version = read_bytes(&mut rest).ok_or(BuildInfoError::Damaged)?;
+    let go_version = String::from_utf8_lossy(go_version).into_owned();
+    let mod_info = read_bytes(&mut rest).ok_or(BuildInfoError::Damaged)?;
+    // The module text is framed by 16-byte sentinels (not UTF-8: strip them before decoding).
+    let mod_info = if mod_info.len() >= 33 && mod_info[mod_info.len() - 17] == b'\n' {
         &mod_info[16..mod_info.len() - 16]
     } else {
-        mod_info.as_str()
+        &[][..]
     };
+    let mod_info = String::from_utf8_lossy(mod_info);
     let mut info = BuildInfo {
         go_version,
         ..Default::default()
@@ -175,7 +177,68 @@ pub fn parse_buildinfo(snippet: &[u8]) -> Result<BuildInfo, BuildInfoError> {
             _ => {}
         }
     }
+    if info.main.is_none() {
+        info.main = inferred_main(&info);
+    } else if let (Some(main), Some(v)) = (&mut info.main, ldflags_version(&info.settings)) {
+        if main.version == "(devel)" {
+            main.version = v;
+        }
+    }
     Ok(info)
+}
+
+/// A version injected at link time (`-ldflags "-X github.com/docker/cli/cli/version.Version=28.2.2"`),
+/// as release builds of GOPATH-mode programs record it; `v`-prefixed like a module version.
+fn ldflags_version(settings: &[(String, String)]) -> Option<String> {
+    let ldflags = settings
+        .iter()
+        .find(|(k, _)| k == "-ldflags")
+        .map(|(_, v)| v.as_str())?;
+    let cleaned = ldflags.replace("\\\"", " ").replace(['"', '\''], " ");
+    let mut words = cleaned.split_whitespace();
+    while let Some(word) = words.next() {
+        let assignment = if word == "-X" {
+            words.next()?
+        } else {
+            word.strip_prefix("-X=").unwrap_or("")
+        };
+        let Some((symbol, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let variable = symbol
+            .rsplit('.')
+            .next()
+            .unwrap_or(symbol)
+            .to_ascii_lowercase();
+        let looks_like_version = value
+            .trim_start_matches('v')
+            .starts_with(|c: char| c.is_ascii_digit());
+        if (variable == "version" || variable == "gitversion" || variable == "buildversion")
+            && looks_like_version
+        {
+            return Some(if value.starts_with('v') {
+                value.to_string()
+            } else {
+                format!("v{value}")
+            });
+        }
+    }
+    None
+}
+
+/// The main module when the binary was built outside module mode (no `mod` line): its import path
+/// without the `/cmd/NAME` of the command, at the ldflags version or `(devel)`.
+fn inferred_main(info: &BuildInfo) -> Option<Module> {
+    let path = info.path.as_deref()?;
+    if !path.contains('.') {
+        return None; // `cmd/go` and other standard-library commands
+    }
+    let module_path = match path.find("/cmd/") {
+        Some(i) => &path[..i],
+        None => path,
+    };
+    let version = ldflags_version(&info.settings).unwrap_or_else(|| "(devel)".into());
+    Some(module(module_path, &version))
 }
 
 fn module(path: &str, version: &str) -> Module {
@@ -185,8 +248,8 @@ fn module(path: &str, version: &str) -> Module {
     }
 }
 
-/// A uvarint-length-prefixed string, advancing `rest`.
-fn read_string(rest: &mut &[u8]) -> Option<String> {
+/// A uvarint-length-prefixed byte string, advancing `rest`.
+fn read_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     let mut len: u64 = 0;
     let mut shift = 0;
     loop {
@@ -207,7 +270,7 @@ fn read_string(rest: &mut &[u8]) -> Option<String> {
     }
     let (text, tail) = rest.split_at(len);
     *rest = tail;
-    Some(String::from_utf8_lossy(text).into_owned())
+    Some(text)
 }
 
 /// Lists the modules of every Go binary the probe found.
@@ -286,9 +349,12 @@ mod tests {
         s.push(2);
         s.resize(32, 0);
         for text in [go.as_bytes().to_vec(), {
-            let mut framed = vec![0x30u8; 16];
+            // Go's own sentinels (cmd/go/internal/modload), which are not valid UTF-8.
+            let start = b"\x30\x77\xaf\x0c\x92\x74\x08\x02\x41\xe1\xc1\x07\xe6\xd6\x18\xe6";
+            let end = b"\xf9\x32\x43\x31\x86\x18\x20\x72\x00\x82\x42\x10\x41\x16\xd8\xf2";
+            let mut framed = start.to_vec();
             framed.extend_from_slice(mod_text.as_bytes());
-            framed.extend(std::iter::repeat_n(0x31u8, 16));
+            framed.extend_from_slice(end);
             framed
         }] {
             let mut len = text.len();
@@ -316,6 +382,11 @@ mod tests {
     fn parses_inline_buildinfo_with_replacements() {
         let info = parse_buildinfo(&snippet("go1.22.1", MOD)).unwrap();
         assert_eq!(info.go_version, "go1.22.1");
+        assert_eq!(
+            info.path.as_deref(),
+            Some("example.com/app/cmd/app"),
+            "the first line survives the sentinel"
+        );
         assert_eq!(info.main, Some(module("example.com/app", "(devel)")));
         assert_eq!(
             info.deps,
@@ -350,6 +421,24 @@ mod tests {
             let info = parse_buildinfo(&findings[0].bytes).unwrap();
             assert_eq!(info.go_version, "go1.21.0");
         }
+    }
+
+    #[test]
+    fn main_module_of_gopath_builds_from_path_and_ldflags() {
+        let text = "path\tgithub.com/docker/cli/cmd/docker\nbuild\t-buildmode=pie\nbuild\t-ldflags=\" -X \\\"github.com/docker/cli/cli/version.GitCommit=e6534b4\\\" -X \\\"github.com/docker/cli/cli/version.Version=28.2.2\\\" -extldflags -static\"\n";
+        let info = parse_buildinfo(&snippet("go1.24.3", text)).unwrap();
+        assert_eq!(info.main, Some(module("github.com/docker/cli", "v28.2.2")));
+        let info = parse_buildinfo(&snippet(
+            "go1.19.8",
+            "path\tgithub.com/containers/skopeo/cmd/skopeo\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            info.main,
+            Some(module("github.com/containers/skopeo", "(devel)"))
+        );
+        let info = parse_buildinfo(&snippet("go1.19.8", "path\tcmd/go\n")).unwrap();
+        assert_eq!(info.main, None, "standard-library commands have no module");
     }
 
     #[test]

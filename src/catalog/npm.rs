@@ -15,6 +15,8 @@ pub const NAME: &str = "npm";
 pub const GLOBS: &[&str] = &[
     "**/node_modules/*/package.json",
     "**/node_modules/@*/*/package.json",
+    // Project roots: a package.json beside a node_modules directory is the application itself.
+    "**/package.json",
 ];
 
 /// package.json files larger than this are not manifests anyone wrote by hand; they are skipped.
@@ -26,8 +28,14 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     // package directory → index, and each package's dependency names.
     let mut by_dir: HashMap<String, usize> = HashMap::new();
     let mut wanted_deps: Vec<(String, Vec<String>)> = Vec::new();
+    let installed_dirs: Vec<&str> = files
+        .entries()
+        .filter_map(|e| package_dir(&e.entry.path))
+        .collect();
     for entry in files.entries() {
-        let Some(package_dir) = package_dir(&entry.entry.path) else {
+        let Some(package_dir) = package_dir(&entry.entry.path)
+            .or_else(|| project_dir(&entry.entry.path, &installed_dirs))
+        else {
             continue;
         };
         let Some(bytes) = entry.contents() else {
@@ -67,6 +75,20 @@ fn package_dir(p: &str) -> Option<&str> {
         container = path::parent(container);
     }
     (path::file_name(container) == "node_modules").then_some(dir)
+}
+
+/// The directory of a project's own package.json: not inside `node_modules`, with packages installed
+/// in its `node_modules`.
+fn project_dir<'a>(p: &'a str, installed_dirs: &[&str]) -> Option<&'a str> {
+    if path::file_name(p) != "package.json" || p.split('/').any(|c| c == "node_modules") {
+        return None;
+    }
+    let dir = path::parent(p);
+    let modules = path::join(dir, "node_modules");
+    installed_dirs
+        .iter()
+        .any(|d| d.starts_with(&modules) && d.as_bytes().get(modules.len()) == Some(&b'/'))
+        .then_some(dir)
 }
 
 /// Node's lookup: `DIR/node_modules/NAME`, then the same from each ancestor directory.

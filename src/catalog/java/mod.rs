@@ -334,9 +334,17 @@ fn add_archive(
         .or_else(|| get(&manifest_fields, "Bundle-Version"))
         .map(str::to_string)
         .or(file_version);
-    let group = get(&manifest_fields, "Implementation-Vendor-Id");
+    // As Syft does: the vendor id, else the OSGi or JPMS name, else the artifact name itself.
+    let group = get(&manifest_fields, "Implementation-Vendor-Id")
+        .or_else(|| {
+            get(&manifest_fields, "Bundle-SymbolicName")
+                .map(|s| s.split(';').next().unwrap_or(s).trim())
+        })
+        .or_else(|| get(&manifest_fields, "Automatic-Module-Name"))
+        .unwrap_or(&file_name)
+        .to_string();
     if let Some(version) = version {
-        push(group, &file_name, &version);
+        push(Some(&group), &file_name, &version);
     }
 }
 
