@@ -69,14 +69,7 @@ pub fn scan_archive<R: Read>(
         })?;
         match entry.header().entry_type() {
             EntryType::Symlink | EntryType::Link => {
-                if let Some(target) = entry.link_name_bytes() {
-                    let target = String::from_utf8_lossy(&target).into_owned();
-                    // Hardlink names are archive-root-relative; symlinks are relative to their dir.
-                    let target = if entry.header().entry_type() == EntryType::Link {
-                        format!("/{target}")
-                    } else {
-                        target
-                    };
+                if let Some(target) = link_target(&entry) {
                     scan.links.insert(path, target);
                 }
             }
@@ -95,6 +88,167 @@ pub fn scan_archive<R: Read>(
     Ok(scan)
 }
 
+/// What a regular file in an image archive is, judged by its path and first bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum ArchiveFile {
+    Layer,
+    Metadata,
+    Other,
+}
+
+fn classify(path: &str, size: u64, head: &[u8]) -> ArchiveFile {
+    let looks_like_json = head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{' || b == b'[');
+    if path.ends_with("layer.tar") || (path.starts_with("blobs/") && !looks_like_json) {
+        ArchiveFile::Layer
+    } else if size <= MAX_METADATA_BYTES {
+        ArchiveFile::Metadata
+    } else {
+        ArchiveFile::Other
+    }
+}
+
+/// The symlink or hardlink target an archive entry records, as a path relative to the entry's
+/// directory (hardlink names are archive-root-relative, so they get a leading `/`).
+fn link_target<R: Read>(entry: &tar::Entry<'_, R>) -> Option<String> {
+    let target = String::from_utf8_lossy(&entry.link_name_bytes()?).into_owned();
+    Some(if entry.header().entry_type() == EntryType::Link {
+        format!("/{target}")
+    } else {
+        target
+    })
+}
+
+/// Reads an image archive that is a file. Its entries are indexed first (seeking past their data),
+/// then its layers are read in parallel, one per core, each on its own file handle: the pass is still
+/// one read of every byte, spread over the cores.
+pub fn scan_archive_file(
+    file_path: &std::path::Path,
+    input: &str,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<ArchiveScan, ImageError> {
+    let io_error = |e: std::io::Error| ImageError::Io {
+        input: input.to_string(),
+        detail: format!("cannot open: {e}"),
+    };
+    let file = std::fs::File::open(file_path).map_err(io_error)?;
+    let file_len = file.metadata().map_err(io_error)?.len();
+    let mut archive = tar::Archive::new(BufReader::new(file));
+    let mut scan = ArchiveScan::default();
+    let not_archive = |e: std::io::Error| ImageError::NotAnArchive {
+        input: input.to_string(),
+        detail: e.to_string(),
+    };
+    let truncated = |detail: String| ImageError::Truncated {
+        input: input.to_string(),
+        detail,
+    };
+    // (path, data offset, size) of every layer blob.
+    let mut layer_jobs: Vec<(String, u64, u64)> = Vec::new();
+    let mut seen_entries = 0usize;
+    for entry in archive.entries_with_seek().map_err(not_archive)? {
+        let mut entry = entry.map_err(|e| {
+            if seen_entries == 0 {
+                not_archive(e)
+            } else {
+                truncated(e.to_string())
+            }
+        })?;
+        seen_entries += 1;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = normalize_entry_path(&raw).map_err(|e| ImageError::Layout {
+            input: input.to_string(),
+            detail: e.to_string(),
+        })?;
+        match entry.header().entry_type() {
+            EntryType::Symlink | EntryType::Link => {
+                if let Some(target) = link_target(&entry) {
+                    scan.links.insert(path, target);
+                }
+            }
+            EntryType::Regular | EntryType::Continuous => {
+                let offset = entry.raw_file_position();
+                let size = entry.size();
+                if offset.saturating_add(size) > file_len {
+                    return Err(truncated(format!("{path}: the file ends inside it")));
+                }
+                let mut head = Vec::with_capacity(64);
+                (&mut entry)
+                    .take(64)
+                    .read_to_end(&mut head)
+                    .map_err(|e| truncated(format!("{path}: {e}")))?;
+                match classify(&path, size, &head) {
+                    ArchiveFile::Layer => layer_jobs.push((path, offset, size)),
+                    ArchiveFile::Metadata => {
+                        let mut bytes = head;
+                        entry
+                            .read_to_end(&mut bytes)
+                            .map_err(|e| truncated(format!("{path}: {e}")))?;
+                        scan.metadata.insert(path, bytes);
+                    }
+                    ArchiveFile::Other => scan.warnings.push(format!(
+                        "{input}: {path} ({size} bytes) is neither a layer nor image metadata; skipped"
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+    if seen_entries == 0 {
+        return Err(ImageError::NotAnArchive {
+            input: input.to_string(),
+            detail: "no tar entries".into(),
+        });
+    }
+    let read_job = |(path, offset, size): &(String, u64, u64)| -> Result<ScannedLayer, ImageError> {
+        use std::io::Seek;
+        let mut file = std::fs::File::open(file_path).map_err(io_error)?;
+        file.seek(std::io::SeekFrom::Start(*offset))
+            .map_err(io_error)?;
+        read_layer_blob(file.take(*size), path, input, wanted, limits)
+    };
+    let results = parallel_map(&layer_jobs, read_job);
+    for ((path, _, _), result) in layer_jobs.iter().zip(results) {
+        scan.layers.insert(path.clone(), result?);
+    }
+    Ok(scan)
+}
+
+/// Runs `work` over `jobs` on as many threads as there are cores (at most one per job), keeping the
+/// results in job order.
+fn parallel_map<J: Sync, T: Send>(jobs: &[J], work: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let result = work(job);
+                if let Ok(mut slots) = results.lock() {
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
 fn scan_file<R: Read>(
     entry: tar::Entry<'_, R>,
     path: String,
@@ -110,22 +264,19 @@ fn scan_file<R: Read>(
     };
     let mut buffered = BufReader::with_capacity(64 * 1024, entry);
     let head = buffered.fill_buf().map_err(truncated)?;
-    let looks_like_json = head
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{' || b == b'[');
-    let is_layer = path.ends_with("layer.tar") || (path.starts_with("blobs/") && !looks_like_json);
-    if is_layer {
-        let layer = read_layer_blob(buffered, &path, input, wanted, limits)?;
-        scan.layers.insert(path, layer);
-    } else if size <= MAX_METADATA_BYTES {
-        let mut bytes = Vec::with_capacity(size as usize);
-        buffered.read_to_end(&mut bytes).map_err(truncated)?;
-        scan.metadata.insert(path, bytes);
-    } else {
-        scan.warnings.push(format!(
+    match classify(&path, size, head) {
+        ArchiveFile::Layer => {
+            let layer = read_layer_blob(buffered, &path, input, wanted, limits)?;
+            scan.layers.insert(path, layer);
+        }
+        ArchiveFile::Metadata => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            buffered.read_to_end(&mut bytes).map_err(truncated)?;
+            scan.metadata.insert(path, bytes);
+        }
+        ArchiveFile::Other => scan.warnings.push(format!(
             "{input}: {path} ({size} bytes) is neither a layer nor image metadata; skipped"
-        ));
+        )),
     }
     Ok(())
 }

@@ -201,13 +201,8 @@ pub fn read_image(
         }
         ImageSource::DockerArchive(path) | ImageSource::OciArchive(path) => {
             let input = format!("{scheme}:{}", path.display());
-            let file = open_file(&input, path)?;
-            let mut scan = archive::scan_archive(
-                std::io::BufReader::with_capacity(256 * 1024, file),
-                &input,
-                wanted,
-                limits,
-            )?;
+            open_file(&input, path)?;
+            let mut scan = archive::scan_archive_file(path, &input, wanted, limits)?;
             let located = locate(&mut scan, &input)?;
             assemble(reference, scheme, &input, located, scan.warnings)
         }
