@@ -1,5 +1,5 @@
 # vouch: `make demo` (install, engine, example image, SBOM) and `make test` (every test).
-.PHONY: all build install deps engine demo test lint clean
+.PHONY: all build install deps engine demo test bench lint clean
 
 all: build
 
@@ -20,6 +20,9 @@ demo:
 
 test:
 	integration/test.sh
+
+bench:
+	bench/run.sh
 
 lint:
 	cargo fmt --check

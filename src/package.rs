@@ -50,7 +50,8 @@ pub struct Package {
     pub properties: Vec<(String, String)>,
 }
 
-/// Builds a purl string from its parts, percent-encoding as the purl spec requires.
+/// Builds a purl string from its parts, percent-encoding as the purl spec requires (no `@version`
+/// when the version is unknown, i.e. empty).
 pub fn build_purl(
     purl_type: &str,
     namespace: Option<&str>,

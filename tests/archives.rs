@@ -590,3 +590,31 @@ fn composer_and_dotnet_manifests() {
         serde_json::json!([{"license": {"id": "MIT"}}])
     );
 }
+
+#[test]
+fn a_shaded_jar_is_a_package_besides_what_it_shades() {
+    let shaded = stored_zip(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nImplementation-Version: 2.1\r\nImplementation-Vendor-Id: com.example\r\n"),
+        ("META-INF/maven/org.lib/inner/pom.properties", b"groupId=org.lib\nartifactId=inner\nversion=1.0\n"),
+    ]);
+    let plain = stored_zip(&[(
+        "META-INF/maven/org.lib/plain/pom.properties",
+        b"groupId=org.lib\nartifactId=plain\nversion=3.0\n",
+    )]);
+    let layer = Layer::new()
+        .file_bytes("opt/app/shaded-app-2.1.jar", &shaded)
+        .file_bytes("opt/app/plain-3.0.jar", &plain);
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("jars:1"));
+    let sbom = sbom_of(dir.path(), "docker-archive:img.tar");
+    let mut purls: Vec<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
+    purls.sort();
+    assert_eq!(
+        purls,
+        [
+            "pkg:maven/com.example/shaded-app@2.1",
+            "pkg:maven/org.lib/inner@1.0",
+            "pkg:maven/org.lib/plain@3.0",
+        ],
+        "the shaded jar is itself a package; a jar its pom.properties describes is not listed twice"
+    );
+}

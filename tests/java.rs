@@ -89,7 +89,7 @@ fn maven_packages(sbom: &serde_json::Value) -> Vec<(String, String, String, Stri
             (
                 prop("vouch:java:groupId"),
                 c["name"].as_str().unwrap().to_string(),
-                c["version"].as_str().unwrap().to_string(),
+                c["version"].as_str().unwrap_or_default().to_string(),
                 prop("vouch:java:archive"),
             )
         })

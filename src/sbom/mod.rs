@@ -194,6 +194,9 @@ fn package_component(
         &package.version,
         Some(bom_ref),
     );
+    if package.version.is_empty() {
+        component.version = None;
+    }
     component.purl = Some(
         Purl::from_str(&package.purl)
             .map_err(|_| SbomError::Build(format!("invalid purl {}", package.purl)))?,

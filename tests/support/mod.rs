@@ -147,6 +147,10 @@ impl Layer {
         self.entry(name, tar::EntryType::Regular, body.as_bytes(), None)
     }
 
+    pub fn file_bytes(self, name: &str, body: &[u8]) -> Self {
+        self.entry(name, tar::EntryType::Regular, body, None)
+    }
+
     pub fn dir(self, name: &str) -> Self {
         self.entry(name, tar::EntryType::Directory, b"", None)
     }
@@ -403,4 +407,41 @@ pub fn import_dir(root: &Path, tag: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     tag.to_string()
+}
+
+/// A zip of stored (uncompressed) entries with sizes in the local headers, as `jar -0` writes them.
+pub fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, body) in entries {
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        out.extend_from_slice(&10u16.to_le_bytes()); // version needed
+        out.extend_from_slice(&0u16.to_le_bytes()); // flags
+        out.extend_from_slice(&0u16.to_le_bytes()); // stored
+        out.extend_from_slice(&[0; 4]); // time, date
+        out.extend_from_slice(&crc32fast_free(body).to_le_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(&0x0201_4b50u32.to_le_bytes()); // the central directory starts
+    out
+}
+
+/// CRC-32 (IEEE), bit by bit: test archives are tiny.
+fn crc32fast_free(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

@@ -310,7 +310,13 @@ fn add_archive(
         .filter(|f| f.name.ends_with("pom.properties"))
         .map(|f| properties(&f.text))
         .collect();
-    let mut found = false;
+    let file = path::file_name(if archive.is_empty() {
+        &entry.entry.path
+    } else {
+        archive.rsplit("!/").next().unwrap_or(archive)
+    });
+    let (file_name, file_version) = name_and_version_from_file(file);
+    let mut describes_itself = false;
     for pom in &poms {
         if let (Some(g), Some(a), Some(v)) = (
             get(pom, "groupId"),
@@ -318,22 +324,19 @@ fn add_archive(
             get(pom, "version"),
         ) {
             push(Some(g), a, v);
-            found = true;
+            describes_itself |= a == file_name;
         }
     }
-    if found {
+    if describes_itself {
         return;
     }
-    let file = path::file_name(if archive.is_empty() {
-        &entry.entry.path
-    } else {
-        archive.rsplit("!/").next().unwrap_or(archive)
-    });
-    let (file_name, file_version) = name_and_version_from_file(file);
+    // No pom.properties names this archive (none at all, or only those of libraries shaded into it):
+    // the archive itself is a package too, named from its manifest and file name, as Syft does.
     let version = get(&manifest_fields, "Implementation-Version")
         .or_else(|| get(&manifest_fields, "Bundle-Version"))
         .map(str::to_string)
-        .or(file_version);
+        .or(file_version)
+        .unwrap_or_default();
     // As Syft does: the vendor id, else the OSGi or JPMS name, else the artifact name itself.
     let group = get(&manifest_fields, "Implementation-Vendor-Id")
         .or_else(|| {
@@ -343,9 +346,7 @@ fn add_archive(
         .or_else(|| get(&manifest_fields, "Automatic-Module-Name"))
         .unwrap_or(&file_name)
         .to_string();
-    if let Some(version) = version {
-        push(Some(&group), &file_name, &version);
-    }
+    push(Some(&group), &file_name, &version);
 }
 
 #[cfg(test)]
