@@ -17,6 +17,9 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+[ -x /usr/bin/python3.11 ] || missing+=(python3.11)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 for java_package in libcommons-lang3-java libslf4j-java; do
   dpkg -s "$java_package" >/dev/null 2>&1 || missing+=("$java_package")
 done

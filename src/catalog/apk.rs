@@ -128,6 +128,16 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             cataloger: NAME,
             properties,
         });
+        let mut dir = String::new();
+        for (key, value) in &record.fields {
+            match key {
+                'F' => dir = value.clone(),
+                'R' => output
+                    .owned_files
+                    .push(crate::layers::path::join(&dir, value)),
+                _ => {}
+            }
+        }
         let tokens = |key: char| -> Vec<String> {
             record
                 .get(key)

@@ -34,7 +34,7 @@ impl Probe for BuildInfoProbe {
         size > 64 && head.starts_with(ELF_MAGIC)
     }
 
-    fn start(&self) -> Box<dyn ProbeScan> {
+    fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
         Box::new(BuildInfoScan::default())
     }
 }

@@ -5,6 +5,7 @@
 //! the layer pass; [`catalog`] runs them all on its result.
 
 pub mod apk;
+pub mod binary;
 pub mod composer;
 pub mod deb822;
 pub mod dotnet;
@@ -20,6 +21,7 @@ pub mod ruby;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Why cataloging failed as a whole (individual bad records are warnings instead).
@@ -35,6 +37,8 @@ pub struct CatalogOutput {
     pub packages: Vec<Package>,
     /// `(dependent, dependency)` pairs of indices into `packages`.
     pub dependencies: Vec<(usize, usize)>,
+    /// Files the packages own, as their package manager lists them (OS catalogers only).
+    pub owned_files: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -66,6 +70,7 @@ pub fn wanted() -> Wanted {
         .with_probes(Probes(vec![
             Arc::new(golang::BuildInfoProbe),
             Arc::new(java::ArchiveProbe),
+            Arc::new(binary::VersionProbe),
         ]))
 }
 
@@ -76,10 +81,18 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         distro,
         ..Default::default()
     };
-    let outputs = [
+    let os_outputs = [
         dpkg::catalog(files, inventory.distro.as_ref()),
         apk::catalog(files, inventory.distro.as_ref()),
         rpm::catalog(files, inventory.distro.as_ref()),
+    ];
+    // Files owned by OS packages, resolved through the image's symlinks (`/bin` → `usr/bin`).
+    let owned: HashSet<String> = os_outputs
+        .iter()
+        .flat_map(|o| &o.owned_files)
+        .filter_map(|p| files.resolve_path(p.trim_start_matches('/')).ok())
+        .collect();
+    let language_outputs = [
         python::catalog(files),
         npm::catalog(files),
         golang::catalog(files),
@@ -87,8 +100,9 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         composer::catalog(files),
         dotnet::catalog(files),
         ruby::catalog(files),
+        binary::catalog(files, &owned),
     ];
-    for output in outputs {
+    for output in os_outputs.into_iter().chain(language_outputs) {
         let offset = inventory.packages.len();
         inventory.dependencies.extend(
             output

@@ -18,8 +18,8 @@ pub trait Probe: Send + Sync {
     fn name(&self) -> &'static str;
     /// Whether to scan this file, judging by its path, size and first bytes.
     fn accepts(&self, path: &str, size: u64, head: &[u8]) -> bool;
-    /// A fresh scanner for one file (push mode: fed chunk by chunk alongside other probes).
-    fn start(&self) -> Box<dyn ProbeScan>;
+    /// A fresh scanner for the file at `path` (push mode: fed chunk by chunk alongside other probes).
+    fn start(&self, path: &str) -> Box<dyn ProbeScan>;
 
     /// Pull mode, for formats that must be parsed as a stream (zip archives): when this returns
     /// `Some`, the probe took the file on its own. `stream` yields the whole file, head included;
@@ -88,7 +88,7 @@ impl Probes {
         }
         let mut scans: Vec<(&'static str, Box<dyn ProbeScan>, bool)> = accepting
             .iter()
-            .map(|p| (p.name(), p.start(), true))
+            .map(|p| (p.name(), p.start(path), true))
             .collect();
         if scans.is_empty() {
             return Ok(Vec::new());

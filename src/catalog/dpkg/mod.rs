@@ -18,6 +18,7 @@ pub const NAME: &str = "dpkg";
 pub const GLOBS: &[&str] = &[
     "var/lib/dpkg/status",
     "var/lib/dpkg/status.d/*",
+    "var/lib/dpkg/info/*.list",
     copyright::GLOB,
 ];
 
@@ -39,6 +40,7 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
         catalog_database(entry, distro, &mut output, &mut relations);
     }
     output.dependencies = relations::resolve(&relations);
+    output.owned_files = owned_files(files, &output.packages);
     for package in &mut output.packages {
         match copyright::licenses_for(files, &package.name) {
             Ok(licenses) => package.licenses = licenses,
@@ -162,6 +164,41 @@ fn package_from(
         cataloger: NAME,
         properties,
     }))
+}
+
+/// The files dpkg says each package installed: `info/NAME.list` or `info/NAME:ARCH.list`, and for
+/// distroless images the paths in `status.d/NAME.md5sums`.
+fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<String> {
+    let mut owned = Vec::new();
+    for package in packages {
+        let arch = package
+            .properties
+            .iter()
+            .find(|(k, _)| k == "vouch:dpkg:architecture")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let candidates = [
+            format!("var/lib/dpkg/info/{}.list", package.name),
+            format!("var/lib/dpkg/info/{}:{arch}.list", package.name),
+            format!("var/lib/dpkg/status.d/{}.md5sums", package.name),
+        ];
+        for candidate in candidates {
+            let Some(text) = files.get(&candidate).and_then(|e| e.contents()) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(text);
+            if candidate.ends_with(".md5sums") {
+                owned.extend(
+                    text.lines()
+                        .filter_map(|l| l.split_once("  "))
+                        .map(|(_, p)| p.to_string()),
+                );
+            } else {
+                owned.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+            }
+        }
+    }
+    owned
 }
 
 /// dpkg's view of a package's relations: `Pre-Depends` and `Depends` groups, and `Provides`.

@@ -65,7 +65,7 @@ impl Probe for ArchiveProbe {
         head.starts_with(b"PK\x03\x04") && is_archive_name(path)
     }
 
-    fn start(&self) -> Box<dyn ProbeScan> {
+    fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
         unreachable_push()
     }
 

@@ -170,7 +170,9 @@ fn add_packages(
             properties,
         });
         let mut provides = header.string_array(header::PROVIDENAME);
-        provides.extend(header.file_paths());
+        let paths = header.file_paths();
+        output.owned_files.extend(paths.iter().cloned());
+        provides.extend(paths);
         relations_list.push(Relations {
             name,
             arch,
