@@ -41,6 +41,8 @@ pub struct Package {
     /// The purl type (`deb`, `apk`, `pypi`, ...).
     pub purl_type: &'static str,
     pub purl: String,
+    /// CPE 2.3 name, where the product's NVD vendor and product are known (not guessed).
+    pub cpe: Option<String>,
     /// Declared licenses, SPDX where possible.
     pub licenses: Vec<crate::license::License>,
     pub evidence: Evidence,
@@ -75,9 +77,33 @@ pub fn build_purl(
         .map_err(|e| format!("{purl_type}/{name}@{version}: {e}"))
 }
 
+/// `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*`, with the version's CPE-special characters escaped.
+pub fn cpe(vendor: &str, product: &str, version: &str) -> String {
+    let mut escaped = String::with_capacity(version.len());
+    for c in version.chars() {
+        if !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    format!("cpe:2.3:a:{vendor}:{product}:{escaped}:*:*:*:*:*:*:*")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpe_escapes_special_characters() {
+        assert_eq!(
+            cpe("python", "python", "3.11.2"),
+            "cpe:2.3:a:python:python:3.11.2:*:*:*:*:*:*:*"
+        );
+        assert_eq!(
+            cpe("golang", "go", "1.22rc1+x"),
+            "cpe:2.3:a:golang:go:1.22rc1\\+x:*:*:*:*:*:*:*"
+        );
+    }
 
     #[test]
     fn debian_purl_keeps_epoch_and_plus() {

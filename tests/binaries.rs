@@ -92,4 +92,17 @@ fn runtimes_are_classified_unless_an_os_package_owns_them() {
         ],
         "/usr/bin/python3.11 belongs to python3.11-minimal and is not reported again"
     );
+    let node = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "node")
+        .unwrap();
+    assert_eq!(
+        node["cpe"],
+        format!(
+            "cpe:2.3:a:nodejs:node.js:{}:*:*:*:*:*:*:*",
+            node["version"].as_str().unwrap()
+        )
+    );
 }

@@ -160,6 +160,21 @@ fn go_binaries_match_go_version_m() {
     expected_cli.insert(("github.com/docker/cli".into(), format!("v{client_version}")));
     assert_eq!(go_packages_at(&sbom, "/usr/local/bin/docker"), expected_cli);
 
+    let stdlib = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "stdlib")
+        .expect("a stdlib component");
+    let go = stdlib["version"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("go")
+        .to_string();
+    assert_eq!(
+        stdlib["cpe"],
+        format!("cpe:2.3:a:golang:go:{go}:*:*:*:*:*:*:*")
+    );
     let purls: Vec<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
     assert!(
         purls

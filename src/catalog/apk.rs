@@ -121,6 +121,7 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             purl_type: "apk",
             purl,
             licenses: record.get('L').and_then(normalize).into_iter().collect(),
+            cpe: None,
             evidence: Evidence {
                 path: DATABASE.to_string(),
                 layer_index: entry.layer_index,

@@ -17,6 +17,8 @@ pub const PROBE: &str = "binary-version";
 /// One kind of binary: which file names to look at, and the version pattern (group 1).
 struct Classifier {
     package: &'static str,
+    /// NVD vendor and product, for the CPE.
+    cpe: (&'static str, &'static str),
     file_names: &'static [&'static str],
     pattern: &'static str,
 }
@@ -25,42 +27,50 @@ struct Classifier {
 const CLASSIFIERS: &[Classifier] = &[
     Classifier {
         package: "python",
+        cpe: ("python", "python"),
         file_names: &["python[0-9]*", "libpython[0-9]*.so*"],
         // PY_VERSION, NUL-terminated in the binary: 3.11.2, 3.12.0rc1
         pattern: r"(?-u)\x00([23]\.[0-9]+\.[0-9]+(?:(?:a|b|rc)[0-9]+)?)\x00",
     },
     Classifier {
         package: "node",
+        cpe: ("nodejs", "node.js"),
         file_names: &["node", "nodejs"],
         pattern: r"(?-u)node\.js/v([0-9]+\.[0-9]+\.[0-9]+)",
     },
     Classifier {
         package: "openssl",
+        cpe: ("openssl", "openssl"),
         file_names: &["openssl", "libcrypto.so*", "libssl.so*"],
         pattern: r"(?-u)\x00OpenSSL ([0-9]+\.[0-9]+\.[0-9]+[a-z]?) ",
     },
     Classifier {
         package: "curl",
+        cpe: ("haxx", "curl"),
         file_names: &["curl", "libcurl.so*", "libcurl-gnutls.so*"],
         pattern: r"(?-u)libcurl/([0-9]+\.[0-9]+\.[0-9]+)",
     },
     Classifier {
         package: "busybox",
+        cpe: ("busybox", "busybox"),
         file_names: &["busybox"],
         pattern: r"(?-u)BusyBox v([0-9]+\.[0-9]+\.[0-9]+)",
     },
     Classifier {
         package: "nginx",
+        cpe: ("f5", "nginx"),
         file_names: &["nginx"],
         pattern: r"(?-u)nginx/([0-9]+\.[0-9]+\.[0-9]+)",
     },
     Classifier {
         package: "postgresql",
+        cpe: ("postgresql", "postgresql"),
         file_names: &["postgres", "postmaster"],
         pattern: r"(?-u)\(PostgreSQL\) ([0-9]+\.[0-9]+(?:\.[0-9]+)?)",
     },
     Classifier {
         package: "redis",
+        cpe: ("redis", "redis"),
         file_names: &["redis-server"],
         pattern: r"(?-u)redis_version:([0-9]+\.[0-9]+\.[0-9]+)|\x00([0-9]+\.[0-9]+\.[0-9]+)\x00[0-9a-f]{8,16}\x00",
     },
@@ -194,6 +204,11 @@ pub fn catalog(files: &FileIndex, owned: &HashSet<String>) -> CatalogOutput {
             purl_type: "generic",
             purl,
             licenses: Vec::new(),
+            cpe: Some(crate::package::cpe(
+                classifier.cpe.0,
+                classifier.cpe.1,
+                version,
+            )),
             evidence: Evidence {
                 path: entry.entry.path.clone(),
                 layer_index: entry.layer_index,

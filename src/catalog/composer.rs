@@ -106,6 +106,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 purl_type: "composer",
                 purl,
                 licenses,
+                cpe: None,
                 evidence: Evidence {
                     path: path.clone(),
                     layer_index: entry.layer_index,

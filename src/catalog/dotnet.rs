@@ -67,6 +67,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 purl_type: "nuget",
                 purl,
                 licenses: Vec::new(),
+                cpe: None,
                 evidence: Evidence {
                     path: path.clone(),
                     layer_index: entry.layer_index,

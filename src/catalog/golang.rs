@@ -291,6 +291,7 @@ fn add_binary(info: &BuildInfo, entry: &IndexedEntry, output: &mut CatalogOutput
         layer_index: entry.layer_index,
     };
     let mut push = |name: &str, version: &str, purl_version: &str, extra: Vec<(String, String)>| {
+        let cpe = (name == "stdlib").then(|| crate::package::cpe("golang", "go", purl_version));
         let (namespace, short) = match name.rsplit_once('/') {
             Some((ns, n)) => (Some(ns), n),
             None => (None, name),
@@ -304,6 +305,7 @@ fn add_binary(info: &BuildInfo, entry: &IndexedEntry, output: &mut CatalogOutput
             purl_type: "golang",
             purl,
             licenses: Vec::new(),
+            cpe,
             evidence: evidence.clone(),
             cataloger: NAME,
             properties,

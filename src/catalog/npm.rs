@@ -200,6 +200,7 @@ fn to_package(manifest: Manifest, entry: &IndexedEntry) -> Result<(Package, Vec<
         purl_type: "npm",
         purl,
         licenses: manifest.licenses,
+        cpe: None,
         evidence: Evidence {
             path: entry.entry.path.clone(),
             layer_index: entry.layer_index,

@@ -190,6 +190,7 @@ fn to_package(metadata: &Metadata, entry: &IndexedEntry) -> Result<Package, Stri
         purl_type: "pypi",
         purl,
         licenses: licenses(metadata),
+        cpe: None,
         evidence: Evidence {
             path: entry.entry.path.clone(),
             layer_index: entry.layer_index,

@@ -151,6 +151,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
             purl_type: "gem",
             purl,
             licenses: spec.licenses.iter().filter_map(|l| normalize(l)).collect(),
+            cpe: None,
             evidence: Evidence {
                 path: p.clone(),
                 layer_index: entry.layer_index,

@@ -13,7 +13,7 @@ use crate::package::Package;
 use cyclonedx_bom::external_models::normalized_string::NormalizedString;
 use cyclonedx_bom::external_models::uri::Purl;
 use cyclonedx_bom::models::bom::{Bom, SpecVersion, UrnUuid};
-use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::component::{Classification, Component, Components, Cpe};
 use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
 use cyclonedx_bom::models::license::{License as CdxLicense, LicenseChoice, Licenses};
 use cyclonedx_bom::models::metadata::Metadata;
@@ -197,6 +197,7 @@ fn package_component(
     if package.version.is_empty() {
         component.version = None;
     }
+    component.cpe = package.cpe.as_deref().map(Cpe::new);
     component.purl = Some(
         Purl::from_str(&package.purl)
             .map_err(|_| SbomError::Build(format!("invalid purl {}", package.purl)))?,

@@ -157,6 +157,7 @@ fn package_from(
         purl_type: "deb",
         purl,
         licenses: Vec::new(),
+        cpe: None,
         evidence: Evidence {
             path: path.to_string(),
             layer_index,

@@ -297,6 +297,7 @@ fn add_archive(
             purl_type: "maven",
             purl,
             licenses: license.clone().into_iter().collect(),
+            cpe: None,
             evidence: Evidence {
                 path: entry.entry.path.clone(),
                 layer_index: entry.layer_index,

@@ -156,6 +156,7 @@ fn add_packages(
             version: display_version,
             purl_type: "rpm",
             purl,
+            cpe: None,
             licenses: header
                 .string(header::LICENSE)
                 .as_deref()
