@@ -36,3 +36,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "deps.sh: cargo not found: install the Rust toolchain (https://rustup.rs)" >&2
   exit 1
 fi
+if ! command -v cargo-auditable >/dev/null 2>&1 || ! command -v rust-audit-info >/dev/null 2>&1; then
+  echo "deps.sh: installing cargo-auditable and rust-audit-info (the Rust test's builder and reference)" >&2
+  cargo install --locked --quiet cargo-auditable rust-audit-info
+fi

@@ -18,6 +18,7 @@ pub mod python;
 pub mod relations;
 pub mod rpm;
 pub mod ruby;
+pub mod rust;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -71,6 +72,7 @@ pub fn wanted() -> Wanted {
             Arc::new(golang::BuildInfoProbe),
             Arc::new(java::ArchiveProbe),
             Arc::new(binary::VersionProbe),
+            Arc::new(rust::AuditableProbe),
         ]))
 }
 
@@ -100,6 +102,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         composer::catalog(files),
         dotnet::catalog(files),
         ruby::catalog(files),
+        rust::catalog(files),
         binary::catalog(files, &owned),
     ];
     for output in os_outputs.into_iter().chain(language_outputs) {
