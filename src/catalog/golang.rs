@@ -8,7 +8,7 @@
 //! with a warning.
 
 use super::CatalogOutput;
-use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan};
+use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
 use crate::package::{build_purl, Evidence, Package};
 use memchr::memmem;
 
@@ -42,8 +42,7 @@ impl Probe for BuildInfoProbe {
 /// Searches a stream for a valid header, then keeps what follows.
 #[derive(Default)]
 struct BuildInfoScan {
-    /// The tail of the previous chunk, so a header split across chunks is still found.
-    carry: Vec<u8>,
+    search: SeamSearch,
     captured: Option<Vec<u8>>,
 }
 
@@ -56,6 +55,11 @@ fn plausible_header(bytes: &[u8]) -> bool {
         && bytes[15] & !3 == 0
 }
 
+/// The next possible header at or after `from`.
+fn next_magic(bytes: &[u8], from: usize) -> Option<usize> {
+    memmem::find(&bytes[from..], MAGIC).map(|i| i + from)
+}
+
 impl ProbeScan for BuildInfoScan {
     fn feed(&mut self, chunk: &[u8]) -> bool {
         if let Some(captured) = &mut self.captured {
@@ -63,31 +67,20 @@ impl ProbeScan for BuildInfoScan {
             captured.extend_from_slice(&chunk[..chunk.len().min(room)]);
             return captured.len() < MAX_SNIPPET;
         }
-        let mut window = std::mem::take(&mut self.carry);
-        window.extend_from_slice(chunk);
-        // Only matches with 32 bytes after them are judged now; later ones stay in the carry.
-        let judged_until = window.len().saturating_sub(32);
-        let found = memmem::find_iter(&window, MAGIC)
-            .take_while(|&p| p < judged_until)
-            .find(|&p| plausible_header(&window[p..]));
-        match found {
-            Some(p) => {
-                let end = window.len().min(p + MAX_SNIPPET);
-                self.captured = Some(window[p..end].to_vec());
-                end - p < MAX_SNIPPET
+        match self.search.feed(chunk, 32, next_magic, plausible_header) {
+            Some(mut found) => {
+                found.truncate(MAX_SNIPPET);
+                let more = found.len() < MAX_SNIPPET;
+                self.captured = Some(found);
+                more
             }
-            None => {
-                self.carry = window[judged_until..].to_vec();
-                true
-            }
+            None => true,
         }
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        self.captured.or_else(|| {
-            let p = memmem::find(&self.carry, MAGIC)?;
-            plausible_header(&self.carry[p..]).then(|| self.carry[p..].to_vec())
-        })
+        let BuildInfoScan { search, captured } = *self;
+        captured.or_else(|| search.finish(next_magic, plausible_header))
     }
 }
 

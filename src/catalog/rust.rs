@@ -7,7 +7,7 @@
 //! and reads the JSON. Purls are `pkg:cargo/NAME@VERSION`; edges follow the JSON's dependency indices.
 
 use super::CatalogOutput;
-use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan};
+use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
 use crate::package::{build_purl, Evidence, Package};
 use flate2::{Decompress, FlushDecompress, Status};
 use serde::Deserialize;
@@ -43,16 +43,25 @@ impl Probe for AuditableProbe {
 
 #[derive(Default)]
 struct AuditableScan {
-    carry: Vec<u8>,
+    search: SeamSearch,
     captured: Option<Vec<u8>>,
+}
+
+/// The next place at or after `from` where a zlib stream may start: `0x78` (deflate, 32 KiB window) followed by one of the flag bytes
+/// zlib encoders write (levels 0-1, 2-5, 6, 7-9).
+fn next_zlib_start(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let p = at + memchr::memchr(0x78, &bytes[at..])?;
+        if matches!(bytes.get(p + 1), Some(0x01 | 0x5e | 0x9c | 0xda)) {
+            return Some(p);
+        }
+        at = p + 1;
+    }
 }
 
 /// True when `bytes` start a zlib stream that inflates to `{"packages"`.
 fn starts_audit_data(bytes: &[u8]) -> bool {
-    // CMF 0x78 (deflate, 32K window) and a flags byte whose check bits make CMF·256+FLG divisible by 31.
-    if bytes.len() < 2 || bytes[0] != 0x78 || (0x7800u16 | u16::from(bytes[1])) % 31 != 0 {
-        return false;
-    }
     let mut inflater = Decompress::new(true);
     let mut out = [0u8; JSON_START.len()];
     match inflater.decompress(
@@ -74,30 +83,23 @@ impl ProbeScan for AuditableScan {
             captured.extend_from_slice(&chunk[..chunk.len().min(room)]);
             return captured.len() < MAX_COMPRESSED;
         }
-        let mut window = std::mem::take(&mut self.carry);
-        window.extend_from_slice(chunk);
-        let judged_until = window.len().saturating_sub(OVERLAP);
-        let found = memchr::memchr_iter(0x78, &window[..judged_until])
-            .find(|&p| starts_audit_data(&window[p..]));
-        match found {
-            Some(p) => {
-                let end = window.len().min(p + MAX_COMPRESSED);
-                self.captured = Some(window[p..end].to_vec());
-                end - p < MAX_COMPRESSED
+        match self
+            .search
+            .feed(chunk, OVERLAP, next_zlib_start, starts_audit_data)
+        {
+            Some(mut found) => {
+                found.truncate(MAX_COMPRESSED);
+                let more = found.len() < MAX_COMPRESSED;
+                self.captured = Some(found);
+                more
             }
-            None => {
-                self.carry = window[judged_until..].to_vec();
-                true
-            }
+            None => true,
         }
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        self.captured.or_else(|| {
-            let p = memchr::memchr_iter(0x78, &self.carry)
-                .find(|&p| starts_audit_data(&self.carry[p..]))?;
-            Some(self.carry[p..].to_vec())
-        })
+        let AuditableScan { search, captured } = *self;
+        captured.or_else(|| search.finish(next_zlib_start, starts_audit_data))
     }
 }
 

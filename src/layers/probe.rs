@@ -114,3 +114,113 @@ impl Probes {
             .collect())
     }
 }
+
+/// Finds, in a stream fed chunk by chunk, the first position where a pattern starts, without copying
+/// the stream: candidates inside a chunk are judged in place, and only the seam between two chunks
+/// (`lookahead` bytes each side) is copied. A candidate is judged once `lookahead` bytes after it are
+/// available, or at the end of the stream with what there is.
+#[derive(Debug, Default)]
+pub struct SeamSearch {
+    tail: Vec<u8>,
+}
+
+impl SeamSearch {
+    /// Feeds the next chunk. `next` finds the next possible start at or after an offset in a slice;
+    /// `accept` judges the bytes from a candidate on. Returns the bytes from the match to the end of
+    /// what was fed.
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        lookahead: usize,
+        next: impl Fn(&[u8], usize) -> Option<usize>,
+        accept: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
+        // The seam: the previous tail and the start of this chunk.
+        let joined = chunk.len().min(lookahead);
+        let mut seam = std::mem::take(&mut self.tail);
+        let tail_len = seam.len();
+        seam.extend_from_slice(&chunk[..joined]);
+        let in_seam = first_match(&seam, &next, |p, b| {
+            p < tail_len && p + lookahead <= b.len() && accept(&b[p..])
+        });
+        if let Some(p) = in_seam {
+            let mut found = seam[p..].to_vec();
+            found.extend_from_slice(&chunk[joined..]);
+            return Some(found);
+        }
+        if let Some(p) = first_match(chunk, &next, |p, b| {
+            p + lookahead <= b.len() && accept(&b[p..])
+        }) {
+            return Some(chunk[p..].to_vec());
+        }
+        // Keep the last `lookahead` bytes fed: candidates there are judged in the next seam.
+        self.tail = if chunk.len() >= lookahead {
+            chunk[chunk.len() - lookahead..].to_vec()
+        } else {
+            seam[seam.len() - lookahead.min(seam.len())..].to_vec()
+        };
+        None
+    }
+
+    /// At the end of the stream: judges the candidates left in the tail with the bytes there are.
+    pub fn finish(
+        self,
+        next: impl Fn(&[u8], usize) -> Option<usize>,
+        accept: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
+        let p = first_match(&self.tail, &next, |p, b| accept(&b[p..]))?;
+        Some(self.tail[p..].to_vec())
+    }
+}
+
+/// The first candidate position in `bytes` that `judge` accepts.
+fn first_match(
+    bytes: &[u8],
+    next: &impl Fn(&[u8], usize) -> Option<usize>,
+    judge: impl Fn(usize, &[u8]) -> bool,
+) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = next(bytes, from) {
+        if judge(p, bytes) {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(stream: &[u8], chunk: usize) -> Option<Vec<u8>> {
+        let mut s = SeamSearch::default();
+        let candidates =
+            |b: &[u8], from: usize| memchr::memmem::find(&b[from..], b"MAGIC").map(|i| i + from);
+        let accept = |b: &[u8]| b.len() >= 7 && b[5] == b'!';
+        let mut parts = stream.chunks(chunk);
+        for part in parts.by_ref() {
+            if let Some(mut found) = s.feed(part, 8, candidates, accept) {
+                // As the probes do: what follows the match arrives with later chunks.
+                parts.for_each(|rest| found.extend_from_slice(rest));
+                return Some(found);
+            }
+        }
+        s.finish(candidates, accept)
+    }
+
+    #[test]
+    fn finds_matches_anywhere_including_seams_and_the_end() {
+        let mut stream = vec![b'.'; 100];
+        stream.extend_from_slice(b"MAGIC?xx"); // a candidate that is not accepted
+        stream.extend_from_slice(&[b'.'; 50]);
+        stream.extend_from_slice(b"MAGIC!yy-rest");
+        for chunk in 1..40 {
+            let found = search(&stream, chunk).unwrap_or_else(|| panic!("chunk size {chunk}"));
+            assert_eq!(found, b"MAGIC!yy-rest", "chunk size {chunk}");
+        }
+        let at_end = b"....MAGIC!z".to_vec();
+        assert_eq!(search(&at_end, 3).as_deref(), Some(&b"MAGIC!z"[..]));
+        assert_eq!(search(b"nothing here", 4), None);
+    }
+}
