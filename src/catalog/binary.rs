@@ -209,10 +209,7 @@ pub fn catalog(files: &FileIndex, owned: &HashSet<String>) -> CatalogOutput {
                 classifier.cpe.1,
                 version,
             )),
-            evidence: Evidence {
-                path: entry.entry.path.clone(),
-                layer_index: entry.layer_index,
-            },
+            evidence: Evidence::of(entry),
             cataloger: NAME,
             properties: Vec::new(),
         });

@@ -3,7 +3,7 @@
 //! `require` edges link packages of the same installation (platform requirements such as `php` and
 //! `ext-*` name no package and are left out).
 
-use super::CatalogOutput;
+use super::{json_files, CatalogOutput};
 use crate::layers::FileIndex;
 use crate::license::normalize;
 use crate::package::{build_purl, Evidence, Package};
@@ -16,23 +16,13 @@ pub const GLOBS: &[&str] = &["**/vendor/composer/installed.json"];
 /// Finds every Composer-installed package.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
-    for entry in files.entries() {
+    let manifests = json_files(
+        files,
+        "vendor/composer/installed.json",
+        &mut output.warnings,
+    );
+    for (entry, json) in manifests {
         let path = &entry.entry.path;
-        if !path.ends_with("vendor/composer/installed.json") {
-            continue;
-        }
-        let Some(bytes) = entry.contents() else {
-            continue;
-        };
-        let json: Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                output
-                    .warnings
-                    .push(format!("/{path}: not valid JSON ({e}); skipped"));
-                continue;
-            }
-        };
         let list = match &json {
             Value::Array(list) => list,
             Value::Object(o) => match o.get("packages") {
@@ -118,8 +108,8 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         for (from, names) in requires {
             for name in names {
                 if let Some(&to) = by_name.get(&name) {
-                    if to >= first && to != from {
-                        output.dependencies.push((from, to));
+                    if to >= first {
+                        output.depends(from, to);
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! application (`libraries` entries of type `package`), with edges from the `targets` section.
 //! Purls are `pkg:nuget/NAME@VERSION`.
 
-use super::CatalogOutput;
+use super::{json_files, CatalogOutput};
 use crate::layers::FileIndex;
 use crate::package::{build_purl, Evidence, Package};
 use serde_json::Value;
@@ -14,23 +14,8 @@ pub const GLOBS: &[&str] = &["**/*.deps.json"];
 /// Finds every NuGet package listed in `.deps.json` files.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
-    for entry in files.entries() {
+    for (entry, json) in json_files(files, ".deps.json", &mut output.warnings) {
         let path = &entry.entry.path;
-        if !path.ends_with(".deps.json") {
-            continue;
-        }
-        let Some(bytes) = entry.contents() else {
-            continue;
-        };
-        let json: Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                output
-                    .warnings
-                    .push(format!("/{path}: not valid JSON ({e}); skipped"));
-                continue;
-            }
-        };
         let Some(libraries) = json.get("libraries").and_then(Value::as_object) else {
             output
                 .warnings
@@ -91,9 +76,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                     let dep_key = format!("{name}/{}", version.as_str().unwrap_or_default())
                         .to_ascii_lowercase();
                     if let Some(&to) = by_key.get(&dep_key) {
-                        if to != from && !output.dependencies.contains(&(from, to)) {
-                            output.dependencies.push((from, to));
-                        }
+                        output.depends(from, to);
                     }
                 }
             }

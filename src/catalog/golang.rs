@@ -279,10 +279,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 }
 
 fn add_binary(info: &BuildInfo, entry: &IndexedEntry, output: &mut CatalogOutput) {
-    let evidence = Evidence {
-        path: entry.entry.path.clone(),
-        layer_index: entry.layer_index,
-    };
+    let evidence = Evidence::of(entry);
     let mut push = |name: &str, version: &str, purl_version: &str, extra: Vec<(String, String)>| {
         let cpe = (name == "stdlib").then(|| crate::package::cpe("golang", "go", purl_version));
         let (namespace, short) = match name.rsplit_once('/') {

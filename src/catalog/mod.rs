@@ -43,6 +43,41 @@ pub struct CatalogOutput {
     pub warnings: Vec<String>,
 }
 
+impl CatalogOutput {
+    /// Records that package `from` depends on package `to` (indices into `packages`), once.
+    pub fn depends(&mut self, from: usize, to: usize) {
+        if from != to && !self.dependencies.contains(&(from, to)) {
+            self.dependencies.push((from, to));
+        }
+    }
+}
+
+/// The kept files whose path ends with `suffix`, parsed as JSON; a file that does not parse is a
+/// warning naming it, and is left out.
+pub fn json_files<'a>(
+    files: &'a FileIndex,
+    suffix: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<(&'a crate::layers::IndexedEntry, serde_json::Value)> {
+    let mut out = Vec::new();
+    for entry in files.entries() {
+        if !entry.entry.path.ends_with(suffix) {
+            continue;
+        }
+        let Some(bytes) = entry.contents() else {
+            continue;
+        };
+        match serde_json::from_slice(bytes) {
+            Ok(json) => out.push((entry, json)),
+            Err(e) => warnings.push(format!(
+                "/{}: not valid JSON ({e}); skipped",
+                entry.entry.path
+            )),
+        }
+    }
+    out
+}
+
 /// Everything found in an image.
 #[derive(Debug, Default)]
 pub struct Inventory {

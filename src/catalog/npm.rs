@@ -55,9 +55,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     for (from, (dir, dependencies)) in wanted_deps.iter().enumerate() {
         for name in dependencies {
             if let Some(to) = resolve(&by_dir, dir, name) {
-                if to != from && !output.dependencies.contains(&(from, to)) {
-                    output.dependencies.push((from, to));
-                }
+                output.depends(from, to);
             }
         }
     }
@@ -201,10 +199,7 @@ fn to_package(manifest: Manifest, entry: &IndexedEntry) -> Result<(Package, Vec<
         purl,
         licenses: manifest.licenses,
         cpe: None,
-        evidence: Evidence {
-            path: entry.entry.path.clone(),
-            layer_index: entry.layer_index,
-        },
+        evidence: Evidence::of(entry),
         cataloger: NAME,
         properties,
     };

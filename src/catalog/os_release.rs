@@ -34,10 +34,7 @@ pub fn find_distro(files: &FileIndex) -> Result<Option<Distro>, CatalogError> {
             id_like: get("ID_LIKE")
                 .map(|v| v.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
-            evidence: Evidence {
-                path: entry.entry.path.clone(),
-                layer_index: entry.layer_index,
-            },
+            evidence: Evidence::of(entry),
         }));
     }
     Ok(None)

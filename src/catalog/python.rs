@@ -59,9 +59,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     for (from, (dir, requires)) in requirements.iter().enumerate() {
         for name in requires {
             if let Some(&to) = installed.get(&(dir.clone(), normalize_name(name))) {
-                if to != from && !output.dependencies.contains(&(from, to)) {
-                    output.dependencies.push((from, to));
-                }
+                output.depends(from, to);
             }
         }
     }
@@ -191,10 +189,7 @@ fn to_package(metadata: &Metadata, entry: &IndexedEntry) -> Result<Package, Stri
         purl,
         licenses: licenses(metadata),
         cpe: None,
-        evidence: Evidence {
-            path: entry.entry.path.clone(),
-            layer_index: entry.layer_index,
-        },
+        evidence: Evidence::of(entry),
         cataloger: NAME,
         properties,
     })

@@ -163,9 +163,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     for (from, dir, deps) in wanted {
         for name in deps {
             if let Some(&to) = by_dir_name.get(&(dir.clone(), name)) {
-                if to != from && !output.dependencies.contains(&(from, to)) {
-                    output.dependencies.push((from, to));
-                }
+                output.depends(from, to);
             }
         }
     }

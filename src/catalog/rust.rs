@@ -171,10 +171,7 @@ fn add_binary(data: &AuditData, entry: &IndexedEntry, output: &mut CatalogOutput
             purl,
             cpe: None,
             licenses: Vec::new(),
-            evidence: Evidence {
-                path: entry.entry.path.clone(),
-                layer_index: entry.layer_index,
-            },
+            evidence: Evidence::of(entry),
             cataloger: NAME,
             properties,
         });

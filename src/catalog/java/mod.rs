@@ -298,10 +298,7 @@ fn add_archive(
             purl,
             licenses: license.clone().into_iter().collect(),
             cpe: None,
-            evidence: Evidence {
-                path: entry.entry.path.clone(),
-                layer_index: entry.layer_index,
-            },
+            evidence: Evidence::of(entry),
             cataloger: NAME,
             properties,
         });
