@@ -248,6 +248,11 @@ mod tests {
             .unwrap_err()
             .contains("not valid JSON"));
         assert!(parse_manifest(b"[1,2]", "node_modules/x").is_err());
+        let mut huge = br#"{"name":"x","version":"1.0.0","description":""#.to_vec();
+        huge.resize(MAX_MANIFEST_BYTES + 1, b'a');
+        huge.extend_from_slice(b"\"}");
+        let err = parse_manifest(&huge, "node_modules/x").unwrap_err();
+        assert!(err.contains("more than the 8388608 bytes"), "{err}");
         assert!(parse_manifest(br#"{"name":"x"}"#, "node_modules/x")
             .unwrap_err()
             .contains("no version"));
