@@ -36,6 +36,31 @@ impl Blobs for ArchiveScan {
     }
 }
 
+/// The error for an unreadable tar entry: the input is no archive when nothing was read yet,
+/// otherwise it is cut short or damaged.
+fn entry_error(input: &str, seen_entries: usize, e: std::io::Error) -> ImageError {
+    if seen_entries == 0 {
+        ImageError::NotAnArchive {
+            input: input.to_string(),
+            detail: e.to_string(),
+        }
+    } else {
+        ImageError::Truncated {
+            input: input.to_string(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// An archive entry's normalised path; one that leaves the archive root is refused.
+fn entry_path<R: Read>(entry: &tar::Entry<'_, R>, input: &str) -> Result<String, ImageError> {
+    let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    normalize_entry_path(&raw).map_err(|e| ImageError::Layout {
+        input: input.to_string(),
+        detail: e.to_string(),
+    })
+}
+
 /// Reads an image archive from `reader`. `input` names it in errors.
 pub fn scan_archive<R: Read>(
     reader: R,
@@ -45,28 +70,11 @@ pub fn scan_archive<R: Read>(
 ) -> Result<ArchiveScan, ImageError> {
     let mut archive = tar::Archive::new(reader);
     let mut scan = ArchiveScan::default();
-    let not_archive = |e: std::io::Error| ImageError::NotAnArchive {
-        input: input.to_string(),
-        detail: e.to_string(),
-    };
     let mut seen_entries = 0usize;
-    for entry in archive.entries().map_err(not_archive)? {
-        let entry = entry.map_err(|e| {
-            if seen_entries == 0 {
-                not_archive(e)
-            } else {
-                ImageError::Truncated {
-                    input: input.to_string(),
-                    detail: e.to_string(),
-                }
-            }
-        })?;
+    for entry in archive.entries().map_err(|e| entry_error(input, 0, e))? {
+        let entry = entry.map_err(|e| entry_error(input, seen_entries, e))?;
         seen_entries += 1;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalize_entry_path(&raw).map_err(|e| ImageError::Layout {
-            input: input.to_string(),
-            detail: e.to_string(),
-        })?;
+        let path = entry_path(&entry, input)?;
         match entry.header().entry_type() {
             EntryType::Symlink | EntryType::Link => {
                 if let Some(target) = link_target(&entry) {
@@ -123,8 +131,9 @@ fn link_target<R: Read>(entry: &tar::Entry<'_, R>) -> Option<String> {
 
 /// Reads an image archive that is a file. Its entries are indexed first (seeking past their data),
 /// then its layers are read in parallel, one per core, each on its own file handle: the pass is still
-/// one read of every byte, spread over the cores.
+/// one read of every byte, spread over the cores. `file` is the archive opened at `file_path`.
 pub fn scan_archive_file(
+    file: std::fs::File,
     file_path: &std::path::Path,
     input: &str,
     wanted: &Wanted,
@@ -134,14 +143,9 @@ pub fn scan_archive_file(
         input: input.to_string(),
         detail: format!("cannot open: {e}"),
     };
-    let file = std::fs::File::open(file_path).map_err(io_error)?;
     let file_len = file.metadata().map_err(io_error)?.len();
     let mut archive = tar::Archive::new(BufReader::new(file));
     let mut scan = ArchiveScan::default();
-    let not_archive = |e: std::io::Error| ImageError::NotAnArchive {
-        input: input.to_string(),
-        detail: e.to_string(),
-    };
     let truncated = |detail: String| ImageError::Truncated {
         input: input.to_string(),
         detail,
@@ -149,20 +153,13 @@ pub fn scan_archive_file(
     // (path, data offset, size) of every layer blob.
     let mut layer_jobs: Vec<(String, u64, u64)> = Vec::new();
     let mut seen_entries = 0usize;
-    for entry in archive.entries_with_seek().map_err(not_archive)? {
-        let mut entry = entry.map_err(|e| {
-            if seen_entries == 0 {
-                not_archive(e)
-            } else {
-                truncated(e.to_string())
-            }
-        })?;
+    for entry in archive
+        .entries_with_seek()
+        .map_err(|e| entry_error(input, 0, e))?
+    {
+        let mut entry = entry.map_err(|e| entry_error(input, seen_entries, e))?;
         seen_entries += 1;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalize_entry_path(&raw).map_err(|e| ImageError::Layout {
-            input: input.to_string(),
-            detail: e.to_string(),
-        })?;
+        let path = entry_path(&entry, input)?;
         match entry.header().entry_type() {
             EntryType::Symlink | EntryType::Link => {
                 if let Some(target) = link_target(&entry) {

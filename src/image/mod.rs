@@ -201,8 +201,8 @@ pub fn read_image(
         }
         ImageSource::DockerArchive(path) | ImageSource::OciArchive(path) => {
             let input = format!("{scheme}:{}", path.display());
-            open_file(&input, path)?;
-            let mut scan = archive::scan_archive_file(path, &input, wanted, limits)?;
+            let file = open_file(&input, path)?;
+            let mut scan = archive::scan_archive_file(file, path, &input, wanted, limits)?;
             let located = locate(&mut scan, &input)?;
             assemble(reference, scheme, &input, located, scan.warnings)
         }
