@@ -264,35 +264,6 @@ fn plugin_metadata_and_docker_global_flags() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
-/// `dependsOn` of the component whose purl starts with `prefix`, as package names.
-fn depends_on(sbom: &Value, prefix: &str) -> Vec<String> {
-    let entry = sbom["dependencies"]
-        .as_array()
-        .expect("a dependencies section")
-        .iter()
-        .find(|d| d["ref"].as_str().is_some_and(|r| r.starts_with(prefix)))
-        .unwrap_or_else(|| panic!("a dependencies entry for {prefix}"));
-    let mut names: Vec<String> = entry["dependsOn"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str())
-                .map(|r| {
-                    r.split('@')
-                        .next()
-                        .unwrap()
-                        .rsplit('/')
-                        .next()
-                        .unwrap()
-                        .to_string()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 fn licenses_of(sbom: &Value, name: &str) -> Value {
     sbom["components"]
         .as_array()

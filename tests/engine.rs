@@ -202,15 +202,6 @@ fn dpkg_relations(admindir: &Path) -> (DependsByPackage, Providers) {
 
 /// The SBOM's dependency graph as package name → dependency names.
 fn sbom_graph(sbom: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    let name_of = |purl: &str| {
-        purl.split('@')
-            .next()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string()
-    };
     let refs: BTreeSet<String> = sbom["components"]
         .as_array()
         .unwrap()
@@ -230,8 +221,8 @@ fn sbom_graph(sbom: &Value) -> BTreeMap<String, BTreeSet<String>> {
             "every dependsOn names a component"
         );
         graph.insert(
-            name_of(d["ref"].as_str().unwrap()),
-            on.iter().map(|r| name_of(r)).collect(),
+            purl_name(d["ref"].as_str().unwrap()),
+            on.iter().map(|r| purl_name(r)).collect(),
         );
     }
     graph

@@ -445,3 +445,38 @@ fn crc32fast_free(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The SBOM of an engine image: the command must succeed and its document validate against the
+/// CycloneDX schema. Returns the document and what the command printed on stderr (its warnings).
+pub fn sbom_of_image(tag: &str) -> (Value, String) {
+    let out = run_vouch(&std::env::temp_dir(), &["sbom", tag]);
+    assert!(out.status.success(), "sbom {tag}: {}", stderr(&out));
+    (valid_cyclonedx(&out.stdout), stderr(&out))
+}
+
+/// A purl's package name: its last path segment, without the version.
+pub fn purl_name(purl: &str) -> String {
+    let without_version = purl.split('@').next().unwrap_or(purl);
+    without_version
+        .rsplit('/')
+        .next()
+        .unwrap_or(without_version)
+        .to_string()
+}
+
+/// The package names (last purl path segment) that the component whose bom-ref starts with `prefix`
+/// depends on, sorted.
+pub fn depends_on(sbom: &Value, prefix: &str) -> Vec<String> {
+    let entry = sbom["dependencies"]
+        .as_array()
+        .expect("a dependencies section")
+        .iter()
+        .find(|d| d["ref"].as_str().is_some_and(|r| r.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("a dependencies entry for {prefix}"));
+    let mut names: Vec<String> = entry["dependsOn"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r.as_str()).map(purl_name).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
