@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
 # Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), npm, golang-go, rpm, ruby, a JDK and two Debian Java libraries (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
+# filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two Debian Java libraries (test projects and their reference tools), and Python's jsonschema (independent CycloneDX schema validation).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
@@ -15,6 +15,7 @@ command -v dpkg-query >/dev/null 2>&1 || missing+=(dpkg)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
+command -v db5.3_load >/dev/null 2>&1 || missing+=(db5.3-util)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)

@@ -1,17 +1,19 @@
 //! The rpm cataloger: Red Hat-family packages (RHEL, Fedora, CentOS, Rocky, Alma, Amazon Linux, SUSE)
-//! from the rpm database, `rpmdb.sqlite` (rpm 4.16+, in `var/lib/rpm` or `usr/lib/sysimage/rpm`).
-//! The database is opened in memory from the bytes the layer pass kept (rusqlite, bundled SQLite),
-//! never written to disk; each row of `Packages` is an rpm header blob ([`header`]).
+//! from the rpm database in `var/lib/rpm` or `usr/lib/sysimage/rpm`, in each of its three formats,
+//! told apart by their bytes: `rpmdb.sqlite` (rpm 4.16+; opened in memory with rusqlite's bundled
+//! SQLite), Berkeley DB `Packages` (older releases; [`bdb`]) and NDB `Packages.db` (SUSE; [`ndb`]).
+//! Nothing is written to disk. Each database record is an rpm header blob ([`header`]).
 //!
 //! `Requires` edges resolve to installed packages by name, through `Provides`, or through the files a
-//! package owns (`/bin/sh`). The Berkeley DB (`Packages`) and NDB (`Packages.db`) formats of older
-//! releases and SUSE are recognised and reported as not yet supported.
+//! package owns (`/bin/sh`).
 
+pub mod bdb;
 pub mod header;
+pub mod ndb;
 
 use super::relations::{self, Relations};
 use super::CatalogOutput;
-use crate::layers::{path, FileIndex, IndexedEntry};
+use crate::layers::{FileIndex, IndexedEntry};
 use crate::license::normalize;
 use crate::package::{build_purl, Distro, Evidence, Package};
 use header::Header;
@@ -40,14 +42,23 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
         let Some(bytes) = entry.contents() else {
             continue;
         };
-        if path::file_name(p) != "rpmdb.sqlite" {
-            output.warnings.push(format!(
-                "/{p}: Berkeley DB and NDB rpm databases are not read yet; its packages are missing"
-            ));
-            continue;
-        }
-        match header_blobs(bytes) {
-            Ok(blobs) => add_packages(&blobs, entry, distro, &mut output),
+        let read = if bytes.starts_with(SQLITE_MAGIC) {
+            sqlite_header_blobs(bytes)
+        } else if ndb::is_ndb(bytes) {
+            ndb::header_blobs(bytes)
+        } else if bdb::is_bdb(bytes) {
+            bdb::header_blobs(bytes)
+        } else {
+            Err("not an rpm database in any format rpm writes (SQLite, Berkeley DB, NDB)".into())
+        };
+        match read {
+            Ok(read) => {
+                let Blobs { blobs, warnings } = read;
+                output
+                    .warnings
+                    .extend(warnings.into_iter().map(|w| format!("/{p}: {w}")));
+                add_packages(&blobs, entry, distro, &mut output);
+            }
             Err(e) => output
                 .warnings
                 .push(format!("/{p}: {e}; its packages are missing")),
@@ -56,9 +67,17 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
     output
 }
 
+/// What a database held: every package's header blob, and problems with single records that did
+/// not stop the read.
+#[derive(Debug, Default)]
+pub struct Blobs {
+    pub blobs: Vec<Vec<u8>>,
+    pub warnings: Vec<String>,
+}
+
 /// Reads every header blob from an rpmdb.sqlite held in memory.
-fn header_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    if bytes.len() < 100 || !bytes.starts_with(SQLITE_MAGIC) {
+fn sqlite_header_blobs(bytes: &[u8]) -> Result<Blobs, String> {
+    if bytes.len() < 100 {
         return Err("not an SQLite database".into());
     }
     // rpm keeps the database in WAL mode; an in-memory copy must say rollback-journal mode (file format
@@ -73,7 +92,11 @@ fn header_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         let rows = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
         rows.collect()
     };
-    read().map_err(|e| format!("cannot read the rpm database ({e})"))
+    let blobs = read().map_err(|e| format!("cannot read the rpm database ({e})"))?;
+    Ok(Blobs {
+        blobs,
+        warnings: Vec::new(),
+    })
 }
 
 fn add_packages(
