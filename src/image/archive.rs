@@ -309,7 +309,8 @@ pub fn read_layer_blob<R: Read>(
             let mut blob_hasher = HashingReader::new(buffered);
             let (stream, _compression) =
                 decompressed(&mut blob_hasher).map_err(|e| layer_error(e.to_string()))?;
-            let mut diff_hasher = HashingReader::new(stream);
+            let mut diff_hasher =
+                HashingReader::new(std::io::BufReader::with_capacity(256 * 1024, stream));
             let files = read_layer(&mut diff_hasher, wanted, limits)
                 .map_err(|e| layer_error(e.to_string()))?;
             let (diff_id, uncompressed_size) = diff_hasher.finish().map_err(finish_error)?;

@@ -1,8 +1,10 @@
 //! A reader that computes the sha256 of everything read through it: how layer blob digests and
-//! diffIDs are checked while the bytes stream past, without a second read.
+//! diffIDs are checked while the bytes stream past, without a second read. Bytes nobody needs (the
+//! contents of files the catalogers do not want) are skipped with a forward [`Seek`], hashed straight
+//! from the buffer they were read into rather than copied out first.
 
 use sha2::{Digest, Sha256};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
 /// Wraps a reader and hashes every byte read through it.
 pub struct HashingReader<R> {
@@ -19,11 +21,33 @@ impl<R: Read> HashingReader<R> {
             bytes: 0,
         }
     }
+}
+
+impl<R: BufRead> HashingReader<R> {
+    /// Hashes and drops up to `amount` bytes straight from the inner buffer; returns how many there
+    /// were before the stream ended.
+    fn skip(&mut self, amount: u64) -> io::Result<u64> {
+        let mut left = amount;
+        while left > 0 {
+            let buffered = self.inner.fill_buf()?;
+            if buffered.is_empty() {
+                break;
+            }
+            let take = buffered
+                .len()
+                .min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.hasher.update(&buffered[..take]);
+            self.inner.consume(take);
+            self.bytes += take as u64;
+            left -= take as u64;
+        }
+        Ok(amount - left)
+    }
 
     /// Reads the rest of the stream (so the digest covers all of it) and returns
     /// `("sha256:<hex>", byte count)`.
     pub fn finish(mut self) -> io::Result<(String, u64)> {
-        io::copy(&mut self, &mut io::sink())?;
+        self.skip(u64::MAX)?;
         Ok((
             format!("sha256:{}", hex::encode(self.hasher.finalize())),
             self.bytes,
@@ -37,6 +61,28 @@ impl<R: Read> Read for HashingReader<R> {
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
         Ok(n)
+    }
+}
+
+/// Only forward moves from the current position: what the tar reader needs to skip entry contents.
+impl<R: BufRead> Seek for HashingReader<R> {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        match position {
+            SeekFrom::Current(forward) if forward >= 0 => {
+                let wanted = forward as u64;
+                if self.skip(wanted)? < wanted {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the stream ends inside an entry",
+                    ));
+                }
+                Ok(self.bytes)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a layer stream only moves forward",
+            )),
+        }
     }
 }
 
@@ -72,6 +118,22 @@ mod tests {
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(sha256_digest(b"abc"), digest);
+    }
+
+    #[test]
+    fn skipping_hashes_what_it_passes() {
+        let data = b"0123456789".repeat(1000);
+        let mut r = HashingReader::new(io::BufReader::with_capacity(7, &data[..]));
+        let mut first = [0u8; 3];
+        r.read_exact(&mut first).unwrap();
+        assert_eq!(r.seek(SeekFrom::Current(5000)).unwrap(), 5003);
+        assert!(r.seek(SeekFrom::Start(0)).is_err());
+        assert_eq!(
+            r.seek(SeekFrom::Current(10_000)).unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        let (digest, n) = r.finish().unwrap();
+        assert_eq!((digest, n), (sha256_digest(&data), 10_000));
     }
 
     #[test]

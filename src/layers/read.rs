@@ -7,7 +7,7 @@ use super::{Entry, EntryKind, Limits, Wanted};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use tar::EntryType;
 
 /// Why a layer could not be read.
@@ -69,8 +69,9 @@ pub fn path_hash(path: &str) -> u64 {
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
-/// Reads a whole uncompressed layer tar from `reader`, keeping what `wanted` asks for.
-pub fn read_layer<R: Read>(
+/// Reads a whole uncompressed layer tar from `reader`, keeping what `wanted` asks for. The contents
+/// of other files are skipped with forward seeks (see [`super::digest::HashingReader`]).
+pub fn read_layer<R: Read + Seek>(
     reader: R,
     wanted: &Wanted,
     limits: &Limits,
@@ -82,7 +83,7 @@ pub fn read_layer<R: Read>(
     // Index into `layer.entries` of each kept regular file, for hardlinks to it.
     let mut kept_files: HashMap<String, usize> = HashMap::new();
 
-    for entry in archive.entries()? {
+    for entry in archive.entries_with_seek()? {
         let mut entry = entry?;
         layer.entry_count += 1;
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
