@@ -14,6 +14,7 @@ pub mod license;
 pub mod output;
 pub mod package;
 pub mod sbom;
+pub mod version;
 
 /// A mistake in how the command was called (exit code 2), as opposed to a failure while running it.
 #[derive(Debug, thiserror::Error)]

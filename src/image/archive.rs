@@ -207,6 +207,8 @@ pub fn scan_archive_file(
             .map_err(io_error)?;
         read_layer_blob(file.take(*size), path, input, wanted, limits)
     };
+    // Largest layers first, so that no big layer starts last and leaves the other cores idle.
+    layer_jobs.sort_by_key(|job| std::cmp::Reverse(job.2));
     let results = parallel_map(&layer_jobs, read_job);
     for ((path, _, _), result) in layer_jobs.iter().zip(results) {
         scan.layers.insert(path.clone(), result?);
@@ -214,8 +216,8 @@ pub fn scan_archive_file(
     Ok(scan)
 }
 
-/// Runs `work` over `jobs` on as many threads as there are cores (at most one per job), keeping the
-/// results in job order.
+/// Runs `work` over `jobs` on as many threads as there are cores (at most one per job), starting them
+/// in order and keeping the results in job order.
 fn parallel_map<J: Sync, T: Send>(jobs: &[J], work: impl Fn(&J) -> T + Sync) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
