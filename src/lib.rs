@@ -8,11 +8,13 @@
 pub mod catalog;
 pub mod cli;
 pub mod engine;
+pub mod facts;
 pub mod image;
 pub mod layers;
 pub mod license;
 pub mod output;
 pub mod package;
+pub mod policy;
 pub mod sbom;
 pub mod version;
 

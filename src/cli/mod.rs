@@ -1,6 +1,7 @@
 //! The command-line surface: every flag with its help text, in one place (clap derive), the docker
 //! global flags the plugin protocol passes, and the dispatch to each command.
 
+mod check;
 mod plugin;
 mod sbom;
 
@@ -81,6 +82,8 @@ impl DockerFlags {
 pub enum Command {
     /// Generate the SBOM of an image (CycloneDX JSON by default)
     Sbom(SbomArgs),
+    /// Evaluate an image against the policy; exit 1 when the verdict is FAILED
+    Check(CheckArgs),
     /// Docker CLI plugin protocol: print the plugin metadata
     #[command(name = "docker-cli-plugin-metadata", hide = true)]
     PluginMetadata,
@@ -109,6 +112,44 @@ pub enum SbomFormat {
     Table,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    #[arg(required_unless_present = "print_default_policy")]
+    pub image: Option<String>,
+    /// The policy file (YAML or JSON); the built-in default policy when absent
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of
+    /// cataloging the image again
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+    /// The image this one was built from (an engine image name or ID); its layers are checked
+    /// against the bottom of this image's
+    #[arg(long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Write the verdict to FILE instead of standard output (written atomically)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the built-in default policy and exit
+    #[arg(long)]
+    pub print_default_policy: bool,
+    /// Print no warnings
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A table for humans
+    Table,
+    /// The verdict document (schemas/verdict.schema.json)
+    Json,
+}
+
 /// Runs the parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -117,5 +158,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sbom(args) => sbom::run(&cli.docker, &args),
+        Command::Check(args) => check::run(&cli.docker, &args),
     }
 }

@@ -36,21 +36,7 @@ pub fn read_from_engine(
             detail: format!("starting the async runtime: {e}"),
         })?;
     let docker = runtime.block_on(connect(endpoint))?;
-    let inspect = runtime
-        .block_on(docker.inspect_image(name))
-        .map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            } => ImageError::NotFound {
-                input: input.clone(),
-                detail: format!("no such image in the Docker engine at {}", endpoint.host),
-            },
-            other => ImageError::Engine(EngineError::Unreachable {
-                host: endpoint.host.clone(),
-                chosen_by: endpoint.chosen_by.clone(),
-                detail: other.to_string(),
-            }),
-        })?;
+    let inspect = runtime.block_on(inspect(&docker, endpoint, name, &input))?;
     let image = EngineImage {
         id: inspect.id.clone().unwrap_or_default(),
         repo_tags: inspect.repo_tags.clone().unwrap_or_default(),
@@ -74,6 +60,57 @@ pub fn read_from_engine(
     let scan = scan_archive(ChannelReader::new(receiver), &input, wanted, limits)?;
     drop(runtime);
     Ok((image, scan))
+}
+
+/// `inspect_image`, with a missing image told apart from an unreachable engine.
+async fn inspect(
+    docker: &bollard::Docker,
+    endpoint: &Endpoint,
+    name: &str,
+    input: &str,
+) -> Result<bollard::models::ImageInspect, ImageError> {
+    docker.inspect_image(name).await.map_err(|e| match e {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        } => ImageError::NotFound {
+            input: input.to_string(),
+            detail: format!("no such image in the Docker engine at {}", endpoint.host),
+        },
+        other => ImageError::Engine(EngineError::Unreachable {
+            host: endpoint.host.clone(),
+            chosen_by: endpoint.chosen_by.clone(),
+            detail: other.to_string(),
+        }),
+    })
+}
+
+/// An engine image's identity and layer diffIDs, from `inspect_image` alone (no export).
+#[derive(Debug, Clone)]
+pub struct InspectedImage {
+    pub id: String,
+    pub repo_digests: Vec<String>,
+    pub diff_ids: Vec<String>,
+}
+
+/// Inspects `name` on the engine without reading its layers.
+pub fn inspect_only(endpoint: &Endpoint, name: &str) -> Result<InspectedImage, ImageError> {
+    let input = format!("docker:{name}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::Io {
+            input: input.clone(),
+            detail: format!("starting the async runtime: {e}"),
+        })?;
+    let inspect = runtime.block_on(async {
+        let docker = connect(endpoint).await?;
+        inspect(&docker, endpoint, name, &input).await
+    })?;
+    Ok(InspectedImage {
+        id: inspect.id.unwrap_or_default(),
+        repo_digests: inspect.repo_digests.unwrap_or_default(),
+        diff_ids: inspect.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+    })
 }
 
 /// A blocking `Read` over chunks sent by the export task.

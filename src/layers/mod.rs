@@ -27,32 +27,82 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 #[derive(Debug, Clone)]
 pub struct Wanted {
     globs: GlobSet,
+    sources: Vec<Glob>,
     /// Content probes run over every other regular file.
     pub probes: Probes,
+    /// Files and directories kept for their metadata only.
+    pub notable: Notable,
+}
+
+/// Which entries to keep for their metadata (mode, owner, size) though nobody needs their bytes:
+/// what a policy's file rules look at.
+#[derive(Debug, Clone, Default)]
+pub struct Notable {
+    /// Paths to note wherever they are (a policy's forbidden paths).
+    pub globs: Option<GlobSet>,
+    /// Note setuid and setgid regular files, and world-writable files and directories.
+    pub special_modes: bool,
+}
+
+/// setuid, setgid and world-writable bits of a tar mode.
+pub const MODE_SETUID: u32 = 0o4000;
+pub const MODE_SETGID: u32 = 0o2000;
+pub const MODE_WORLD_WRITABLE: u32 = 0o002;
+
+impl Notable {
+    /// Whether an entry at `path` with `mode` is noted; symlinks never are (their mode means nothing).
+    pub fn notes(&self, path: &str, mode: u32, regular: bool) -> bool {
+        (self.special_modes
+            && (mode & MODE_WORLD_WRITABLE != 0
+                || (regular && mode & (MODE_SETUID | MODE_SETGID) != 0)))
+            || self.globs.as_ref().is_some_and(|g| g.is_match(path))
+    }
 }
 
 impl Wanted {
     pub fn from_globs<'a>(
         globs: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, globset::Error> {
-        let mut builder = GlobSetBuilder::new();
-        for glob in globs {
-            builder.add(
+        let sources = globs
+            .into_iter()
+            .map(|glob| {
                 globset::GlobBuilder::new(glob)
                     .literal_separator(true)
                     .build()
-                    .or_else(|_| Glob::new(glob))?,
-            );
-        }
+                    .or_else(|_| Glob::new(glob))
+            })
+            .collect::<Result<Vec<Glob>, _>>()?;
         Ok(Wanted {
-            globs: builder.build()?,
+            globs: glob_set(&sources)?,
+            sources,
             probes: Probes::default(),
+            notable: Notable::default(),
         })
+    }
+
+    /// Adds more globs of files whose contents are wanted.
+    pub fn with_globs<'a>(
+        self,
+        globs: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, globset::Error> {
+        let mut sources = self.sources;
+        sources.extend(Wanted::from_globs(globs)?.sources);
+        Ok(Wanted {
+            globs: glob_set(&sources)?,
+            sources,
+            ..self
+        })
+    }
+
+    /// Notes entries for their metadata (see [`Notable`]).
+    pub fn with_notable(mut self, notable: Notable) -> Self {
+        self.notable = notable;
+        self
     }
 
     /// Adds content probes for files the globs do not name.
     pub fn with_probes(mut self, probes: Probes) -> Self {
-        self.probes = probes;
+        self.probes.0.extend(probes.0);
         self
     }
 
@@ -60,6 +110,14 @@ impl Wanted {
     pub fn wants(&self, path: &str) -> bool {
         self.globs.is_match(path)
     }
+}
+
+fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(glob.clone());
+    }
+    builder.build()
 }
 
 /// Bounds on what the pass keeps, so that a hostile image cannot exhaust memory.
@@ -101,6 +159,10 @@ pub enum EntryKind {
     },
     /// A device, fifo or other special file.
     Other,
+    /// A file (`dir: false`) or directory kept only for its metadata ([`Notable`]).
+    Noted {
+        dir: bool,
+    },
 }
 
 /// One kept entry of a layer: a wanted file, or any symlink.

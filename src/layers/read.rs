@@ -47,6 +47,8 @@ pub struct LayerFiles {
     pub opaque_dirs: Vec<String>,
     /// Sorted hashes of every non-directory path in the layer (see [`path_hash`]).
     pub non_dir_hashes: Vec<u64>,
+    /// Sorted hashes of every directory path in the layer.
+    pub dir_hashes: Vec<u64>,
     /// Number of entries in the layer tar.
     pub entry_count: u64,
     pub warnings: Vec<String>,
@@ -109,13 +111,18 @@ pub fn read_layer<R: Read + Seek>(
         let size = entry.size();
         let entry_type = header.entry_type();
         let is_dir = entry_type == EntryType::Directory;
-        if !is_dir {
+        if is_dir {
+            layer.dir_hashes.push(path_hash(&path));
+        } else {
             layer.non_dir_hashes.push(path_hash(&path));
         }
         let is_wanted = wanted.wants(&path);
+        let regular = matches!(entry_type, EntryType::Regular | EntryType::Continuous);
+        let noted = entry_type != EntryType::Symlink && wanted.notable.notes(&path, mode, regular);
 
         let kind = match entry_type {
             EntryType::Directory if is_wanted => EntryKind::Dir,
+            EntryType::Directory if noted => EntryKind::Noted { dir: true },
             EntryType::Directory => continue,
             EntryType::Symlink => {
                 symlinks += 1;
@@ -136,11 +143,15 @@ pub fn read_layer<R: Read + Seek>(
             }
             EntryType::Regular | EntryType::Continuous if !is_wanted => {
                 let findings = wanted.probes.scan(&path, size, &mut entry)?;
-                if findings.is_empty() {
+                if !findings.is_empty() {
+                    EntryKind::Scanned { findings }
+                } else if noted {
+                    EntryKind::Noted { dir: false }
+                } else {
                     continue;
                 }
-                EntryKind::Scanned { findings }
             }
+            EntryType::Link if !is_wanted && noted => EntryKind::Noted { dir: false },
             _ if !is_wanted => continue,
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 if size > limits.max_file_bytes {
@@ -194,7 +205,9 @@ pub fn read_layer<R: Read + Seek>(
             size,
         });
     }
-    layer.non_dir_hashes.sort_unstable();
-    layer.non_dir_hashes.dedup();
+    for hashes in [&mut layer.non_dir_hashes, &mut layer.dir_hashes] {
+        hashes.sort_unstable();
+        hashes.dedup();
+    }
     Ok(layer)
 }

@@ -13,9 +13,11 @@ use std::collections::BTreeMap;
 pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
     let mut files: BTreeMap<String, IndexedEntry> = BTreeMap::new();
     let mut non_dirs: Vec<Vec<u64>> = Vec::with_capacity(layers.len());
+    let mut dirs: Vec<Vec<u64>> = Vec::with_capacity(layers.len());
     let mut stacked = Vec::with_capacity(layers.len());
     for mut layer in layers {
         non_dirs.push(std::mem::take(&mut layer.non_dir_hashes));
+        dirs.push(std::mem::take(&mut layer.dir_hashes));
         stacked.push(layer);
     }
 
@@ -35,16 +37,19 @@ pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
         }
     }
 
-    // A kept file whose ancestor directory a higher layer replaced with a file or symlink (that was
-    // itself not kept) is no longer reachable.
+    // A higher layer entry that was not kept still replaces what lower layers had at its path (a
+    // kept file rewritten as one nobody wanted, a noted directory given a plain mode), and a file or
+    // symlink hides everything lower layers had below its path. (Had the higher entry been kept, it
+    // would already have replaced the lower one above.)
     files.retain(|path, kept| {
-        let higher = &non_dirs[kept.layer_index + 1..];
-        !ancestors(path).any(|dir| {
-            let hash = path_hash(dir);
-            higher
+        let in_higher = |hashes: &[Vec<u64>], hash: u64| {
+            hashes[kept.layer_index + 1..]
                 .iter()
                 .any(|layer| layer.binary_search(&hash).is_ok())
-        })
+        };
+        let own = path_hash(path);
+        let replaced = in_higher(&non_dirs, own) || in_higher(&dirs, own);
+        !replaced && !ancestors(path).any(|dir| in_higher(&non_dirs, path_hash(dir)))
     });
     FileIndex::new(files)
 }
@@ -93,6 +98,25 @@ mod tests {
             EntryKind::File { contents: Some(c) } => Some(String::from_utf8(c.clone()).unwrap()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn unkept_upper_entries_still_replace_kept_lower_ones() {
+        // Layer 0 keeps a file and notes a world-writable directory; layer 1 rewrites the file as one
+        // nobody wanted and gives the directory a plain mode: only their path hashes remain.
+        let mut dir = file("data", "");
+        dir.kind = EntryKind::Noted { dir: true };
+        dir.mode = 0o777;
+        let base = layer(vec![file("app/bin", "go"), dir, file("app/other", "1")]);
+        let upper = LayerFiles {
+            non_dir_hashes: vec![path_hash("app/bin")],
+            dir_hashes: vec![path_hash("data")],
+            ..Default::default()
+        };
+        let index = squash(vec![base, upper]);
+        assert!(index.get("app/bin").is_none());
+        assert!(index.get("data").is_none());
+        assert_eq!(body(&index, "app/other").as_deref(), Some("1"));
     }
 
     #[test]

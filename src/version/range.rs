@@ -82,7 +82,7 @@ impl Range {
     }
 
     /// A single comparison.
-    pub fn single(op: Op, version: &str) -> Range {
+    pub fn comparison(op: Op, version: &str) -> Range {
         Range {
             any_of: vec![vec![Constraint {
                 op,
@@ -123,6 +123,17 @@ impl Range {
             any_of.push(all_of);
         }
         Ok(Range { any_of })
+    }
+
+    /// The comparison, when the range is exactly one.
+    pub fn single(&self) -> Option<&Constraint> {
+        match self.any_of.as_slice() {
+            [all_of] => match all_of.as_slice() {
+                [constraint] => Some(constraint),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Checks every version in the range against an ecosystem's rules.

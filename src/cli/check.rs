@@ -1,0 +1,236 @@
+//! `docker vouch check IMAGE`: load the policy (rejecting an invalid one before anything runs), read
+//! the image once (catalog files, account files, the files the policy's file rules note), build or
+//! load the SBOM, evaluate, and print the verdict. Exit 0 when it passed, 1 when it failed.
+
+use super::{CheckArgs, CheckFormat, DockerFlags};
+use crate::catalog;
+use crate::engine::resolve_endpoint;
+use crate::facts::{self, PrivateKeyProbe};
+use crate::image::{inspect_only, read_image, Image, ImageSource};
+use crate::layers::{Limits, Notable, Probes};
+use crate::output::write_atomically;
+use crate::policy::config::DEFAULT_POLICY;
+use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFacts, Input};
+use crate::policy::verdict::{write_table, Outcome};
+use crate::policy::{evaluate, now, Policy};
+use crate::sbom::{build_bom, write_json};
+use crate::UsageError;
+use anyhow::Context;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit code of a failed verdict.
+pub const EXIT_FAILED: u8 = 1;
+
+pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.print_default_policy {
+        print!("{DEFAULT_POLICY}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(reference) = args.image.as_deref() else {
+        return Err(UsageError("check needs an IMAGE".into()).into());
+    };
+    let policy = match &args.policy {
+        Some(path) => Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?,
+        None => Policy::default_policy(),
+    };
+    let source = ImageSource::parse(reference)?;
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let engine_flags = docker.engine_flags();
+    let endpoint = || resolve_endpoint(&engine_flags, &env);
+
+    let noted_paths = policy.noted_paths();
+    let notable = Notable {
+        globs: if noted_paths.is_empty() {
+            None
+        } else {
+            Some(glob_set(&noted_paths)?)
+        },
+        special_modes: policy.needs_special_modes(),
+    };
+    let wanted = catalog::wanted()
+        .with_globs(facts::GLOBS.iter().copied())
+        .context("the account files' globs")?
+        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
+        .with_notable(notable.clone());
+    let read = read_image(reference, &source, endpoint, &wanted, &Limits::default())?;
+
+    let sbom: serde_json::Value = match &args.sbom {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading the SBOM {}", path.display()))?;
+            let sbom: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| UsageError(format!("{}: not a JSON SBOM ({e})", path.display())))?;
+            check_sbom_subject(&sbom, &read.image, &path.display().to_string())?;
+            sbom
+        }
+        None => {
+            let inventory =
+                catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
+            if !args.quiet {
+                for warning in &inventory.warnings {
+                    eprintln!("warning: {reference}: {warning}");
+                }
+            }
+            let mut rendered = Vec::new();
+            write_json(build_bom(&read.image, &inventory)?, &mut rendered)?;
+            serde_json::from_slice(&rendered).context("re-reading the SBOM just written")?
+        }
+    };
+    if !args.quiet {
+        for warning in &read.warnings {
+            eprintln!("warning: {reference}: {warning}");
+        }
+    }
+
+    let base = base_image(&read.image, args.base_image.as_deref(), &engine_flags, &env);
+    if let (Some(name), Some(false)) = (&base.name, base.layers_match) {
+        if !args.quiet {
+            eprintln!("warning: {reference}: its layers do not start with those of {name}");
+        }
+    }
+    let image = image_facts(&read.image, base);
+    let components = components_from_sbom(&sbom);
+    let file_facts = facts::collect(&read.files, &notable);
+    let (today, stamp) = now();
+    let input = Input {
+        image: &image,
+        components: &components,
+        files: &file_facts,
+        vulnerabilities: None,
+        sbom: &sbom,
+        today: &today,
+    };
+    let verdict = evaluate(&policy, &input, &stamp);
+
+    let mut rendered = Vec::new();
+    match args.format {
+        CheckFormat::Table => write_table(&verdict, &mut rendered)?,
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut rendered, &verdict)?;
+            rendered.push(b'\n');
+        }
+    }
+    match &args.output {
+        Some(path) => write_atomically(path, &rendered)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&rendered)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(match verdict.outcome {
+        Outcome::Passed => ExitCode::SUCCESS,
+        Outcome::Failed => ExitCode::from(EXIT_FAILED),
+    })
+}
+
+fn glob_set(globs: &[String]) -> anyhow::Result<globset::GlobSet> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(
+            globset::GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()?,
+        );
+    }
+    Ok(builder.build()?)
+}
+
+/// Refuses an SBOM that describes another image.
+fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> anyhow::Result<()> {
+    let properties = sbom
+        .pointer("/metadata/component/properties")
+        .and_then(|p| p.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let id = properties
+        .iter()
+        .find(|p| p["name"] == "vouch:image:id")
+        .and_then(|p| p["value"].as_str());
+    match id {
+        Some(id) if id == image.id => Ok(()),
+        Some(id) => Err(UsageError(format!(
+            "{name} describes image {id}, not {} ({})",
+            image.id, image.reference
+        ))
+        .into()),
+        None => Err(UsageError(format!(
+            "{name} does not say which image it describes (no vouch:image:id property); generate it with `docker vouch sbom`"
+        ))
+        .into()),
+    }
+}
+
+/// The base image: from `--base-image` (its layers looked up on the engine and compared with the
+/// bottom of this image's), else from the OCI base-image labels.
+fn base_image(
+    image: &Image,
+    flag: Option<&str>,
+    engine_flags: &crate::engine::EngineFlags,
+    env: &HashMap<String, String>,
+) -> BaseImage {
+    let diff_ids = image.config.diff_ids();
+    if let Some(name) = flag {
+        let mut base = BaseImage {
+            name: Some(name.to_string()),
+            source: Some(BaseSource::Flag),
+            ..Default::default()
+        };
+        let inspected = resolve_endpoint(engine_flags, env)
+            .ok()
+            .and_then(|endpoint| inspect_only(&endpoint, name).ok());
+        if let Some(found) = inspected {
+            let matches = found.diff_ids.len() <= diff_ids.len()
+                && found.diff_ids.iter().zip(diff_ids).all(|(a, b)| a == b);
+            base.layers_match = Some(matches);
+            if matches {
+                base.layer_count = Some(found.diff_ids.len());
+            }
+            base.digests.push(found.id);
+            base.digests.extend(
+                found
+                    .repo_digests
+                    .iter()
+                    .filter_map(|d| d.split_once('@').map(|(_, d)| d.to_string())),
+            );
+        }
+        return base;
+    }
+    let labels = image.config.runtime().labels.unwrap_or_default();
+    let name = labels.get("org.opencontainers.image.base.name").cloned();
+    let digest = labels.get("org.opencontainers.image.base.digest").cloned();
+    if name.is_none() && digest.is_none() {
+        return BaseImage::default();
+    }
+    BaseImage {
+        name,
+        digests: digest.into_iter().collect(),
+        source: Some(BaseSource::Labels),
+        ..Default::default()
+    }
+}
+
+fn image_facts(image: &Image, base: BaseImage) -> ImageFacts {
+    let runtime = image.config.runtime();
+    ImageFacts {
+        reference: image.reference.clone(),
+        name: image.name.clone(),
+        id: image.id.clone(),
+        digest: image.digest().to_string(),
+        user: runtime.user.clone(),
+        entrypoint: runtime.entrypoint.clone().unwrap_or_default(),
+        cmd: runtime.cmd.clone().unwrap_or_default(),
+        labels: runtime.labels.clone().unwrap_or_default(),
+        exposed_ports: runtime
+            .exposed_ports
+            .as_ref()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+        healthcheck: runtime.healthcheck.as_ref().and_then(|h| h.test.clone()),
+        diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
+        base,
+    }
+}

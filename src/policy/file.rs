@@ -1,0 +1,179 @@
+//! The policy file as written: YAML or JSON (JSON is read as YAML, of which it is a subset), with
+//! the position of every value a later check may reject, so that each error names the file, the line
+//! and what is wrong. Shapes only; [`super::config`] checks the contents and compiles the rules.
+
+use marked_yaml::Spanned;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `deny` findings fail the verdict; `warn` findings are reported only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Deny,
+    Warn,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// The policy format version; only `1` exists.
+    pub version: Spanned<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<Spanned<RuleFile>>,
+    #[serde(default)]
+    pub exceptions: Vec<Spanned<ExceptionFile>>,
+}
+
+/// One rule: common fields, and exactly one of the kind keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub id: Spanned<String>,
+    pub action: Action,
+    pub message: Option<String>,
+    pub base_image: Option<BaseImageFile>,
+    pub packages: Option<PackagesFile>,
+    pub licenses: Option<LicensesFile>,
+    pub config: Option<ConfigFile>,
+    pub files: Option<FilesFile>,
+    pub vulnerabilities: Option<VulnerabilitiesFile>,
+    pub rego: Option<RegoFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseImageFile {
+    /// Allowed base image names, as globs over `name:tag` (`debian:12*`, `registry.example/base/*`).
+    #[serde(default)]
+    pub names: Vec<Spanned<String>>,
+    /// Allowed base image digests (`sha256:...`): manifest digests or image IDs.
+    #[serde(default)]
+    pub digests: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagesFile {
+    #[serde(default)]
+    pub deny: Vec<Spanned<DeniedPackageFile>>,
+    /// `PURL-PATTERN OP VERSION`, e.g. `pkg:pypi/requests >= 2.32.0`.
+    #[serde(default)]
+    pub minimum: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeniedPackageFile {
+    /// A purl without version, `*` allowed: `pkg:npm/event-stream`, `pkg:deb/debian/telnet*`.
+    pub purl: Spanned<String>,
+    /// Only these versions (see the range syntax); all versions when absent.
+    pub versions: Option<Spanned<String>>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicensesFile {
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+    /// When present, every license must be one of these.
+    pub allow: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub non_root_user: bool,
+    #[serde(default)]
+    pub entrypoint_or_cmd: bool,
+    /// Label name → regular expression the whole value must match (`""` or `.*`: any value).
+    #[serde(default)]
+    pub required_labels: BTreeMap<String, Spanned<String>>,
+    /// `22`, `22/tcp`, `53/udp`.
+    #[serde(default)]
+    pub forbidden_ports: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub healthcheck: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesFile {
+    /// Paths that must not exist, as globs from the image root (`**/.ssh/**`, `**/*.pem`).
+    #[serde(default)]
+    pub forbidden: Vec<Spanned<String>>,
+    /// Files holding a PEM private key, wherever they are.
+    #[serde(default)]
+    pub private_keys: bool,
+    /// setuid and setgid files must be on this allow list (globs).
+    pub setuid_allowed: Option<Vec<Spanned<String>>>,
+    /// `/etc/passwd` and `/etc/shadow`: no empty password, no uid 0 but `root`.
+    #[serde(default)]
+    pub accounts: bool,
+    /// World-writable files and directories must be on this allow list (globs).
+    pub world_writable_allowed: Option<Vec<Spanned<String>>>,
+}
+
+/// Severity levels, lowest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Unknown,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Unknown => "unknown",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VulnerabilitiesFile {
+    /// Findings of a higher severity are violations.
+    pub max_severity: Option<Severity>,
+    /// At most this many findings of each severity.
+    #[serde(default)]
+    pub max_counts: BTreeMap<Severity, u64>,
+    /// Count only findings that have a fixed version.
+    #[serde(default)]
+    pub fixable_only: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegoFile {
+    /// The module's source, inline.
+    pub module: Option<Spanned<String>>,
+    /// Or a `.rego` file, relative to the policy file.
+    pub file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionFile {
+    /// The id of the rule it applies to.
+    pub rule: Spanned<String>,
+    /// What it covers: a purl pattern (packages, licenses, vulnerabilities), a path glob (files), a
+    /// vulnerability id, a finding code (config, base_image, rego).
+    #[serde(rename = "match")]
+    pub matches: Spanned<String>,
+    pub reason: Spanned<String>,
+    /// `YYYY-MM-DD`: from that day on, the exception no longer applies.
+    pub expires: Option<Spanned<String>>,
+}

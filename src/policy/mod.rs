@@ -1,0 +1,137 @@
+//! The policy engine: the organisation's image rules ([`config::Policy`], loaded from YAML or JSON and
+//! checked before anything runs) evaluated over an image's SBOM, configuration and file facts
+//! ([`input::Input`]) into an explained [`verdict::Verdict`]. Exceptions cover single findings for
+//! a reason until a date; an expired exception or one that matched nothing is reported.
+
+pub mod config;
+pub mod file;
+pub mod input;
+pub mod rules;
+pub mod verdict;
+
+pub use config::{Policy, PolicyError};
+pub use input::Input;
+pub use verdict::Verdict;
+
+use file::Action;
+use verdict::{
+    ExceptionResult, ExceptionStatus, ImageRef, Outcome, PolicyRef, RuleResult, RuleStatus, Summary,
+};
+
+/// Evaluates every rule of `policy` over `input`. `evaluated_at` is the RFC 3339 time to record.
+pub fn evaluate(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
+    let mut exceptions: Vec<ExceptionResult> = policy
+        .exceptions
+        .iter()
+        .map(|e| ExceptionResult {
+            rule: e.rule.clone(),
+            matches: e.matches.clone(),
+            reason: e.reason.clone(),
+            expires: e.expires.clone(),
+            // An exception applies through its `expires` day.
+            status: if e.expires.as_deref().is_some_and(|d| input.today > d) {
+                ExceptionStatus::Expired
+            } else {
+                ExceptionStatus::Unmatched
+            },
+            matched: 0,
+        })
+        .collect();
+    let mut summary = Summary {
+        rules: policy.rules.len(),
+        ..Default::default()
+    };
+    let mut rules = Vec::with_capacity(policy.rules.len());
+    for rule in &policy.rules {
+        let (mut findings, note) = match rule.check.evaluate(input) {
+            Ok(findings) => (findings, None),
+            Err(note) => (Vec::new(), Some(note)),
+        };
+        for finding in &mut findings {
+            for (index, exception) in policy.exceptions.iter().enumerate() {
+                if exception.rule != rule.id
+                    || !finding.keys.iter().any(|k| exception.pattern.is_match(k))
+                {
+                    continue;
+                }
+                let result = &mut exceptions[index];
+                result.matched += 1;
+                if result.status == ExceptionStatus::Expired {
+                    continue;
+                }
+                result.status = ExceptionStatus::Applied;
+                finding.excepted_by = Some(index);
+                break;
+            }
+            finding.gating = rule.action == Action::Deny && finding.excepted_by.is_none();
+            if finding.excepted_by.is_some() {
+                summary.excepted_findings += 1;
+            } else if finding.gating {
+                summary.gating_findings += 1;
+            } else {
+                summary.reported_findings += 1;
+            }
+        }
+        let open = findings.iter().any(|f| f.excepted_by.is_none());
+        let status = match (&note, open, rule.action) {
+            (Some(_), _, _) => RuleStatus::NotApplicable,
+            (None, false, _) => RuleStatus::Passed,
+            (None, true, Action::Deny) => RuleStatus::Failed,
+            (None, true, Action::Warn) => RuleStatus::Warned,
+        };
+        match status {
+            RuleStatus::Failed => summary.failed += 1,
+            RuleStatus::Warned => summary.warned += 1,
+            RuleStatus::NotApplicable => summary.not_applicable += 1,
+            RuleStatus::Passed => {}
+        }
+        rules.push(RuleResult {
+            id: rule.id.clone(),
+            kind: rule.check.kind(),
+            action: rule.action,
+            status,
+            message: rule.message.clone(),
+            note,
+            findings,
+        });
+    }
+    Verdict {
+        outcome: if summary.gating_findings > 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        },
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            source: policy.source.clone(),
+            digest: policy.digest.clone(),
+        },
+        image: ImageRef {
+            reference: input.image.reference.clone(),
+            name: input.image.name.clone(),
+            digest: input.image.digest.clone(),
+            id: input.image.id.clone(),
+        },
+        evaluated_at: evaluated_at.to_string(),
+        summary,
+        rules,
+        exceptions,
+    }
+}
+
+/// Now, as (`YYYY-MM-DD`, RFC 3339 timestamp), in UTC.
+pub fn now() -> (String, String) {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    let stamp = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("{date}T00:00:00Z"));
+    (date, stamp)
+}
