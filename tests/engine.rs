@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use support::*;
 
@@ -60,15 +60,6 @@ fn sbom(args: &[&str]) -> Value {
     let out = run_vouch(&dir, args);
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     valid_cyclonedx(&out.stdout)
-}
-
-fn debian_rootfs() -> PathBuf {
-    let path = std::env::var("VOUCH_DEBIAN_ROOTFS").unwrap_or_default();
-    assert!(
-        !path.is_empty() && Path::new(&path).join("var/lib/dpkg/status").is_file(),
-        "VOUCH_DEBIAN_ROOTFS must name a debootstrap Debian 12 root: run `integration/rootfs.sh` (make test does)"
-    );
-    PathBuf::from(path)
 }
 
 fn unique_tag(name: &str) -> String {

@@ -43,11 +43,18 @@ impl Origin {
             .start()
             .map(|m| (m.line(), m.column()))
             .unwrap_or((0, 0));
+        // One line per error: messages from other crates may span several.
+        let message: String = message.into();
         PolicyError {
             file: self.name.clone(),
             line,
             column,
-            message: message.into(),
+            message: message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 

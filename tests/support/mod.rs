@@ -55,6 +55,60 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The debootstrap Debian 12 root `integration/rootfs.sh` made (`VOUCH_DEBIAN_ROOTFS`).
+pub fn debian_rootfs() -> std::path::PathBuf {
+    let path = std::env::var("VOUCH_DEBIAN_ROOTFS").unwrap_or_default();
+    assert!(
+        !path.is_empty() && Path::new(&path).join("var/lib/dpkg/status").is_file(),
+        "VOUCH_DEBIAN_ROOTFS must name a debootstrap Debian 12 root: run `integration/rootfs.sh` (make test does)"
+    );
+    std::path::PathBuf::from(path)
+}
+
+/// The debootstrap root imported into the engine once per test process, with `CMD ["/bin/bash"]`;
+/// returns its tag.
+pub fn debian_image() -> String {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        require_engine();
+        let tag = format!("vouch-test/debian-base:{}", std::process::id());
+        let cmd = format!(
+            "tar -C '{}' -c . | docker import -c 'CMD [\"/bin/bash\"]' - '{tag}'",
+            debian_rootfs().display()
+        );
+        let out = Command::new("sh")
+            .args(["-c", &cmd])
+            .output()
+            .expect("sh runs");
+        assert!(
+            out.status.success(),
+            "docker import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tag
+    })
+    .clone()
+}
+
+/// Builds `dockerfile` (with `files` in its context) on the engine's legacy builder as `tag`.
+pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> String {
+    let context = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("Dockerfile written");
+    for (name, body) in files {
+        let path = context.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+        std::fs::write(path, body).expect("context file written");
+    }
+    docker(&[
+        "build",
+        "-q",
+        "-t",
+        tag,
+        &context.path().display().to_string(),
+    ]);
+    tag.to_string()
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

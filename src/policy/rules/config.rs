@@ -21,10 +21,26 @@ impl ConfigCheck {
     pub fn compile(file: &ConfigFile, origin: &Origin) -> Result<ConfigCheck, PolicyError> {
         let mut required_labels = Vec::new();
         for (name, pattern) in &file.required_labels {
-            let regex = Regex::new(&format!("^(?:{})$", pattern.as_str())).map_err(|e| {
+            let text = if pattern.is_empty() {
+                ".*"
+            } else {
+                pattern.as_str()
+            };
+            let regex = Regex::new(&format!("^(?:{text})$")).map_err(|e| {
+                // The regex crate draws the pattern with a caret over several lines; its last line
+                // says what is wrong.
+                let text = e.to_string();
+                let what = text
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
                 origin.at(
                     pattern,
-                    format!("label `{name}`: bad regular expression: {e}"),
+                    format!(
+                        "label `{name}`: bad regular expression `{}`: {what}",
+                        pattern.as_str()
+                    ),
                 )
             })?;
             required_labels.push((name.clone(), pattern.to_string(), regex));

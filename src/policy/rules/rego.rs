@@ -54,7 +54,11 @@ impl RegoCheck {
         let mut engine = regorus::Engine::new();
         let package = engine
             .add_policy(name.clone(), source.clone())
-            .map_err(|e| origin.at(at, format!("the Rego module does not parse: {e}")))?;
+            .map_err(|e| {
+                // regorus follows its one-line message with a source excerpt; the line is enough.
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                origin.at(at, format!("the Rego module does not parse: {first}"))
+            })?;
         // `add_policy` answers `data.<package>`.
         let package = package.trim_start_matches("data.").to_string();
         Ok(RegoCheck {
