@@ -79,7 +79,7 @@ impl FilesCheck {
                 let patterns: Vec<&str> = self
                     .forbidden
                     .iter()
-                    .filter(|p| p.glob.compile_matcher().is_match(path))
+                    .filter(|p| p.matcher.is_match(path))
                     .map(|p| p.text.as_str())
                     .collect();
                 push(

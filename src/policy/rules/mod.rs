@@ -150,6 +150,7 @@ impl PurlPattern {
 pub struct PathPattern {
     pub text: String,
     pub glob: globset::Glob,
+    pub matcher: globset::GlobMatcher,
 }
 
 impl PathPattern {
@@ -164,6 +165,7 @@ impl PathPattern {
             .map_err(|e| origin.at(text, format!("bad path pattern `{}`: {e}", text.as_str())))?;
         Ok(PathPattern {
             text: text.to_string(),
+            matcher: glob.compile_matcher(),
             glob,
         })
     }
