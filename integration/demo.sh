@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: install the plugin, start an engine if none answers, build the example image (a Debian 12
-# base made with debootstrap, plus the app in examples/app) and print its SBOM as a table.
+# base made with debootstrap, plus the app in examples/app), print its SBOM as a table, and check it
+# against the built-in default policy and against examples/policy.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,7 @@ step "docker build examples/app"
 DOCKER_BUILDKIT=0 docker build -q -t vouch-example/app:latest examples/app >/dev/null
 step "docker vouch sbom --format table vouch-example/app:latest"
 docker vouch sbom --format table vouch-example/app:latest
+step "docker vouch check vouch-example/app:latest (the built-in default policy)"
+docker vouch check vouch-example/app:latest
+step "docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 vouch-example/app:latest"
+docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 vouch-example/app:latest

@@ -1,9 +1,11 @@
-//! vouch: reads a container image in one streaming pass, catalogs its packages, and writes a
-//! CycloneDX SBOM; later stages (policy, attestations, verify) build on the same types.
+//! vouch: reads a container image in one streaming pass, catalogs its packages, writes a CycloneDX
+//! SBOM, and evaluates the image against a policy into a verdict; attestations and verification build
+//! on the same types.
 //!
 //! The pipeline, one module per stage: [`image`] (sources) → [`layers`] (single pass, squashed
-//! [`layers::FileIndex`]) → [`catalog`] (packages) → [`sbom`] (CycloneDX). [`engine`] finds the
-//! Docker engine; [`cli`] is the command-line surface.
+//! [`layers::FileIndex`]) → [`catalog`] (packages) and [`facts`] (file facts) → [`sbom`] (CycloneDX)
+//! → [`policy`] (rules → verdict), with [`version`] ordering versions per ecosystem. [`engine`] finds
+//! the Docker engine; [`cli`] is the command-line surface.
 
 pub mod catalog;
 pub mod cli;

@@ -547,4 +547,58 @@ fn the_default_policy_is_printed_and_valid() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("non_root_user: true"));
     validate("policy.schema.json", text.as_bytes(), ".yaml");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policy.yaml");
+    validate(
+        "policy.schema.json",
+        &std::fs::read(&example).unwrap(),
+        ".yaml",
+    );
+    // The example policy loads: rejected policies exit 2 before the (missing) image is looked at.
+    let out = run_vouch(
+        Path::new("."),
+        &[
+            "check",
+            "docker-archive:/nonexistent.tar",
+            "--policy",
+            &example.display().to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+/// The finding codes the rules emit, the codes the verdict schema allows and the codes docs/policy.md
+/// documents are the same set.
+#[test]
+fn finding_codes_agree_across_code_schema_and_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let code = regex::Regex::new(
+        r#"["`]((?:base-image|packages|licenses|config|files|vulnerabilities|rego)\.[a-z-]+)["`]"#,
+    )
+    .unwrap();
+    let mut in_source = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("src/policy/rules")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        in_source.extend(code.captures_iter(&text).map(|c| c[1].to_string()));
+    }
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schemas/verdict.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let in_schema: std::collections::BTreeSet<String> = schema
+        .pointer("/$defs/finding/properties/code/enum")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let docs = std::fs::read_to_string(root.join("docs/policy.md")).unwrap();
+    let table = docs.split("## Finding codes").nth(1).unwrap();
+    let in_docs: std::collections::BTreeSet<String> = code
+        .captures_iter(table.split("## The default policy").next().unwrap())
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(in_source.len(), 25, "{in_source:?}");
+    assert_eq!(in_source, in_schema);
+    assert_eq!(in_source, in_docs);
 }
