@@ -3,6 +3,9 @@
 # engine (started here if none answers, and stopped again only if started here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads standard input; cargo's rustc probes inherit it, and junk on an inherited
+# stdin once poisoned target/.rustc_info.json (a cached failed probe).
+exec </dev/null
 
 integration/deps.sh
 # Stop the engine at the end only if none answered before: an engine someone else runs stays up.

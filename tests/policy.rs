@@ -221,6 +221,15 @@ rules:
     action: warn
     licenses:
       allow: [MIT]
+  - id: no-agpl
+    action: deny
+    licenses:
+      deny: [AGPL-3.0-only, AGPL-3.0-or-later]
+  - id: no-telnet
+    action: deny
+    packages:
+      deny: [{purl: pkg:deb/debian/telnet}]
+      minimum: [pkg:pypi/requests >= 2.31.0rc1]
 "#;
     let (code, verdict, _) = check(&image, Some(policy), &[]);
     docker(&["rmi", "-f", &image]);
@@ -239,6 +248,12 @@ rules:
     assert!(licenses.contains(&pair("licenses.not-allowed", "requests")));
     assert!(!licenses.iter().any(|f| f.1 == "urllib3"), "{licenses:?}");
     assert_eq!(rule(&verdict, "copyleft")["status"], "warned");
+    assert_eq!(rule(&verdict, "no-agpl")["status"], "passed");
+    assert_eq!(
+        rule(&verdict, "no-telnet")["status"],
+        "passed",
+        "2.31.0 >= 2.31.0rc1"
+    );
     let requests = rule(&verdict, "versions")["findings"]
         .as_array()
         .unwrap()
@@ -375,9 +390,41 @@ rules:
             .collect::<Vec<_>>(),
         ["base-image.mismatch", "base-image.not-allowed"]
     );
-    // No flag, no labels: the base is unknown.
+    // No flag, no labels: the engine's tagged image with the longest layer prefix is the base (its
+    // name depends on what else is tagged with the same layers; the layer split does not).
+    let unlabelled = build_image(
+        &tag("unlabelled"),
+        &format!("FROM {base}\nCOPY site/ /usr/lib/python3/dist-packages/\n"),
+        &[(
+            "site/leftpad-1.0.dist-info/METADATA",
+            dist_info("leftpad", "1.0", "MIT").as_bytes(),
+        )],
+    );
+    let (_, by_layers, _) = check(&unlabelled, Some(&policy), &[]);
+    let codes: Vec<String> = findings(&by_layers, "base")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert!(
+        !codes.contains(&"base-image.unknown".to_string()),
+        "{by_layers:#}"
+    );
+    let mut split: Vec<(String, bool)> = rule(&by_layers, "no-leftpad")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["evidence"]["package"].as_str().unwrap().to_string(),
+                f["evidence"]["base_image_layer"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    split.sort();
+    assert_eq!(split, layers);
+    // The imported base itself has nothing below it: unknown.
     let (code, unknown, _) = check(&base, Some(&policy), &[]);
-    docker(&["rmi", "-f", &image, &other]);
+    docker(&["rmi", "-f", &image, &other, &unlabelled]);
     assert_eq!(code, 1);
     assert_eq!(findings(&unknown, "base"), [pair("base-image.unknown", "")]);
 }
@@ -398,6 +445,15 @@ rules:
           msg := sprintf("dash %s must go", [c.version])
         }
         deny contains {"msg": "runs as root"} if { input.image.user in {null, "", "root", "0"} }
+  - id: no-telnet
+    action: deny
+    rego:
+      module: |
+        package acme.telnet
+        deny contains "telnet is installed" if {
+          some c in input.sbom.components
+          c.name == "telnet"
+        }
   - id: pkgs
     action: deny
     packages:
@@ -418,6 +474,7 @@ exceptions:
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert_eq!(messages, ["dash 0.5.12-2 must go"]);
+    assert_eq!(rule(&verdict, "no-telnet")["status"], "passed");
     let statuses: Vec<(&str, &str, u64)> = verdict["exceptions"]
         .as_array()
         .unwrap()

@@ -6,7 +6,7 @@ use super::{CheckArgs, CheckFormat, DockerFlags};
 use crate::catalog;
 use crate::engine::resolve_endpoint;
 use crate::facts::{self, PrivateKeyProbe};
-use crate::image::{inspect_only, read_image, Image, ImageSource};
+use crate::image::{inspect_only, read_image, tagged_images, Image, ImageSource};
 use crate::layers::{Limits, Notable, Probes};
 use crate::output::write_atomically;
 use crate::policy::config::DEFAULT_POLICY;
@@ -203,13 +203,61 @@ fn base_image(
     let name = labels.get("org.opencontainers.image.base.name").cloned();
     let digest = labels.get("org.opencontainers.image.base.digest").cloned();
     if name.is_none() && digest.is_none() {
-        return BaseImage::default();
+        return match image.source {
+            "docker" => base_among_engine_images(diff_ids, engine_flags, env),
+            _ => BaseImage::default(),
+        };
     }
     BaseImage {
         name,
         digests: digest.into_iter().collect(),
         source: Some(BaseSource::Labels),
         ..Default::default()
+    }
+}
+
+/// The engine's tagged image whose layers are the longest proper prefix of `diff_ids`: what the
+/// image was built from, as the engine's own history knows it.
+fn base_among_engine_images(
+    diff_ids: &[String],
+    engine_flags: &crate::engine::EngineFlags,
+    env: &HashMap<String, String>,
+) -> BaseImage {
+    let Some(images) = resolve_endpoint(engine_flags, env)
+        .ok()
+        .and_then(|endpoint| tagged_images(&endpoint).ok())
+    else {
+        return BaseImage::default();
+    };
+    let best = images
+        .into_iter()
+        .filter(|candidate| {
+            !candidate.diff_ids.is_empty()
+                && candidate.diff_ids.len() < diff_ids.len()
+                && candidate.diff_ids.iter().zip(diff_ids).all(|(a, b)| a == b)
+        })
+        .max_by(|a, b| {
+            a.diff_ids
+                .len()
+                .cmp(&b.diff_ids.len())
+                .then_with(|| b.repo_tags.first().cmp(&a.repo_tags.first()))
+        });
+    match best {
+        Some(found) => BaseImage {
+            name: found.repo_tags.first().cloned(),
+            layer_count: Some(found.diff_ids.len()),
+            layers_match: Some(true),
+            source: Some(BaseSource::EngineLayers),
+            digests: std::iter::once(found.id)
+                .chain(
+                    found
+                        .repo_digests
+                        .iter()
+                        .filter_map(|d| d.split_once('@').map(|(_, d)| d.to_string())),
+                )
+                .collect(),
+        },
+        None => BaseImage::default(),
     }
 }
 

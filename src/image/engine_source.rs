@@ -88,29 +88,70 @@ async fn inspect(
 #[derive(Debug, Clone)]
 pub struct InspectedImage {
     pub id: String,
+    pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
     pub diff_ids: Vec<String>,
+}
+
+impl From<bollard::models::ImageInspect> for InspectedImage {
+    fn from(inspect: bollard::models::ImageInspect) -> Self {
+        InspectedImage {
+            id: inspect.id.unwrap_or_default(),
+            repo_tags: inspect.repo_tags.unwrap_or_default(),
+            repo_digests: inspect.repo_digests.unwrap_or_default(),
+            diff_ids: inspect.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+        }
+    }
+}
+
+fn current_thread_runtime(input: &str) -> Result<tokio::runtime::Runtime, ImageError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::Io {
+            input: input.to_string(),
+            detail: format!("starting the async runtime: {e}"),
+        })
+}
+
+/// Every tagged image of the engine, inspected (for finding an image's base by its layers).
+pub fn tagged_images(endpoint: &Endpoint) -> Result<Vec<InspectedImage>, ImageError> {
+    let input = "docker:";
+    current_thread_runtime(input)?.block_on(async {
+        let docker = connect(endpoint).await?;
+        let summaries = docker
+            .list_images(Some(
+                bollard::query_parameters::ListImagesOptionsBuilder::new()
+                    .all(false)
+                    .build(),
+            ))
+            .await
+            .map_err(|e| {
+                ImageError::Engine(EngineError::Unreachable {
+                    host: endpoint.host.clone(),
+                    chosen_by: endpoint.chosen_by.clone(),
+                    detail: e.to_string(),
+                })
+            })?;
+        let mut images = Vec::new();
+        for summary in summaries {
+            let tagged = summary.repo_tags.iter().any(|t| t != "<none>:<none>");
+            if tagged {
+                images.push(inspect(&docker, endpoint, &summary.id, input).await?.into());
+            }
+        }
+        Ok(images)
+    })
 }
 
 /// Inspects `name` on the engine without reading its layers.
 pub fn inspect_only(endpoint: &Endpoint, name: &str) -> Result<InspectedImage, ImageError> {
     let input = format!("docker:{name}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ImageError::Io {
-            input: input.clone(),
-            detail: format!("starting the async runtime: {e}"),
-        })?;
-    let inspect = runtime.block_on(async {
+    let inspect = current_thread_runtime(&input)?.block_on(async {
         let docker = connect(endpoint).await?;
         inspect(&docker, endpoint, name, &input).await
     })?;
-    Ok(InspectedImage {
-        id: inspect.id.unwrap_or_default(),
-        repo_digests: inspect.repo_digests.unwrap_or_default(),
-        diff_ids: inspect.root_fs.and_then(|r| r.layers).unwrap_or_default(),
-    })
+    Ok(inspect.into())
 }
 
 /// A blocking `Read` over chunks sent by the export task.

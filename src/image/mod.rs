@@ -12,7 +12,7 @@ mod layout;
 mod oci_dir;
 
 pub use config::ImageConfig;
-pub use engine_source::{inspect_only, InspectedImage};
+pub use engine_source::{inspect_only, tagged_images, InspectedImage};
 pub use layout::host_architecture;
 
 use crate::engine::{Endpoint, EngineError};

@@ -16,6 +16,8 @@ pub enum BaseSource {
     Flag,
     /// The `org.opencontainers.image.base.name` / `.digest` labels.
     Labels,
+    /// The engine's tagged image whose layers are the longest proper prefix of this image's.
+    EngineLayers,
 }
 
 /// The image the current one was built on, when known.

@@ -43,7 +43,14 @@ pub fn evaluate(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
     };
     let mut rules = Vec::with_capacity(policy.rules.len());
     for rule in &policy.rules {
-        let (mut findings, note) = match rule.check.evaluate(input) {
+        let excepted = |keys: &[String]| {
+            policy.exceptions.iter().zip(&exceptions).any(|(e, state)| {
+                e.rule == rule.id
+                    && state.status != ExceptionStatus::Expired
+                    && keys.iter().any(|k| e.pattern.is_match(k))
+            })
+        };
+        let (mut findings, note) = match rule.check.evaluate(input, &excepted) {
             Ok(findings) => (findings, None),
             Err(note) => (Vec::new(), Some(note)),
         };
