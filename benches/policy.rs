@@ -43,6 +43,7 @@ fn components() -> Vec<Component> {
                     .to_string()],
                 layer_index: Some(i % 4),
                 path: Some(format!("/usr/lib/package-{i}")),
+                ..Default::default()
             }
         })
         .collect()

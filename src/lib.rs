@@ -19,6 +19,7 @@ pub mod package;
 pub mod policy;
 pub mod sbom;
 pub mod version;
+pub mod vuln;
 
 /// A mistake in how the command was called (exit code 2), as opposed to a failure while running it.
 #[derive(Debug, thiserror::Error)]

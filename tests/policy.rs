@@ -324,6 +324,23 @@ rules:
     );
 }
 
+/// (package, whether its layer is the base image's) of a rule's findings, sorted.
+fn base_split(verdict: &Value, id: &str) -> Vec<(String, bool)> {
+    let mut split: Vec<(String, bool)> = rule(verdict, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["evidence"]["package"].as_str().unwrap().to_string(),
+                f["evidence"]["base_image_layer"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    split.sort();
+    split
+}
+
 #[test]
 fn base_image_from_flag_and_labels() {
     let base = debian_image();
@@ -364,18 +381,7 @@ rules:
     // From the flag: checked against the layers; evidence says which layer is the base's.
     let (code, by_flag, _) = check(&image, Some(&policy), &["--base-image", &base]);
     assert_eq!(code, 0, "{by_flag:#}");
-    let mut layers: Vec<(String, bool)> = rule(&by_flag, "no-leftpad")["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["evidence"]["package"].as_str().unwrap().to_string(),
-                f["evidence"]["base_image_layer"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    layers.sort();
+    let layers = base_split(&by_flag, "no-leftpad");
     assert_eq!(
         layers,
         [("bash".to_string(), true), ("leftpad".to_string(), false)]
@@ -409,19 +415,7 @@ rules:
         !codes.contains(&"base-image.unknown".to_string()),
         "{by_layers:#}"
     );
-    let mut split: Vec<(String, bool)> = rule(&by_layers, "no-leftpad")["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["evidence"]["package"].as_str().unwrap().to_string(),
-                f["evidence"]["base_image_layer"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    split.sort();
-    assert_eq!(split, layers);
+    assert_eq!(base_split(&by_layers, "no-leftpad"), layers);
     // The imported base itself has nothing below it: unknown.
     let (code, unknown, _) = check(&base, Some(&policy), &[]);
     docker(&["rmi", "-f", &image, &other, &unlabelled]);

@@ -14,6 +14,10 @@ use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFac
 use crate::policy::verdict::{write_table, Outcome};
 use crate::policy::{evaluate, now, Policy};
 use crate::sbom::{build_bom, write_json};
+use crate::vuln::{
+    self,
+    db::{Database, DbError},
+};
 use crate::UsageError;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -93,13 +97,30 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let image = image_facts(&read.image, base);
     let components = components_from_sbom(&sbom);
+    let vulnerabilities = match &args.vuln_db {
+        Some(path) => {
+            let db =
+                Database::load(path, &vuln::wanted_keys(&components)).map_err(|e| match e {
+                    DbError::NotADatabase { .. } => anyhow::Error::new(UsageError(e.to_string())),
+                    other => anyhow::Error::new(other),
+                })?;
+            let (found, warnings) = vuln::match_components(&components, &db);
+            if !args.quiet {
+                for warning in db.warnings.iter().chain(&warnings) {
+                    eprintln!("warning: {}: {warning}", path.display());
+                }
+            }
+            Some(found)
+        }
+        None => None,
+    };
     let file_facts = facts::collect(&read.files, &notable);
     let (today, stamp) = now();
     let input = Input {
         image: &image,
         components: &components,
         files: &file_facts,
-        vulnerabilities: None,
+        vulnerabilities: vulnerabilities.as_deref(),
         sbom: &sbom,
         today: &today,
     };

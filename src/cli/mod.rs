@@ -128,6 +128,10 @@ pub struct CheckArgs {
     /// against the bottom of this image's
     #[arg(long, value_name = "IMAGE")]
     pub base_image: Option<String>,
+    /// An offline OSV database (a directory of OSV JSON records and/or osv.dev all.zip files) to find
+    /// vulnerabilities in, for the policy's vulnerabilities rules
+    #[arg(long, value_name = "PATH")]
+    pub vuln_db: Option<PathBuf>,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,

@@ -2,6 +2,7 @@
 //! the position of every value a later check may reject, so that each error names the file, the line
 //! and what is wrong. Shapes only; [`super::config`] checks the contents and compiles the rules.
 
+pub use crate::vuln::Severity;
 use marked_yaml::Spanned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -115,31 +116,6 @@ pub struct FilesFile {
     pub accounts: bool,
     /// World-writable files and directories must be on this allow list (globs).
     pub world_writable_allowed: Option<Vec<Spanned<String>>>,
-}
-
-/// Severity levels, lowest first.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Unknown,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Severity::Unknown => "unknown",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        })
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@
 //! as `vouch:config:*` properties; each package is a component whose bom-ref is its purl (made unique
 //! when two records share one), with `vouch:layer`, `vouch:path` and `vouch:cataloger` properties.
 
+pub mod read;
 pub mod table;
 
 use crate::catalog::Inventory;

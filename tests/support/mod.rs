@@ -72,20 +72,7 @@ pub fn debian_image() -> String {
     TAG.get_or_init(|| {
         require_engine();
         let tag = format!("vouch-test/debian-base:{}", std::process::id());
-        let cmd = format!(
-            "tar -C '{}' -c . | docker import -c 'CMD [\"/bin/bash\"]' - '{tag}'",
-            debian_rootfs().display()
-        );
-        let out = Command::new("sh")
-            .args(["-c", &cmd])
-            .output()
-            .expect("sh runs");
-        assert!(
-            out.status.success(),
-            "docker import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tag
+        import_dir_with(&debian_rootfs(), &tag, &["-c", "CMD [\"/bin/bash\"]"])
     })
     .clone()
 }
@@ -450,11 +437,30 @@ pub fn dir_with_archive(bytes: &[u8]) -> tempfile::TempDir {
 
 /// `docker import`s a directory as an image tagged `tag` (output captured, failure fails the test).
 pub fn import_dir(root: &Path, tag: &str) -> String {
-    let cmd = format!("tar -C '{}' -c . | docker import - '{tag}'", root.display());
-    let out = Command::new("sh")
-        .args(["-c", &cmd])
+    import_dir_with(root, tag, &[])
+}
+
+/// `docker import` with extra arguments (`-c INSTRUCTION`).
+pub fn import_dir_with(root: &Path, tag: &str, args: &[&str]) -> String {
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "."])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("tar runs");
+    let out = Command::new("docker")
+        .arg("import")
+        .args(args)
+        .args(["-", tag])
+        .stdin(tar.stdout.take().expect("tar's output"))
         .output()
-        .expect("sh runs");
+        .expect("docker runs");
+    assert!(
+        tar.wait().is_ok_and(|s| s.success()),
+        "tar -C {}",
+        root.display()
+    );
     assert!(
         out.status.success(),
         "docker import: {}",

@@ -1,0 +1,147 @@
+//! Reading an SBOM back: the components of a CycloneDX JSON document (ours or another tool's), as
+//! later stages (policy, vulnerability matching) see them, so that a saved SBOM can be checked again.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One SBOM component, as the rules see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Component {
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    pub purl_type: String,
+    /// SPDX ids or expressions, or free-text names when the SBOM had no id.
+    pub licenses: Vec<String>,
+    pub layer_index: Option<usize>,
+    pub path: Option<String>,
+    /// The source package (dpkg `Source`, apk origin) and its version, when the SBOM says.
+    pub source: Option<String>,
+    pub source_version: Option<String>,
+}
+
+impl Component {
+    /// The purl without version, qualifiers or subpath, percent-decoded: what patterns match.
+    pub fn purl_base(&self) -> String {
+        purl_base(&self.purl)
+    }
+}
+
+/// `pkg:type/namespace/name` of a purl, percent-decoded (`%40scope` → `@scope`).
+pub fn purl_base(purl: &str) -> String {
+    let end = purl.find(['@', '?', '#']).unwrap_or(purl.len());
+    percent_decode(&purl[..end])
+}
+
+/// Decodes `%XX` escapes; anything else passes through.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads the components of a CycloneDX JSON document.
+pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
+    let Some(list) = sbom.get("components").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|c| {
+            let purl = c.get("purl")?.as_str()?.to_string();
+            let purl_type = purl
+                .strip_prefix("pkg:")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default()
+                .to_string();
+            let property = |name: &str| {
+                c.get("properties")?
+                    .as_array()?
+                    .iter()
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+                    .get("value")?
+                    .as_str()
+                    .map(str::to_string)
+            };
+            let licenses = c
+                .get("licenses")
+                .and_then(Value::as_array)
+                .map(|ls| {
+                    ls.iter()
+                        .filter_map(|l| {
+                            l.get("expression")
+                                .or_else(|| l.get("license")?.get("id"))
+                                .or_else(|| l.get("license")?.get("name"))
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(Component {
+                name: c.get("name")?.as_str()?.to_string(),
+                version: c
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                purl,
+                purl_type,
+                licenses,
+                layer_index: property("vouch:layerIndex").and_then(|i| i.parse().ok()),
+                path: property("vouch:path"),
+                source: property("vouch:dpkg:source").or_else(|| property("vouch:apk:origin")),
+                source_version: property("vouch:dpkg:sourceVersion"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purl_base_drops_version_and_qualifiers_and_decodes() {
+        assert_eq!(
+            purl_base("pkg:npm/%40babel/core@7.1.0?x=y#sub"),
+            "pkg:npm/@babel/core"
+        );
+        assert_eq!(
+            purl_base("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64"),
+            "pkg:deb/debian/openssl"
+        );
+        assert_eq!(purl_base("pkg:generic/odd%zz"), "pkg:generic/odd%zz");
+    }
+
+    #[test]
+    fn reads_components_from_cyclonedx() {
+        let sbom = serde_json::json!({"components": [
+            {"name": "a", "version": "1", "purl": "pkg:pypi/a@1",
+             "licenses": [{"license": {"id": "MIT"}}, {"expression": "GPL-2.0-only OR BSD-3-Clause"}],
+             "properties": [{"name": "vouch:layerIndex", "value": "2"}, {"name": "vouch:path", "value": "/x"}]},
+            {"name": "no-purl", "version": "1"}
+        ]});
+        let components = components_from_sbom(&sbom);
+        assert_eq!(components.len(), 1);
+        assert_eq!(components[0].purl_type, "pypi");
+        assert_eq!(
+            components[0].licenses,
+            ["MIT", "GPL-2.0-only OR BSD-3-Clause"]
+        );
+        assert_eq!(components[0].layer_index, Some(2));
+        assert_eq!(components[0].path.as_deref(), Some("/x"));
+    }
+}

@@ -1,0 +1,219 @@
+//! An offline OSV database, read in place: a directory of OSV JSON records (any depth), and/or the
+//! per-ecosystem `all.zip` files osv.dev publishes (entries decompressed one at a time in memory,
+//! nothing unpacked to disk). Only records about the packages being matched are kept: each record is
+//! first read shallowly (ids and affected package names), and parsed whole only when it names one of
+//! them. A damaged record costs that record, with a warning naming it.
+
+use super::ecosystem::{scheme_of, Key};
+use super::osv::Record;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest record read (the biggest real OSV records are a few hundred KB).
+const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why the database could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{path}: cannot read the vulnerability database: {detail}")]
+    Unreadable { path: String, detail: String },
+    #[error("{path}: not an OSV database (a directory of OSV JSON records or an osv.dev all.zip)")]
+    NotADatabase { path: String },
+}
+
+/// The records that matter for one scan.
+#[derive(Debug, Default)]
+pub struct Database {
+    pub records: HashMap<Key, Vec<std::sync::Arc<Record>>>,
+    /// Records read (shallowly), in all.
+    pub records_read: usize,
+    pub warnings: Vec<String>,
+    /// Ecosystems the records named that vouch does not match, with one record id each.
+    unknown_ecosystems: BTreeMap<String, (String, usize)>,
+}
+
+#[derive(Deserialize)]
+struct Shallow {
+    id: Option<String>,
+    #[serde(default)]
+    affected: Vec<ShallowAffected>,
+}
+
+#[derive(Deserialize)]
+struct ShallowAffected {
+    package: Option<ShallowPackage>,
+}
+
+#[derive(Deserialize)]
+struct ShallowPackage {
+    ecosystem: String,
+    name: String,
+}
+
+impl Database {
+    /// Reads the database at `path`, keeping the records about `wanted` packages.
+    pub fn load(path: &Path, wanted: &HashSet<Key>) -> Result<Database, DbError> {
+        let mut db = Database::default();
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| DbError::Unreadable {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        if meta.is_dir() {
+            db.read_dir(path, wanted)?;
+        } else if is_zip(path) {
+            db.read_zip(path, wanted)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            db.read_json_file(path, wanted);
+        } else {
+            return Err(DbError::NotADatabase { path: shown });
+        }
+        for (ecosystem, (example, count)) in std::mem::take(&mut db.unknown_ecosystems) {
+            db.warnings.push(format!(
+                "{count} record(s) of ecosystem `{ecosystem}` (e.g. {example}) are not matched: vouch does not catalog it"
+            ));
+        }
+        Ok(db)
+    }
+
+    fn read_dir(&mut self, dir: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| DbError::Unreadable {
+            path: dir.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                self.read_dir(&path, wanted)?;
+            } else if path.extension().is_some_and(|e| e == "json") {
+                self.read_json_file(&path, wanted);
+            } else if is_zip(&path) {
+                if let Err(e) = self.read_zip(&path, wanted) {
+                    self.warnings.push(e.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_json_file(&mut self, path: &Path, wanted: &HashSet<Key>) {
+        let shown = path.display().to_string();
+        match std::fs::File::open(path).and_then(|f| read_capped(f, &shown)) {
+            Ok(bytes) => self.add(&bytes, &shown, wanted),
+            Err(e) => self.warnings.push(format!("{shown}: {e}; skipped")),
+        }
+    }
+
+    fn read_zip(&mut self, path: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
+        let shown = path.display().to_string();
+        let unreadable = |detail: String| DbError::Unreadable {
+            path: shown.clone(),
+            detail,
+        };
+        let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|e| unreadable(format!("not a readable zip ({e})")))?;
+        for index in 0..archive.len() {
+            let mut entry = match archive.by_index(index) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.warnings
+                        .push(format!("{shown}: entry {index}: {e}; skipped"));
+                    continue;
+                }
+            };
+            if entry.is_dir() || !entry.name().ends_with(".json") {
+                continue;
+            }
+            let name = format!("{shown}:{}", entry.name());
+            if entry.size() > MAX_RECORD_BYTES {
+                self.warnings.push(format!(
+                    "{name}: {} bytes is more than a record can be; skipped",
+                    entry.size()
+                ));
+                continue;
+            }
+            match read_capped(&mut entry, &name) {
+                Ok(bytes) => self.add(&bytes, &name, wanted),
+                Err(e) => self.warnings.push(format!("{name}: {e}; skipped")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one record: shallowly, then whole if it names a wanted package.
+    fn add(&mut self, bytes: &[u8], origin: &str, wanted: &HashSet<Key>) {
+        self.records_read += 1;
+        let shallow: Shallow = match serde_json::from_slice(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{origin}: not an OSV record ({e}); skipped"));
+                return;
+            }
+        };
+        let id = shallow.id.clone().unwrap_or_else(|| origin.to_string());
+        let mut keys = Vec::new();
+        for affected in &shallow.affected {
+            let Some(package) = &affected.package else {
+                continue;
+            };
+            if scheme_of(&package.ecosystem).is_none() {
+                let entry = self
+                    .unknown_ecosystems
+                    .entry(package.ecosystem.clone())
+                    .or_insert_with(|| (id.clone(), 0));
+                entry.1 += 1;
+                continue;
+            }
+            let key = Key {
+                ecosystem: package.ecosystem.clone(),
+                name: package.name.clone(),
+            };
+            if wanted.contains(&key) && !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        if keys.is_empty() {
+            return;
+        }
+        let record: Record = match serde_json::from_slice(bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warnings.push(format!(
+                    "OSV record {id} ({origin}) does not follow the OSV schema ({e}); skipped"
+                ));
+                return;
+            }
+        };
+        if record.withdrawn.is_some() {
+            return;
+        }
+        let record = std::sync::Arc::new(record);
+        for key in keys {
+            self.records.entry(key).or_default().push(record.clone());
+        }
+    }
+}
+
+fn is_zip(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"PK\x03\x04"
+}
+
+fn read_capped(reader: impl Read, _name: &str) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(std::io::Error::other(format!(
+            "more than {MAX_RECORD_BYTES} bytes, more than a record can be"
+        )));
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,260 @@
+//! OSV records (https://ossf.github.io/osv-schema/): the subset vouch matches on, and whether a
+//! record affects a version. Ranges are evaluated as the schema's reference algorithm does, with the
+//! package's own version ordering: events sorted by version, `introduced` opens, `fixed` closes at
+//! the version, `last_affected` closes after it, `limit` bounds the range from above.
+
+use super::Severity;
+use crate::version::{Scheme, VersionError};
+use serde::Deserialize;
+use std::cmp::Ordering;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Record {
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub withdrawn: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub severity: Vec<SeverityScore>,
+    #[serde(default)]
+    pub affected: Vec<Affected>,
+    #[serde(default)]
+    pub database_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeverityScore {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub score: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Package {
+    pub ecosystem: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Affected {
+    pub package: Option<Package>,
+    #[serde(default)]
+    pub ranges: Vec<Range>,
+    #[serde(default)]
+    pub versions: Vec<String>,
+    #[serde(default)]
+    pub severity: Vec<SeverityScore>,
+    #[serde(default)]
+    pub database_specific: Option<serde_json::Value>,
+    #[serde(default)]
+    pub ecosystem_specific: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Range {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// One range event; exactly one field is set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Event {
+    pub introduced: Option<String>,
+    pub fixed: Option<String>,
+    pub last_affected: Option<String>,
+    pub limit: Option<String>,
+}
+
+impl Event {
+    /// The event's version (`"0"` for "from the beginning").
+    fn version(&self) -> Option<&str> {
+        self.introduced
+            .as_deref()
+            .or(self.fixed.as_deref())
+            .or(self.last_affected.as_deref())
+            .or(self.limit.as_deref())
+    }
+}
+
+/// What a match found: the record affects the version, and the version that fixes it, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub fixed: Option<String>,
+}
+
+/// Orders two event versions, `"0"` first.
+fn order(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
+    match (a == "0", b == "0") {
+        (true, true) => Ok(Ordering::Equal),
+        (true, false) => Ok(Ordering::Less),
+        (false, true) => Ok(Ordering::Greater),
+        (false, false) => scheme.compare(a, b),
+    }
+}
+
+impl Affected {
+    /// Whether `version` is affected, by the explicit `versions` list or an `ECOSYSTEM`/`SEMVER`
+    /// range (`GIT` ranges name commits, which an image does not carry). An unreadable version in the
+    /// record or the image is an error, never a silent "not affected".
+    pub fn affects(&self, scheme: Scheme, version: &str) -> Result<Option<Hit>, VersionError> {
+        let mut hit = None;
+        for range in &self.ranges {
+            if range.kind != "ECOSYSTEM" && range.kind != "SEMVER" {
+                continue;
+            }
+            let scheme = if range.kind == "SEMVER" {
+                Scheme::Semver
+            } else {
+                scheme
+            };
+            let mut events: Vec<&Event> = range
+                .events
+                .iter()
+                .filter(|e| e.version().is_some())
+                .collect();
+            let mut sort_error = None;
+            events.sort_by(|a, b| {
+                let (a, b) = (a.version().unwrap_or("0"), b.version().unwrap_or("0"));
+                order(scheme, a, b).unwrap_or_else(|e| {
+                    sort_error.get_or_insert(e);
+                    Ordering::Equal
+                })
+            });
+            if let Some(e) = sort_error {
+                return Err(e);
+            }
+            let mut affected = false;
+            let mut fixed = None;
+            for event in &events {
+                if let Some(introduced) = &event.introduced {
+                    if order(scheme, introduced, version)? != Ordering::Greater {
+                        affected = true;
+                        fixed = None;
+                    }
+                } else if let Some(f) = &event.fixed {
+                    if order(scheme, f, version)? != Ordering::Greater {
+                        affected = false;
+                    } else if affected && fixed.is_none() {
+                        fixed = Some(f.clone());
+                    }
+                } else if let Some(last) = &event.last_affected {
+                    if order(scheme, last, version)? == Ordering::Less {
+                        affected = false;
+                    }
+                } else if let Some(limit) = &event.limit {
+                    if order(scheme, limit, version)? != Ordering::Greater {
+                        affected = false;
+                    }
+                }
+            }
+            if affected {
+                hit = Some(Hit { fixed });
+                if hit.as_ref().is_some_and(|h| h.fixed.is_some()) {
+                    break;
+                }
+            }
+        }
+        if hit.is_none() {
+            for listed in &self.versions {
+                if order(scheme, listed, version)? == Ordering::Equal {
+                    hit = Some(Hit { fixed: None });
+                    break;
+                }
+            }
+        }
+        Ok(hit)
+    }
+}
+
+impl Record {
+    /// The record's severity: the highest CVSS base score among its (and the affected entry's)
+    /// vectors, else a database's own rating (`database_specific.severity`, as GitHub and Debian
+    /// write it), else unknown.
+    pub fn severity(&self, affected: &Affected) -> Severity {
+        let scored = self
+            .severity
+            .iter()
+            .chain(&affected.severity)
+            .filter_map(|s| super::severity::from_cvss(&s.score))
+            .max();
+        if let Some(severity) = scored {
+            return severity;
+        }
+        [
+            &affected.database_specific,
+            &self.database_specific,
+            &affected.ecosystem_specific,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("severity").and_then(|s| s.as_str()))
+        .find_map(super::severity::from_name)
+        .unwrap_or(Severity::Unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn affected(json: &str) -> Affected {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn ranges_follow_the_reference_algorithm() {
+        let a = affected(
+            r#"{"package": {"ecosystem": "PyPI", "name": "requests"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [
+                    {"introduced": "2.3.0"}, {"fixed": "2.31.0"},
+                    {"introduced": "2.32.0rc1"}, {"last_affected": "2.32.1"}]}]}"#,
+        );
+        let pep = Scheme::Pep440;
+        assert_eq!(a.affects(pep, "2.2.9").unwrap(), None);
+        assert_eq!(
+            a.affects(pep, "2.3.0").unwrap(),
+            Some(Hit {
+                fixed: Some("2.31.0".into())
+            })
+        );
+        assert_eq!(a.affects(pep, "2.31.0").unwrap(), None);
+        assert_eq!(a.affects(pep, "2.32.0").unwrap(), Some(Hit { fixed: None }));
+        assert_eq!(a.affects(pep, "2.32.1").unwrap(), Some(Hit { fixed: None }));
+        assert_eq!(a.affects(pep, "2.32.2").unwrap(), None);
+    }
+
+    #[test]
+    fn introduced_zero_versions_list_and_dpkg_ordering() {
+        let debian = affected(
+            r#"{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.15-1~deb12u1"}]}]}"#,
+        );
+        let dpkg = Scheme::Dpkg;
+        assert!(debian.affects(dpkg, "3.0.11-1~deb12u2").unwrap().is_some());
+        assert!(debian.affects(dpkg, "3.0.15-1~deb12u1").unwrap().is_none());
+        assert!(
+            debian.affects(dpkg, "1:0.1").unwrap().is_none(),
+            "epoch 1 sorts after"
+        );
+        let listed = affected(
+            r#"{"package": {"ecosystem": "npm", "name": "event-stream"}, "versions": ["3.3.6"]}"#,
+        );
+        assert!(listed.affects(Scheme::Semver, "3.3.6").unwrap().is_some());
+        assert!(listed.affects(Scheme::Semver, "3.3.5").unwrap().is_none());
+    }
+
+    #[test]
+    fn unreadable_versions_are_errors() {
+        let a = affected(
+            r#"{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "not a version"}]}]}"#,
+        );
+        assert!(a.affects(Scheme::Pep440, "1.0").is_err());
+        let git =
+            affected(r#"{"ranges": [{"type": "GIT", "events": [{"introduced": "abc123"}]}]}"#);
+        assert_eq!(git.affects(Scheme::Pep440, "1.0").unwrap(), None);
+    }
+}
