@@ -101,47 +101,102 @@ impl Database {
 
     fn read_json_file(&mut self, path: &Path, wanted: &HashSet<Key>) {
         let shown = path.display().to_string();
-        match std::fs::File::open(path).and_then(|f| read_capped(f, &shown)) {
+        match std::fs::File::open(path).and_then(|f| read_capped(f, 0)) {
             Ok(bytes) => self.add(&bytes, &shown, wanted),
             Err(e) => self.warnings.push(format!("{shown}: {e}; skipped")),
         }
     }
 
+    /// Reads an all.zip: the file is read into memory once (one read instead of a seek and reads per
+    /// entry), its central directory parsed once, and its entries shared out among the cores; each
+    /// entry is inflated in memory on its own.
     fn read_zip(&mut self, path: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
         let shown = path.display().to_string();
         let unreadable = |detail: String| DbError::Unreadable {
             path: shown.clone(),
             detail,
         };
-        let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
             .map_err(|e| unreadable(format!("not a readable zip ({e})")))?;
-        for index in 0..archive.len() {
-            let mut entry = match archive.by_index(index) {
-                Ok(entry) => entry,
-                Err(e) => {
-                    self.warnings
-                        .push(format!("{shown}: entry {index}: {e}; skipped"));
-                    continue;
-                }
-            };
-            if entry.is_dir() || !entry.name().ends_with(".json") {
-                continue;
-            }
-            let name = format!("{shown}:{}", entry.name());
-            if entry.size() > MAX_RECORD_BYTES {
-                self.warnings.push(format!(
-                    "{name}: {} bytes is more than a record can be; skipped",
-                    entry.size()
-                ));
-                continue;
-            }
-            match read_capped(&mut entry, &name) {
-                Ok(bytes) => self.add(&bytes, &name, wanted),
-                Err(e) => self.warnings.push(format!("{name}: {e}; skipped")),
-            }
+        let entries = archive.len();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(entries.max(1));
+        let parts: Vec<Database> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|part| {
+                    let mut archive = archive.clone();
+                    let shown = &shown;
+                    scope.spawn(move || {
+                        let mut db = Database::default();
+                        for index in (part..entries).step_by(threads) {
+                            db.read_zip_entry(&mut archive, index, shown, wanted);
+                        }
+                        db
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for part in parts {
+            self.merge(part);
         }
         Ok(())
+    }
+
+    fn read_zip_entry<R: Read + std::io::Seek>(
+        &mut self,
+        archive: &mut zip::ZipArchive<R>,
+        index: usize,
+        shown: &str,
+        wanted: &HashSet<Key>,
+    ) {
+        let mut entry = match archive.by_index(index) {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.warnings
+                    .push(format!("{shown}: entry {index}: {e}; skipped"));
+                return;
+            }
+        };
+        if entry.is_dir() || !entry.name().ends_with(".json") {
+            return;
+        }
+        let name = format!("{shown}:{}", entry.name());
+        if entry.size() > MAX_RECORD_BYTES {
+            self.warnings.push(format!(
+                "{name}: {} bytes is more than a record can be; skipped",
+                entry.size()
+            ));
+            return;
+        }
+        let capacity = entry_size_hint(entry.size());
+        match read_capped(&mut entry, capacity) {
+            Ok(bytes) => self.add(&bytes, &name, wanted),
+            Err(e) => self.warnings.push(format!("{name}: {e}; skipped")),
+        }
+    }
+
+    /// Takes in what another part of the load found.
+    fn merge(&mut self, other: Database) {
+        for (key, records) in other.records {
+            self.records.entry(key).or_default().extend(records);
+        }
+        self.records_read += other.records_read;
+        self.warnings.extend(other.warnings);
+        for (ecosystem, (example, count)) in other.unknown_ecosystems {
+            let entry = self
+                .unknown_ecosystems
+                .entry(ecosystem)
+                .or_insert_with(|| (example, 0));
+            entry.1 += count;
+        }
     }
 
     /// Reads one record: shallowly, then whole if it names a wanted package.
@@ -207,8 +262,13 @@ fn is_zip(path: &Path) -> bool {
         && magic == *b"PK\x03\x04"
 }
 
-fn read_capped(reader: impl Read, _name: &str) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// Capacity to reserve for an entry that says it is `size` bytes (it may lie: the read is capped).
+fn entry_size_hint(size: u64) -> usize {
+    size.min(MAX_RECORD_BYTES) as usize
+}
+
+fn read_capped(reader: impl Read, capacity: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(capacity);
     reader.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_RECORD_BYTES {
         return Err(std::io::Error::other(format!(
