@@ -4,7 +4,7 @@
 //! first read shallowly (ids and affected package names), and parsed whole only when it names one of
 //! them. A damaged record costs that record, with a warning naming it.
 
-use super::ecosystem::{scheme_of, Key};
+use super::ecosystem::{normalize, scheme_of, Key};
 use super::osv::Record;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -225,7 +225,7 @@ impl Database {
                 continue;
             }
             let key = Key {
-                ecosystem: package.ecosystem.clone(),
+                ecosystem: normalize(&package.ecosystem),
                 name: package.name.clone(),
             };
             if wanted.contains(&key) && !keys.contains(&key) {

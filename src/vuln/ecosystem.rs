@@ -69,12 +69,12 @@ pub fn pypi_name(name: &str) -> String {
 fn distro_release(qualifiers: &[(String, String)], id: &str) -> Option<String> {
     let distro = qualifiers.iter().find(|(k, _)| k == "distro")?.1.as_str();
     let version = distro.strip_prefix(id)?.strip_prefix('-')?;
+    let mut parts = version.split('.');
     match id {
-        "alpine" => {
-            let mut parts = version.split('.');
-            Some(format!("v{}.{}", parts.next()?, parts.next()?))
-        }
-        _ => Some(version.split('.').next()?.to_string()),
+        "alpine" => Some(format!("v{}.{}", parts.next()?, parts.next()?)),
+        // Ubuntu releases are `YY.MM`.
+        "ubuntu" => Some(format!("{}.{}", parts.next()?, parts.next()?)),
+        _ => Some(parts.next()?.to_string()),
     }
 }
 
@@ -130,6 +130,15 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
         version,
         scheme,
     })
+}
+
+/// An OSV ecosystem as vouch keys it: Ubuntu's `:LTS` suffix dropped (`Ubuntu:22.04:LTS` and
+/// `Ubuntu:22.04` name the same release).
+pub fn normalize(ecosystem: &str) -> String {
+    ecosystem
+        .strip_suffix(":LTS")
+        .unwrap_or(ecosystem)
+        .to_string()
 }
 
 /// The ordering of an OSV ecosystem's versions (`Debian:12` → dpkg).

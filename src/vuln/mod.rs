@@ -77,7 +77,8 @@ pub fn match_components(
         for record in records {
             for affected in &record.affected {
                 let names_it = affected.package.as_ref().is_some_and(|p| {
-                    p.ecosystem == lookup.key.ecosystem && p.name == lookup.key.name
+                    ecosystem::normalize(&p.ecosystem) == lookup.key.ecosystem
+                        && p.name == lookup.key.name
                 });
                 if !names_it {
                     continue;
