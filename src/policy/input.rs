@@ -3,7 +3,7 @@
 //! file facts, and vulnerability findings when a source gave some.
 
 use crate::facts::FileFacts;
-pub use crate::sbom::read::{components_from_sbom, percent_decode, purl_base, Component};
+pub use crate::sbom::read::{components_from_sbom, purl_base, Component};
 pub use crate::vuln::VulnerabilityFinding;
 use serde::Serialize;
 use serde_json::Value;

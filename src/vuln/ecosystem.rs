@@ -6,6 +6,7 @@
 
 use crate::sbom::read::Component;
 use crate::version::Scheme;
+use std::str::FromStr;
 
 /// Where a component is looked up.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,31 +21,6 @@ pub struct Lookup {
     pub key: Key,
     pub version: String,
     pub scheme: Scheme,
-}
-
-/// A purl's qualifiers, decoded: `[("distro", "debian-12")]`.
-type Qualifiers = Vec<(String, String)>;
-
-/// The purl's namespace/name path and qualifiers: (`["debian", "openssl"]`, `[("distro", "debian-12")]`).
-fn purl_parts(purl: &str) -> Option<(Vec<String>, Qualifiers)> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let rest = rest.split('#').next()?;
-    let (path, qualifiers) = match rest.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (rest, ""),
-    };
-    let path = path.split('@').next()?;
-    let segments: Vec<String> = path
-        .split('/')
-        .skip(1)
-        .map(crate::sbom::read::percent_decode)
-        .collect();
-    let qualifiers = qualifiers
-        .split('&')
-        .filter_map(|q| q.split_once('='))
-        .map(|(k, v)| (k.to_string(), crate::sbom::read::percent_decode(v)))
-        .collect();
-    Some((segments, qualifiers))
 }
 
 /// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become `-`.
@@ -66,9 +42,8 @@ pub fn pypi_name(name: &str) -> String {
 }
 
 /// `12` from `debian-12`, `v3.19` from `alpine-3.19.1`.
-fn distro_release(qualifiers: &[(String, String)], id: &str) -> Option<String> {
-    let distro = qualifiers.iter().find(|(k, _)| k == "distro")?.1.as_str();
-    let version = distro.strip_prefix(id)?.strip_prefix('-')?;
+fn distro_release(distro: Option<&str>, id: &str) -> Option<String> {
+    let version = distro?.strip_prefix(id)?.strip_prefix('-')?;
     let mut parts = version.split('.');
     match id {
         "alpine" => Some(format!("v{}.{}", parts.next()?, parts.next()?)),
@@ -81,16 +56,20 @@ fn distro_release(qualifiers: &[(String, String)], id: &str) -> Option<String> {
 /// The lookup for a component; `None` for types OSV has no ecosystem for (or a distro release that
 /// cannot be told).
 pub fn lookup(component: &Component) -> Option<Lookup> {
-    let (segments, qualifiers) = purl_parts(&component.purl)?;
-    let name = segments.last()?.clone();
-    let joined = segments.join("/");
+    let purl = purl::GenericPurl::<String>::from_str(&component.purl).ok()?;
+    let name = purl.name().to_string();
+    let namespace = purl.namespace();
+    let joined = match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.clone(),
+    };
+    let distro = purl.qualifiers().get("distro");
     let version = component.version.clone();
     let (ecosystem, name, version, scheme) = match component.purl_type.as_str() {
         "deb" => {
-            let distro = segments.first()?.as_str();
-            let ecosystem = match distro {
-                "debian" => format!("Debian:{}", distro_release(&qualifiers, "debian")?),
-                "ubuntu" => format!("Ubuntu:{}", distro_release(&qualifiers, "ubuntu")?),
+            let ecosystem = match namespace? {
+                "debian" => format!("Debian:{}", distro_release(distro, "debian")?),
+                "ubuntu" => format!("Ubuntu:{}", distro_release(distro, "ubuntu")?),
                 _ => return None,
             };
             // Advisories name the source package and its version (the binary's version when the
@@ -100,7 +79,7 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
             (ecosystem, name, version, Scheme::Dpkg)
         }
         "apk" => {
-            let ecosystem = format!("Alpine:{}", distro_release(&qualifiers, "alpine")?);
+            let ecosystem = format!("Alpine:{}", distro_release(distro, "alpine")?);
             let name = component.source.clone().unwrap_or(name);
             (ecosystem, name, version, Scheme::Apk)
         }
@@ -111,7 +90,7 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
             ("Go".into(), joined, version, Scheme::Semver)
         }
         "maven" => {
-            let group = segments.first()?;
+            let group = namespace?;
             (
                 "Maven".into(),
                 format!("{group}:{name}"),
