@@ -8,7 +8,7 @@ use crate::engine::resolve_endpoint;
 use crate::facts::{self, PrivateKeyProbe};
 use crate::image::{inspect_only, read_image, tagged_images, Image, ImageSource};
 use crate::layers::{Limits, Notable, Probes};
-use crate::output::write_atomically;
+use crate::output::write_result;
 use crate::policy::config::DEFAULT_POLICY;
 use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFacts, Input};
 use crate::policy::verdict::{write_table, Outcome};
@@ -21,7 +21,6 @@ use crate::vuln::{
 use crate::UsageError;
 use anyhow::Context;
 use std::collections::HashMap;
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -45,15 +44,8 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let engine_flags = docker.engine_flags();
     let endpoint = || resolve_endpoint(&engine_flags, &env);
 
-    let noted_paths = policy.noted_paths();
-    let notable = Notable {
-        globs: if noted_paths.is_empty() {
-            None
-        } else {
-            Some(glob_set(&noted_paths)?)
-        },
-        special_modes: policy.needs_special_modes(),
-    };
+    let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
+        .context("the policy's path patterns")?;
     let wanted = catalog::wanted()
         .with_globs(facts::GLOBS.iter().copied())
         .context("the account files' globs")?
@@ -134,30 +126,11 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             rendered.push(b'\n');
         }
     }
-    match &args.output {
-        Some(path) => write_atomically(path, &rendered)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&rendered)?;
-            stdout.flush()?;
-        }
-    }
+    write_result(args.output.as_deref(), &rendered)?;
     Ok(match verdict.outcome {
         Outcome::Passed => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::from(EXIT_FAILED),
     })
-}
-
-fn glob_set(globs: &[String]) -> anyhow::Result<globset::GlobSet> {
-    let mut builder = globset::GlobSetBuilder::new();
-    for glob in globs {
-        builder.add(
-            globset::GlobBuilder::new(glob)
-                .literal_separator(true)
-                .build()?,
-        );
-    }
-    Ok(builder.build()?)
 }
 
 /// Refuses an SBOM that describes another image.

@@ -5,11 +5,10 @@ use crate::catalog;
 use crate::engine::resolve_endpoint;
 use crate::image::{read_image, ImageSource};
 use crate::layers::Limits;
-use crate::output::write_atomically;
+use crate::output::write_result;
 use crate::sbom::{build_bom, table::write_table, write_json};
 use anyhow::Context;
 use std::collections::HashMap;
-use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
@@ -40,13 +39,6 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
         }
         SbomFormat::Table => write_table(&read.image, &inventory, &mut rendered)?,
     }
-    match &args.output {
-        Some(path) => write_atomically(path, &rendered)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&rendered)?;
-            stdout.flush()?;
-        }
-    }
+    write_result(args.output.as_deref(), &rendered)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -50,6 +50,23 @@ pub const MODE_SETGID: u32 = 0o2000;
 pub const MODE_WORLD_WRITABLE: u32 = 0o002;
 
 impl Notable {
+    /// Notes the paths matching `globs` (none: no path globs), and special modes when asked.
+    pub fn new(globs: &[String], special_modes: bool) -> Result<Notable, globset::Error> {
+        let globs = if globs.is_empty() {
+            None
+        } else {
+            let compiled = globs
+                .iter()
+                .map(|g| path_glob(g))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(glob_set(&compiled)?)
+        };
+        Ok(Notable {
+            globs,
+            special_modes,
+        })
+    }
+
     /// Whether an entry at `path` with `mode` is noted; symlinks never are (their mode means nothing).
     pub fn notes(&self, path: &str, mode: u32, regular: bool) -> bool {
         (self.special_modes
@@ -65,12 +82,7 @@ impl Wanted {
     ) -> Result<Self, globset::Error> {
         let sources = globs
             .into_iter()
-            .map(|glob| {
-                globset::GlobBuilder::new(glob)
-                    .literal_separator(true)
-                    .build()
-                    .or_else(|_| Glob::new(glob))
-            })
+            .map(path_glob)
             .collect::<Result<Vec<Glob>, _>>()?;
         Ok(Wanted {
             globs: glob_set(&sources)?,
@@ -110,6 +122,14 @@ impl Wanted {
     pub fn wants(&self, path: &str) -> bool {
         self.globs.is_match(path)
     }
+}
+
+/// A glob over image-root-relative paths: `*` stays within a directory.
+fn path_glob(glob: &str) -> Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .or_else(|_| Glob::new(glob))
 }
 
 fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
