@@ -145,7 +145,7 @@ fn main() {
                 Severity::Critical,
             ][i % 4],
             fixed_version: (i % 2 == 0).then(|| "9.9.9".to_string()),
-            layer_index: None,
+            ..Default::default()
         })
         .collect();
     let image = ImageFacts {

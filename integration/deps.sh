@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
 # Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML (independent schema validation).
+# filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
+# Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
+# (independent schema validation), and Syft and Trivy (../shared/peers: the vulnerability tests read
+# the image metadata Trivy writes; the benchmarks compare with both).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
@@ -36,6 +39,10 @@ fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2
   python3 -m pip install -q pyyaml || as_root apt-get install -y -q python3-yaml >/dev/null
+fi
+if [ ! -x "$HOME/.cache/vouch-peers/bin/trivy" ] && [ -z "${VOUCH_TRIVY:-}" ]; then
+  echo "deps.sh: installing Syft and Trivy (../shared/peers: the vulnerability tests read the metadata Trivy writes, benchmarks compare)" >&2
+  bash "$(dirname "$0")/../../shared/peers/install.sh" >/dev/null
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "deps.sh: cargo not found: install the Rust toolchain (https://rustup.rs)" >&2

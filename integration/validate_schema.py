@@ -12,6 +12,8 @@ import sys
 
 import jsonschema
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent.parent / "schemas"
 
@@ -28,7 +30,16 @@ def as_text_dates(value):
 
 def main(schema_name, paths):
     schema = json.loads((SCHEMAS / schema_name).read_text())
-    check = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    # Schemas refer to each other by $id (the verdict and the scan document share the vulnerability
+    # sources schema): all of schemas/ is the registry, nothing is fetched.
+    registry = Registry()
+    for path in SCHEMAS.glob("*.schema.json"):
+        contents = json.loads(path.read_text())
+        if "$id" in contents:
+            registry = registry.with_resource(contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012))
+    check = jsonschema.Draft202012Validator(
+        schema, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     failed = False
     for path in paths:
         text = sys.stdin.read() if path == "-" else pathlib.Path(path).read_text()

@@ -15,24 +15,6 @@ fn tag(name: &str) -> String {
     format!("vouch-test/policy-{name}:{}", std::process::id())
 }
 
-fn validate(schema: &str, document: &[u8], suffix: &str) {
-    let file = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
-    std::fs::write(file.path(), document).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/validate_schema.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(schema)
-        .arg(file.path())
-        .output()
-        .expect("python3 runs (make deps installs jsonschema and PyYAML)");
-    assert!(
-        out.status.success(),
-        "not valid against {schema}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(document)
-    );
-}
-
 /// Runs `check IMAGE --format json` with the policy text (none: the default policy) and extra
 /// arguments; returns the exit code and the verdict, validated against its schema.
 fn check(image: &str, policy: Option<&str>, extra: &[&str]) -> (i32, Value, Output) {
@@ -40,7 +22,7 @@ fn check(image: &str, policy: Option<&str>, extra: &[&str]) -> (i32, Value, Outp
     let mut args = vec!["check", image, "--format", "json"];
     if let Some(text) = policy {
         std::fs::write(dir.path().join("policy.yaml"), text).unwrap();
-        validate("policy.schema.json", text.as_bytes(), ".yaml");
+        validate_schema("policy.schema.json", text.as_bytes(), ".yaml");
         args.extend(["--policy", "policy.yaml"]);
     }
     args.extend(extra);
@@ -51,7 +33,7 @@ fn check(image: &str, policy: Option<&str>, extra: &[&str]) -> (i32, Value, Outp
         "check {image}: exit {code}: {}",
         stderr(&out)
     );
-    validate("verdict.schema.json", &out.stdout, ".json");
+    validate_schema("verdict.schema.json", &out.stdout, ".json");
     let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
     (code, verdict, out)
 }
@@ -597,9 +579,9 @@ fn the_default_policy_is_printed_and_valid() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("non_root_user: true"));
-    validate("policy.schema.json", text.as_bytes(), ".yaml");
+    validate_schema("policy.schema.json", text.as_bytes(), ".yaml");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policy.yaml");
-    validate(
+    validate_schema(
         "policy.schema.json",
         &std::fs::read(&example).unwrap(),
         ".yaml",

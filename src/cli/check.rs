@@ -2,6 +2,7 @@
 //! the image once (catalog files, account files, the files the policy's file rules note), build or
 //! load the SBOM, evaluate, and print the verdict. Exit 0 when it passed, 1 when it failed.
 
+use super::inputs::{sbom_of, vulnerability_findings};
 use super::{CheckArgs, CheckFormat, DockerFlags};
 use crate::catalog;
 use crate::engine::resolve_endpoint;
@@ -11,13 +12,8 @@ use crate::layers::{Limits, Notable, Probes};
 use crate::output::write_result;
 use crate::policy::config::DEFAULT_POLICY;
 use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFacts, Input};
-use crate::policy::verdict::{write_table, Outcome};
+use crate::policy::verdict::{write_table, Outcome, VulnerabilitySources};
 use crate::policy::{evaluate, now, Policy};
-use crate::sbom::{build_bom, write_json};
-use crate::vuln::{
-    self,
-    db::{Database, DbError},
-};
 use crate::UsageError;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -53,28 +49,7 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .with_notable(notable.clone());
     let read = read_image(reference, &source, endpoint, &wanted, &Limits::default())?;
 
-    let sbom: serde_json::Value = match &args.sbom {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("reading the SBOM {}", path.display()))?;
-            let sbom: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| UsageError(format!("{}: not a JSON SBOM ({e})", path.display())))?;
-            check_sbom_subject(&sbom, &read.image, &path.display().to_string())?;
-            sbom
-        }
-        None => {
-            let inventory =
-                catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
-            if !args.quiet {
-                for warning in &inventory.warnings {
-                    eprintln!("warning: {reference}: {warning}");
-                }
-            }
-            let mut rendered = Vec::new();
-            write_json(build_bom(&read.image, &inventory)?, &mut rendered)?;
-            serde_json::from_slice(&rendered).context("re-reading the SBOM just written")?
-        }
-    };
+    let sbom = sbom_of(&read, args.sbom.as_deref(), reference, args.quiet)?;
     if !args.quiet {
         for warning in &read.warnings {
             eprintln!("warning: {reference}: {warning}");
@@ -89,34 +64,25 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let image = image_facts(&read.image, base);
     let components = components_from_sbom(&sbom);
-    let vulnerabilities = match &args.vuln_db {
-        Some(path) => {
-            let db =
-                Database::load(path, &vuln::wanted_keys(&components)).map_err(|e| match e {
-                    DbError::NotADatabase { .. } => anyhow::Error::new(UsageError(e.to_string())),
-                    other => anyhow::Error::new(other),
-                })?;
-            let (found, warnings) = vuln::match_components(&components, &db);
-            if !args.quiet {
-                for warning in db.warnings.iter().chain(&warnings) {
-                    eprintln!("warning: {}: {warning}", path.display());
-                }
-            }
-            Some(found)
-        }
-        None => None,
-    };
+    let vulnerabilities =
+        vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?;
     let file_facts = facts::collect(&read.files, &notable);
     let (today, stamp) = now();
     let input = Input {
         image: &image,
         components: &components,
         files: &file_facts,
-        vulnerabilities: vulnerabilities.as_deref(),
+        vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
         sbom: &sbom,
         today: &today,
     };
-    let verdict = evaluate(&policy, &input, &stamp);
+    let mut verdict = evaluate(&policy, &input, &stamp);
+    if let Some(collected) = vulnerabilities {
+        verdict.vulnerability_sources = Some(VulnerabilitySources {
+            sources: collected.inputs,
+            vex: collected.vex,
+        });
+    }
 
     let mut rendered = Vec::new();
     match args.format {
@@ -131,31 +97,6 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Outcome::Passed => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::from(EXIT_FAILED),
     })
-}
-
-/// Refuses an SBOM that describes another image.
-fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> anyhow::Result<()> {
-    let properties = sbom
-        .pointer("/metadata/component/properties")
-        .and_then(|p| p.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let id = properties
-        .iter()
-        .find(|p| p["name"] == "vouch:image:id")
-        .and_then(|p| p["value"].as_str());
-    match id {
-        Some(id) if id == image.id => Ok(()),
-        Some(id) => Err(UsageError(format!(
-            "{name} describes image {id}, not {} ({})",
-            image.id, image.reference
-        ))
-        .into()),
-        None => Err(UsageError(format!(
-            "{name} does not say which image it describes (no vouch:image:id property); generate it with `docker vouch sbom`"
-        ))
-        .into()),
-    }
 }
 
 /// The base image: from `--base-image` (its layers looked up on the engine and compared with the

@@ -2,8 +2,10 @@
 //! global flags the plugin protocol passes, and the dispatch to each command.
 
 mod check;
+mod inputs;
 mod plugin;
 mod sbom;
+mod scan;
 
 pub use plugin::{metadata, strip_plugin_name};
 
@@ -84,6 +86,9 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Evaluate an image against the policy; exit 1 when the verdict is FAILED
     Check(CheckArgs),
+    /// List an image's vulnerabilities from an offline OSV database and/or Trivy and Grype reports,
+    /// with VEX statements applied
+    Scan(ScanArgs),
     /// Docker CLI plugin protocol: print the plugin metadata
     #[command(name = "docker-cli-plugin-metadata", hide = true)]
     PluginMetadata,
@@ -128,10 +133,8 @@ pub struct CheckArgs {
     /// against the bottom of this image's
     #[arg(long, value_name = "IMAGE")]
     pub base_image: Option<String>,
-    /// An offline OSV database (a directory of OSV JSON records and/or osv.dev all.zip files) to find
-    /// vulnerabilities in, for the policy's vulnerabilities rules
-    #[arg(long, value_name = "PATH")]
-    pub vuln_db: Option<PathBuf>,
+    #[command(flatten)]
+    pub vulnerabilities: VulnSourceArgs,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
@@ -154,6 +157,65 @@ pub enum CheckFormat {
     Json,
 }
 
+/// Where vulnerability findings come from (`check` and `scan`).
+#[derive(Debug, clap::Args)]
+pub struct VulnSourceArgs {
+    /// An offline OSV database: a directory of OSV JSON records and/or osv.dev all.zip files
+    #[arg(long, value_name = "PATH")]
+    pub vuln_db: Option<PathBuf>,
+    /// A Trivy (`trivy image -f json`) or Grype (`grype -o json`) report of the same image;
+    /// repeatable
+    #[arg(long, value_name = "FILE")]
+    pub vuln_report: Vec<PathBuf>,
+    /// An OpenVEX or CycloneDX VEX document: findings it marks not_affected or fixed stop counting;
+    /// repeatable
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    pub image: String,
+    #[command(flatten)]
+    pub vulnerabilities: VulnSourceArgs,
+    /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of
+    /// cataloging the image again
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    /// Write to FILE instead of standard output (written atomically)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding VEX does not suppress is at least this severe (low, medium, high,
+    /// critical)
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<crate::vuln::Severity>,
+    /// With --fail-on: count only findings that have a fixed version
+    #[arg(long)]
+    pub only_fixed: bool,
+    /// Print no warnings
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+fn parse_severity(text: &str) -> Result<crate::vuln::Severity, String> {
+    crate::vuln::severity::from_name(text)
+        .ok_or_else(|| format!("{text:?}: expected low, medium, high or critical"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// A table for humans
+    Table,
+    /// The scan document: image, sources, summary, findings, VEX statements
+    Json,
+    /// The CycloneDX SBOM with a vulnerabilities section (VEX analysis included)
+    CyclonedxJson,
+}
+
 /// Runs the parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -163,5 +225,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Sbom(args) => sbom::run(&cli.docker, &args),
         Command::Check(args) => check::run(&cli.docker, &args),
+        Command::Scan(args) => scan::run(&cli.docker, &args),
     }
 }

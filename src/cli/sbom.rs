@@ -1,27 +1,15 @@
 //! `docker vouch sbom IMAGE`: read the image, catalog it, print or write the SBOM.
 
+use super::inputs::read_image_arg;
 use super::{DockerFlags, SbomArgs, SbomFormat};
 use crate::catalog;
-use crate::engine::resolve_endpoint;
-use crate::image::{read_image, ImageSource};
-use crate::layers::Limits;
 use crate::output::write_result;
 use crate::sbom::{build_bom, table::write_table, write_json};
 use anyhow::Context;
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
-    let source = ImageSource::parse(&args.image)?;
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let engine_flags = docker.engine_flags();
-    let read = read_image(
-        &args.image,
-        &source,
-        || resolve_endpoint(&engine_flags, &env),
-        &catalog::wanted(),
-        &Limits::default(),
-    )?;
+    let read = read_image_arg(docker, &args.image, &catalog::wanted())?;
     let inventory =
         catalog::catalog(&read.files).with_context(|| format!("cataloging {}", args.image))?;
     if !args.quiet {

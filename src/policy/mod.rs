@@ -123,6 +123,7 @@ pub fn evaluate(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
         summary,
         rules,
         exceptions,
+        vulnerability_sources: None,
     }
 }
 

@@ -172,6 +172,21 @@ pub struct Verdict {
     pub summary: Summary,
     pub rules: Vec<RuleResult>,
     pub exceptions: Vec<ExceptionResult>,
+    /// The vulnerability sources the findings came from and what each VEX statement did, when a
+    /// source was given.
+    #[serde(
+        rename = "vulnerabilitySources",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub vulnerability_sources: Option<VulnerabilitySources>,
+}
+
+/// The inputs behind the vulnerability rules: each source file (with its digest) and each VEX
+/// statement with the number of findings it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VulnerabilitySources {
+    pub sources: Vec<crate::vuln::sources::SourceRef>,
+    pub vex: Vec<crate::vuln::vex::StatementResult>,
 }
 
 /// The readable view: one line per rule, its findings under it, then exceptions and the outcome.

@@ -34,7 +34,7 @@ pub fn purl_base(purl: &str) -> String {
 }
 
 /// Decodes `%XX` escapes; anything else passes through.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

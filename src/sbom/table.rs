@@ -2,6 +2,7 @@
 
 use crate::catalog::Inventory;
 use crate::image::{short_digest, Image};
+use crate::output::write_columns;
 use std::io::{self, Write};
 
 /// Writes the image summary and one row per package (name, version, type, layer, path).
@@ -26,7 +27,7 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
     )?;
     writeln!(out)?;
 
-    let mut rows: Vec<[String; 5]> = inventory
+    let mut rows: Vec<Vec<String>> = inventory
         .packages
         .iter()
         .map(|p| {
@@ -35,7 +36,7 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
                 .get(p.evidence.layer_index)
                 .map(|l| short_digest(&l.diff_id).to_string())
                 .unwrap_or_default();
-            [
+            vec![
                 p.name.clone(),
                 p.version.clone(),
                 p.purl_type.to_string(),
@@ -45,20 +46,5 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
         })
         .collect();
     rows.sort();
-    let header = ["NAME", "VERSION", "TYPE", "LAYER", "PATH"].map(String::from);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
+    write_columns(out, &["NAME", "VERSION", "TYPE", "LAYER", "PATH"], &rows)
 }

@@ -1,21 +1,31 @@
 //! Vulnerability findings, offline: components matched against an OSV database read in place
 //! ([`db`], [`osv`]), looked up under each ecosystem's name and version rules ([`ecosystem`]), with
-//! severities from CVSS vectors ([`severity`]). The policy's `vulnerabilities` rule and `docker vouch
-//! scan` consume the [`VulnerabilityFinding`]s.
+//! severities from CVSS vectors ([`severity`]); imported Trivy and Grype reports ([`report`]); VEX
+//! statements over them ([`vex`], [`purl_match`]); all of it merged by [`sources`]. The policy's
+//! `vulnerabilities` rule and `docker vouch scan` ([`present`]) consume the
+//! [`VulnerabilityFinding`]s.
 
 pub mod db;
 pub mod ecosystem;
 pub mod osv;
+pub mod present;
+pub mod purl_match;
+pub mod report;
 pub mod severity;
+pub mod sources;
+pub mod vex;
 
 use crate::sbom::read::Component;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 
 /// Severity levels, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Unknown,
     Low,
     Medium,
@@ -36,16 +46,108 @@ impl std::fmt::Display for Severity {
 }
 
 /// A vulnerability affecting a component, from whichever source found it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VulnerabilityFinding {
     /// `CVE-2024-1234`, `GHSA-...`, `DSA-...`.
     pub id: String,
     pub aliases: Vec<String>,
     /// The affected component's purl.
     pub purl: String,
+    /// The component's name and installed version.
+    pub package: String,
+    pub version: String,
     pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layer_index: Option<usize>,
+    /// A one-line description, when the source has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The CVSS vectors the severity was computed from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cvss: Vec<String>,
+    /// Which sources reported it: `osv`, `trivy`, `grype`.
+    pub sources: Vec<String>,
+    /// What a VEX statement says about it, when one matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<vex::Applied>,
+}
+
+impl VulnerabilityFinding {
+    /// Whether a VEX statement takes it out of the count (`not_affected` or `fixed`).
+    pub fn suppressed(&self) -> bool {
+        self.vex.as_ref().is_some_and(|v| v.status.suppresses())
+    }
+
+    /// Its id and aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// Reads a whole input file of at most `max` bytes; the error says why, without the path.
+pub(crate) fn read_limited(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > max {
+        return Err(format!("{size} bytes, over the {max}-byte limit"));
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+/// The image findings are about, as reports and VEX statements name it.
+#[derive(Debug, Clone, Default)]
+pub struct ImageSubject {
+    /// The `IMAGE` argument, for messages.
+    pub reference: String,
+    /// The image ID (config digest).
+    pub id: String,
+    /// Registry manifest digests (`sha256:…`).
+    pub digests: Vec<String>,
+    /// Repository names without tag or digest (`registry.example/team/app`).
+    pub repositories: Vec<String>,
+    pub diff_ids: Vec<String>,
+}
+
+impl ImageSubject {
+    pub fn of(image: &crate::image::Image) -> ImageSubject {
+        let mut digests: Vec<String> = image.manifest_digest.iter().cloned().collect();
+        let mut repositories = Vec::new();
+        for repo_digest in &image.repo_digests {
+            if let Some((name, digest)) = repo_digest.rsplit_once('@') {
+                digests.push(digest.to_string());
+                repositories.push(name.to_string());
+            }
+        }
+        for tag in &image.repo_tags {
+            repositories.push(repository_of(tag).to_string());
+        }
+        digests.dedup();
+        repositories.sort();
+        repositories.dedup();
+        ImageSubject {
+            reference: image.reference.clone(),
+            id: image.id.clone(),
+            digests,
+            repositories,
+            diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
+        }
+    }
+
+    /// The image ID and manifest digests together.
+    pub fn all_digests(&self) -> Vec<String> {
+        std::iter::once(self.id.clone())
+            .chain(self.digests.iter().cloned())
+            .collect()
+    }
+}
+
+/// `registry:5000/team/app` of `registry:5000/team/app:1.0` (a port is not a tag).
+fn repository_of(tag: &str) -> &str {
+    match tag.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => tag,
+    }
 }
 
 /// The lookup keys of the components that OSV can say something about.
@@ -88,11 +190,17 @@ pub fn match_components(
                         if seen.insert((component.purl.clone(), record.id.clone())) {
                             findings.push(VulnerabilityFinding {
                                 id: record.id.clone(),
-                                aliases: record.aliases.clone(),
+                                aliases: record.aliases_and_upstream(),
                                 purl: component.purl.clone(),
+                                package: component.name.clone(),
+                                version: component.version.clone(),
                                 severity: record.severity(affected),
                                 fixed_version: hit.fixed,
                                 layer_index: component.layer_index,
+                                title: record.summary.clone(),
+                                cvss: record.cvss_vectors(affected),
+                                sources: vec!["osv".into()],
+                                vex: None,
                             });
                         }
                     }

@@ -13,6 +13,9 @@ pub struct Record {
     pub id: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The advisories this one derives from (schema 1.6: Debian's `DEBIAN-CVE-…` name the CVE).
+    #[serde(default)]
+    pub upstream: Vec<String>,
     pub withdrawn: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
@@ -171,6 +174,27 @@ impl Affected {
 }
 
 impl Record {
+    /// Its aliases and upstream ids, each once: the names other sources may report it under.
+    pub fn aliases_and_upstream(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::with_capacity(self.aliases.len() + self.upstream.len());
+        for name in self.aliases.iter().chain(&self.upstream) {
+            if *name != self.id && !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
+    /// The CVSS vectors of the record and of the affected entry.
+    pub fn cvss_vectors(&self, affected: &Affected) -> Vec<String> {
+        self.severity
+            .iter()
+            .chain(&affected.severity)
+            .filter(|s| s.kind.starts_with("CVSS"))
+            .map(|s| s.score.clone())
+            .collect()
+    }
+
     /// The record's severity: the highest CVSS base score among its (and the affected entry's)
     /// vectors, else a database's own rating (`database_specific.severity`, as GitHub and Debian
     /// write it), else unknown.

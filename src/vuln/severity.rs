@@ -6,8 +6,12 @@ use std::str::FromStr;
 
 /// The qualitative severity of a CVSS vector's base score; `None` when the vector cannot be read.
 pub fn from_cvss(vector: &str) -> Option<Severity> {
-    let score = cvss::Cvss::from_str(vector.trim()).ok()?.score();
-    Some(from_score(score))
+    score(vector).map(from_score)
+}
+
+/// The CVSS base score of a vector; `None` when the vector cannot be read.
+pub fn score(vector: &str) -> Option<f64> {
+    Some(cvss::Cvss::from_str(vector.trim()).ok()?.score())
 }
 
 /// CVSS v3/v4 qualitative rating of a base score.

@@ -428,6 +428,29 @@ pub fn valid_cyclonedx(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).expect("the SBOM is JSON")
 }
 
+/// Validates a JSON or YAML document against `schemas/<schema>` with Python's jsonschema
+/// (`integration/validate_schema.py`); `suffix` tells it which of the two the document is.
+pub fn validate_schema(schema: &str, document: &[u8], suffix: &str) {
+    let file = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .expect("a temporary file");
+    std::fs::write(file.path(), document).expect("the document is written");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/validate_schema.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(schema)
+        .arg(file.path())
+        .output()
+        .expect("python3 runs (make deps installs jsonschema and PyYAML)");
+    assert!(
+        out.status.success(),
+        "not valid against {schema}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(document)
+    );
+}
+
 /// A fresh temporary directory holding `bytes` as `img.tar`.
 pub fn dir_with_archive(bytes: &[u8]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");

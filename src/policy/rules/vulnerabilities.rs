@@ -1,7 +1,8 @@
 //! `vulnerabilities` rules: thresholds over vulnerability findings (a maximum severity, at most N
 //! findings per severity, optionally counting only those with a fix). The findings come from a
 //! vulnerability source; without one the rule is reported as not applicable rather than passed.
-//! Single findings are ignored through the policy's exceptions (by id, with an expiry date).
+//! Single findings are ignored through the policy's exceptions (by id, with an expiry date); findings a
+//! VEX statement marks `not_affected` or `fixed` do not count at all.
 
 use super::super::file::{Severity, VulnerabilitiesFile};
 use super::super::input::{purl_base, Input, VulnerabilityFinding};
@@ -55,6 +56,7 @@ impl VulnerabilitiesCheck {
         };
         let counted: Vec<&VulnerabilityFinding> = all
             .iter()
+            .filter(|f| !f.suppressed())
             .filter(|f| !self.fixable_only || f.fixed_version.is_some())
             .collect();
         let keys = |v: &VulnerabilityFinding| {
@@ -139,7 +141,7 @@ mod tests {
             purl: format!("pkg:pypi/{package}@1.0"),
             severity,
             fixed_version: fixed.map(str::to_string),
-            layer_index: None,
+            ..Default::default()
         }
     }
 

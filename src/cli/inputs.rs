@@ -1,0 +1,136 @@
+//! What `check` and `scan` both take in: the SBOM (made now from the image just read, or a saved
+//! one refused when it describes another image) and the vulnerability findings of every source
+//! given on the command line, with their warnings printed.
+
+use super::{DockerFlags, VulnSourceArgs};
+use crate::catalog;
+use crate::engine::resolve_endpoint;
+use crate::image::{read_image, Image, ImageSource, ReadImage};
+use crate::layers::{Limits, Wanted};
+use crate::sbom::{build_bom, write_json};
+use crate::vuln::sources::{collect, Collected, Sources};
+use crate::vuln::ImageSubject;
+use crate::UsageError;
+use anyhow::Context;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Reads the image an `IMAGE` argument names (from the engine the docker flags select, or an
+/// archive or layout), keeping the `wanted` files.
+pub fn read_image_arg(
+    docker: &DockerFlags,
+    reference: &str,
+    wanted: &Wanted,
+) -> anyhow::Result<ReadImage> {
+    let source = ImageSource::parse(reference)?;
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let engine_flags = docker.engine_flags();
+    Ok(read_image(
+        reference,
+        &source,
+        || resolve_endpoint(&engine_flags, &env),
+        wanted,
+        &Limits::default(),
+    )?)
+}
+
+/// The image's SBOM as JSON: read from `saved` (which must describe this image), else built from
+/// the files just read.
+pub fn sbom_of(
+    read: &ReadImage,
+    saved: Option<&Path>,
+    reference: &str,
+    quiet: bool,
+) -> anyhow::Result<serde_json::Value> {
+    match saved {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading the SBOM {}", path.display()))?;
+            let sbom: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| UsageError(format!("{}: not a JSON SBOM ({e})", path.display())))?;
+            check_sbom_subject(&sbom, &read.image, &path.display().to_string())?;
+            Ok(sbom)
+        }
+        None => {
+            let inventory =
+                catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
+            if !quiet {
+                for warning in &inventory.warnings {
+                    eprintln!("warning: {reference}: {warning}");
+                }
+            }
+            let mut rendered = Vec::new();
+            write_json(build_bom(&read.image, &inventory)?, &mut rendered)?;
+            serde_json::from_slice(&rendered).context("re-reading the SBOM just written")
+        }
+    }
+}
+
+/// Refuses an SBOM that describes another image.
+fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> anyhow::Result<()> {
+    let properties = sbom
+        .pointer("/metadata/component/properties")
+        .and_then(|p| p.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let id = properties
+        .iter()
+        .find(|p| p["name"] == "vouch:image:id")
+        .and_then(|p| p["value"].as_str());
+    match id {
+        Some(id) if id == image.id => Ok(()),
+        Some(id) => Err(UsageError(format!(
+            "{name} describes image {id}, not {} ({})",
+            image.id, image.reference
+        ))
+        .into()),
+        None => Err(UsageError(format!(
+            "{name} does not say which image it describes (no vouch:image:id property); generate it with `docker vouch sbom`"
+        ))
+        .into()),
+    }
+}
+
+impl VulnSourceArgs {
+    pub fn sources(&self) -> Sources {
+        Sources {
+            db: self.vuln_db.clone(),
+            reports: self.vuln_report.clone(),
+            vex: self.vex.clone(),
+        }
+    }
+}
+
+/// The findings of every source given; `None` when none was (the policy's vulnerability rules are
+/// then not applicable). VEX without a source of findings is a usage error: it would suppress
+/// nothing.
+pub fn vulnerability_findings(
+    args: &VulnSourceArgs,
+    components: &[crate::sbom::read::Component],
+    image: &Image,
+    quiet: bool,
+) -> anyhow::Result<Option<Collected>> {
+    let sources = args.sources();
+    if !sources.any() {
+        if !sources.vex.is_empty() {
+            return Err(UsageError(
+                "--vex needs a source of findings: --vuln-db or --vuln-report".into(),
+            )
+            .into());
+        }
+        return Ok(None);
+    }
+    let collected = collect(components, &ImageSubject::of(image), &sources).map_err(|e| {
+        if e.is_usage() {
+            anyhow::Error::new(UsageError(e.to_string()))
+        } else {
+            anyhow::Error::new(e)
+        }
+    })?;
+    if !quiet {
+        for warning in &collected.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(Some(collected))
+}

@@ -1,0 +1,84 @@
+//! `docker vouch scan IMAGE`: read the image (or reuse its saved SBOM), gather the findings of every
+//! vulnerability source given, apply VEX, and print them as a table, the scan document, or the SBOM
+//! with a CycloneDX `vulnerabilities` section. Exit 1 only when `--fail-on` is given and a finding
+//! VEX does not suppress reaches that severity.
+
+use super::inputs::{read_image_arg, sbom_of, vulnerability_findings};
+use super::{DockerFlags, ScanArgs, ScanFormat};
+use crate::catalog;
+use crate::output::write_result;
+use crate::policy::input::components_from_sbom;
+use crate::policy::now;
+use crate::vuln::present::{
+    cyclonedx_with_vulnerabilities, scan_document, write_table, ScannedImage,
+};
+use crate::UsageError;
+use std::process::ExitCode;
+
+/// Exit code when `--fail-on` is reached.
+pub const EXIT_FOUND: u8 = 1;
+
+pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    if !args.vulnerabilities.sources().any() {
+        return Err(UsageError(
+            "scan needs a source of findings: --vuln-db PATH and/or --vuln-report FILE".into(),
+        )
+        .into());
+    }
+    let read = read_image_arg(docker, &args.image, &catalog::wanted())?;
+    let sbom = sbom_of(&read, args.sbom.as_deref(), &args.image, args.quiet)?;
+    if !args.quiet {
+        for warning in &read.warnings {
+            eprintln!("warning: {}: {warning}", args.image);
+        }
+    }
+    let components = components_from_sbom(&sbom);
+    let collected =
+        vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?
+            .unwrap_or_default();
+    let image = ScannedImage {
+        reference: read.image.reference.clone(),
+        name: read.image.name.clone(),
+        id: read.image.id.clone(),
+        digest: read.image.digest().to_string(),
+        diff_ids: read
+            .image
+            .layers
+            .iter()
+            .map(|l| l.diff_id.clone())
+            .collect(),
+    };
+
+    let mut rendered = Vec::new();
+    match args.format {
+        ScanFormat::Table => write_table(&image, &collected, &mut rendered)?,
+        ScanFormat::Json => {
+            let (_, stamp) = now();
+            serde_json::to_writer_pretty(
+                &mut rendered,
+                &scan_document(&image, &collected, &stamp),
+            )?;
+            rendered.push(b'\n');
+        }
+        ScanFormat::CyclonedxJson => {
+            serde_json::to_writer_pretty(
+                &mut rendered,
+                &cyclonedx_with_vulnerabilities(sbom, &collected),
+            )?;
+            rendered.push(b'\n');
+        }
+    }
+    write_result(args.output.as_deref(), &rendered)?;
+    let reached = args.fail_on.is_some_and(|threshold| {
+        collected.findings.iter().any(|f| {
+            !f.suppressed()
+                && f.severity >= threshold
+                && (!args.only_fixed || f.fixed_version.is_some())
+        })
+    });
+    Ok(if reached {
+        ExitCode::from(EXIT_FOUND)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,736 @@
+//! Scanner reports users already have: Trivy JSON (`trivy image -f json`, schema version 2) and
+//! Grype JSON (`grype -o json`) of the same image, turned into findings on the SBOM's components.
+//! A report of another image is refused (its image ID, else its repo digests, must be this
+//! image's); each finding is tied to the SBOM component with the same package URL (see
+//! [`super::purl_match`]), so the verdict can say which layer brought it; findings on packages the
+//! SBOM does not list are kept as the report gives them, and counted.
+
+use super::purl_match::PackageUrl;
+use super::{read_limited, severity, ImageSubject, Severity, VulnerabilityFinding};
+use crate::sbom::read::Component;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Largest report read.
+const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Why a report cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: cannot read the report: {detail}")]
+    Unreadable { path: String, detail: String },
+    #[error("{path}: not a Trivy or Grype JSON report: {detail}")]
+    NotAReport { path: String, detail: String },
+    #[error("{path}: this {tool} report does not name an image digest ({detail}); scan the image itself (`trivy image`, `grype IMAGE`)")]
+    NoImage {
+        path: String,
+        tool: &'static str,
+        detail: String,
+    },
+    #[error("{path}: this {tool} report is of image {theirs}, not of {reference} ({ours})")]
+    OtherImage {
+        path: String,
+        tool: &'static str,
+        theirs: String,
+        reference: String,
+        ours: String,
+    },
+}
+
+/// The findings of one report.
+#[derive(Debug)]
+pub struct Report {
+    /// `trivy` or `grype`.
+    pub tool: &'static str,
+    pub findings: Vec<VulnerabilityFinding>,
+    /// Findings on packages the SBOM does not list.
+    pub unlisted: usize,
+    /// `sha256:` of the report file.
+    pub digest: String,
+}
+
+/// One finding as a report states it, before it is tied to a component.
+struct Stated {
+    id: String,
+    aliases: Vec<String>,
+    purl: Option<String>,
+    /// The report's package type (`debian`, `pip`; `deb`, `python`).
+    kind: String,
+    name: String,
+    version: String,
+    severity: Severity,
+    fixed: Option<String>,
+    diff_id: Option<String>,
+    title: Option<String>,
+    cvss: Vec<String>,
+}
+
+/// Reads a report and ties its findings to `components`.
+pub fn load(
+    path: &Path,
+    subject: &ImageSubject,
+    components: &[Component],
+) -> Result<Report, ReportError> {
+    let shown = path.display().to_string();
+    let bytes = read_limited(path, MAX_REPORT_BYTES).map_err(|detail| ReportError::Unreadable {
+        path: shown.clone(),
+        detail,
+    })?;
+    let not_a_report = |detail: String| ReportError::NotAReport {
+        path: shown.clone(),
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| not_a_report(e.to_string()))?;
+    let (tool, stated) =
+        if value.get("SchemaVersion").is_some() && value.get("ArtifactName").is_some() {
+            let report: trivy::Report = serde_json::from_value(value)
+                .map_err(|e| not_a_report(format!("Trivy JSON: {e}")))?;
+            check_subject(&shown, "trivy", &report.identity(), subject)?;
+            ("trivy", report.findings())
+        } else if value.get("matches").is_some() && value.get("source").is_some() {
+            let report: grype::Report = serde_json::from_value(value)
+                .map_err(|e| not_a_report(format!("Grype JSON: {e}")))?;
+            check_subject(&shown, "grype", &report.identity(), subject)?;
+            ("grype", report.findings())
+        } else {
+            return Err(not_a_report(
+                "neither Trivy's SchemaVersion/ArtifactName nor Grype's matches/source".into(),
+            ));
+        };
+    let mut report = tie(tool, stated, subject, components);
+    report.digest = format!("sha256:{:x}", Sha256::digest(&bytes));
+    Ok(report)
+}
+
+/// How a report names its image.
+#[derive(Debug, Default)]
+struct Identity {
+    /// The config digest.
+    image_id: Option<String>,
+    /// Manifest digests (`sha256:…`), from `name@sha256:…` repo digests or a manifest digest.
+    digests: Vec<String>,
+    /// What it is of, for messages (`container_image`, `directory`).
+    kind: String,
+}
+
+fn check_subject(
+    path: &str,
+    tool: &'static str,
+    identity: &Identity,
+    subject: &ImageSubject,
+) -> Result<(), ReportError> {
+    let other = |theirs: &str| ReportError::OtherImage {
+        path: path.to_string(),
+        tool,
+        theirs: theirs.to_string(),
+        reference: subject.reference.clone(),
+        ours: subject.id.clone(),
+    };
+    if let Some(id) = &identity.image_id {
+        return if *id == subject.id {
+            Ok(())
+        } else {
+            Err(other(id))
+        };
+    }
+    if identity.digests.is_empty() {
+        return Err(ReportError::NoImage {
+            path: path.to_string(),
+            tool,
+            detail: format!("it is a report of a {}", identity.kind),
+        });
+    }
+    if identity.digests.iter().any(|d| subject.digests.contains(d)) {
+        Ok(())
+    } else {
+        Err(other(&identity.digests.join(", ")))
+    }
+}
+
+/// The digest of a `name@sha256:…` repo digest.
+fn repo_digest(text: &str) -> Option<String> {
+    text.rsplit_once('@').map(|(_, d)| d.to_string())
+}
+
+/// Ties each stated finding to the SBOM component with the same package URL (else the same type,
+/// name and version), one finding per (component, vulnerability).
+fn tie(
+    tool: &'static str,
+    stated: Vec<Stated>,
+    subject: &ImageSubject,
+    components: &[Component],
+) -> Report {
+    let mut by_name: HashMap<String, Vec<(usize, PackageUrl)>> = HashMap::new();
+    for (i, component) in components.iter().enumerate() {
+        if let Some(purl) = PackageUrl::parse(&component.purl) {
+            by_name
+                .entry(purl.name.clone())
+                .or_default()
+                .push((i, purl));
+        }
+    }
+    let layer_of = |diff_id: &Option<String>| {
+        diff_id
+            .as_ref()
+            .and_then(|d| subject.diff_ids.iter().position(|x| x == d))
+    };
+    let mut findings = Vec::new();
+    let mut unlisted = 0;
+    let mut seen = std::collections::HashSet::new();
+    for s in stated {
+        let stated_purl = s
+            .purl
+            .as_deref()
+            .and_then(PackageUrl::parse)
+            .or_else(|| purl_of(&s.kind, &s.name, &s.version));
+        let candidates: Vec<&(usize, PackageUrl)> = stated_purl
+            .as_ref()
+            .and_then(|p| by_name.get(&p.name))
+            .map(|list| {
+                list.iter()
+                    .filter(|(_, c)| {
+                        let p = stated_purl.as_ref().expect("checked above");
+                        p.covers(c) && c.covers(p)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let report_layer = layer_of(&s.diff_id);
+        let chosen = candidates
+            .iter()
+            .find(|(i, _)| report_layer.is_some() && components[*i].layer_index == report_layer)
+            .or_else(|| candidates.first())
+            .map(|(i, _)| &components[*i]);
+        let (purl, package, version, layer_index) = match chosen {
+            Some(c) => (
+                c.purl.clone(),
+                c.name.clone(),
+                c.version.clone(),
+                c.layer_index.or(report_layer),
+            ),
+            None => {
+                unlisted += 1;
+                let purl = s
+                    .purl
+                    .clone()
+                    .unwrap_or_else(|| format!("pkg:generic/{}@{}", s.name, s.version));
+                (purl, s.name.clone(), s.version.clone(), report_layer)
+            }
+        };
+        if !seen.insert((purl.clone(), s.id.clone())) {
+            continue;
+        }
+        findings.push(VulnerabilityFinding {
+            id: s.id,
+            aliases: s.aliases,
+            purl,
+            package,
+            version,
+            severity: s.severity,
+            fixed_version: s.fixed,
+            layer_index,
+            title: s.title,
+            cvss: s.cvss,
+            sources: vec![tool.to_string()],
+            vex: None,
+        });
+    }
+    Report {
+        tool,
+        findings,
+        unlisted,
+        digest: String::new(),
+    }
+}
+
+/// A purl for a package a report names without one, from the report's package type.
+fn purl_of(kind: &str, name: &str, version: &str) -> Option<PackageUrl> {
+    let purl = match kind {
+        "debian" | "ubuntu" => format!("pkg:deb/{kind}/{name}@{version}"),
+        "alpine" | "wolfi" | "chainguard" => format!("pkg:apk/{kind}/{name}@{version}"),
+        "redhat"
+        | "centos"
+        | "rocky"
+        | "alma"
+        | "amazon"
+        | "oracle"
+        | "fedora"
+        | "photon"
+        | "suse linux enterprise server"
+        | "opensuse.leap"
+        | "rpm" => {
+            format!("pkg:rpm/{name}@{version}")
+        }
+        "deb" => format!("pkg:deb/{name}@{version}"),
+        "apk" => format!("pkg:apk/{name}@{version}"),
+        "pip" | "pipenv" | "poetry" | "uv" | "python-pkg" | "python" => {
+            format!("pkg:pypi/{name}@{version}")
+        }
+        "npm" | "yarn" | "pnpm" | "node-pkg" | "bun" => format!("pkg:npm/{name}@{version}"),
+        "gobinary" | "gomod" | "go-module" => format!("pkg:golang/{name}@{version}"),
+        "jar" | "pom" | "gradle" | "sbt" | "java-archive" => {
+            let (group, artifact) = name.split_once(':')?;
+            format!("pkg:maven/{group}/{artifact}@{version}")
+        }
+        "gemspec" | "bundler" | "gem" => format!("pkg:gem/{name}@{version}"),
+        "cargo" | "rust-binary" | "rust-crate" => format!("pkg:cargo/{name}@{version}"),
+        "composer" | "composer-vendor" | "php-composer" => format!("pkg:composer/{name}@{version}"),
+        "nuget" | "dotnet-core" | "dotnet-deps" | "packages-props" | "dotnet" => {
+            format!("pkg:nuget/{name}@{version}")
+        }
+        _ => return None,
+    };
+    PackageUrl::parse(&purl)
+}
+
+/// The first line of a description, shortened for a table.
+fn headline(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    const MAX: usize = 160;
+    if line.chars().count() <= MAX {
+        return Some(line.to_string());
+    }
+    Some(format!("{}…", line.chars().take(MAX).collect::<String>()))
+}
+
+/// Trivy's JSON report (`pkg/types/report.go`, schema version 2).
+mod trivy {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct Report {
+        #[serde(default)]
+        artifact_type: String,
+        #[serde(default)]
+        metadata: Metadata,
+        #[serde(default)]
+        results: Vec<Result>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "PascalCase")]
+    struct Metadata {
+        #[serde(rename = "ImageID", default)]
+        image_id: String,
+        #[serde(default)]
+        repo_digests: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Result {
+        #[serde(rename = "Type", default)]
+        kind: String,
+        #[serde(default)]
+        vulnerabilities: Vec<Vulnerability>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Vulnerability {
+        #[serde(rename = "VulnerabilityID")]
+        vulnerability_id: String,
+        pkg_name: String,
+        #[serde(default)]
+        pkg_identifier: Option<PkgIdentifier>,
+        #[serde(default)]
+        installed_version: String,
+        #[serde(default)]
+        fixed_version: String,
+        #[serde(default)]
+        layer: Option<Layer>,
+        #[serde(default)]
+        severity: String,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(rename = "CVSS", default)]
+        cvss: HashMap<String, Cvss>,
+    }
+
+    #[derive(Deserialize)]
+    struct PkgIdentifier {
+        #[serde(rename = "PURL", default)]
+        purl: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Layer {
+        #[serde(rename = "DiffID", default)]
+        diff_id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Cvss {
+        #[serde(rename = "V3Vector", default)]
+        v3: Option<String>,
+        #[serde(rename = "V40Vector", default)]
+        v40: Option<String>,
+    }
+
+    impl Report {
+        pub(super) fn identity(&self) -> Identity {
+            Identity {
+                image_id: Some(self.metadata.image_id.clone()).filter(|id| !id.is_empty()),
+                digests: self
+                    .metadata
+                    .repo_digests
+                    .iter()
+                    .filter_map(|d| repo_digest(d))
+                    .collect(),
+                kind: if self.artifact_type.is_empty() {
+                    "target of unknown type".into()
+                } else {
+                    self.artifact_type.clone()
+                },
+            }
+        }
+
+        pub(super) fn findings(self) -> Vec<Stated> {
+            let mut out = Vec::new();
+            for result in self.results {
+                for v in result.vulnerabilities {
+                    // Trivy's FixedVersion lists every fixing version, comma-separated.
+                    let fixed = v
+                        .fixed_version
+                        .split(',')
+                        .map(str::trim)
+                        .find(|f| !f.is_empty())
+                        .map(str::to_string);
+                    let mut cvss: Vec<String> = v
+                        .cvss
+                        .values()
+                        .flat_map(|c| [c.v3.clone(), c.v40.clone()])
+                        .flatten()
+                        .collect();
+                    cvss.sort();
+                    cvss.dedup();
+                    out.push(Stated {
+                        id: v.vulnerability_id,
+                        aliases: Vec::new(),
+                        purl: v.pkg_identifier.and_then(|p| p.purl),
+                        kind: result.kind.clone(),
+                        name: v.pkg_name,
+                        version: v.installed_version,
+                        severity: severity::from_name(&v.severity).unwrap_or(Severity::Unknown),
+                        fixed,
+                        diff_id: v.layer.and_then(|l| l.diff_id),
+                        title: v.title.as_deref().and_then(headline),
+                        cvss,
+                    });
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Grype's JSON report (`grype/presenter/models`).
+mod grype {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub struct Report {
+        matches: Vec<Match>,
+        source: Source,
+    }
+
+    #[derive(Deserialize)]
+    struct Source {
+        #[serde(rename = "type", default)]
+        kind: String,
+        #[serde(default)]
+        target: serde_json::Value,
+    }
+
+    #[derive(Deserialize)]
+    struct Match {
+        vulnerability: Vulnerability,
+        #[serde(rename = "relatedVulnerabilities", default)]
+        related: Vec<Related>,
+        artifact: Artifact,
+    }
+
+    #[derive(Deserialize)]
+    struct Vulnerability {
+        id: String,
+        #[serde(default)]
+        severity: String,
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        cvss: Vec<Cvss>,
+        #[serde(default)]
+        fix: Option<Fix>,
+    }
+
+    #[derive(Deserialize)]
+    struct Related {
+        id: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Cvss {
+        #[serde(default)]
+        vector: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Fix {
+        #[serde(default)]
+        versions: Vec<String>,
+        #[serde(default)]
+        state: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Artifact {
+        name: String,
+        #[serde(default)]
+        version: String,
+        #[serde(rename = "type", default)]
+        kind: String,
+        #[serde(default)]
+        locations: Vec<Location>,
+        #[serde(default)]
+        purl: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Location {
+        #[serde(rename = "layerID", default)]
+        layer_id: Option<String>,
+    }
+
+    impl Report {
+        pub(super) fn identity(&self) -> Identity {
+            let target = &self.source.target;
+            let text = |key: &str| {
+                target
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            let mut digests: Vec<String> = target
+                .get("repoDigests")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().and_then(repo_digest))
+                .collect();
+            digests.extend(text("manifestDigest"));
+            Identity {
+                image_id: if self.source.kind == "image" {
+                    text("imageID")
+                } else {
+                    None
+                },
+                digests: if self.source.kind == "image" {
+                    digests
+                } else {
+                    Vec::new()
+                },
+                kind: self.source.kind.clone(),
+            }
+        }
+
+        pub(super) fn findings(self) -> Vec<Stated> {
+            self.matches
+                .into_iter()
+                .map(|m| {
+                    let v = m.vulnerability;
+                    let fixed = v
+                        .fix
+                        .filter(|f| f.state == "fixed")
+                        .and_then(|f| f.versions.into_iter().next());
+                    Stated {
+                        aliases: m
+                            .related
+                            .into_iter()
+                            .map(|r| r.id)
+                            .filter(|id| *id != v.id)
+                            .collect(),
+                        id: v.id,
+                        purl: m.artifact.purl.filter(|p| !p.is_empty()),
+                        kind: m.artifact.kind,
+                        name: m.artifact.name,
+                        version: m.artifact.version,
+                        severity: severity::from_name(&v.severity).unwrap_or(Severity::Unknown),
+                        fixed,
+                        diff_id: m.artifact.locations.into_iter().find_map(|l| l.layer_id),
+                        title: v.description.as_deref().and_then(headline),
+                        cvss: v.cvss.into_iter().filter_map(|c| c.vector).collect(),
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ID: &str = "sha256:3864935ca454e6c4721c0938513095a9a2eabc939d20acae39e43b861f76f2c5";
+
+    fn components() -> Vec<Component> {
+        vec![
+            Component {
+                name: "libc6".into(),
+                version: "2.36-9+deb12u4".into(),
+                purl: "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12".into(),
+                purl_type: "deb".into(),
+                layer_index: Some(0),
+                ..Default::default()
+            },
+            Component {
+                name: "requests".into(),
+                version: "2.31.0".into(),
+                purl: "pkg:pypi/requests@2.31.0".into(),
+                purl_type: "pypi".into(),
+                layer_index: Some(1),
+                ..Default::default()
+            },
+        ]
+    }
+
+    fn subject(diff_ids: &[String]) -> ImageSubject {
+        ImageSubject {
+            reference: "app:1".into(),
+            id: ID.into(),
+            digests: vec!["sha256:aaaa".into()],
+            repositories: vec!["app".into()],
+            diff_ids: diff_ids.to_vec(),
+        }
+    }
+
+    fn load_json(value: serde_json::Value, diff_ids: &[String]) -> Result<Report, ReportError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+        load(&path, &subject(diff_ids), &components())
+    }
+
+    fn trivy(image_id: &str, vulnerabilities: serde_json::Value) -> serde_json::Value {
+        json!({
+            "SchemaVersion": 2,
+            "CreatedAt": "2026-11-23T18:10:39Z",
+            "ArtifactName": "app:1",
+            "ArtifactType": "container_image",
+            "Metadata": {"OS": {"Family": "debian", "Name": "12.15"}, "ImageID": image_id,
+                         "DiffIDs": ["sha256:l0", "sha256:l1"], "RepoTags": ["app:1"]},
+            "Results": [{"Target": "app:1 (debian 12.15)", "Class": "os-pkgs", "Type": "debian",
+                         "Vulnerabilities": vulnerabilities}]
+        })
+    }
+
+    #[test]
+    fn trivy_findings_tie_to_components_by_purl_or_name() {
+        let diff_ids = vec!["sha256:l0".to_string(), "sha256:l1".to_string()];
+        let report = load_json(
+            trivy(
+                ID,
+                json!([
+                    {"VulnerabilityID": "CVE-2024-2961", "PkgID": "libc6@2.36-9+deb12u4", "PkgName": "libc6",
+                     "PkgIdentifier": {"PURL": "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?distro=debian-12.15&arch=amd64", "UID": "1"},
+                     "InstalledVersion": "2.36-9+deb12u4", "FixedVersion": "2.36-9+deb12u7, 2.37-1", "Status": "fixed",
+                     "Layer": {"DiffID": "sha256:l0"}, "SeveritySource": "nvd", "Title": "glibc: out-of-bounds write in iconv",
+                     "Severity": "HIGH", "CVSS": {"nvd": {"V3Vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", "V3Score": 8.1}}},
+                    {"VulnerabilityID": "CVE-2099-1", "PkgName": "libc6", "InstalledVersion": "2.36-9+deb12u4",
+                     "Severity": "LOW", "Status": "affected"},
+                    {"VulnerabilityID": "CVE-2099-2", "PkgName": "zlib1g", "InstalledVersion": "1:1.2.13",
+                     "PkgIdentifier": {"PURL": "pkg:deb/debian/zlib1g@1.2.13?epoch=1"}, "Severity": "MEDIUM",
+                     "Layer": {"DiffID": "sha256:l1"}}
+                ]),
+            ),
+            &diff_ids,
+        )
+        .unwrap();
+        assert_eq!(report.tool, "trivy");
+        let f = &report.findings;
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].purl, components()[0].purl, "tied to the SBOM's purl");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(f[0].fixed_version.as_deref(), Some("2.36-9+deb12u7"));
+        assert_eq!(f[0].layer_index, Some(0));
+        assert_eq!(f[0].cvss.len(), 1);
+        assert_eq!(f[1].purl, components()[0].purl, "no purl: by type and name");
+        assert_eq!(f[1].fixed_version, None);
+        assert_eq!(f[2].purl, "pkg:deb/debian/zlib1g@1.2.13?epoch=1");
+        assert_eq!(f[2].layer_index, Some(1), "layer from the report's diffID");
+        assert_eq!(report.unlisted, 1);
+    }
+
+    #[test]
+    fn grype_findings_with_related_ids_and_fix_state() {
+        let report = load_json(
+            json!({
+                "matches": [
+                    {"vulnerability": {"id": "GHSA-9wx4-h78v-vm56", "dataSource": "https://github.com/advisories/GHSA-9wx4-h78v-vm56",
+                                       "namespace": "github:language:python", "severity": "Medium", "urls": [],
+                                       "description": "Requests `Session` object does not verify requests after making first request with verify=False",
+                                       "cvss": [{"version": "3.1", "vector": "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N", "metrics": {"baseScore": 5.6}}],
+                                       "fix": {"versions": ["2.32.0"], "state": "fixed"}, "advisories": []},
+                     "relatedVulnerabilities": [{"id": "CVE-2024-35195", "dataSource": "https://nvd.nist.gov/vuln/detail/CVE-2024-35195"}],
+                     "matchDetails": [],
+                     "artifact": {"id": "5f1c", "name": "requests", "version": "2.31.0", "type": "python",
+                                  "locations": [{"path": "/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", "layerID": "sha256:l1"}],
+                                  "language": "python", "licenses": [], "cpes": [], "purl": "pkg:pypi/requests@2.31.0", "upstreams": []}},
+                    {"vulnerability": {"id": "CVE-2099-3", "severity": "Negligible", "fix": {"versions": [], "state": "not-fixed"}},
+                     "relatedVulnerabilities": [], "matchDetails": [],
+                     "artifact": {"name": "libc6", "version": "2.36-9+deb12u4", "type": "deb", "locations": [],
+                                  "purl": "pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&upstream=glibc&distro=debian-12"}}
+                ],
+                "source": {"type": "image", "target": {"userInput": "app:1", "imageID": ID,
+                           "manifestDigest": "sha256:ffff", "repoDigests": [], "layers": []}},
+                "distro": {"name": "debian", "version": "12"},
+                "descriptor": {"name": "grype", "version": "0.86.1"}
+            }),
+            &["sha256:l0".to_string(), "sha256:l1".to_string()],
+        )
+        .unwrap();
+        assert_eq!(report.tool, "grype");
+        let f = &report.findings;
+        assert_eq!(f[0].aliases, ["CVE-2024-35195"]);
+        assert_eq!(f[0].fixed_version.as_deref(), Some("2.32.0"));
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(f[0].layer_index, Some(1));
+        assert_eq!(f[1].severity, Severity::Low, "negligible");
+        assert_eq!(f[1].fixed_version, None);
+        assert_eq!(f[1].purl, components()[0].purl);
+        assert_eq!(report.unlisted, 0);
+    }
+
+    #[test]
+    fn reports_of_other_images_and_non_images_are_refused() {
+        let other = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        let err = load_json(trivy(other, json!([])), &[]).unwrap_err();
+        assert!(matches!(err, ReportError::OtherImage { .. }), "{err}");
+        assert!(err.to_string().contains(other), "{err}");
+        let mut fs = trivy("", json!([]));
+        fs["ArtifactType"] = json!("filesystem");
+        let err = load_json(fs, &[]).unwrap_err();
+        assert!(err.to_string().contains("filesystem"), "{err}");
+        let mut by_digest = trivy("", json!([]));
+        by_digest["Metadata"]["RepoDigests"] = json!(["registry.example/app@sha256:aaaa"]);
+        assert!(load_json(by_digest, &[]).is_ok());
+        let dir = json!({"matches": [], "source": {"type": "directory", "target": "/src"}});
+        assert!(matches!(
+            load_json(dir, &[]).unwrap_err(),
+            ReportError::NoImage { .. }
+        ));
+        let err = load_json(json!({"bomFormat": "CycloneDX"}), &[]).unwrap_err();
+        assert!(matches!(err, ReportError::NotAReport { .. }), "{err}");
+        let err = load_json(
+            json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": 3}),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("Trivy JSON"), "{err}");
+    }
+}

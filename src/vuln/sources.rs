@@ -1,0 +1,242 @@
+//! Every vulnerability source of one scan together: the offline OSV database, imported Trivy and
+//! Grype reports, then VEX documents over the result. The same vulnerability of the same component
+//! reported by several sources (under its id or an alias) becomes one finding that names them all.
+//! `docker vouch scan` prints the result; `docker vouch check` gives it to the policy.
+
+use super::db::{Database, DbError};
+use super::report::{self, ReportError};
+use super::vex::{self, ImageNames, StatementResult, VexError};
+use super::{match_components, wanted_keys, ImageSubject, VulnerabilityFinding};
+use crate::sbom::read::Component;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Where findings come from, as the command line gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub db: Option<PathBuf>,
+    pub reports: Vec<PathBuf>,
+    pub vex: Vec<PathBuf>,
+}
+
+impl Sources {
+    /// Whether any source of findings was given (VEX alone finds nothing).
+    pub fn any(&self) -> bool {
+        self.db.is_some() || !self.reports.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Vex(#[from] VexError),
+}
+
+impl SourceError {
+    /// Whether the user gave something unusable (exit 2) rather than the machine failing to read
+    /// it (exit 3).
+    pub fn is_usage(&self) -> bool {
+        match self {
+            SourceError::Db(e) => matches!(e, DbError::NotADatabase { .. }),
+            SourceError::Report(e) => !matches!(e, ReportError::Unreadable { .. }),
+            SourceError::Vex(e) => matches!(e, VexError::NotVex { .. }),
+        }
+    }
+}
+
+/// One input, as the scan output and the verdict record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRef {
+    /// `osv`, `trivy`, `grype`, `openvex`, `cyclonedx-vex`.
+    pub kind: String,
+    pub path: String,
+    /// `sha256:` of the file (reports and VEX documents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Records read (OSV), findings (reports) or statements (VEX).
+    pub entries: usize,
+}
+
+/// The findings of all sources, after VEX.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub findings: Vec<VulnerabilityFinding>,
+    pub inputs: Vec<SourceRef>,
+    pub vex: Vec<StatementResult>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads every source and merges their findings. VEX documents are read before any database work,
+/// so a bad one fails fast.
+pub fn collect(
+    components: &[Component],
+    subject: &ImageSubject,
+    sources: &Sources,
+) -> Result<Collected, SourceError> {
+    let mut collected = Collected::default();
+    let documents: Vec<vex::Document> = sources
+        .vex
+        .iter()
+        .map(|p| vex::load(p))
+        .collect::<Result<_, _>>()?;
+    let mut reports = Vec::new();
+    for path in &sources.reports {
+        reports.push((path, report::load(path, subject, components)?));
+    }
+    if let Some(path) = &sources.db {
+        let db = Database::load(path, &wanted_keys(components))?;
+        let (found, warnings) = match_components(components, &db);
+        let shown = path.display();
+        collected.warnings.extend(
+            db.warnings
+                .iter()
+                .chain(&warnings)
+                .map(|w| format!("{shown}: {w}")),
+        );
+        collected.inputs.push(SourceRef {
+            kind: "osv".into(),
+            path: shown.to_string(),
+            digest: None,
+            entries: db.records_read,
+        });
+        merge(&mut collected.findings, found);
+    }
+    for (path, report) in reports {
+        if report.unlisted > 0 {
+            collected.warnings.push(format!(
+                "{}: {} finding(s) are on packages the SBOM does not list; kept as the report gives them",
+                path.display(),
+                report.unlisted
+            ));
+        }
+        collected.inputs.push(SourceRef {
+            kind: report.tool.into(),
+            path: path.display().to_string(),
+            digest: Some(report.digest.clone()),
+            entries: report.findings.len(),
+        });
+        merge(&mut collected.findings, report.findings);
+    }
+    let names = ImageNames {
+        digests: subject.all_digests(),
+        repositories: subject.repositories.clone(),
+    };
+    for document in &documents {
+        collected.warnings.extend(
+            document
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", document.path)),
+        );
+        collected.inputs.push(SourceRef {
+            kind: match document.format {
+                "cyclonedx" => "cyclonedx-vex".into(),
+                other => other.into(),
+            },
+            path: document.path.clone(),
+            digest: Some(document.digest.clone()),
+            entries: document.statements.len(),
+        });
+    }
+    collected.vex = vex::apply(&documents, &mut collected.findings, &names);
+    for unmatched in collected.vex.iter().filter(|r| r.matched == 0) {
+        collected.warnings.push(format!(
+            "{}: the statement on {} for {} matched no finding",
+            unmatched.document,
+            unmatched.vulnerability,
+            unmatched.products.join(", ")
+        ));
+    }
+    collected.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(collected)
+}
+
+/// Adds `new` findings to `all`, folding a finding into one already there when it is about the
+/// same component and shares an id or alias with it.
+fn merge(all: &mut Vec<VulnerabilityFinding>, new: Vec<VulnerabilityFinding>) {
+    for finding in new {
+        let same = all.iter_mut().find(|f| {
+            f.purl == finding.purl
+                && f.names()
+                    .any(|a| finding.names().any(|b| a.eq_ignore_ascii_case(b)))
+        });
+        let Some(existing) = same else {
+            all.push(finding);
+            continue;
+        };
+        for name in finding.names() {
+            if !existing.names().any(|n| n.eq_ignore_ascii_case(name)) {
+                existing.aliases.push(name.to_string());
+            }
+        }
+        // The sources may rate it differently (a distribution's rating against NVD's): keep the
+        // higher, so that merging never hides a finding from a threshold.
+        existing.severity = existing.severity.max(finding.severity);
+        if existing.fixed_version.is_none() {
+            existing.fixed_version = finding.fixed_version;
+        }
+        if existing.layer_index.is_none() {
+            existing.layer_index = finding.layer_index;
+        }
+        if existing.title.is_none() {
+            existing.title = finding.title;
+        }
+        for vector in finding.cvss {
+            if !existing.cvss.contains(&vector) {
+                existing.cvss.push(vector);
+            }
+        }
+        for source in finding.sources {
+            if !existing.sources.contains(&source) {
+                existing.sources.push(source);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vuln::Severity;
+
+    #[test]
+    fn the_same_vulnerability_from_two_sources_is_one_finding() {
+        let osv = VulnerabilityFinding {
+            id: "DEBIAN-CVE-2024-2961".into(),
+            aliases: vec!["CVE-2024-2961".into()],
+            purl: "pkg:deb/debian/libc6@2.36".into(),
+            severity: Severity::Medium,
+            sources: vec!["osv".into()],
+            ..Default::default()
+        };
+        let trivy = VulnerabilityFinding {
+            id: "CVE-2024-2961".into(),
+            purl: "pkg:deb/debian/libc6@2.36".into(),
+            severity: Severity::High,
+            fixed_version: Some("2.36-9+deb12u7".into()),
+            sources: vec!["trivy".into()],
+            ..Default::default()
+        };
+        let other_package = VulnerabilityFinding {
+            purl: "pkg:deb/debian/libc-bin@2.36".into(),
+            ..trivy.clone()
+        };
+        let mut all = Vec::new();
+        merge(&mut all, vec![osv]);
+        merge(&mut all, vec![trivy, other_package]);
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].id, "DEBIAN-CVE-2024-2961");
+        assert_eq!(all[0].severity, Severity::High);
+        assert_eq!(all[0].fixed_version.as_deref(), Some("2.36-9+deb12u7"));
+        assert_eq!(all[0].sources, ["osv", "trivy"]);
+    }
+}
