@@ -23,10 +23,20 @@ PY
 
 integration/deps.sh
 # Stop the engine at the end only if none answered before: an engine someone else runs stays up.
+started_engine=false
 if ! integration/engine.sh status; then
   integration/engine.sh start
-  trap 'integration/engine.sh stop' EXIT
+  started_engine=true
 fi
+# The tests tag their images vouch-test/NAME:PID; remove the ones this run made (with the vfs storage
+# driver each is a full copy of its root, 200 MB for the Debian ones).
+test_images() { docker images --filter 'reference=vouch-test/*' --format '{{.Repository}}:{{.Tag}}' | sort; }
+images_before=$(test_images)
+finish() {
+  comm -13 <(echo "$images_before") <(test_images) | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  if $started_engine; then integration/engine.sh stop; fi
+}
+trap finish EXIT
 VOUCH_DEBIAN_ROOTFS=$(integration/rootfs.sh)
 export VOUCH_DEBIAN_ROOTFS
 

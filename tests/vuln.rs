@@ -765,3 +765,89 @@ fn scan_merges_osv_trivy_and_grype_and_applies_vex() {
     let out = scan(w, &image, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// An Alpine image (a `docker save` archive of an os-release and an apk database): Alpine's OSV
+/// records name the origin package and the release as `Alpine:vX.Y`, so both binary packages built
+/// from openssl are affected, compared by apk's version rules (`-r0` before `-r1`), and busybox,
+/// fixed in an earlier revision, is not.
+#[test]
+fn alpine_packages_match_through_their_origin() {
+    let installed = "C:Q1a=\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\nL:Apache-2.0\no:openssl\n\n\
+                     C:Q1b=\nP:libssl3\nV:3.1.4-r0\nA:x86_64\nL:Apache-2.0\no:openssl\n\n\
+                     C:Q1c=\nP:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\no:busybox\n\n";
+    let layer = Layer::new()
+        .file(
+            "etc/os-release",
+            "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n",
+        )
+        .file("lib/apk/db/installed", installed)
+        .bytes();
+    let dir = dir_with_archive(&TestImage::new(vec![layer]).docker_archive("alpine-app:1"));
+    let record = |id: &str, package: &str, fixed: &str| {
+        json!({
+            "id": id, "modified": "2024-01-10T12:00:00Z", "published": "2023-11-06T16:15:42Z",
+            "upstream": [id], "details": "Issue summary: generating excessively long X9.42 DH keys may be very slow.",
+            "affected": [{"package": {"ecosystem": "Alpine:v3.19", "name": package, "purl": format!("pkg:apk/alpine/{package}")},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+            "schema_version": "1.6.0"
+        })
+    };
+    let db = dir.path().join("osv/Alpine");
+    write(
+        &db,
+        "CVE-2023-5678.json",
+        &record("CVE-2023-5678", "openssl", "3.1.4-r1"),
+    );
+    write(
+        &db,
+        "CVE-2023-42363.json",
+        &record("CVE-2023-42363", "busybox", "1.36.1-r6"),
+    );
+    // The same advisory for another release does not apply.
+    let mut other_release = record("CVE-2099-0100", "openssl", "9.0-r0");
+    other_release["affected"][0]["package"]["ecosystem"] = json!("Alpine:v3.18");
+    write(&db, "CVE-2099-0100.json", &other_release);
+
+    let out = run_vouch(
+        dir.path(),
+        &[
+            "scan",
+            "docker-archive:img.tar",
+            "--vuln-db",
+            "osv",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    validate_schema("scan.schema.json", &out.stdout, ".json");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["package"].as_str().unwrap().to_string(),
+                f["fixed_version"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "CVE-2023-5678".to_string(),
+                "libcrypto3".to_string(),
+                "3.1.4-r1".to_string()
+            ),
+            (
+                "CVE-2023-5678".to_string(),
+                "libssl3".to_string(),
+                "3.1.4-r1".to_string()
+            ),
+        ]
+    );
+}

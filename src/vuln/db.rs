@@ -107,17 +107,17 @@ impl Database {
         }
     }
 
-    /// Reads an all.zip: the file is read into memory once (one read instead of a seek and reads per
-    /// entry), its central directory parsed once, and its entries shared out among the cores; each
-    /// entry is inflated in memory on its own.
+    /// Reads an all.zip: its central directory parsed once, and its entries shared out among the
+    /// cores, each reading through its own [`PositionalReader`] (the file is never held in memory:
+    /// an all.zip runs to hundreds of megabytes); each entry is inflated in memory on its own.
     fn read_zip(&mut self, path: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
         let shown = path.display().to_string();
         let unreadable = |detail: String| DbError::Unreadable {
             path: shown.clone(),
             detail,
         };
-        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-        let archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
+        let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let archive = zip::ZipArchive::new(PositionalReader::new(file))
             .map_err(|e| unreadable(format!("not a readable zip ({e})")))?;
         let entries = archive.len();
         let threads = std::thread::available_parallelism()
@@ -254,6 +254,84 @@ impl Database {
     }
 }
 
+/// A buffered reader over a shared file that reads with `pread`, so that clones (one per thread)
+/// each keep their own position, and that keeps its buffer across seeks that land inside it: the
+/// zip reader seeks to every entry's header, and a thread's next entry is usually a few hundred
+/// bytes further on.
+struct PositionalReader {
+    file: std::sync::Arc<std::fs::File>,
+    pos: u64,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    buf_start: u64,
+}
+
+/// Bytes read from the file at a time.
+const READ_AHEAD: usize = 64 * 1024;
+
+impl PositionalReader {
+    fn new(file: std::fs::File) -> PositionalReader {
+        PositionalReader {
+            file: std::sync::Arc::new(file),
+            pos: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
+    }
+}
+
+impl Clone for PositionalReader {
+    fn clone(&self) -> PositionalReader {
+        PositionalReader {
+            file: self.file.clone(),
+            pos: self.pos,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
+    }
+}
+
+impl Read for PositionalReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let buffered =
+            self.pos >= self.buf_start && self.pos < self.buf_start + self.buf.len() as u64;
+        if !buffered {
+            if out.len() >= READ_AHEAD {
+                let n = self.file.read_at(out, self.pos)?;
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            self.buf.resize(READ_AHEAD, 0);
+            let n = self.file.read_at(&mut self.buf, self.pos)?;
+            self.buf.truncate(n);
+            self.buf_start = self.pos;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let offset = (self.pos - self.buf_start) as usize;
+        let n = out.len().min(self.buf.len() - offset);
+        out[..n].copy_from_slice(&self.buf[offset..offset + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for PositionalReader {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            std::io::SeekFrom::End(d) => self.file.metadata()?.len().checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
+}
+
 fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path)
@@ -276,4 +354,49 @@ fn read_capped(reader: impl Read, capacity: usize) -> std::io::Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom};
+
+    #[test]
+    fn positional_reader_reads_seeks_and_clones_independently() {
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &bytes).unwrap();
+        let mut reader = PositionalReader::new(std::fs::File::open(file.path()).unwrap());
+        let mut out = [0u8; 100];
+        reader.seek(SeekFrom::Start(70_000)).unwrap();
+        reader.read_exact(&mut out).unwrap();
+        assert_eq!(&out[..], &bytes[70_000..70_100]);
+        // Backwards inside the buffer, then past its end (a read straddling two fills).
+        reader.seek(SeekFrom::Current(-150)).unwrap();
+        reader.read_exact(&mut out).unwrap();
+        assert_eq!(&out[..], &bytes[69_950..70_050]);
+        reader
+            .seek(SeekFrom::Start(70_000 + READ_AHEAD as u64 - 30))
+            .unwrap();
+        reader.read_exact(&mut out).unwrap();
+        let at = 70_000 + READ_AHEAD - 30;
+        assert_eq!(&out[..], &bytes[at..at + 100]);
+        // A clone keeps its own position.
+        let mut other = reader.clone();
+        other.seek(SeekFrom::Start(5)).unwrap();
+        other.read_exact(&mut out[..10]).unwrap();
+        assert_eq!(&out[..10], &bytes[5..15]);
+        reader.read_exact(&mut out[..10]).unwrap();
+        assert_eq!(&out[..10], &bytes[at + 100..at + 110]);
+        // The end: short reads, then nothing; reading a large block bypasses the buffer.
+        reader.seek(SeekFrom::End(-10)).unwrap();
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &bytes[bytes.len() - 10..]);
+        let mut big = vec![0u8; READ_AHEAD * 2];
+        reader.seek(SeekFrom::Start(1)).unwrap();
+        reader.read_exact(&mut big).unwrap();
+        assert_eq!(big, &bytes[1..1 + READ_AHEAD * 2]);
+        assert!(reader.seek(SeekFrom::Current(-1_000_000)).is_err());
+    }
 }
