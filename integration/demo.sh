@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: install the plugin, start an engine if none answers, build the example image (a Debian 12
 # base made with debootstrap, plus the app in examples/app), print its SBOM as a table, and check it
-# against the built-in default policy and against examples/policy.yaml.
+# against the built-in default policy and against examples/policy.yaml, and list its vulnerabilities from
+# the example OSV database with the example VEX applied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,8 @@ step "docker vouch sbom --format table vouch-example/app:latest"
 docker vouch sbom --format table vouch-example/app:latest
 step "docker vouch check vouch-example/app:latest (the built-in default policy)"
 docker vouch check vouch-example/app:latest
-step "docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 vouch-example/app:latest"
-docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 vouch-example/app:latest
+step "docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest"
+docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 \
+  --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
+step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest"
+docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest

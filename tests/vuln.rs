@@ -412,6 +412,18 @@ fn scan_merges_osv_trivy_and_grype_and_applies_vex() {
         }),
     );
 
+    // A record whose fixed version PEP 440 cannot read: a warning naming it, never a silent "not
+    // affected" (nor a finding).
+    let mut unreadable = ghsa_record(
+        "GHSA-0000-bad0-ver0",
+        "CVE-2099-0030",
+        "requests",
+        "2.32.0 and later",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    );
+    unreadable["summary"] = json!("A record with an unreadable version");
+    write(&db.join("PyPI"), "GHSA-0000-bad0-ver0.json", &unreadable);
+
     // Trivy: the metadata the real Trivy writes for this image (no vulnerability database can be
     // downloaded here, so its license scanner runs), with findings in Trivy's DetectedVulnerability
     // shape added to an os-pkgs result.
@@ -609,6 +621,12 @@ fn scan_merges_osv_trivy_and_grype_and_applies_vex() {
         warnings.contains("grype.json: 1 finding(s) are on packages the SBOM does not list"),
         "{warnings}"
     );
+    assert!(
+        warnings.contains(
+            "osv: OSV record GHSA-0000-bad0-ver0: cannot tell whether requests 2.31.0 is affected"
+        ),
+        "{warnings}"
+    );
     let kinds: Vec<&str> = doc["sources"]
         .as_array()
         .unwrap()
@@ -616,6 +634,43 @@ fn scan_merges_osv_trivy_and_grype_and_applies_vex() {
         .map(|s| s["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["osv", "trivy", "grype", "openvex", "cyclonedx-vex"]);
+
+    // The same OSV records as an all.zip (Python's zipfile) give the same findings as the directory.
+    let osv_only = |db: &str| {
+        let out = scan(w, &image, &["--vuln-db", db, "--format", "json", "-q"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut found: Vec<(String, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    s(f["id"].as_str().unwrap()),
+                    s(f["package"].as_str().unwrap()),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let script = format!(
+        "import zipfile, pathlib\nz = zipfile.ZipFile('{}', 'w', zipfile.ZIP_DEFLATED)\nfor p in sorted(pathlib.Path('{}').rglob('*.json')):\n    z.write(p, p.parent.name + '/' + p.name)\nz.close()\n",
+        w.join("osv.zip").display(),
+        db.display()
+    );
+    let zipped = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        zipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zipped.stderr)
+    );
+    let from_dir = osv_only("osv");
+    assert_eq!(from_dir.len(), 6, "{from_dir:?}");
+    assert_eq!(osv_only("osv.zip"), from_dir);
 
     // The SBOM with a CycloneDX vulnerabilities section: valid against the official schema, VEX
     // analyses included, every affects ref a component of the SBOM (the unlisted libfoo aside).

@@ -281,6 +281,28 @@ pub fn write_table(verdict: &Verdict, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if let Some(sources) = &verdict.vulnerability_sources {
+        writeln!(out)?;
+        let names: Vec<String> = sources
+            .sources
+            .iter()
+            .map(|s| format!("{} {}", s.kind, s.path))
+            .collect();
+        writeln!(out, "vulnerability sources: {}", names.join(", "))?;
+        for statement in &sources.vex {
+            writeln!(
+                out,
+                "vex {}: {} {} for {} ({} finding{}, {})",
+                statement.outcome,
+                statement.vulnerability,
+                statement.status.name(),
+                statement.products.join(", "),
+                statement.matched,
+                plural(statement.matched),
+                statement.document
+            )?;
+        }
+    }
     let s = &verdict.summary;
     writeln!(out)?;
     writeln!(

@@ -170,7 +170,7 @@ pub fn write_table(
                 f.id.clone(),
                 f.package.clone(),
                 f.version.clone(),
-                status_name(vex.status).to_string(),
+                vex.status.name().to_string(),
                 vex.justification.clone().unwrap_or_default(),
                 vex.document.clone(),
             ]
@@ -210,15 +210,6 @@ pub fn write_table(
         summary.suppressed
     )?;
     Ok(())
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::NotAffected => "not_affected",
-        Status::Affected => "affected",
-        Status::Fixed => "fixed",
-        Status::UnderInvestigation => "under_investigation",
-    }
 }
 
 /// CycloneDX analysis state of a VEX status.

@@ -38,6 +38,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as OpenVEX writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::NotAffected => "not_affected",
+            Status::Affected => "affected",
+            Status::Fixed => "fixed",
+            Status::UnderInvestigation => "under_investigation",
+        }
+    }
+
     /// Whether a finding with this status stops counting.
     pub fn suppresses(self) -> bool {
         matches!(self, Status::NotAffected | Status::Fixed)
