@@ -1,4 +1,4 @@
-# vouch: `make demo` (install, engine, example image, SBOM) and `make test` (every test).
+# vouch: `make demo` (install, engine, example image, SBOM, verdicts, scan, attest, verify) and `make test` (every test).
 .PHONY: all build install deps engine demo test bench lint clean
 
 all: build

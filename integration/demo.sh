@@ -2,7 +2,9 @@
 # The demo: install the plugin, start an engine if none answers, build the example image (a Debian 12
 # base made with debootstrap, plus the app in examples/app), print its SBOM as a table, and check it
 # against the built-in default policy and against examples/policy.yaml, and list its vulnerabilities from
-# the example OSV database with the example VEX applied.
+# the example OSV database with the example VEX applied; then sign its SBOM and verdict with a demo key
+# (made once in ~/.cache/vouch-demo, password from VOUCH_PASSWORD, default `vouch-demo`) and verify them as
+# a deployment would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +32,16 @@ docker vouch check --policy examples/policy.yaml --base-image vouch-example/debi
   --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
 step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest"
 docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
+KEYS="$HOME/.cache/vouch-demo"
+export VOUCH_PASSWORD="${VOUCH_PASSWORD:-vouch-demo}"
+if [ ! -f "$KEYS/cosign.key" ]; then
+  step "docker vouch keygen (demo key in $KEYS)"
+  mkdir -p "$KEYS"
+  (cd "$KEYS" && docker vouch keygen)
+fi
+step "docker vouch attest --key $KEYS/cosign.key --policy examples/policy.yaml vouch-example/app:latest"
+docker vouch attest --key "$KEYS/cosign.key" --policy examples/policy.yaml --output-dir "$KEYS/attestations" \
+  --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
+step "docker vouch verify --key $KEYS/cosign.pub --require-pass --max-age 24h vouch-example/app:latest"
+docker vouch verify --key "$KEYS/cosign.pub" --attestations "$KEYS/attestations" --require-pass --max-age 24h \
+  vouch-example/app:latest

@@ -3,7 +3,8 @@
 # Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
 # filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
 # Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
-# (independent schema validation), and Syft and Trivy (../shared/peers: the vulnerability tests read
+# (independent schema validation), PyNaCl and cryptography (the tests' second implementation of
+# cosign keys and DSSE), and Syft and Trivy (../shared/peers: the vulnerability tests read
 # the image metadata Trivy writes; the benchmarks compare with both).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
@@ -35,6 +36,10 @@ fi
 if ! python3 -c 'import jsonschema, referencing' >/dev/null 2>&1; then
   echo "deps.sh: installing Python jsonschema" >&2
   python3 -m pip install -q jsonschema || as_root apt-get install -y -q python3-jsonschema >/dev/null
+fi
+if ! python3 -c 'import nacl, cryptography' >/dev/null 2>&1; then
+  echo "deps.sh: installing PyNaCl and cryptography (the second DSSE and cosign-key implementation in tests)" >&2
+  python3 -m pip install -q pynacl cryptography || as_root apt-get install -y -q python3-nacl python3-cryptography >/dev/null
 fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2

@@ -7,6 +7,7 @@
 //! → [`policy`] (rules → verdict), with [`version`] ordering versions per ecosystem. [`engine`] finds
 //! the Docker engine; [`cli`] is the command-line surface.
 
+pub mod attest;
 pub mod catalog;
 pub mod cli;
 pub mod engine;
@@ -18,6 +19,7 @@ pub mod output;
 pub mod package;
 pub mod policy;
 pub mod sbom;
+pub mod verify;
 pub mod version;
 pub mod vuln;
 

@@ -14,6 +14,13 @@ pub struct OutputError {
 
 /// Writes `bytes` to `path` atomically (same-directory temporary file + rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomically_with_mode(path, bytes, 0o644)
+}
+
+/// [`write_atomically`] with the file's permission bits (`0o600` for private keys), set when the
+/// temporary file is created, before any byte is written.
+pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), OutputError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let error = |detail: String| OutputError {
         path: path.display().to_string(),
         detail,
@@ -30,8 +37,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         name.to_string_lossy(),
         std::process::id()
     ));
+    let _ = std::fs::remove_file(&temp);
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)

@@ -2,17 +2,17 @@
 //! the image once (catalog files, account files, the files the policy's file rules note), build or
 //! load the SBOM, evaluate, and print the verdict. Exit 0 when it passed, 1 when it failed.
 
-use super::inputs::{sbom_of, vulnerability_findings};
-use super::{CheckArgs, CheckFormat, DockerFlags};
+use super::inputs::{read_image_arg, sbom_of, vulnerability_findings};
+use super::{CheckArgs, CheckFormat, DockerFlags, EvaluationArgs};
 use crate::catalog;
 use crate::engine::resolve_endpoint;
 use crate::facts::{self, PrivateKeyProbe};
-use crate::image::{inspect_only, read_image, tagged_images, Image, ImageSource};
-use crate::layers::{Limits, Notable, Probes};
+use crate::image::{inspect_only, tagged_images, Image};
+use crate::layers::{Notable, Probes};
 use crate::output::write_result;
 use crate::policy::config::DEFAULT_POLICY;
 use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFacts, Input};
-use crate::policy::verdict::{write_table, Outcome, VulnerabilitySources};
+use crate::policy::verdict::{write_table, Outcome, Verdict, VulnerabilitySources};
 use crate::policy::{evaluate, now, Policy};
 use crate::UsageError;
 use anyhow::Context;
@@ -31,58 +31,9 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let Some(reference) = args.image.as_deref() else {
         return Err(UsageError("check needs an IMAGE".into()).into());
     };
-    let policy = match &args.policy {
-        Some(path) => Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?,
-        None => Policy::default_policy(),
-    };
-    let source = ImageSource::parse(reference)?;
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let engine_flags = docker.engine_flags();
-    let endpoint = || resolve_endpoint(&engine_flags, &env);
-
-    let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
-        .context("the policy's path patterns")?;
-    let wanted = catalog::wanted()
-        .with_globs(facts::GLOBS.iter().copied())
-        .context("the account files' globs")?
-        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
-        .with_notable(notable.clone());
-    let read = read_image(reference, &source, endpoint, &wanted, &Limits::default())?;
-
-    let sbom = sbom_of(&read, args.sbom.as_deref(), reference, args.quiet)?;
-    if !args.quiet {
-        for warning in &read.warnings {
-            eprintln!("warning: {reference}: {warning}");
-        }
-    }
-
-    let base = base_image(&read.image, args.base_image.as_deref(), &engine_flags, &env);
-    if let (Some(name), Some(false)) = (&base.name, base.layers_match) {
-        if !args.quiet {
-            eprintln!("warning: {reference}: its layers do not start with those of {name}");
-        }
-    }
-    let image = image_facts(&read.image, base);
-    let components = components_from_sbom(&sbom);
-    let vulnerabilities =
-        vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?;
-    let file_facts = facts::collect(&read.files, &notable);
-    let (today, stamp) = now();
-    let input = Input {
-        image: &image,
-        components: &components,
-        files: &file_facts,
-        vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
-        sbom: &sbom,
-        today: &today,
-    };
-    let mut verdict = evaluate(&policy, &input, &stamp);
-    if let Some(collected) = vulnerabilities {
-        verdict.vulnerability_sources = Some(VulnerabilitySources {
-            sources: collected.inputs,
-            vex: collected.vex,
-        });
-    }
+    let policy = load_policy(&args.evaluation)?;
+    let evaluated = evaluate_image(docker, reference, &policy, &args.evaluation, args.quiet)?;
+    let verdict = evaluated.verdict;
 
     let mut rendered = Vec::new();
     match args.format {
@@ -96,6 +47,82 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(match verdict.outcome {
         Outcome::Passed => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::from(EXIT_FAILED),
+    })
+}
+
+/// The policy `--policy` names, else the built-in default; an invalid one is a usage error.
+pub fn load_policy(args: &EvaluationArgs) -> anyhow::Result<Policy> {
+    Ok(match &args.policy {
+        Some(path) => Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?,
+        None => Policy::default_policy(),
+    })
+}
+
+/// An image read, cataloged and judged.
+pub struct Evaluated {
+    pub verdict: Verdict,
+    pub sbom: serde_json::Value,
+    pub image: Image,
+}
+
+/// Reads the image once (catalog files, account files, the files the policy's file rules note),
+/// builds or loads the SBOM, gathers vulnerability findings, and evaluates the policy.
+pub fn evaluate_image(
+    docker: &DockerFlags,
+    reference: &str,
+    policy: &Policy,
+    args: &EvaluationArgs,
+    quiet: bool,
+) -> anyhow::Result<Evaluated> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let engine_flags = docker.engine_flags();
+    let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
+        .context("the policy's path patterns")?;
+    let wanted = catalog::wanted()
+        .with_globs(facts::GLOBS.iter().copied())
+        .context("the account files' globs")?
+        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
+        .with_notable(notable.clone());
+    let read = read_image_arg(docker, reference, &wanted)?;
+
+    let sbom = sbom_of(&read, args.sbom.as_deref(), reference, quiet)?;
+    if !quiet {
+        for warning in &read.warnings {
+            eprintln!("warning: {reference}: {warning}");
+        }
+    }
+
+    let base = base_image(&read.image, args.base_image.as_deref(), &engine_flags, &env);
+    if let (Some(name), Some(false)) = (&base.name, base.layers_match) {
+        if !quiet {
+            eprintln!("warning: {reference}: its layers do not start with those of {name}");
+        }
+    }
+    let image = image_facts(&read.image, base);
+    let components = components_from_sbom(&sbom);
+    let vulnerabilities =
+        vulnerability_findings(&args.vulnerabilities, &components, &read.image, quiet)?;
+    let file_facts = facts::collect(&read.files, &notable);
+    let (today, stamp) = now();
+    let input = Input {
+        image: &image,
+        components: &components,
+        files: &file_facts,
+        vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
+        sbom: &sbom,
+        today: &today,
+    };
+    let mut verdict = evaluate(policy, &input, &stamp);
+    if let Some(collected) = vulnerabilities {
+        verdict.vulnerability_sources = Some(VulnerabilitySources {
+            sources: collected.inputs,
+            vex: collected.vex,
+        });
+    }
+    Ok(Evaluated {
+        verdict,
+        sbom,
+        image: read.image,
     })
 }
 

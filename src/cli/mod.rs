@@ -1,11 +1,14 @@
 //! The command-line surface: every flag with its help text, in one place (clap derive), the docker
 //! global flags the plugin protocol passes, and the dispatch to each command.
 
+mod attest;
 mod check;
 mod inputs;
+mod keygen;
 mod plugin;
 mod sbom;
 mod scan;
+mod verify;
 
 pub use plugin::{metadata, strip_plugin_name};
 
@@ -89,6 +92,12 @@ pub enum Command {
     /// List an image's vulnerabilities from an offline OSV database and/or Trivy and Grype reports,
     /// with VEX statements applied
     Scan(ScanArgs),
+    /// Make a cosign-compatible ECDSA P-256 key pair (PREFIX.key encrypted, PREFIX.pub)
+    Keygen(KeygenArgs),
+    /// Sign the SBOM and the policy verdict of an image as in-toto attestations, written as a set
+    Attest(AttestArgs),
+    /// Check an image's attestations before deploying it: signature, digest, verdict, age
+    Verify(VerifyArgs),
     /// Docker CLI plugin protocol: print the plugin metadata
     #[command(name = "docker-cli-plugin-metadata", hide = true)]
     PluginMetadata,
@@ -122,19 +131,8 @@ pub struct CheckArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     #[arg(required_unless_present = "print_default_policy")]
     pub image: Option<String>,
-    /// The policy file (YAML or JSON); the built-in default policy when absent
-    #[arg(short = 'p', long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of
-    /// cataloging the image again
-    #[arg(long, value_name = "FILE")]
-    pub sbom: Option<PathBuf>,
-    /// The image this one was built from (an engine image name or ID); its layers are checked
-    /// against the bottom of this image's
-    #[arg(long, value_name = "IMAGE")]
-    pub base_image: Option<String>,
     #[command(flatten)]
-    pub vulnerabilities: VulnSourceArgs,
+    pub evaluation: EvaluationArgs,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
@@ -154,6 +152,83 @@ pub enum CheckFormat {
     /// A table for humans
     Table,
     /// The verdict document (schemas/verdict.schema.json)
+    Json,
+}
+
+/// What a verdict is computed from (`check` and `attest`).
+#[derive(Debug, clap::Args)]
+pub struct EvaluationArgs {
+    /// The policy file (YAML or JSON); the built-in default policy when absent
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of
+    /// cataloging the image again
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+    /// The image this one was built from (an engine image name or ID); its layers are checked
+    /// against the bottom of this image's
+    #[arg(long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
+    #[command(flatten)]
+    pub vulnerabilities: VulnSourceArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: String,
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AttestArgs {
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    pub image: String,
+    /// The private key (cosign.key); its password from VOUCH_PASSWORD or COSIGN_PASSWORD, else asked
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
+    /// Write the set under DIR/sha256-<hex>/
+    #[arg(long, value_name = "DIR", default_value = "attestations")]
+    pub output_dir: PathBuf,
+    /// Print no warnings
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    pub image: String,
+    /// A public key (cosign.pub) whose signature is accepted; repeatable
+    #[arg(long, value_name = "FILE", required = true)]
+    pub key: Vec<PathBuf>,
+    /// Where the attestation sets are (as `attest --output-dir` wrote them)
+    #[arg(long, value_name = "DIR", default_value = "attestations")]
+    pub attestations: PathBuf,
+    /// Refuse a verdict older than this (24h, 30m, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = crate::verify::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+    /// Refuse a FAILED verdict
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Refuse a verdict made with another policy (sha256:...)
+    #[arg(long, value_name = "DIGEST")]
+    pub policy_digest: Option<String>,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// One line per check
+    Table,
+    /// The report: image, digests, every check with its detail
     Json,
 }
 
@@ -226,5 +301,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(&cli.docker, &args),
         Command::Check(args) => check::run(&cli.docker, &args),
         Command::Scan(args) => scan::run(&cli.docker, &args),
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Attest(args) => attest::run(&cli.docker, &args),
+        Command::Verify(args) => verify::run(&cli.docker, &args),
     }
 }

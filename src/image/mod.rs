@@ -303,6 +303,14 @@ fn assemble(
     })
 }
 
+/// `registry:5000/team/app` of `registry:5000/team/app:1.0` (a registry's port is not a tag).
+pub fn repository(name: &str) -> &str {
+    match name.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => name,
+    }
+}
+
 /// `sha256:0123456789ab` → `0123456789ab` (12 hex digits), for messages and tables.
 pub fn short_digest(digest: &str) -> &str {
     let hex = digest.split_once(':').map(|(_, h)| h).unwrap_or(digest);
@@ -312,6 +320,19 @@ pub fn short_digest(digest: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repositories_of_names() {
+        assert_eq!(
+            repository("registry:5000/team/app:1.0"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(
+            repository("registry:5000/team/app"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(repository("app"), "app");
+    }
 
     #[test]
     fn parses_image_arguments() {

@@ -120,7 +120,7 @@ impl ImageSubject {
             }
         }
         for tag in &image.repo_tags {
-            repositories.push(repository_of(tag).to_string());
+            repositories.push(crate::image::repository(tag).to_string());
         }
         digests.dedup();
         repositories.sort();
@@ -139,14 +139,6 @@ impl ImageSubject {
         std::iter::once(self.id.clone())
             .chain(self.digests.iter().cloned())
             .collect()
-    }
-}
-
-/// `registry:5000/team/app` of `registry:5000/team/app:1.0` (a port is not a tag).
-fn repository_of(tag: &str) -> &str {
-    match tag.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => tag,
     }
 }
 

@@ -1,0 +1,176 @@
+//! An image's attestation set on disk: `DIR/sha256-<hex>/` (the hex of the image's manifest digest,
+//! else of its ID) holding the SBOM, the verdict, both signed DSSE envelopes and a Sigstore bundle per
+//! statement. The set is written into a temporary directory beside it and then swapped in with one
+//! `renameat2(RENAME_EXCHANGE)` (or a rename when there was none), so a crash leaves either the old
+//! set or the new one, never half of each; nothing is written outside `DIR`.
+
+use super::dsse::Envelope;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const SBOM_FILE: &str = "sbom.cdx.json";
+pub const VERDICT_FILE: &str = "verdict.json";
+pub const SBOM_ENVELOPE: &str = "sbom.dsse.json";
+pub const VERDICT_ENVELOPE: &str = "verdict.dsse.json";
+pub const SBOM_BUNDLE: &str = "sbom.sigstore.json";
+pub const VERDICT_BUNDLE: &str = "verdict.sigstore.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    #[error("{0:?} is not a sha256 digest")]
+    BadDigest(String),
+    #[error("cannot write the attestations under {path}: {detail}")]
+    Write { path: String, detail: String },
+    #[error("no attestations for {digests} under {dir} (looked for {looked})")]
+    Missing {
+        digests: String,
+        dir: String,
+        looked: String,
+    },
+    #[error("{path}: {detail}")]
+    Unreadable { path: String, detail: String },
+}
+
+/// `sha256-<hex>` for `sha256:<hex>`; refuses anything else (the name becomes a path).
+pub fn dir_name(digest: &str) -> Result<String, SetError> {
+    match digest.strip_prefix("sha256:") {
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(format!("sha256-{}", hex.to_ascii_lowercase()))
+        }
+        _ => Err(SetError::BadDigest(digest.to_string())),
+    }
+}
+
+/// Writes `files` as the set of `digest` under `dir`, replacing any previous set at once.
+pub fn write_set(dir: &Path, digest: &str, files: &[(&str, Vec<u8>)]) -> Result<PathBuf, SetError> {
+    let name = dir_name(digest)?;
+    let target = dir.join(&name);
+    let error = |detail: String| SetError::Write {
+        path: target.display().to_string(),
+        detail,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
+    let staging = dir.join(format!(".{name}.new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| -> std::io::Result<()> {
+        std::fs::create_dir(&staging)?;
+        for (file, bytes) in files {
+            let mut out = std::fs::File::create(staging.join(file))?;
+            out.write_all(bytes)?;
+            out.sync_all()?;
+        }
+        std::fs::File::open(&staging)?.sync_all()?;
+        if target.exists() {
+            exchange(&staging, &target)?;
+            // `staging` now holds the old set.
+            std::fs::remove_dir_all(&staging)?;
+        } else {
+            std::fs::rename(&staging, &target)?;
+        }
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error(e.to_string()));
+    }
+    Ok(target)
+}
+
+/// Swaps two directories atomically.
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The two envelopes of a set on disk.
+pub struct LoadedSet {
+    pub path: PathBuf,
+    pub sbom: Result<Envelope, String>,
+    pub verdict: Result<Envelope, String>,
+}
+
+/// Finds the set of the first of `digests` that has one under `dir`, and reads its envelopes.
+pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
+    let mut looked = Vec::new();
+    for digest in digests {
+        let Ok(name) = dir_name(digest) else { continue };
+        let path = dir.join(&name);
+        looked.push(name);
+        if path.is_dir() {
+            let read = |file: &str| -> Result<Envelope, String> {
+                let bytes = crate::vuln::read_limited(&path.join(file), 256 * 1024 * 1024)
+                    .map_err(|e| format!("{file}: {e}"))?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{file}: not a DSSE envelope ({e})"))
+            };
+            return Ok(LoadedSet {
+                sbom: read(SBOM_ENVELOPE),
+                verdict: read(VERDICT_ENVELOPE),
+                path,
+            });
+        }
+    }
+    Err(SetError::Missing {
+        digests: digests.join(", "),
+        dir: dir.display().to_string(),
+        looked: looked.join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_replace_each_other_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let first = write_set(
+            dir.path(),
+            &digest,
+            &[("a", b"1".to_vec()), ("b", b"1".to_vec())],
+        )
+        .unwrap();
+        let second = write_set(dir.path(), &digest, &[("a", b"2".to_vec())]).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(std::fs::read(second.join("a")).unwrap(), b"2");
+        assert!(!second.join("b").exists(), "nothing of the old set is left");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn digests_that_are_not_sha256_never_become_paths() {
+        for bad in [
+            "sha256:../../etc",
+            "md5:abc",
+            "sha256:",
+            &format!("sha256:{}/", "a".repeat(63)),
+        ] {
+            assert!(
+                matches!(dir_name(bad), Err(SetError::BadDigest(_))),
+                "{bad}"
+            );
+        }
+    }
+}

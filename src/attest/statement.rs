@@ -1,0 +1,157 @@
+//! in-toto Statements v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md) for
+//! an image: subjects are the image's registry manifest digest (when it has one) and its config
+//! digest, named by the repository; predicates are the CycloneDX SBOM and a SLSA verification
+//! summary (VSA v1) of the policy verdict.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The v0.1 type, refused where v1 is required.
+pub const STATEMENT_TYPE_V01: &str = "https://in-toto.io/Statement/v0.1";
+pub const SBOM_PREDICATE: &str = "https://cyclonedx.org/bom";
+pub const VSA_PREDICATE: &str = "https://slsa.dev/verification_summary/v1";
+/// `verifier.id` of the summaries vouch writes.
+pub const VERIFIER_ID: &str = "https://github.com/vouch-dev/vouch";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub digest: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub kind: String,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: Value,
+}
+
+/// The image a statement is about.
+#[derive(Debug, Clone)]
+pub struct ImageSubject {
+    /// The repository (`registry.example/team/app`), or the reference when it has none.
+    pub name: String,
+    /// `sha256:…` of the registry manifest, when known.
+    pub manifest_digest: Option<String>,
+    /// `sha256:…` of the config (the image ID).
+    pub config_digest: String,
+}
+
+impl ImageSubject {
+    /// The subjects: the manifest digest first when known, then the config digest.
+    pub fn subjects(&self) -> Vec<Subject> {
+        self.manifest_digest
+            .iter()
+            .chain(std::iter::once(&self.config_digest))
+            .filter_map(|d| d.strip_prefix("sha256:"))
+            .map(|hex| Subject {
+                name: self.name.clone(),
+                digest: BTreeMap::from([("sha256".to_string(), hex.to_string())]),
+            })
+            .collect()
+    }
+
+    /// `pkg:docker/NAME@DIGEST`: the VSA's `resourceUri`.
+    pub fn resource_uri(&self) -> String {
+        let digest = self
+            .manifest_digest
+            .as_deref()
+            .unwrap_or(&self.config_digest);
+        format!("pkg:docker/{}@{}", self.name, digest.replace(':', "%3A"))
+    }
+}
+
+impl Statement {
+    pub fn new(subject: &ImageSubject, predicate_type: &str, predicate: Value) -> Statement {
+        Statement {
+            kind: STATEMENT_TYPE.into(),
+            subject: subject.subjects(),
+            predicate_type: predicate_type.into(),
+            predicate,
+        }
+    }
+
+    /// Whether a subject carries `digest` (`sha256:…`).
+    pub fn names_digest(&self, digest: &str) -> bool {
+        let Some((algorithm, hex)) = digest.split_once(':') else {
+            return false;
+        };
+        self.subject.iter().any(|s| {
+            s.digest
+                .get(algorithm)
+                .is_some_and(|d| d.eq_ignore_ascii_case(hex))
+        })
+    }
+}
+
+/// What the verification summary is made from.
+pub struct Summary<'a> {
+    pub subject: &'a ImageSubject,
+    /// The verdict document (`schemas/verdict.schema.json`).
+    pub verdict: &'a Value,
+    /// `PASSED` or `FAILED`.
+    pub result: &'a str,
+    pub time_verified: &'a str,
+    /// Where the policy came from (a file path or the built-in default) and its `sha256:` digest.
+    pub policy_source: &'a str,
+    pub policy_digest: &'a str,
+    /// `sha256:` of the SBOM statement's bytes, and what to call it.
+    pub sbom_statement_digest: &'a str,
+    pub sbom_statement_uri: &'a str,
+}
+
+/// The SLSA VSA v1 predicate of a verdict; the rule-by-rule results ride in `vouch.verdict`.
+pub fn verification_summary(summary: &Summary) -> Value {
+    let hex = |d: &str| d.strip_prefix("sha256:").unwrap_or(d).to_string();
+    let policy_uri = if summary.policy_source == crate::policy::config::DEFAULT_SOURCE {
+        "https://github.com/vouch-dev/vouch/blob/main/src/policy/default-policy.yaml".to_string()
+    } else {
+        format!("file:{}", summary.policy_source)
+    };
+    json!({
+        "verifier": {"id": VERIFIER_ID, "version": {"docker-vouch": env!("CARGO_PKG_VERSION")}},
+        "timeVerified": summary.time_verified,
+        "resourceUri": summary.subject.resource_uri(),
+        "policy": {"uri": policy_uri, "digest": {"sha256": hex(summary.policy_digest)}},
+        "inputAttestations": [{
+            "uri": summary.sbom_statement_uri,
+            "digest": {"sha256": hex(summary.sbom_statement_digest)},
+        }],
+        "verificationResult": summary.result,
+        "verifiedLevels": if summary.result == "PASSED" { json!(["VOUCH_POLICY_PASSED"]) } else { json!([]) },
+        "vouch": {"verdict": summary.verdict},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_name_both_digests() {
+        let subject = ImageSubject {
+            name: "registry.example/team/app".into(),
+            manifest_digest: Some(format!("sha256:{}", "a".repeat(64))),
+            config_digest: format!("sha256:{}", "b".repeat(64)),
+        };
+        let statement = Statement::new(&subject, SBOM_PREDICATE, json!({}));
+        assert_eq!(statement.subject.len(), 2);
+        assert!(statement.names_digest(&format!("sha256:{}", "b".repeat(64))));
+        assert!(!statement.names_digest(&format!("sha256:{}", "c".repeat(64))));
+        assert_eq!(
+            subject.resource_uri(),
+            format!(
+                "pkg:docker/registry.example/team/app@sha256%3A{}",
+                "a".repeat(64)
+            )
+        );
+        let text = serde_json::to_value(&statement).unwrap();
+        assert_eq!(text["_type"], STATEMENT_TYPE);
+        assert_eq!(text["subject"][1]["digest"]["sha256"], "b".repeat(64));
+    }
+}

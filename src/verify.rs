@@ -1,0 +1,331 @@
+//! Deploy-time verification of an image's attestation set: each envelope's signature against the
+//! given public keys, its payload type, the in-toto Statement version, a subject equal to the
+//! image's digest as resolved now, the predicate types, the binding of the verdict to the SBOM
+//! statement, and, as asked, a PASSED verdict, its age and its policy's digest. Every check is
+//! reported with a specific message; the image is verified only when all pass. A statement whose
+//! signature does not verify is not looked into further: its payload is not trusted.
+
+use crate::attest::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use crate::attest::keys::PublicKey;
+use crate::attest::set::LoadedSet;
+use crate::attest::statement::{
+    Statement, SBOM_PREDICATE, STATEMENT_TYPE, STATEMENT_TYPE_V01, VSA_PREDICATE,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What the verifier asks for beyond the signatures and the digest.
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    /// The verdict must say PASSED.
+    pub require_pass: bool,
+    /// The verdict must be at most this old.
+    pub max_age: Option<std::time::Duration>,
+    /// The verdict's policy must have this `sha256:` digest.
+    pub policy_digest: Option<String>,
+}
+
+/// One check and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// `sbom.signature`, `verdict.subject`, `verdict.result`, …
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The outcome of verifying one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub image: String,
+    /// The digests the image has now (ID and manifest digests).
+    pub digests: Vec<String>,
+    pub attestations: String,
+    pub verified: bool,
+    pub checks: Vec<Check>,
+}
+
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn add(&mut self, name: &str, result: Result<String, String>) -> bool {
+        let passed = result.is_ok();
+        self.0.push(Check {
+            name: name.to_string(),
+            passed,
+            detail: result.unwrap_or_else(|e| e),
+        });
+        passed
+    }
+}
+
+/// Verifies a loaded set against the image's current `digests`.
+pub fn verify(
+    image: &str,
+    digests: &[String],
+    set: &LoadedSet,
+    keys: &[PublicKey],
+    requirements: &Requirements,
+    now: time::OffsetDateTime,
+) -> Report {
+    let mut checks = Checks(Vec::new());
+    let sbom = statement(
+        &mut checks,
+        "sbom",
+        &set.sbom,
+        keys,
+        digests,
+        SBOM_PREDICATE,
+    );
+    let verdict = statement(
+        &mut checks,
+        "verdict",
+        &set.verdict,
+        keys,
+        digests,
+        VSA_PREDICATE,
+    );
+    if let (Some((_, sbom_payload)), Some((verdict, _))) = (&sbom, &verdict) {
+        let digest = format!("{:x}", Sha256::digest(sbom_payload));
+        let named = verdict.predicate["inputAttestations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["digest"]["sha256"].as_str() == Some(digest.as_str()));
+        checks.add(
+            "verdict.sbom-binding",
+            if named {
+                Ok(format!("the verdict names the SBOM statement (sha256:{digest}) as its input"))
+            } else {
+                Err(format!(
+                    "the verdict's inputAttestations do not name this SBOM statement (sha256:{digest}): they come from different runs"
+                ))
+            },
+        );
+    }
+    if let Some((verdict, _)) = &verdict {
+        verdict_checks(&mut checks, &verdict.predicate, requirements, now);
+    }
+    let verified = checks.0.iter().all(|c| c.passed);
+    Report {
+        image: image.to_string(),
+        digests: digests.to_vec(),
+        attestations: set.path.display().to_string(),
+        verified,
+        checks: checks.0,
+    }
+}
+
+/// The checks of one envelope; the statement and its payload bytes when it can be trusted.
+fn statement(
+    checks: &mut Checks,
+    what: &str,
+    envelope: &Result<Envelope, String>,
+    keys: &[PublicKey],
+    digests: &[String],
+    predicate_type: &str,
+) -> Option<(Statement, Vec<u8>)> {
+    let name = |check: &str| format!("{what}.{check}");
+    let envelope = match envelope {
+        Ok(e) => e,
+        Err(e) => {
+            checks.add(&name("envelope"), Err(e.clone()));
+            return None;
+        }
+    };
+    let verified = envelope.verify(keys).map_err(|e| e.to_string());
+    let (payload, key) = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            checks.add(&name("signature"), Err(e));
+            return None;
+        }
+    };
+    checks.add(&name("signature"), Ok(format!("signed by {}", key.origin)));
+    if !checks.add(
+        &name("payload-type"),
+        if envelope.payload_type == IN_TOTO_PAYLOAD_TYPE {
+            Ok(IN_TOTO_PAYLOAD_TYPE.to_string())
+        } else {
+            Err(format!(
+                "payload type {:?}, where an in-toto statement ({IN_TOTO_PAYLOAD_TYPE}) is required",
+                envelope.payload_type
+            ))
+        },
+    ) {
+        return None;
+    }
+    let statement: Statement = match serde_json::from_slice(&payload) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.add(
+                &name("statement"),
+                Err(format!("the payload is not an in-toto statement ({e})")),
+            );
+            return None;
+        }
+    };
+    let version_ok = checks.add(
+        &name("statement"),
+        match statement.kind.as_str() {
+            STATEMENT_TYPE => Ok("in-toto Statement v1".into()),
+            STATEMENT_TYPE_V01 => Err(format!(
+                "an in-toto Statement v0.1 ({STATEMENT_TYPE_V01}), where v1 is required"
+            )),
+            other => Err(format!(
+                "statement type {other:?}, where {STATEMENT_TYPE} is required"
+            )),
+        },
+    );
+    let subject_ok = checks.add(
+        &name("subject"),
+        match digests.iter().find(|d| statement.names_digest(d)) {
+            Some(d) => Ok(format!("a subject is the image's {d}")),
+            None => {
+                let named: Vec<String> = statement
+                    .subject
+                    .iter()
+                    .flat_map(|s| s.digest.iter().map(|(a, h)| format!("{a}:{h}")))
+                    .collect();
+                Err(format!(
+                    "the statement is about {}, not this image ({})",
+                    named.join(", "),
+                    digests.join(", ")
+                ))
+            }
+        },
+    );
+    let type_ok = checks.add(
+        &name("predicate-type"),
+        if statement.predicate_type == predicate_type {
+            Ok(predicate_type.to_string())
+        } else {
+            Err(format!(
+                "predicate type {:?}, where {predicate_type} was expected",
+                statement.predicate_type
+            ))
+        },
+    );
+    (version_ok && subject_ok && type_ok).then_some((statement, payload))
+}
+
+fn verdict_checks(
+    checks: &mut Checks,
+    predicate: &serde_json::Value,
+    requirements: &Requirements,
+    now: time::OffsetDateTime,
+) {
+    let result = predicate["verificationResult"].as_str().unwrap_or("");
+    checks.add(
+        "verdict.result",
+        match (result, requirements.require_pass) {
+            ("PASSED", _) => Ok("PASSED".into()),
+            (other, true) => Err(format!(
+                "the verdict is {}, and --require-pass asks for PASSED",
+                if other.is_empty() { "missing" } else { other }
+            )),
+            (other, false) => Ok(format!("{other} (a PASSED verdict was not required)")),
+        },
+    );
+    if let Some(max_age) = requirements.max_age {
+        let stamp = predicate["timeVerified"].as_str().unwrap_or("");
+        let when =
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339);
+        checks.add(
+            "verdict.age",
+            match when {
+                Err(_) => Err(format!("timeVerified {stamp:?} is not an RFC 3339 time")),
+                Ok(when) => {
+                    let age = now - when;
+                    let limit = time::Duration::try_from(max_age).unwrap_or(time::Duration::MAX);
+                    if age > limit {
+                        Err(format!(
+                            "verified at {stamp}, {} ago: older than --max-age {}",
+                            human(age),
+                            human(limit)
+                        ))
+                    } else if age < -time::Duration::minutes(5) {
+                        Err(format!("verified at {stamp}, in the future"))
+                    } else {
+                        Ok(format!(
+                            "verified at {stamp}, {} ago",
+                            human(age.max(time::Duration::ZERO))
+                        ))
+                    }
+                }
+            },
+        );
+    }
+    if let Some(wanted) = &requirements.policy_digest {
+        let hex = predicate["policy"]["digest"]["sha256"]
+            .as_str()
+            .unwrap_or("");
+        let actual = format!("sha256:{hex}");
+        checks.add(
+            "verdict.policy",
+            if actual.eq_ignore_ascii_case(wanted) {
+                Ok(format!("policy {actual}"))
+            } else {
+                Err(format!("the verdict is for policy {actual}, not {wanted}"))
+            },
+        );
+    }
+}
+
+fn human(d: time::Duration) -> String {
+    let s = d.whole_seconds();
+    if s >= 86_400 {
+        format!("{}d{}h", s / 86_400, s % 86_400 / 3600)
+    } else if s >= 3600 {
+        format!("{}h{}m", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// `24h`, `30m`, `7d`, `90s`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("{text:?}: units are s, m, h, d (e.g. 24h, 30m)")),
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?}: a number must come before each unit"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        number.clear();
+        any = true;
+    }
+    if !number.is_empty() || !any {
+        return Err(format!("{text:?}: give a unit, e.g. 24h, 30m, 7d"));
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h").unwrap().as_secs(), 86_400);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5_400);
+        assert_eq!(parse_duration("7d").unwrap().as_secs(), 604_800);
+        for bad in ["", "10", "h", "5x", "-1h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
