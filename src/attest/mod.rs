@@ -11,11 +11,10 @@ pub mod statement;
 use keys::{KeyError, PrivateKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use statement::{
-    verification_summary, ImageSubject, Statement, Summary, SBOM_PREDICATE, VSA_PREDICATE,
-};
+use statement::{verification_summary, ImageSubject, Statement, SBOM_PREDICATE, VSA_PREDICATE};
 
-/// What an attestation set is made of.
+/// What an attestation set is made of (and the verification summary: the verdict's outcome, time
+/// and policy).
 pub struct SetInput<'a> {
     pub subject: &'a ImageSubject,
     /// The CycloneDX SBOM.
@@ -47,16 +46,11 @@ pub fn signed_set(
         input.sbom.clone(),
     ));
     let sbom_envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &sbom_payload, key)?;
-    let predicate = verification_summary(&Summary {
-        subject: input.subject,
-        verdict: input.verdict,
-        result: input.result,
-        time_verified: input.time_verified,
-        policy_source: input.policy_source,
-        policy_digest: input.policy_digest,
-        sbom_statement_digest: &format!("sha256:{:x}", Sha256::digest(&sbom_payload)),
-        sbom_statement_uri: set::SBOM_ENVELOPE,
-    });
+    let predicate = verification_summary(
+        input,
+        &format!("sha256:{:x}", Sha256::digest(&sbom_payload)),
+        set::SBOM_ENVELOPE,
+    );
     let verdict_payload = statement_bytes(&Statement::new(input.subject, VSA_PREDICATE, predicate));
     let verdict_envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &verdict_payload, key)?;
     let as_value = |e: &dsse::Envelope| serde_json::to_value(e).unwrap_or_default();

@@ -89,24 +89,14 @@ impl Statement {
     }
 }
 
-/// What the verification summary is made from.
-pub struct Summary<'a> {
-    pub subject: &'a ImageSubject,
-    /// The verdict document (`schemas/verdict.schema.json`).
-    pub verdict: &'a Value,
-    /// `PASSED` or `FAILED`.
-    pub result: &'a str,
-    pub time_verified: &'a str,
-    /// Where the policy came from (a file path or the built-in default) and its `sha256:` digest.
-    pub policy_source: &'a str,
-    pub policy_digest: &'a str,
-    /// `sha256:` of the SBOM statement's bytes, and what to call it.
-    pub sbom_statement_digest: &'a str,
-    pub sbom_statement_uri: &'a str,
-}
-
 /// The SLSA VSA v1 predicate of a verdict; the rule-by-rule results ride in `vouch.verdict`.
-pub fn verification_summary(summary: &Summary) -> Value {
+/// `sbom_statement_digest` (`sha256:` of the SBOM statement's bytes) and `sbom_statement_uri` name the
+/// statement the verdict was made from.
+pub fn verification_summary(
+    summary: &super::SetInput,
+    sbom_statement_digest: &str,
+    sbom_statement_uri: &str,
+) -> Value {
     let hex = |d: &str| d.strip_prefix("sha256:").unwrap_or(d).to_string();
     let policy_uri = if summary.policy_source == crate::policy::config::DEFAULT_SOURCE {
         "https://github.com/vouch-dev/vouch/blob/main/src/policy/default-policy.yaml".to_string()
@@ -119,8 +109,8 @@ pub fn verification_summary(summary: &Summary) -> Value {
         "resourceUri": summary.subject.resource_uri(),
         "policy": {"uri": policy_uri, "digest": {"sha256": hex(summary.policy_digest)}},
         "inputAttestations": [{
-            "uri": summary.sbom_statement_uri,
-            "digest": {"sha256": hex(summary.sbom_statement_digest)},
+            "uri": sbom_statement_uri,
+            "digest": {"sha256": hex(sbom_statement_digest)},
         }],
         "verificationResult": summary.result,
         "verifiedLevels": if summary.result == "PASSED" { json!(["VOUCH_POLICY_PASSED"]) } else { json!([]) },
