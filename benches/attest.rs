@@ -8,7 +8,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use vouch::attest::keys::{generate, PrivateKey, PublicKey};
 use vouch::attest::set::{load_set, write_set};
-use vouch::attest::statement::ImageSubject;
+use vouch::attest::statement::AttestedImage;
 use vouch::attest::{signed_set, SetInput};
 use vouch::verify::{verify, Requirements};
 
@@ -38,7 +38,7 @@ fn main() {
         "verificationResult": "PASSED",
         "rules": (0..50).map(|i| json!({"id": format!("rule-{i}"), "status": "passed", "findings": []})).collect::<Vec<_>>()
     });
-    let subject = ImageSubject {
+    let subject = AttestedImage {
         name: "registry.example/team/app".into(),
         manifest_digest: None,
         config_digest: format!("sha256:{}", "ab".repeat(32)),

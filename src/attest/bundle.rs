@@ -16,11 +16,3 @@ pub fn bundle(envelope: &Envelope, key: &PublicKey) -> Value {
         "dsseEnvelope": envelope,
     })
 }
-
-/// The envelope inside a bundle, when it is one.
-pub fn envelope_of(bundle: &Value) -> Option<Envelope> {
-    if bundle.get("mediaType")?.as_str()? != BUNDLE_MEDIA_TYPE {
-        return None;
-    }
-    serde_json::from_value(bundle.get("dsseEnvelope")?.clone()).ok()
-}

@@ -79,9 +79,16 @@ impl PublicKey {
                 block.tag()
             )));
         }
-        let der = block.contents().to_vec();
+        PublicKey::from_der(block.contents().to_vec(), origin)
+    }
+
+    /// An SPKI DER public key.
+    fn from_der(der: Vec<u8>, origin: &str) -> Result<PublicKey, KeyError> {
         let key = CosignVerificationKey::from_der(&der, &SigningScheme::ECDSA_P256_SHA256_ASN1)
-            .map_err(|e| invalid(format!("not an ECDSA P-256 public key ({e})")))?;
+            .map_err(|e| KeyError::Invalid {
+                path: origin.to_string(),
+                detail: format!("not an ECDSA P-256 public key ({e})"),
+            })?;
         Ok(PublicKey {
             key,
             der,
@@ -92,10 +99,6 @@ impl PublicKey {
     /// The key id cosign and Sigstore bundles use as a hint: base64 of the SPKI DER's SHA-256.
     pub fn hint(&self) -> String {
         BASE64.encode(Sha256::digest(&self.der))
-    }
-
-    pub fn to_pem(&self) -> String {
-        pem::encode(&pem::Pem::new(PUBLIC_LABEL, self.der.clone()))
     }
 
     /// Whether `signature` (ASN.1 DER ECDSA) is this key's over `message`.
@@ -148,10 +151,7 @@ impl PrivateKey {
         let signer = pair
             .to_sigstore_signer(&SigningScheme::ECDSA_P256_SHA256_ASN1)
             .map_err(|e| invalid(e.to_string()))?;
-        let public = PublicKey::from_pem(
-            pem::encode(&pem::Pem::new(PUBLIC_LABEL, public_der)).as_bytes(),
-            origin,
-        )?;
+        let public = PublicKey::from_der(public_der, origin)?;
         Ok(PrivateKey { signer, public })
     }
 

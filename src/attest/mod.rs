@@ -11,12 +11,12 @@ pub mod statement;
 use keys::{KeyError, PrivateKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use statement::{verification_summary, ImageSubject, Statement, SBOM_PREDICATE, VSA_PREDICATE};
+use statement::{verification_summary, AttestedImage, Statement, SBOM_PREDICATE, VSA_PREDICATE};
 
 /// What an attestation set is made of (and the verification summary: the verdict's outcome, time
 /// and policy).
 pub struct SetInput<'a> {
-    pub subject: &'a ImageSubject,
+    pub subject: &'a AttestedImage,
     /// The CycloneDX SBOM.
     pub sbom: &'a Value,
     /// The verdict document, and its outcome, time and policy.

@@ -33,7 +33,7 @@ pub struct Statement {
 
 /// The image a statement is about.
 #[derive(Debug, Clone)]
-pub struct ImageSubject {
+pub struct AttestedImage {
     /// The repository (`registry.example/team/app`), or the reference when it has none.
     pub name: String,
     /// `sha256:…` of the registry manifest, when known.
@@ -42,7 +42,7 @@ pub struct ImageSubject {
     pub config_digest: String,
 }
 
-impl ImageSubject {
+impl AttestedImage {
     /// The subjects: the manifest digest first when known, then the config digest.
     pub fn subjects(&self) -> Vec<Subject> {
         self.manifest_digest
@@ -67,7 +67,7 @@ impl ImageSubject {
 }
 
 impl Statement {
-    pub fn new(subject: &ImageSubject, predicate_type: &str, predicate: Value) -> Statement {
+    pub fn new(subject: &AttestedImage, predicate_type: &str, predicate: Value) -> Statement {
         Statement {
             kind: STATEMENT_TYPE.into(),
             subject: subject.subjects(),
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn subjects_name_both_digests() {
-        let subject = ImageSubject {
+        let subject = AttestedImage {
             name: "registry.example/team/app".into(),
             manifest_digest: Some(format!("sha256:{}", "a".repeat(64))),
             config_digest: format!("sha256:{}", "b".repeat(64)),

@@ -8,7 +8,7 @@ use super::check::{evaluate_image, load_policy};
 use super::{AttestArgs, DockerFlags};
 use crate::attest::keys::{password, PrivateKey};
 use crate::attest::set::write_set;
-use crate::attest::statement::ImageSubject;
+use crate::attest::statement::AttestedImage;
 use crate::attest::{signed_set, SetInput};
 use crate::policy::verdict::Outcome;
 use crate::UsageError;
@@ -23,7 +23,7 @@ pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> 
     let key = PrivateKey::load(&args.key, password.as_bytes())?;
     let evaluated = evaluate_image(docker, &args.image, &policy, &args.evaluation, args.quiet)?;
     let image = &evaluated.image;
-    let subject = ImageSubject {
+    let subject = AttestedImage {
         name: image
             .name
             .as_deref()

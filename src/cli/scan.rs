@@ -9,9 +9,7 @@ use crate::catalog;
 use crate::output::write_result;
 use crate::policy::input::components_from_sbom;
 use crate::policy::now;
-use crate::vuln::present::{
-    cyclonedx_with_vulnerabilities, scan_document, write_table, ScannedImage,
-};
+use crate::vuln::present::{cyclonedx_with_vulnerabilities, scan_document, write_table};
 use crate::UsageError;
 use std::process::ExitCode;
 
@@ -36,27 +34,15 @@ pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let collected =
         vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?
             .unwrap_or_default();
-    let image = ScannedImage {
-        reference: read.image.reference.clone(),
-        name: read.image.name.clone(),
-        id: read.image.id.clone(),
-        digest: read.image.digest().to_string(),
-        diff_ids: read
-            .image
-            .layers
-            .iter()
-            .map(|l| l.diff_id.clone())
-            .collect(),
-    };
 
     let mut rendered = Vec::new();
     match args.format {
-        ScanFormat::Table => write_table(&image, &collected, &mut rendered)?,
+        ScanFormat::Table => write_table(&read.image, &collected, &mut rendered)?,
         ScanFormat::Json => {
             let (_, stamp) = now();
             serde_json::to_writer_pretty(
                 &mut rendered,
-                &scan_document(&image, &collected, &stamp),
+                &scan_document(&read.image, &collected, &stamp),
             )?;
             rendered.push(b'\n');
         }

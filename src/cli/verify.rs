@@ -2,12 +2,13 @@
 //! or the archive's own), find its attestation set, and run every check of `crate::verify`.
 //! Exit 0 when all pass, 1 when any fails, 3 when the image or the set cannot be read.
 
+use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, SetError};
 use crate::engine::resolve_endpoint;
-use crate::image::{inspect_only, read_image, ImageSource};
-use crate::layers::{Limits, Wanted};
+use crate::image::{inspect_only, ImageSource};
+use crate::layers::Wanted;
 use crate::output::write_result;
 use crate::verify::{verify, Requirements};
 use std::collections::HashMap;
@@ -86,32 +87,25 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
     })
 }
 
-/// The image ID and manifest digests the image has now.
+/// The image ID and manifest digests the image has now: an engine image is only inspected (its
+/// repo digests and ID); an archive or layout is read for its own digests.
 fn image_digests(docker: &DockerFlags, reference: &str) -> anyhow::Result<Vec<String>> {
-    let source = ImageSource::parse(reference)?;
+    let ImageSource::Engine(name) = ImageSource::parse(reference)? else {
+        let read = read_image_arg(docker, reference, &Wanted::from_globs(std::iter::empty())?)?;
+        return Ok(read
+            .image
+            .manifest_digest
+            .iter()
+            .chain(std::iter::once(&read.image.id))
+            .cloned()
+            .collect());
+    };
     let env: HashMap<String, String> = std::env::vars().collect();
-    let engine_flags = docker.engine_flags();
-    let endpoint = || resolve_endpoint(&engine_flags, &env);
-    let mut digests = Vec::new();
-    if let ImageSource::Engine(name) = &source {
-        let found = inspect_only(&endpoint()?, name)?;
-        digests.extend(
-            found
-                .repo_digests
-                .iter()
-                .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string())),
-        );
-        digests.push(found.id);
-    } else {
-        let read = read_image(
-            reference,
-            &source,
-            endpoint,
-            &Wanted::from_globs(std::iter::empty())?,
-            &Limits::default(),
-        )?;
-        digests.extend(read.image.manifest_digest.clone());
-        digests.push(read.image.id.clone());
-    }
-    Ok(digests)
+    let found = inspect_only(&resolve_endpoint(&docker.engine_flags(), &env)?, &name)?;
+    Ok(found
+        .repo_digests
+        .iter()
+        .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()))
+        .chain(std::iter::once(found.id))
+        .collect())
 }

@@ -142,6 +142,14 @@ impl Image {
         self.manifest_digest.as_deref().unwrap_or(&self.id)
     }
 
+    /// A layer for tables: its 1-based position and short diffID (`3 0123456789ab`).
+    pub fn layer_label(&self, index: usize) -> String {
+        match self.layers.get(index) {
+            Some(layer) => format!("{} {}", index + 1, short_digest(&layer.diff_id)),
+            None => (index + 1).to_string(),
+        }
+    }
+
     /// A short name for humans: the tag, else the reference.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.reference)

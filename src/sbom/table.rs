@@ -1,7 +1,7 @@
 //! The human table view of an image's packages, in the spirit of `syft -o table`.
 
 use crate::catalog::Inventory;
-use crate::image::{short_digest, Image};
+use crate::image::Image;
 use crate::output::write_columns;
 use std::io::{self, Write};
 
@@ -31,16 +31,11 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
         .packages
         .iter()
         .map(|p| {
-            let layer = image
-                .layers
-                .get(p.evidence.layer_index)
-                .map(|l| short_digest(&l.diff_id).to_string())
-                .unwrap_or_default();
             vec![
                 p.name.clone(),
                 p.version.clone(),
                 p.purl_type.to_string(),
-                format!("{} {}", p.evidence.layer_index + 1, layer),
+                image.layer_label(p.evidence.layer_index),
                 format!("/{}", p.evidence.path),
             ]
         })

@@ -225,7 +225,7 @@ impl Database {
                 continue;
             }
             let key = Key {
-                ecosystem: normalize(&package.ecosystem),
+                ecosystem: normalize(&package.ecosystem).to_string(),
                 name: package.name.clone(),
             };
             if wanted.contains(&key) && !keys.contains(&key) {

@@ -113,11 +113,8 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
 
 /// An OSV ecosystem as vouch keys it: Ubuntu's `:LTS` suffix dropped (`Ubuntu:22.04:LTS` and
 /// `Ubuntu:22.04` name the same release).
-pub fn normalize(ecosystem: &str) -> String {
-    ecosystem
-        .strip_suffix(":LTS")
-        .unwrap_or(ecosystem)
-        .to_string()
+pub fn normalize(ecosystem: &str) -> &str {
+    ecosystem.strip_suffix(":LTS").unwrap_or(ecosystem)
 }
 
 /// The ordering of an OSV ecosystem's versions (`Debian:12` → dpkg).

@@ -133,13 +133,6 @@ impl ImageSubject {
             diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
         }
     }
-
-    /// The image ID and manifest digests together.
-    pub fn all_digests(&self) -> Vec<String> {
-        std::iter::once(self.id.clone())
-            .chain(self.digests.iter().cloned())
-            .collect()
-    }
 }
 
 /// The lookup keys of the components that OSV can say something about.

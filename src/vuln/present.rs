@@ -5,24 +5,12 @@
 use super::sources::Collected;
 use super::vex::Status;
 use super::{severity, Severity, VulnerabilityFinding};
+use crate::image::Image;
 use crate::output::write_columns;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
-
-/// The image a scan is about.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScannedImage {
-    pub reference: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub id: String,
-    pub digest: String,
-    /// Layer diffIDs, bottom first.
-    #[serde(skip)]
-    pub diff_ids: Vec<String>,
-}
 
 /// Counts per severity of the findings that count (not suppressed by VEX).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -72,7 +60,7 @@ struct FindingView<'a> {
 }
 
 /// The JSON document of a scan.
-pub fn scan_document(image: &ScannedImage, collected: &Collected, scanned_at: &str) -> Value {
+pub fn scan_document(image: &Image, collected: &Collected, scanned_at: &str) -> Value {
     let findings: Vec<FindingView> = collected
         .findings
         .iter()
@@ -80,12 +68,17 @@ pub fn scan_document(image: &ScannedImage, collected: &Collected, scanned_at: &s
             finding: f,
             layer: f
                 .layer_index
-                .and_then(|i| image.diff_ids.get(i))
-                .map(String::as_str),
+                .and_then(|i| image.layers.get(i))
+                .map(|l| l.diff_id.as_str()),
         })
         .collect();
+    let mut identity =
+        json!({"reference": image.reference, "id": image.id, "digest": image.digest()});
+    if let Some(name) = &image.name {
+        identity["name"] = json!(name);
+    }
     json!({
-        "image": image,
+        "image": identity,
         "scannedAt": scanned_at,
         "sources": collected.inputs,
         "summary": Summary::of(&collected.findings),
@@ -94,28 +87,14 @@ pub fn scan_document(image: &ScannedImage, collected: &Collected, scanned_at: &s
     })
 }
 
-fn layer_cell(image: &ScannedImage, index: Option<usize>) -> String {
-    match index {
-        Some(i) => match image.diff_ids.get(i) {
-            Some(d) => format!("{} {}", i + 1, crate::image::short_digest(d)),
-            None => (i + 1).to_string(),
-        },
-        None => String::new(),
-    }
-}
-
 /// The human view: one row per counted finding (most severe first), the VEX-suppressed ones
 /// after, and totals.
-pub fn write_table(
-    image: &ScannedImage,
-    collected: &Collected,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_table(image: &Image, collected: &Collected, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "Image:   {} ({})",
-        image.name.as_deref().unwrap_or(&image.reference),
-        image.digest
+        image.display_name(),
+        image.digest()
     )?;
     let sources: Vec<String> = collected
         .inputs
@@ -135,7 +114,9 @@ pub fn write_table(
                 f.package.clone(),
                 f.version.clone(),
                 f.fixed_version.clone().unwrap_or_default(),
-                layer_cell(image, f.layer_index),
+                f.layer_index
+                    .map(|i| image.layer_label(i))
+                    .unwrap_or_default(),
                 f.title.clone().unwrap_or_default(),
             ]
         })

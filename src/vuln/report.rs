@@ -100,9 +100,13 @@ pub fn load(
                 "neither Trivy's SchemaVersion/ArtifactName nor Grype's matches/source".into(),
             ));
         };
-    let mut report = tie(tool, stated, subject, components);
-    report.digest = format!("sha256:{:x}", Sha256::digest(&bytes));
-    Ok(report)
+    let (findings, unlisted) = tie(tool, stated, subject, components);
+    Ok(Report {
+        tool,
+        findings,
+        unlisted,
+        digest: format!("sha256:{:x}", Sha256::digest(&bytes)),
+    })
 }
 
 /// How a report names its image.
@@ -156,13 +160,14 @@ fn repo_digest(text: &str) -> Option<String> {
 }
 
 /// Ties each stated finding to the SBOM component with the same package URL (else the same type,
-/// name and version), one finding per (component, vulnerability).
+/// name and version), one finding per (component, vulnerability); also returns how many findings
+/// are on packages the SBOM does not list.
 fn tie(
     tool: &'static str,
     stated: Vec<Stated>,
     subject: &ImageSubject,
     components: &[Component],
-) -> Report {
+) -> (Vec<VulnerabilityFinding>, usize) {
     let mut by_name: HashMap<String, Vec<(usize, PackageUrl)>> = HashMap::new();
     for (i, component) in components.iter().enumerate() {
         if let Some(purl) = PackageUrl::parse(&component.purl) {
@@ -238,12 +243,7 @@ fn tie(
             vex: None,
         });
     }
-    Report {
-        tool,
-        findings,
-        unlisted,
-        digest: String::new(),
-    }
+    (findings, unlisted)
 }
 
 /// A purl for a package a report names without one, from the report's package type.

@@ -5,7 +5,7 @@
 
 use super::db::{Database, DbError};
 use super::report::{self, ReportError};
-use super::vex::{self, ImageNames, StatementResult, VexError};
+use super::vex::{self, StatementResult, VexError};
 use super::{match_components, wanted_keys, ImageSubject, VulnerabilityFinding};
 use crate::sbom::read::Component;
 use serde::Serialize;
@@ -121,10 +121,6 @@ pub fn collect(
         });
         merge(&mut collected.findings, report.findings);
     }
-    let names = ImageNames {
-        digests: subject.all_digests(),
-        repositories: subject.repositories.clone(),
-    };
     for document in &documents {
         collected.warnings.extend(
             document
@@ -142,7 +138,7 @@ pub fn collect(
             entries: document.statements.len(),
         });
     }
-    collected.vex = vex::apply(&documents, &mut collected.findings, &names);
+    collected.vex = vex::apply(&documents, &mut collected.findings, subject);
     for unmatched in collected.vex.iter().filter(|r| r.matched == 0) {
         collected.warnings.push(format!(
             "{}: the statement on {} for {} matched no finding",

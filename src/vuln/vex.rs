@@ -9,7 +9,7 @@
 //! a package) to the components inside it.
 
 use super::purl_match::PackageUrl;
-use super::VulnerabilityFinding;
+use super::{ImageSubject, VulnerabilityFinding};
 use crate::sbom::read::percent_decode;
 use serde::Serialize;
 use serde_json::Value;
@@ -127,15 +127,6 @@ pub struct Document {
     pub statements: Vec<Statement>,
     /// Statements that could not be read, with why.
     pub warnings: Vec<String>,
-}
-
-/// The image statements are matched against.
-#[derive(Debug, Clone, Default)]
-pub struct ImageNames {
-    /// Image ID and manifest digests (`sha256:…`).
-    pub digests: Vec<String>,
-    /// Repository names (`registry.example/team/app`), without tag.
-    pub repositories: Vec<String>,
 }
 
 /// How one statement fared.
@@ -499,16 +490,17 @@ fn cyclonedx_statement(raw: &Value, bom: &CycloneDxContext) -> Result<Statement,
     })
 }
 
-impl ImageNames {
-    fn is(&self, digest: &Option<String>, name: &Option<String>) -> bool {
-        match (digest, name) {
-            (Some(d), _) => self.digests.iter().any(|x| x.eq_ignore_ascii_case(d)),
-            (None, Some(n)) => self
-                .repositories
-                .iter()
-                .any(|r| r.rsplit('/').next().is_some_and(|last| last == n)),
-            (None, None) => false,
-        }
+/// Whether an image product (by digest, else by the last part of its name) is `image`.
+fn is_image(image: &ImageSubject, digest: &Option<String>, name: &Option<String>) -> bool {
+    match (digest, name) {
+        (Some(d), _) => std::iter::once(&image.id)
+            .chain(&image.digests)
+            .any(|x| x.eq_ignore_ascii_case(d)),
+        (None, Some(n)) => image
+            .repositories
+            .iter()
+            .any(|r| r.rsplit('/').next().is_some_and(|last| last == n)),
+        (None, None) => false,
     }
 }
 
@@ -519,14 +511,14 @@ impl Statement {
             .any(|n| finding.names().any(|f| f.eq_ignore_ascii_case(n)))
     }
 
-    fn covers(&self, purl: &PackageUrl, image: &ImageNames) -> bool {
+    fn covers(&self, purl: &PackageUrl, image: &ImageSubject) -> bool {
         self.products.iter().any(|p| match p {
             Product::Image {
                 digest,
                 name,
                 subcomponents,
             } => {
-                image.is(digest, name)
+                is_image(image, digest, name)
                     && (subcomponents.is_empty() || subcomponents.iter().any(|s| s.covers(purl)))
             }
             Product::Package {
@@ -542,7 +534,7 @@ impl Statement {
 pub fn apply(
     documents: &[Document],
     findings: &mut [VulnerabilityFinding],
-    image: &ImageNames,
+    image: &ImageSubject,
 ) -> Vec<StatementResult> {
     let purls: Vec<Option<PackageUrl>> = findings
         .iter()
@@ -611,10 +603,11 @@ mod tests {
         ]
     }
 
-    fn image() -> ImageNames {
-        ImageNames {
-            digests: vec![IMAGE.into()],
+    fn image() -> ImageSubject {
+        ImageSubject {
+            id: IMAGE.into(),
             repositories: vec!["registry.example/team/app".into()],
+            ..Default::default()
         }
     }
 
