@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
-# Debian's docker.io (engine + CLI), skopeo (OCI layouts for tests), debootstrap (test root
+# Debian's docker.io (engine + CLI), docker-registry (the test registry), skopeo (OCI layouts for tests), debootstrap (test root
 # filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
 # Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
 # (independent schema validation), PyNaCl and cryptography (the tests' second implementation of
@@ -14,6 +14,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v dpkg-query >/dev/null 2>&1 || missing+=(dpkg)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -40,6 +41,10 @@ fi
 if ! python3 -c 'import nacl, cryptography' >/dev/null 2>&1; then
   echo "deps.sh: installing PyNaCl and cryptography (the second DSSE and cosign-key implementation in tests)" >&2
   python3 -m pip install -q pynacl cryptography || as_root apt-get install -y -q python3-nacl python3-cryptography >/dev/null
+fi
+if ! python3 -c 'import bcrypt' >/dev/null 2>&1; then
+  echo "deps.sh: installing Python bcrypt (the test registry's htpasswd file)" >&2
+  python3 -m pip install -q bcrypt || as_root apt-get install -y -q python3-bcrypt >/dev/null
 fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2

@@ -28,12 +28,21 @@ if ! integration/engine.sh status; then
   integration/engine.sh start
   started_engine=true
 fi
-# The tests tag their images vouch-test/NAME:PID; remove the ones this run made (with the vfs storage
-# driver each is a full copy of its root, 200 MB for the Debian ones).
-test_images() { docker images --filter 'reference=vouch-test/*' --format '{{.Repository}}:{{.Tag}}' | sort; }
+# The registry tests push to registries on 127.0.0.1 (stopped at the end only if started here).
+started_registry=false
+if ! integration/registry.sh status; then
+  integration/registry.sh start
+  started_registry=true
+fi
+# The tests tag their images [REGISTRY/]vouch-test/NAME:PID; remove the ones this run made (with the
+# vfs storage driver each is a full copy of its root, 200 MB for the Debian ones).
+test_images() {
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^([^/]+/)?vouch-test/' | sort || true
+}
 images_before=$(test_images)
 finish() {
   comm -13 <(echo "$images_before") <(test_images) | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  if $started_registry; then integration/registry.sh stop; fi
   if $started_engine; then integration/engine.sh stop; fi
 }
 trap finish EXIT

@@ -18,6 +18,7 @@ pub mod license;
 pub mod output;
 pub mod package;
 pub mod policy;
+pub mod registry;
 pub mod sbom;
 pub mod verify;
 pub mod version;

@@ -110,7 +110,7 @@ pub fn verify(
     Report {
         image: image.to_string(),
         digests: digests.to_vec(),
-        attestations: set.path.display().to_string(),
+        attestations: set.location.clone(),
         verified,
         checks: checks.0,
     }

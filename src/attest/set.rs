@@ -99,9 +99,9 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The two envelopes of a set on disk.
+/// The two envelopes of a set (on disk, or from a registry), and where they were found.
 pub struct LoadedSet {
-    pub path: PathBuf,
+    pub location: String,
     pub sbom: Result<Envelope, String>,
     pub verdict: Result<Envelope, String>,
 }
@@ -123,7 +123,7 @@ pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
             return Ok(LoadedSet {
                 sbom: read(SBOM_ENVELOPE),
                 verdict: read(VERDICT_ENVELOPE),
-                path,
+                location: path.display().to_string(),
             });
         }
     }

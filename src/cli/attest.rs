@@ -1,27 +1,146 @@
-//! `docker vouch attest IMAGE --key cosign.key`: the SBOM and the policy verdict of the image, each
-//! as an in-toto statement signed into a DSSE envelope and a Sigstore bundle, written as one set
-//! under `DIR/sha256-<hex>/` (see `attest::set`). The key is loaded first, so a wrong password
-//! costs nothing. The verdict is attested whether it passed or not; `verify --require-pass` is where
-//! a FAILED verdict stops a deployment.
+//! `docker vouch attest IMAGE --key cosign.key [--push]`: the SBOM and the policy verdict of the
+//! image, each as an in-toto statement signed into a DSSE envelope and a Sigstore bundle, written as
+//! one set under `DIR/sha256-<hex>/` (see `attest::set`). The key is loaded first, so a wrong
+//! password costs nothing. The verdict is attested whether it passed or not; `verify
+//! --require-pass` is where a FAILED verdict stops a deployment.
+//!
+//! With `--push` the engine pushes the image first, so the statements can name the registry's
+//! manifest digest; then the set is attached beside the image in the registry (`registry::attach`).
+//! Attaching is the last step: a failure there leaves the local set and says what was written.
 
 use super::check::{evaluate_image, load_policy};
-use super::{AttestArgs, DockerFlags};
+use super::{AttestArgs, DockerFlags, EvaluationArgs};
 use crate::attest::keys::{password, PrivateKey};
-use crate::attest::set::write_set;
-use crate::attest::statement::AttestedImage;
+use crate::attest::set::{self, write_set};
+use crate::attest::statement::{AttestedImage, SBOM_PREDICATE, VSA_PREDICATE};
 use crate::attest::{signed_set, SetInput};
+use crate::engine::{config_dir, resolve_endpoint};
+use crate::image::ImageSource;
 use crate::policy::verdict::Outcome;
+use crate::registry::attach::{attach, Attached, Statement};
+use crate::registry::auth::credentials_for;
+use crate::registry::client::Repository;
+use crate::registry::push::push_image;
+use crate::registry::{parse_reference, resolve};
 use crate::UsageError;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> {
-    let policy = load_policy(&args.evaluation)?;
-    let password = password(
-        &format!("Enter password for {}: ", args.key.display()),
-        false,
+    let key = load_key(&args.key)?;
+    let outcome = attest_image(
+        docker,
+        &args.image,
+        &key,
+        &args.evaluation,
+        &args.output_dir,
+        args.push,
+        args.quiet,
     )?;
-    let key = PrivateKey::load(&args.key, password.as_bytes())?;
-    let evaluated = evaluate_image(docker, &args.image, &policy, &args.evaluation, args.quiet)?;
+    println!("{}", outcome.summary());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the signing key (asking for its password when no environment variable gives it).
+pub fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
+    let password = password(&format!("Enter password for {}: ", path.display()), false)?;
+    Ok(PrivateKey::load(path, password.as_bytes())?)
+}
+
+/// What attesting an image produced.
+pub struct Attestation {
+    pub image: String,
+    pub digest: String,
+    pub result: &'static str,
+    pub directory: PathBuf,
+    pub attached: Option<(String, Attached)>,
+}
+
+impl Attestation {
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "{} ({}): verdict {}; attestations in {}",
+            self.image,
+            self.digest,
+            self.result,
+            self.directory.display()
+        );
+        if let Some((reference, attached)) = &self.attached {
+            line.push_str(&format!(
+                "\n  attached to {reference}: {}",
+                attached.describe()
+            ));
+        }
+        line
+    }
+}
+
+/// The whole attest pipeline on one image: (push,) evaluate, sign, write the set, (attach).
+pub fn attest_image(
+    docker: &DockerFlags,
+    image_arg: &str,
+    key: &PrivateKey,
+    evaluation: &EvaluationArgs,
+    output_dir: &Path,
+    push: bool,
+    quiet: bool,
+) -> anyhow::Result<Attestation> {
+    let policy = load_policy(evaluation)?;
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let stage = |text: &str| {
+        if !quiet {
+            eprintln!("vouch: {text}");
+        }
+    };
+
+    let pushed = if push {
+        let ImageSource::Engine(name) = ImageSource::parse(image_arg)? else {
+            return Err(UsageError(format!(
+                "{image_arg}: --push needs an engine image named for its registry (REGISTRY/NAME:TAG)"
+            ))
+            .into());
+        };
+        let reference = parse_reference(&name).map_err(|e| UsageError(format!("--push: {e}")))?;
+        let credentials = credentials_for(
+            &config_dir(&docker.engine_flags(), &env),
+            reference.registry(),
+        )?;
+        stage(&format!("pushing {name}"));
+        let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
+        push_image(
+            &endpoint,
+            &name,
+            reference.registry(),
+            &credentials,
+            &mut |status| {
+                if !quiet {
+                    eprintln!("  {status}");
+                }
+            },
+        )?;
+        let repository = Repository::new(&reference, &credentials)?;
+        let image = resolve(&repository, &reference)?;
+        Some((reference, repository, image))
+    } else {
+        None
+    };
+
+    stage("cataloging and evaluating the policy");
+    let mut evaluated = evaluate_image(docker, image_arg, &policy, evaluation, quiet)?;
+    if let Some((reference, _, pushed)) = &pushed {
+        // The registry's manifest must be of this very image (nobody pushed over the tag since).
+        if pushed.config_digest.as_deref() != Some(evaluated.image.id.as_str()) {
+            anyhow::bail!(
+                "{}: the registry's manifest {} is of image {}, not {}: the tag was pushed over meanwhile; nothing attached",
+                reference.whole(),
+                pushed.manifest.digest,
+                pushed.config_digest.as_deref().unwrap_or("(an index)"),
+                evaluated.image.id
+            );
+        }
+        evaluated.image.manifest_digest = Some(pushed.manifest.digest.clone());
+    }
     let image = &evaluated.image;
     let subject = AttestedImage {
         name: image
@@ -41,6 +160,7 @@ pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> 
         .into());
     }
 
+    stage("signing the SBOM and verdict statements");
     let verdict_json = serde_json::to_value(&evaluated.verdict)?;
     let result = match evaluated.verdict.outcome {
         Outcome::Passed => "PASSED",
@@ -56,14 +176,67 @@ pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> 
             policy_source: &evaluated.verdict.policy.source,
             policy_digest: &evaluated.verdict.policy.digest,
         },
-        &key,
+        key,
     )?;
-    let written = write_set(&args.output_dir, image.digest(), &files)?;
-    println!(
-        "{} ({}): verdict {result}; attestations in {}",
-        image.display_name(),
-        image.digest(),
-        written.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    let directory = write_set(output_dir, image.digest(), &files)?;
+
+    let attached = match &pushed {
+        None => None,
+        Some((reference, repository, pushed)) => {
+            stage(&format!(
+                "attaching the attestations to {}",
+                reference.whole()
+            ));
+            let file = |name: &str| {
+                files
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, bytes)| bytes.as_slice())
+                    .unwrap_or_default()
+            };
+            let statements = [
+                Statement {
+                    predicate_type: SBOM_PREDICATE,
+                    envelope: file(set::SBOM_ENVELOPE),
+                    bundle: file(set::SBOM_BUNDLE),
+                },
+                Statement {
+                    predicate_type: VSA_PREDICATE,
+                    envelope: file(set::VERDICT_ENVELOPE),
+                    bundle: file(set::VERDICT_BUNDLE),
+                },
+            ];
+            let attached = attach(
+                repository,
+                &pushed.manifest,
+                &statements,
+                &evaluated.verdict.evaluated_at,
+            )
+            .map_err(|failure| {
+                anyhow::anyhow!(
+                    "attaching the attestations to {}: {}. Written to the registry before the failure: {}; the signed set is in {}",
+                    reference.whole(),
+                    failure.error,
+                    failure.written.describe(),
+                    directory.display()
+                )
+            })?;
+            Some((
+                format!(
+                    "{}/{}@{}",
+                    reference.registry(),
+                    reference.repository(),
+                    pushed.manifest.digest
+                ),
+                attached,
+            ))
+        }
+    };
+    Ok(Attestation {
+        image: image.display_name().to_string(),
+        digest: image.digest().to_string(),
+        result,
+        directory,
+        attached,
+    })
 }

@@ -195,6 +195,10 @@ pub struct AttestArgs {
     /// Write the set under DIR/sha256-<hex>/
     #[arg(long, value_name = "DIR", default_value = "attestations")]
     pub output_dir: PathBuf,
+    /// Push the image through the engine first, then attach the signed statements beside it in
+    /// the registry (cosign's .att tag and OCI 1.1 referrers)
+    #[arg(long)]
+    pub push: bool,
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -207,9 +211,13 @@ pub struct VerifyArgs {
     /// A public key (cosign.pub) whose signature is accepted; repeatable
     #[arg(long, value_name = "FILE", required = true)]
     pub key: Vec<PathBuf>,
-    /// Where the attestation sets are (as `attest --output-dir` wrote them)
-    #[arg(long, value_name = "DIR", default_value = "attestations")]
-    pub attestations: PathBuf,
+    /// Where the attestation sets are (as `attest --output-dir` wrote them) [default:
+    /// attestations; for registry:REF the registry itself]
+    #[arg(long, value_name = "DIR")]
+    pub attestations: Option<PathBuf>,
+    /// For registry:REF: where in the registry to look; repeatable [default: referrers and att]
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Vec<crate::registry::fetch::Layout>,
     /// Refuse a verdict older than this (24h, 30m, 7d)
     #[arg(long, value_name = "DURATION", value_parser = crate::verify::parse_duration)]
     pub max_age: Option<std::time::Duration>,

@@ -1,17 +1,26 @@
 //! `docker vouch verify IMAGE --key cosign.pub`: resolve the image's digests now (engine inspect,
-//! or the archive's own), find its attestation set, and run every check of `crate::verify`.
-//! Exit 0 when all pass, 1 when any fails, 3 when the image or the set cannot be read.
+//! the archive's own, or the registry's manifest for `registry:REF`), find its attestation set
+//! (a local directory, or beside the image in the registry), and run every check of
+//! `crate::verify`. In a registry each layout found (OCI 1.1 referrers, cosign's `.att` tag) is a
+//! set of its own; the image is verified when one of them passes every check, and the others'
+//! failures are reported. Exit 0 when verified, 1 when not, 3 when the image or a set cannot be read.
 
 use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
 use crate::attest::keys::PublicKey;
-use crate::attest::set::{load_set, SetError};
-use crate::engine::resolve_endpoint;
+use crate::attest::set::{load_set, LoadedSet, SetError};
+use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{inspect_only, ImageSource};
 use crate::layers::Wanted;
 use crate::output::write_result;
-use crate::verify::{verify, Requirements};
+use crate::registry::auth::credentials_for;
+use crate::registry::client::Repository;
+use crate::registry::fetch::{attestation_sets, Layout};
+use crate::registry::{parse_reference, resolve};
+use crate::verify::{verify, Report, Requirements};
+use crate::UsageError;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit code of a failed verification.
@@ -23,9 +32,35 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
         .iter()
         .map(|path| PublicKey::load(path))
         .collect::<Result<_, _>>()?;
-    let digests = image_digests(docker, &args.image)?;
-    let set = match load_set(&args.attestations, &digests) {
-        Ok(set) => set,
+    let source = ImageSource::parse(&args.image)?;
+    let (digests, sets) = match (&source, &args.attestations) {
+        (ImageSource::Registry(reference), None) => {
+            let found = registry_sets(docker, reference, &args.layout)?;
+            (found.0, Ok(found.1))
+        }
+        (_, directory) => {
+            let digests = image_digests(docker, &args.image)?;
+            let directory = directory
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("attestations"));
+            let set = load_set(&directory, &digests).map(|set| vec![set]);
+            (digests, set)
+        }
+    };
+    let sets = match sets {
+        Ok(sets) if !sets.is_empty() => sets,
+        Ok(_) => {
+            eprintln!(
+                "{}: NOT VERIFIED: no vouch attestations beside it in the registry (looked in: {})",
+                args.image,
+                layouts(&args.layout)
+                    .iter()
+                    .map(|l| format!("{l:?}").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(ExitCode::from(EXIT_UNVERIFIED));
+        }
         // No attestations is a verification failure, not a runtime error: the image is not
         // vouched for.
         Err(missing @ SetError::Missing { .. }) => {
@@ -39,52 +74,103 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
         max_age: args.max_age,
         policy_digest: args.policy_digest.clone(),
     };
-    let report = verify(
-        &args.image,
-        &digests,
-        &set,
-        &keys,
-        &requirements,
-        time::OffsetDateTime::now_utc(),
-    );
+    let now = time::OffsetDateTime::now_utc();
+    let reports: Vec<Report> = sets
+        .iter()
+        .map(|set| verify(&args.image, &digests, set, &keys, &requirements, now))
+        .collect();
+    let verified = reports.iter().any(|r| r.verified);
     let mut rendered = Vec::new();
     match args.format {
+        VerifyFormat::Json if matches!(source, ImageSource::Registry(_)) => {
+            serde_json::to_writer_pretty(&mut rendered, &reports)?;
+            rendered.push(b'\n');
+        }
         VerifyFormat::Json => {
-            serde_json::to_writer_pretty(&mut rendered, &report)?;
+            serde_json::to_writer_pretty(&mut rendered, &reports[0])?;
             rendered.push(b'\n');
         }
         VerifyFormat::Table => {
-            use std::io::Write;
-            writeln!(
-                rendered,
-                "Image:        {} ({})",
-                report.image,
-                report.digests.join(", ")
-            )?;
-            writeln!(rendered, "Attestations: {}", report.attestations)?;
-            writeln!(rendered)?;
-            for check in &report.checks {
-                let mark = if check.passed { "ok  " } else { "FAIL" };
-                writeln!(rendered, "{mark}  {:<22} {}", check.name, check.detail)?;
-            }
-            writeln!(rendered)?;
-            writeln!(
-                rendered,
-                "{}",
-                if report.verified {
-                    "VERIFIED"
-                } else {
-                    "NOT VERIFIED"
+            for (i, report) in reports.iter().enumerate() {
+                if i > 0 {
+                    rendered.push(b'\n');
                 }
-            )?;
+                write_table(&mut rendered, report)?;
+            }
+            if reports.len() > 1 {
+                use std::io::Write;
+                writeln!(rendered)?;
+                writeln!(
+                    rendered,
+                    "{}: {}",
+                    args.image,
+                    if verified {
+                        "VERIFIED (by at least one attestation set)"
+                    } else {
+                        "NOT VERIFIED"
+                    }
+                )?;
+            }
         }
     }
     write_result(None, &rendered)?;
-    Ok(if report.verified {
+    Ok(if verified {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNVERIFIED)
     })
+}
+
+fn write_table(out: &mut Vec<u8>, report: &Report) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(
+        out,
+        "Image:        {} ({})",
+        report.image,
+        report.digests.join(", ")
+    )?;
+    writeln!(out, "Attestations: {}", report.attestations)?;
+    writeln!(out)?;
+    for check in &report.checks {
+        let mark = if check.passed { "ok  " } else { "FAIL" };
+        writeln!(out, "{mark}  {:<22} {}", check.name, check.detail)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        if report.verified {
+            "VERIFIED"
+        } else {
+            "NOT VERIFIED"
+        }
+    )
+}
+
+fn layouts(asked: &[Layout]) -> Vec<Layout> {
+    if asked.is_empty() {
+        vec![Layout::Referrers, Layout::Att]
+    } else {
+        asked.to_vec()
+    }
+}
+
+/// The image's digests as the registry has them now, and the attestation sets beside it.
+fn registry_sets(
+    docker: &DockerFlags,
+    text: &str,
+    asked: &[Layout],
+) -> anyhow::Result<(Vec<String>, Vec<LoadedSet>)> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
+    let credentials = credentials_for(
+        &config_dir(&docker.engine_flags(), &env),
+        reference.registry(),
+    )?;
+    let repository = Repository::new(&reference, &credentials)?;
+    let image = resolve(&repository, &reference)?;
+    let sets = attestation_sets(&repository, &image.manifest.digest, &layouts(asked))?;
+    Ok((image.digests(), sets))
 }
 
 /// The image ID and manifest digests the image has now: an engine image is only inspected (its

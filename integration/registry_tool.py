@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""A second reader (and a tamperer) of attestations in an OCI registry, for the tests: plain
+`urllib` over the distribution API, written from cosign's attestation layout and the OCI 1.1
+referrers specification, sharing no code with vouch. Signatures are checked by dsse_tool.py.
+
+  registry_tool.py check REGISTRY REPO DIGEST PUBKEY
+      Reads the `sha256-<hex>.att` manifest and the referrers (API, else the fallback tag) of the
+      image manifest DIGEST; checks every layout rule and every envelope's signature; prints a JSON
+      summary {"att": [predicate types], "foreign": N, "referrers": [predicate types],
+      "referrers_api": bool}. Exit 1 with the reason on any violation.
+  registry_tool.py tamper-att REGISTRY REPO DIGEST
+      Replaces the SBOM layer of the .att manifest with the same envelope whose payload has one
+      byte changed (signature kept), as an attacker with push rights could.
+  registry_tool.py add-foreign REGISTRY REPO DIGEST
+      Appends another tool's attestation layer (SLSA provenance) to the .att manifest.
+  registry_tool.py tamper-referrers REGISTRY REPO DIGEST
+      Replaces each vouch SBOM referrer in the fallback referrers index by a forged copy whose
+      bundle carries a changed payload.
+
+Basic credentials come from VOUCH_TEST_REGISTRY_AUTH (USER:PASSWORD) when set.
+"""
+import base64
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dsse_tool  # noqa: E402
+
+DSSE = "application/vnd.dsse.envelope.v1+json"
+BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+INDEX = "application/vnd.oci.image.index.v1+json"
+EMPTY = "application/vnd.oci.empty.v1+json"
+SBOM = "https://cyclonedx.org/bom"
+VSA = "https://slsa.dev/verification_summary/v1"
+ACCEPT = ",".join([MANIFEST, INDEX, "application/vnd.docker.distribution.manifest.v2+json"])
+
+
+def fail(message):
+    raise SystemExit(f"registry_tool: {message}")
+
+
+def request(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    auth = os.environ.get("VOUCH_TEST_REGISTRY_AUTH")
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class Registry:
+    def __init__(self, host, repo):
+        self.base = f"http://{host}/v2/{repo}"
+
+    def manifest(self, ref):
+        status, _, body = request("GET", f"{self.base}/manifests/{ref}", headers={"Accept": ACCEPT})
+        if status == 404:
+            return None
+        if status != 200:
+            fail(f"GET manifest {ref}: HTTP {status}: {body[:200]!r}")
+        return body
+
+    def blob(self, digest):
+        status, _, body = request("GET", f"{self.base}/blobs/{digest}")
+        if status != 200:
+            fail(f"GET blob {digest}: HTTP {status}")
+        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+            fail(f"blob {digest} does not match its digest")
+        return body
+
+    def put_blob(self, data):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        status, headers, body = request("POST", f"{self.base}/blobs/uploads/")
+        if status != 202:
+            fail(f"starting an upload: HTTP {status} {body[:200]!r}")
+        location = headers.get("Location") or headers.get("location")
+        if location.startswith("/"):
+            location = self.base.split("/v2/")[0] + location
+        separator = "&" if "?" in location else "?"
+        status, _, body = request("PUT", f"{location}{separator}digest={digest}", data,
+                                  {"Content-Type": "application/octet-stream"})
+        if status != 201:
+            fail(f"uploading {digest}: HTTP {status} {body[:200]!r}")
+        return {"digest": digest, "size": len(data)}
+
+    def put_manifest(self, ref, document, media_type):
+        data = json.dumps(document).encode()
+        status, _, body = request("PUT", f"{self.base}/manifests/{ref}", data,
+                                  {"Content-Type": media_type})
+        if status != 201:
+            fail(f"PUT manifest {ref}: HTTP {status} {body[:200]!r}")
+        return "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+
+
+def digest_tag(digest):
+    return digest.replace(":", "-")
+
+
+def verify_envelope(envelope, pubkey, digest):
+    """Checks the signature with dsse_tool and that a subject is the image; returns the predicate type."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(envelope, f)
+        path = f.name
+    try:
+        dsse_tool.verify(path, pubkey)
+    finally:
+        os.unlink(path)
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    if not any("sha256:" + s["digest"].get("sha256", "") == digest for s in statement["subject"]):
+        fail(f"no subject of {statement['predicateType']} is {digest}")
+    return statement["predicateType"]
+
+
+def check_att(registry, digest, pubkey):
+    body = registry.manifest(digest_tag(digest) + ".att")
+    if body is None:
+        fail("no .att manifest")
+    manifest = json.loads(body)
+    if manifest.get("mediaType") != MANIFEST or manifest.get("schemaVersion") != 2:
+        fail(f".att is not an OCI image manifest: {manifest.get('mediaType')}")
+    config = json.loads(registry.blob(manifest["config"]["digest"]))
+    layer_digests = [layer["digest"] for layer in manifest["layers"]]
+    if config["rootfs"] != {"type": "layers", "diff_ids": layer_digests}:
+        fail(f"the config's rootfs does not list the layers: {config['rootfs']}")
+    ours, foreign = [], 0
+    for layer in manifest["layers"]:
+        if layer["mediaType"] != DSSE:
+            fail(f"layer media type {layer['mediaType']}")
+        annotations = layer.get("annotations", {})
+        if annotations.get("dev.cosignproject.cosign/signature") != "":
+            fail("a layer without cosign's signature annotation")
+        if annotations.get("predicateType") not in (SBOM, VSA):
+            foreign += 1
+            continue
+        envelope = json.loads(registry.blob(layer["digest"]))
+        predicate = verify_envelope(envelope, pubkey, digest)
+        if predicate != annotations["predicateType"]:
+            fail(f"annotation {annotations['predicateType']} but payload {predicate}")
+        ours.append(predicate)
+    return ours, foreign
+
+
+def referrers(registry, digest):
+    status, _, body = request("GET", f"{registry.base}/referrers/{digest}",
+                              headers={"Accept": INDEX})
+    if status == 200:
+        return True, json.loads(body)
+    body = registry.manifest(digest_tag(digest))
+    return False, json.loads(body) if body else {"manifests": []}
+
+
+def check_referrers(registry, digest, pubkey):
+    api, index = referrers(registry, digest)
+    found = []
+    for entry in index["manifests"]:
+        if entry.get("artifactType") != BUNDLE:
+            continue
+        manifest = json.loads(registry.manifest(entry["digest"]))
+        if manifest.get("artifactType") != BUNDLE:
+            fail("referrer manifest without the bundle artifactType")
+        if manifest["subject"]["digest"] != digest:
+            fail(f"referrer subject {manifest['subject']['digest']} is not {digest}")
+        if manifest["config"] != {"mediaType": EMPTY, "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(), "size": 2}:
+            fail(f"referrer config is not the empty descriptor: {manifest['config']}")
+        (layer,) = manifest["layers"]
+        if layer["mediaType"] != BUNDLE:
+            fail(f"referrer layer media type {layer['mediaType']}")
+        bundle = json.loads(registry.blob(layer["digest"]))
+        if bundle.get("mediaType") != BUNDLE:
+            fail(f"bundle mediaType {bundle.get('mediaType')}")
+        predicate = verify_envelope(bundle["dsseEnvelope"], pubkey, digest)
+        if manifest["annotations"]["dev.sigstore.bundle.predicateType"] != predicate:
+            fail("referrer predicateType annotation differs from the payload")
+        found.append(predicate)
+    return api, found
+
+
+def forged(envelope):
+    payload = bytearray(base64.b64decode(envelope["payload"]))
+    at = payload.index(b'"predicate"')
+    payload[at + 1] = ord("P")  # "Predicate": the signature no longer covers these bytes
+    return dict(envelope, payload=base64.b64encode(bytes(payload)).decode())
+
+
+def tamper_att(registry, digest):
+    tag = digest_tag(digest) + ".att"
+    manifest = json.loads(registry.manifest(tag))
+    for layer in manifest["layers"]:
+        if layer.get("annotations", {}).get("predicateType") == SBOM:
+            envelope = json.loads(registry.blob(layer["digest"]))
+            layer.update(registry.put_blob(json.dumps(forged(envelope)).encode()))
+    registry.put_manifest(tag, manifest, MANIFEST)
+
+
+def add_foreign(registry, digest):
+    tag = digest_tag(digest) + ".att"
+    manifest = json.loads(registry.manifest(tag))
+    envelope = {"payloadType": "application/vnd.in-toto+json",
+                "payload": base64.b64encode(b'{"predicateType":"https://slsa.dev/provenance/v1"}').decode(),
+                "signatures": [{"keyid": "", "sig": "AAAA"}]}
+    layer = dict(registry.put_blob(json.dumps(envelope).encode()), mediaType=DSSE,
+                 annotations={"dev.cosignproject.cosign/signature": "",
+                              "predicateType": "https://slsa.dev/provenance/v1"})
+    manifest["layers"].append(layer)
+    config = json.loads(registry.blob(manifest["config"]["digest"]))
+    config["rootfs"]["diff_ids"] = [l["digest"] for l in manifest["layers"]]
+    manifest["config"].update(registry.put_blob(json.dumps(config).encode()))
+    registry.put_manifest(tag, manifest, MANIFEST)
+
+
+def tamper_referrers(registry, digest):
+    tag = digest_tag(digest)
+    index = json.loads(registry.manifest(tag))
+    for entry in index["manifests"]:
+        if entry.get("annotations", {}).get("dev.sigstore.bundle.predicateType") != SBOM:
+            continue
+        manifest = json.loads(registry.manifest(entry["digest"]))
+        bundle = json.loads(registry.blob(manifest["layers"][0]["digest"]))
+        bundle["dsseEnvelope"] = forged(bundle["dsseEnvelope"])
+        manifest["layers"][0].update(registry.put_blob(json.dumps(bundle).encode()))
+        new_digest, size = registry.put_manifest(
+            "sha256:" + hashlib.sha256(json.dumps(manifest).encode()).hexdigest(), manifest, MANIFEST)
+        entry.update(digest=new_digest, size=size)
+    registry.put_manifest(tag, index, INDEX)
+
+
+def main(argv):
+    if len(argv) < 4:
+        raise SystemExit(__doc__)
+    command, host, repo, digest = argv[:4]
+    registry = Registry(host, repo)
+    if command == "check":
+        att, foreign = check_att(registry, digest, argv[4])
+        api, found = check_referrers(registry, digest, argv[4])
+        print(json.dumps({"att": sorted(att), "foreign": foreign, "referrers": sorted(found),
+                          "referrers_api": api}))
+    elif command == "tamper-att":
+        tamper_att(registry, digest)
+    elif command == "add-foreign":
+        add_foreign(registry, digest)
+    elif command == "tamper-referrers":
+        tamper_referrers(registry, digest)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

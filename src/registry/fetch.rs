@@ -1,0 +1,193 @@
+//! Finding an image's signed statements in its registry, for `verify registry:REF`: the cosign
+//! `sha256-<hex>.att` manifest (DSSE layers) and the OCI 1.1 referrers carrying Sigstore bundles
+//! (through the referrers API or its fallback tag). Each layout found becomes one
+//! [`LoadedSet`]; the envelopes are sorted into the SBOM and verdict slots by the predicate type
+//! their payload claims, which is only trusted later, when `crate::verify` has checked the
+//! signature. Blobs are size-limited and digest-checked by [`Repository::blob`].
+
+use super::attach::{
+    digest_tag, BUNDLE_MEDIA_TYPE, BUNDLE_PREDICATE_ANNOTATION, CREATED_ANNOTATION,
+    DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION,
+};
+use super::client::Repository;
+use super::RegistryError;
+use crate::attest::dsse::Envelope;
+use crate::attest::set::LoadedSet;
+use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
+use oci_client::manifest::OciImageManifest;
+
+/// The largest envelope or bundle read (an SBOM of a very large image stays well under this).
+const STATEMENT_LIMIT: u64 = 256 * 1024 * 1024;
+/// The most referrers looked at.
+const REFERRER_LIMIT: usize = 200;
+
+/// Where in the registry to look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// cosign's `sha256-<hex>.att` tag
+    Att,
+    /// OCI 1.1 referrers (Sigstore bundles), or their fallback tag
+    Referrers,
+}
+
+/// A slot being filled: the SBOM or the verdict envelope.
+#[derive(Default)]
+struct Slots {
+    sbom: Option<Result<Envelope, String>>,
+    verdict: Option<Result<Envelope, String>>,
+}
+
+impl Slots {
+    fn put(&mut self, predicate: &str, envelope: Result<Envelope, String>) {
+        match predicate {
+            SBOM_PREDICATE => self.sbom = Some(envelope),
+            VSA_PREDICATE => self.verdict = Some(envelope),
+            _ => {}
+        }
+    }
+
+    fn into_set(self, location: String) -> Option<LoadedSet> {
+        if self.sbom.is_none() && self.verdict.is_none() {
+            return None;
+        }
+        let missing = |what: &str| Err(format!("no {what} statement at {location}"));
+        Some(LoadedSet {
+            sbom: self.sbom.unwrap_or_else(|| missing("SBOM")),
+            verdict: self.verdict.unwrap_or_else(|| missing("verdict")),
+            location,
+        })
+    }
+}
+
+/// The predicate type an envelope's (not yet verified) payload claims.
+fn claimed_predicate(envelope: &Envelope) -> Option<String> {
+    let payload = envelope.payload_bytes().ok()?;
+    let statement: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    statement["predicateType"].as_str().map(str::to_string)
+}
+
+fn parse_envelope(bytes: &[u8], what: &str) -> Result<Envelope, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{what}: not a DSSE envelope ({e})"))
+}
+
+/// The statements under the image's `.att` tag, if it has one.
+pub fn att_set(repository: &Repository, digest: &str) -> Result<Option<LoadedSet>, RegistryError> {
+    let tag = format!("{}.att", digest_tag(digest)?);
+    let location = format!("{}:{tag}", repository.display());
+    let Some(manifest) = repository.manifest(&tag)? else {
+        return Ok(None);
+    };
+    let manifest: OciImageManifest =
+        serde_json::from_slice(&manifest.bytes).map_err(|e| RegistryError::Invalid {
+            what: location.clone(),
+            detail: format!("not an OCI image manifest ({e})"),
+        })?;
+    let mut slots = Slots::default();
+    for layer in manifest
+        .layers
+        .iter()
+        .filter(|l| l.media_type == DSSE_MEDIA_TYPE)
+    {
+        let annotated = layer
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(PREDICATE_TYPE_ANNOTATION))
+            .cloned();
+        let what = format!("{location} layer {}", layer.digest);
+        match repository.blob(layer, STATEMENT_LIMIT) {
+            Ok(bytes) => {
+                let envelope = parse_envelope(&bytes, &what);
+                let predicate = envelope
+                    .as_ref()
+                    .ok()
+                    .and_then(claimed_predicate)
+                    .or(annotated);
+                if let Some(predicate) = predicate {
+                    slots.put(&predicate, envelope);
+                }
+            }
+            // A layer that cannot be fetched intact fails the slot it claims to fill.
+            Err(e) => {
+                if let Some(predicate) = annotated {
+                    slots.put(&predicate, Err(e.to_string()));
+                }
+            }
+        }
+    }
+    Ok(slots.into_set(location))
+}
+
+/// The newest bundle per predicate type among the image's referrers.
+pub fn referrers_set(
+    repository: &Repository,
+    digest: &str,
+) -> Result<Option<LoadedSet>, RegistryError> {
+    let location = format!("{} referrers of {digest}", repository.display());
+    let index = repository.referrers(digest, BUNDLE_MEDIA_TYPE)?;
+    let mut newest: Vec<(String, String, String)> = Vec::new(); // (predicate, created, digest)
+    for entry in index.manifests.iter().take(REFERRER_LIMIT) {
+        let annotation = |key: &str| {
+            entry
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let predicate = annotation(BUNDLE_PREDICATE_ANNOTATION);
+        if predicate != SBOM_PREDICATE && predicate != VSA_PREDICATE {
+            continue;
+        }
+        let created = annotation(CREATED_ANNOTATION);
+        match newest.iter_mut().find(|(p, _, _)| *p == predicate) {
+            Some(found) if found.1 < created => *found = (predicate, created, entry.digest.clone()),
+            Some(_) => {}
+            None => newest.push((predicate, created, entry.digest.clone())),
+        }
+    }
+    let mut slots = Slots::default();
+    for (predicate, _, manifest_digest) in newest {
+        slots.put(&predicate, bundle_envelope(repository, &manifest_digest));
+    }
+    Ok(slots.into_set(location))
+}
+
+/// The DSSE envelope inside the bundle a referrer manifest carries.
+fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Envelope, String> {
+    let what = format!("referrer {manifest_digest}");
+    let manifest = repository
+        .manifest(manifest_digest)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{what}: listed but not in the registry"))?;
+    let manifest: OciImageManifest = serde_json::from_slice(&manifest.bytes)
+        .map_err(|e| format!("{what}: not an OCI image manifest ({e})"))?;
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == BUNDLE_MEDIA_TYPE)
+        .ok_or_else(|| format!("{what}: has no Sigstore bundle layer"))?;
+    let bytes = repository
+        .blob(layer, STATEMENT_LIMIT)
+        .map_err(|e| e.to_string())?;
+    let bundle: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{what}: the bundle is not JSON ({e})"))?;
+    serde_json::from_value(bundle["dsseEnvelope"].clone())
+        .map_err(|e| format!("{what}: the bundle has no DSSE envelope ({e})"))
+}
+
+/// The sets found in the asked layouts, in the order asked.
+pub fn attestation_sets(
+    repository: &Repository,
+    digest: &str,
+    layouts: &[Layout],
+) -> Result<Vec<LoadedSet>, RegistryError> {
+    let mut sets = Vec::new();
+    for layout in layouts {
+        let found = match layout {
+            Layout::Att => att_set(repository, digest)?,
+            Layout::Referrers => referrers_set(repository, digest)?,
+        };
+        sets.extend(found);
+    }
+    Ok(sets)
+}

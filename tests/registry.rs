@@ -1,0 +1,471 @@
+//! Attestations in a real OCI registry (`integration/registry.sh`: Debian's docker-registry on
+//! 127.0.0.1) with a real engine: `attest --push` pushes the image and attaches the statements in
+//! cosign's `.att` layout and as OCI 1.1 referrers (this registry has no referrers API, so through
+//! the fallback tag); a second reader (`integration/registry_tool.py`, urllib + dsse_tool.py)
+//! checks every layout rule and signature; `verify registry:REF` finds and checks them; tampered
+//! `.att` and referrer copies are refused; re-attesting replaces vouch's statements and keeps
+//! another tool's; credentials come from config.json `auths` or a credential helper; bad
+//! configurations, missing credentials and unreachable registries are clear errors that attach
+//! nothing.
+
+mod support;
+
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+use support::*;
+
+const PASSWORD: &str = "registry test";
+
+fn open_registry() -> String {
+    format!(
+        "127.0.0.1:{}",
+        std::env::var("VOUCH_REGISTRY_PORT").unwrap_or_else(|_| "5000".into())
+    )
+}
+
+fn auth_registry() -> String {
+    format!(
+        "127.0.0.1:{}",
+        std::env::var("VOUCH_REGISTRY_AUTH_PORT").unwrap_or_else(|_| "5001".into())
+    )
+}
+
+/// Fails unless both test registries answer.
+fn require_registries() {
+    require_engine();
+    for registry in [open_registry(), auth_registry()] {
+        let answers = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "5",
+            ])
+            .arg(format!("http://{registry}/v2/"))
+            .output()
+            .map(|o| matches!(o.stdout.as_slice(), b"200" | b"401"))
+            .unwrap_or(false);
+        assert!(
+            answers,
+            "no registry answers on {registry}: start them with `integration/registry.sh start` (make test does this)"
+        );
+    }
+}
+
+fn vouch_in(cwd: &Path, config: &Path, args: &[&str]) -> Output {
+    vouch()
+        .args(args)
+        .current_dir(cwd)
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env("DOCKER_CONFIG", config)
+        .output()
+        .expect("docker-vouch runs")
+}
+
+fn tool(args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/registry_tool.py"))
+        .args(args)
+        .output()
+        .expect("python3 runs")
+}
+
+/// The second reader's summary of what is attached to `digest`.
+fn check_layouts(registry: &str, repo: &str, digest: &str, public: &Path) -> Value {
+    let out = tool(&[
+        "check",
+        registry,
+        repo,
+        digest,
+        &public.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "registry_tool check: {}",
+        stderr(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or_default()).expect("a JSON summary")
+}
+
+/// The registry's manifest digest of `name` (what `docker push` printed, via the engine).
+fn repo_digest(name: &str, registry: &str) -> String {
+    let digests = docker(&["inspect", "--format", "{{json .RepoDigests}}", name]);
+    let digests: Vec<String> = serde_json::from_str(digests.trim()).unwrap();
+    digests
+        .iter()
+        .find(|d| d.starts_with(registry))
+        .and_then(|d| d.split_once('@'))
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| panic!("{name} has no repo digest in {registry}: {digests:?}"))
+}
+
+/// `verify --format json` on a registry image; the exit code and each set's (location, verified,
+/// failed check names).
+fn verify_registry(
+    cwd: &Path,
+    config: &Path,
+    name: &str,
+    extra: &[&str],
+) -> (i32, Vec<(String, bool, Vec<String>)>) {
+    let image = format!("registry:{name}");
+    let mut args = vec!["verify", &image, "--key", "cosign.pub", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = vouch_in(cwd, config, &args);
+    let code = out.status.code().unwrap_or(-1);
+    if code == 3 {
+        panic!("verify could not run: {}", stderr(&out));
+    }
+    let reports: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let sets = reports
+        .iter()
+        .map(|r| {
+            let failed = r["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["passed"] == false)
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect();
+            (
+                r["attestations"].as_str().unwrap().to_string(),
+                r["verified"] == true,
+                failed,
+            )
+        })
+        .collect();
+    (code, sets)
+}
+
+/// A working directory with an empty docker config directory and a fresh key pair.
+fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("docker-config");
+    std::fs::create_dir(&config).unwrap();
+    let out = vouch_in(work.path(), &config, &["keygen"]);
+    assert!(out.status.success(), "keygen: {}", stderr(&out));
+    (work, config)
+}
+
+/// Asserts the exit code and a part of the message.
+fn fails_with(out: &Output, code: i32, message: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    assert!(
+        stderr(out).contains(message),
+        "{:?} not in: {}",
+        message,
+        stderr(out)
+    );
+}
+
+/// A small image of its own (the content is unique to this run, so its manifest digest is new and
+/// the registry holds nothing for it from an earlier run).
+fn app_image(registry: &str, name: &str) -> String {
+    let tag = format!("{registry}/vouch-test/{name}:{}", std::process::id());
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    build_image(
+        &tag,
+        &format!("FROM scratch\nCOPY app /app\nLABEL marker={name}\nUSER 1000\nCMD [\"/app\"]\n"),
+        &[("app", format!("#!{name} {nonce}\n").as_bytes())],
+    )
+}
+
+#[test]
+fn attest_push_attaches_both_layouts_and_verify_reads_them() {
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = open_registry();
+    let name = app_image(&registry, "pushed");
+    let repo = "vouch-test/pushed".to_string();
+
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    assert!(out.status.success(), "attest --push: {}", stderr(&out));
+    let digest = repo_digest(&name, &registry);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(&format!("({digest}): verdict PASSED")),
+        "the set is named by the registry digest: {summary}"
+    );
+    assert!(
+        summary.contains(&format!("{}.att", digest.replace(':', "-"))),
+        "{summary}"
+    );
+    // The local set is written too, named by the manifest digest.
+    assert!(w
+        .join("attestations")
+        .join(digest.replace(':', "-"))
+        .join("verdict.sigstore.json")
+        .is_file());
+
+    // A second reader finds every statement in both layouts, signed by our key, about this image.
+    let both = vec![
+        "https://cyclonedx.org/bom".to_string(),
+        "https://slsa.dev/verification_summary/v1".to_string(),
+    ];
+    let found = check_layouts(&registry, &repo, &digest, &w.join("cosign.pub"));
+    assert_eq!(found["att"], serde_json::json!(both));
+    assert_eq!(found["referrers"], serde_json::json!(both));
+    assert_eq!(found["foreign"], 0);
+    assert_eq!(
+        found["referrers_api"], false,
+        "distribution 2.8 has no referrers API"
+    );
+
+    // verify registry:REF, by tag and by digest: both layouts found and verified.
+    let (code, sets) = verify_registry(w, &config, &name, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+    assert_eq!(sets.len(), 2);
+    assert!(sets[0].0.contains("referrers of"), "{sets:?}");
+    assert!(sets[1].0.ends_with(".att"), "{sets:?}");
+    assert!(sets.iter().all(|s| s.1), "{sets:?}");
+    let by_digest = format!("{registry}/{repo}@{digest}");
+    let (code, _) = verify_registry(w, &config, &by_digest, &["--layout", "att"]);
+    assert_eq!(code, 0);
+
+    // Another tool's attestation in the .att manifest is kept when vouch attests again.
+    let out = tool(&["add-foreign", &registry, &repo, &digest]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push", "-q"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = check_layouts(&registry, &repo, &digest, &w.join("cosign.pub"));
+    assert_eq!(
+        found["att"],
+        serde_json::json!(both),
+        "ours replaced, not added"
+    );
+    assert_eq!(found["foreign"], 1, "the other tool's layer kept");
+    assert_eq!(
+        found["referrers"],
+        serde_json::json!(both),
+        "the index keeps one of each"
+    );
+
+    // A tampered .att (the SBOM envelope's payload changed, the manifest rewritten to match) is
+    // refused; the untouched referrers still verify the image, and the report says which failed.
+    let out = tool(&["tamper-att", &registry, &repo, &digest]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, sets) = verify_registry(w, &config, &name, &["--layout", "att"]);
+    assert_eq!(code, 1);
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0].2, ["sbom.signature"], "{sets:?}");
+    let (code, sets) = verify_registry(w, &config, &name, &[]);
+    assert_eq!(code, 0, "{sets:?}");
+    assert!(sets[0].1 && !sets[1].1, "{sets:?}");
+    // With the referrers forged too, nothing verifies.
+    let out = tool(&["tamper-referrers", &registry, &repo, &digest]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, sets) = verify_registry(w, &config, &name, &[]);
+    assert_eq!(code, 1, "{sets:?}");
+    assert!(sets.iter().all(|s| s.2 == ["sbom.signature"]), "{sets:?}");
+
+    // Another key verifies nothing.
+    let other = w.join("other");
+    std::fs::create_dir(&other).unwrap();
+    let out = vouch_in(&other, &config, &["keygen"]);
+    assert!(out.status.success());
+    std::fs::copy(other.join("cosign.pub"), w.join("cosign.pub")).unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push", "-q"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, sets) = verify_registry(w, &config, &name, &[]);
+    assert_eq!(code, 1);
+    assert!(sets
+        .iter()
+        .all(|s| s.2 == ["sbom.signature", "verdict.signature"]));
+
+    // An image never attested: not verified (exit 1), not an error.
+    let bare = app_image(&registry, "bare");
+    docker(&["push", &bare]);
+    let out = vouch_in(
+        w,
+        &config,
+        &["verify", &format!("registry:{bare}"), "--key", "cosign.pub"],
+    );
+    fails_with(&out, 1, "no vouch attestations beside it");
+    // A tag the registry does not have: a runtime error naming it.
+    let missing = format!("registry:{registry}/vouch-test/none:0");
+    let out = vouch_in(w, &config, &["verify", &missing, "--key", "cosign.pub"]);
+    fails_with(&out, 3, "no such image in the registry");
+}
+
+#[test]
+fn credentials_from_config_and_helpers_and_clear_failures() {
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = auth_registry();
+    let name = app_image(&registry, "private");
+
+    // No credentials: the engine's push is refused; nothing is written locally.
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    fails_with(&out, 3, "pushing");
+    assert!(!w.join("attestations").exists(), "nothing written");
+
+    // config.json that is not JSON.
+    std::fs::write(config.join("config.json"), "{\"auths\": ").unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    fails_with(&out, 3, "config.json: not a docker config file");
+
+    // Wrong password in auths.
+    let auth = |user_password: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(user_password)
+    };
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{registry}":{{"auth":"{}"}}}}}}"#,
+            auth("vouch:wrong")
+        ),
+    )
+    .unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!w.join("attestations").exists());
+
+    // The right password in auths: pushed, attached, verified from the registry.
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            r#"{{"auths":{{"http://{registry}/v2/":{{"auth":"{}"}}}}}}"#,
+            auth("vouch:vouch-test")
+        ),
+    )
+    .unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push", "-q"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (code, sets) = verify_registry(w, &config, &name, &[]);
+    assert_eq!(code, 0, "{sets:?}");
+    assert_eq!(sets.len(), 2);
+
+    // Without credentials, verify is told to log in.
+    std::fs::write(config.join("config.json"), "{}").unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["verify", &format!("registry:{name}"), "--key", "cosign.pub"],
+    );
+    fails_with(&out, 3, "docker login");
+
+    // A credential helper (the docker-credential-* protocol) answers for this registry.
+    let bin = w.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let helper = bin.join("docker-credential-vouchtest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\n[ \"$server\" = \"{registry}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\necho '{{\"ServerURL\":\"{registry}\",\"Username\":\"vouch\",\"Secret\":\"vouch-test\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{registry}":"vouchtest"}}}}"#),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = vouch()
+        .args([
+            "verify",
+            &format!("registry:{name}"),
+            "--key",
+            "cosign.pub",
+            "--format",
+            "json",
+        ])
+        .current_dir(w)
+        .env("DOCKER_CONFIG", &config)
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A helper that is not installed is named.
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"credsStore":"vouch-missing"}"#,
+    )
+    .unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &["verify", &format!("registry:{name}"), "--key", "cosign.pub"],
+    );
+    fails_with(&out, 3, "docker-credential-vouch-missing is not on PATH");
+}
+
+#[test]
+fn push_refusals_attach_nothing() {
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+
+    // Nobody listens on this port: the push fails with the engine's message, exit 3.
+    let name = app_image("127.0.0.1:5999", "unreachable");
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    fails_with(&out, 3, "pushing 127.0.0.1:5999/");
+    assert!(!w.join("attestations").exists());
+
+    // --push of an archive is a usage error.
+    std::fs::write(
+        w.join("a.tar"),
+        TestImage::new(vec![Layer::new().file("f", "x").bytes()]).docker_archive("a:1"),
+    )
+    .unwrap();
+    let out = vouch_in(
+        w,
+        &config,
+        &[
+            "attest",
+            "docker-archive:a.tar",
+            "--key",
+            "cosign.key",
+            "--push",
+        ],
+    );
+    fails_with(&out, 2, "--push needs an engine image");
+}
