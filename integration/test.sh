@@ -48,6 +48,9 @@ finish() {
 trap finish EXIT
 VOUCH_DEBIAN_ROOTFS=$(integration/rootfs.sh)
 export VOUCH_DEBIAN_ROOTFS
+# docker buildx in a docker config of its own (the build tests use it for the buildx path only).
+VOUCH_BUILDX_CONFIG=$(integration/buildx.sh)
+export VOUCH_BUILDX_CONFIG
 
 cargo fmt --check
 forget_failed_probes

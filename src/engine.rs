@@ -246,6 +246,15 @@ pub async fn connect(endpoint: &Endpoint) -> Result<bollard::Docker, EngineError
         .map_err(|e| unreachable(e.to_string()))
 }
 
+/// The engine's own message from a bollard error, without bollard's wrapping.
+pub fn engine_message(error: bollard::errors::Error) -> String {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message,
+        bollard::errors::Error::DockerStreamError { error } => error,
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! the Docker engine; [`cli`] is the command-line surface.
 
 pub mod attest;
+pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod engine;

@@ -53,6 +53,7 @@ pub struct Attestation {
     pub image: String,
     pub digest: String,
     pub result: &'static str,
+    pub outcome: Outcome,
     pub directory: PathBuf,
     pub attached: Option<(String, Attached)>,
 }
@@ -236,6 +237,7 @@ pub fn attest_image(
         image: image.display_name().to_string(),
         digest: image.digest().to_string(),
         result,
+        outcome: evaluated.verdict.outcome,
         directory,
         attached,
     })

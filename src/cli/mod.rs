@@ -2,6 +2,7 @@
 //! global flags the plugin protocol passes, and the dispatch to each command.
 
 mod attest;
+mod build;
 mod check;
 mod inputs;
 mod keygen;
@@ -69,6 +70,40 @@ pub struct DockerFlags {
 }
 
 impl DockerFlags {
+    /// These flags as docker CLI arguments (for running `docker buildx`).
+    pub fn as_docker_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
+        let mut value = |flag: &str, v: &std::ffi::OsStr| {
+            args.push(flag.into());
+            args.push(v.to_owned());
+        };
+        if let Some(host) = &self.host {
+            value("--host", host.as_ref());
+        }
+        if let Some(context) = &self.context {
+            value("--context", context.as_ref());
+        }
+        if let Some(config) = &self.config {
+            value("--config", config.as_os_str());
+        }
+        if let Some(ca) = &self.tls_ca_cert {
+            value("--tlscacert", ca.as_os_str());
+        }
+        if let Some(cert) = &self.tls_cert {
+            value("--tlscert", cert.as_os_str());
+        }
+        if let Some(key) = &self.tls_key {
+            value("--tlskey", key.as_os_str());
+        }
+        if self.tls {
+            args.push("--tls".into());
+        }
+        if self.tls_verify {
+            args.push("--tlsverify".into());
+        }
+        args
+    }
+
     pub fn engine_flags(&self) -> EngineFlags {
         EngineFlags {
             host: self.host.clone(),
@@ -85,6 +120,9 @@ impl DockerFlags {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build an image (docker buildx when installed, else the engine), then SBOM, policy, sign and
+    /// store its attestations; exit 1 when the verdict fails (unless --warn-only)
+    Build(BuildArgs),
     /// Generate the SBOM of an image (CycloneDX JSON by default)
     Sbom(SbomArgs),
     /// Evaluate an image against the policy; exit 1 when the verdict is FAILED
@@ -101,6 +139,60 @@ pub enum Command {
     /// Docker CLI plugin protocol: print the plugin metadata
     #[command(name = "docker-cli-plugin-metadata", hide = true)]
     PluginMetadata,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The build context directory
+    #[arg(value_name = "CONTEXT")]
+    pub build_context: PathBuf,
+    /// Name and optionally a tag (NAME[:TAG]); repeatable. With --push the first one is pushed
+    #[arg(short = 't', long = "tag", value_name = "NAME")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: CONTEXT/Dockerfile)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Set a build-time variable (KEY=VALUE, or KEY to take it from the environment); repeatable
+    #[arg(long = "build-arg", value_name = "KEY[=VALUE]")]
+    pub build_args: Vec<String>,
+    /// Set a label on the image (KEY=VALUE); repeatable
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// The build stage to build
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// The platform to build for (e.g. linux/amd64)
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+    /// Do not use the build cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always try to pull newer versions of the base images
+    #[arg(long)]
+    pub pull: bool,
+    /// The private key (cosign.key) that signs the attestations; its password from VOUCH_PASSWORD or
+    /// COSIGN_PASSWORD, else asked
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VOUCH_KEY",
+        default_value = "cosign.key"
+    )]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
+    /// Write the attestation set under DIR/sha256-<hex>/
+    #[arg(long, value_name = "DIR", default_value = "attestations")]
+    pub output_dir: PathBuf,
+    /// Push the image (its first tag, REGISTRY/NAME:TAG) and attach the attestations beside it
+    #[arg(long)]
+    pub push: bool,
+    /// Exit 0 even when the verdict is FAILED (the attestations still say FAILED)
+    #[arg(long)]
+    pub warn_only: bool,
+    /// Print no warnings, and no build output on the engine path
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -306,11 +398,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&metadata())?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Build(args) => build::run(&cli.docker, &args),
         Command::Sbom(args) => sbom::run(&cli.docker, &args),
         Command::Check(args) => check::run(&cli.docker, &args),
         Command::Scan(args) => scan::run(&cli.docker, &args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&cli.docker, &args),
         Command::Verify(args) => verify::run(&cli.docker, &args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // clap checks argument ids, short flags and value types only when a command is parsed;
+        // this checks every subcommand at once (two arguments with one id panic at run time).
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

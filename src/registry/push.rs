@@ -5,7 +5,7 @@
 
 use super::auth::{server_key, Credentials};
 use super::RegistryError;
-use crate::engine::{connect, Endpoint};
+use crate::engine::{connect, engine_message, Endpoint};
 use futures_util::StreamExt;
 
 /// Pushes `name` (`registry/repository:tag`) from the engine at `endpoint`.
@@ -75,14 +75,5 @@ fn with_login_hint(message: String, registry: &str) -> String {
         format!("{message} (log in with `docker login {registry}`, or check the credentials in the docker config.json)")
     } else {
         message
-    }
-}
-
-/// The engine's own message from a bollard error, without bollard's wrapping.
-fn engine_message(error: bollard::errors::Error) -> String {
-    match error {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => message,
-        bollard::errors::Error::DockerStreamError { error } => error,
-        other => other.to_string(),
     }
 }
