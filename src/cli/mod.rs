@@ -4,6 +4,7 @@
 mod attest;
 mod build;
 mod check;
+mod hooks;
 mod inputs;
 mod keygen;
 mod plugin;
@@ -136,9 +137,21 @@ pub enum Command {
     Attest(AttestArgs),
     /// Check an image's attestations before deploying it: signature, digest, verdict, age
     Verify(VerifyArgs),
+    /// Show a hint after `docker build` naming the command that attests the image (turns on the
+    /// docker CLI's hooks feature in config.json)
+    InstallHooks,
+    /// Remove what install-hooks added to config.json, and nothing else
+    UninstallHooks,
     /// Docker CLI plugin protocol: print the plugin metadata
     #[command(name = "docker-cli-plugin-metadata", hide = true)]
     PluginMetadata,
+    /// Docker CLI plugin protocol: answer a hook call after a docker command
+    #[command(name = "docker-cli-plugin-hooks", hide = true)]
+    PluginHooks {
+        /// The docker CLI's request (JSON)
+        #[arg(default_value = "{}")]
+        request: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -396,6 +409,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::PluginMetadata => {
             println!("{}", serde_json::to_string_pretty(&metadata())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::PluginHooks { request } => {
+            println!("{}", serde_json::to_string(&hooks::answer(&request))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::InstallHooks | Command::UninstallHooks => {
+            let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+            let dir = crate::engine::config_dir(&cli.docker.engine_flags(), &env);
+            let install = matches!(cli.command, Command::InstallHooks);
+            let (path, changes) = if install {
+                hooks::install(&dir)?
+            } else {
+                hooks::uninstall(&dir)?
+            };
+            if changes.is_empty() {
+                println!("{}: nothing to change", path.display());
+            } else {
+                println!("{}: {}", path.display(), changes.join("; "));
+            }
+            if install {
+                println!(
+                    "After `docker build`, `docker image build` and `docker buildx build`, the docker CLI (26.1 or later) now shows how to attest the image."
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Build(args) => build::run(&cli.docker, &args),
