@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The demo: install the plugin, start an engine if none answers, build the example image (a Debian 12
-# base made with debootstrap, plus the app in examples/app), print its SBOM as a table, and check it
-# against the built-in default policy and against examples/policy.yaml, and list its vulnerabilities from
-# the example OSV database with the example VEX applied; then sign its SBOM and verdict with a demo key
-# (made once in ~/.cache/vouch-demo, password from VOUCH_PASSWORD, default `vouch-demo`) and verify them as
-# a deployment would.
+# The demo: install the plugin, start an engine and a registry on 127.0.0.1 if none answers, make a
+# demo key once (~/.cache/vouch-demo, password from VOUCH_PASSWORD, default `vouch-demo`), then
+# `docker vouch build --push` the example app (on a Debian 12 base made with debootstrap): build, SBOM,
+# policy (examples/policy.yaml, the example OSV database and VEX), sign, push, attach; show its SBOM, its
+# verdict under the built-in default policy and its vulnerabilities; and verify it from the registry as a
+# deployment would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,24 +14,14 @@ step "installing dependencies"
 integration/deps.sh
 step "building and installing the plugin"
 plugin/install.sh
-step "starting a Docker engine if none answers"
+step "starting a Docker engine and a registry on 127.0.0.1 if none answers"
 integration/engine.sh start
+integration/registry.sh start
 step "making the Debian 12 base image (debootstrap, cached)"
 ROOT=$(integration/rootfs.sh)
 if ! docker image inspect vouch-example/debian:12 >/dev/null 2>&1; then
   tar -C "$ROOT" -c . | docker import - vouch-example/debian:12 >/dev/null
 fi
-step "docker build examples/app"
-DOCKER_BUILDKIT=0 docker build -q -t vouch-example/app:latest examples/app >/dev/null
-step "docker vouch sbom --format table vouch-example/app:latest"
-docker vouch sbom --format table vouch-example/app:latest
-step "docker vouch check vouch-example/app:latest (the built-in default policy)"
-docker vouch check vouch-example/app:latest
-step "docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest"
-docker vouch check --policy examples/policy.yaml --base-image vouch-example/debian:12 \
-  --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
-step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest"
-docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
 KEYS="$HOME/.cache/vouch-demo"
 export VOUCH_PASSWORD="${VOUCH_PASSWORD:-vouch-demo}"
 if [ ! -f "$KEYS/cosign.key" ]; then
@@ -39,9 +29,17 @@ if [ ! -f "$KEYS/cosign.key" ]; then
   mkdir -p "$KEYS"
   (cd "$KEYS" && docker vouch keygen)
 fi
-step "docker vouch attest --key $KEYS/cosign.key --policy examples/policy.yaml vouch-example/app:latest"
-docker vouch attest --key "$KEYS/cosign.key" --policy examples/policy.yaml --output-dir "$KEYS/attestations" \
-  --vuln-db examples/osv --vex examples/app.openvex.json vouch-example/app:latest
-step "docker vouch verify --key $KEYS/cosign.pub --require-pass --max-age 24h vouch-example/app:latest"
-docker vouch verify --key "$KEYS/cosign.pub" --attestations "$KEYS/attestations" --require-pass --max-age 24h \
-  vouch-example/app:latest
+REGISTRY="127.0.0.1:${VOUCH_REGISTRY_PORT:-5000}"
+IMAGE="$REGISTRY/vouch-example/app:latest"
+step "docker vouch build -t $IMAGE --key $KEYS/cosign.key --policy examples/policy.yaml ... --push examples/app"
+docker vouch build -t "$IMAGE" --key "$KEYS/cosign.key" --policy examples/policy.yaml \
+  --base-image vouch-example/debian:12 --vuln-db examples/osv --vex examples/app.openvex.json \
+  --output-dir "$KEYS/attestations" --push examples/app
+step "docker vouch sbom --format table $IMAGE"
+docker vouch sbom --format table "$IMAGE"
+step "docker vouch check $IMAGE (the built-in default policy)"
+docker vouch check "$IMAGE"
+step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json $IMAGE"
+docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json "$IMAGE"
+step "docker vouch verify registry:$IMAGE --key $KEYS/cosign.pub --require-pass --max-age 24h (as a deployment would)"
+docker vouch verify "registry:$IMAGE" --key "$KEYS/cosign.pub" --require-pass --max-age 24h

@@ -68,6 +68,7 @@ pub fn run(docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     ));
 
     let image = options.tags.first().cloned().unwrap_or_else(|| id.clone());
+    let pipeline = std::time::Instant::now();
     let attestation = attest_image(
         docker,
         &image,
@@ -77,6 +78,11 @@ pub fn run(docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
         args.push,
         args.quiet,
     )?;
+    stage(&format!(
+        "SBOM, policy, signing and storing{} took {:.2} s",
+        if args.push { " (with the push)" } else { "" },
+        pipeline.elapsed().as_secs_f64()
+    ));
     println!("{}", attestation.summary());
     Ok(match attestation.outcome {
         Outcome::Failed if !args.warn_only => ExitCode::from(EXIT_FAILED),
