@@ -469,3 +469,56 @@ fn push_refusals_attach_nothing() {
     );
     fails_with(&out, 2, "--push needs an engine image");
 }
+
+#[test]
+fn a_failed_attach_says_what_was_written() {
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = open_registry();
+    let name = app_image(&registry, "collision");
+    // Push the image first to learn its digest, then put an image manifest under the referrers
+    // fallback tag `sha256-<hex>` (a tag collision): the .att is attached, the referrers are not.
+    docker(&["push", &name]);
+    let digest = repo_digest(&name, &registry);
+    let squatter = format!(
+        "{registry}/vouch-test/collision:{}",
+        digest.replace(':', "-")
+    );
+    docker(&["tag", &name, &squatter]);
+    docker(&["push", &squatter]);
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push"],
+    );
+    fails_with(&out, 3, "attaching the attestations to");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "Written to the registry before the failure: {registry}/vouch-test/collision:{}.att",
+            digest.replace(':', "-")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("the signed set is in"), "{err}");
+    // What was written is whole: the .att verifies; the local set is there too.
+    let (code, sets) = verify_registry(w, &config, &name, &["--layout", "att"]);
+    assert_eq!(code, 0, "{sets:?}");
+    // Both layouts (the default): the unreadable referrers layout is a warning, the .att set
+    // still verifies the image.
+    let image = format!("registry:{name}");
+    let out = vouch_in(w, &config, &["verify", &image, "--key", "cosign.pub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: registry:")
+            && stderr(&out).contains("the referrers layout could not be read"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(w
+        .join("attestations")
+        .join(digest.replace(':', "-"))
+        .is_dir());
+    docker(&["rmi", &squatter]);
+}

@@ -55,7 +55,7 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
                 args.image,
                 layouts(&args.layout)
                     .iter()
-                    .map(|l| format!("{l:?}").to_lowercase())
+                    .map(|l| l.name())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -169,7 +169,11 @@ fn registry_sets(
     )?;
     let repository = Repository::new(&reference, &credentials)?;
     let image = resolve(&repository, &reference)?;
-    let sets = attestation_sets(&repository, &image.manifest.digest, &layouts(asked))?;
+    let (sets, unreadable) =
+        attestation_sets(&repository, &image.manifest.digest, &layouts(asked))?;
+    for message in unreadable {
+        eprintln!("warning: registry:{text}: {message}");
+    }
     Ok((image.digests(), sets))
 }
 

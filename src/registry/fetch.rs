@@ -30,6 +30,15 @@ pub enum Layout {
     Referrers,
 }
 
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Att => "att",
+            Layout::Referrers => "referrers",
+        }
+    }
+}
+
 /// A slot being filled: the SBOM or the verdict envelope.
 #[derive(Default)]
 struct Slots {
@@ -175,19 +184,35 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
         .map_err(|e| format!("{what}: the bundle has no DSSE envelope ({e})"))
 }
 
-/// The sets found in the asked layouts, in the order asked.
+/// The sets found in the asked layouts, in the order asked, and a message per layout that could
+/// not be read (one unreadable layout does not hide the others; only when none could be read is it
+/// an error).
 pub fn attestation_sets(
     repository: &Repository,
     digest: &str,
     layouts: &[Layout],
-) -> Result<Vec<LoadedSet>, RegistryError> {
+) -> Result<(Vec<LoadedSet>, Vec<String>), RegistryError> {
     let mut sets = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut first_error = None;
     for layout in layouts {
         let found = match layout {
-            Layout::Att => att_set(repository, digest)?,
-            Layout::Referrers => referrers_set(repository, digest)?,
+            Layout::Att => att_set(repository, digest),
+            Layout::Referrers => referrers_set(repository, digest),
         };
-        sets.extend(found);
+        match found {
+            Ok(found) => sets.extend(found),
+            Err(e) => {
+                unreadable.push(format!(
+                    "the {} layout could not be read: {e}",
+                    layout.name()
+                ));
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    Ok(sets)
+    match first_error {
+        Some(error) if sets.is_empty() => Err(error),
+        _ => Ok((sets, unreadable)),
+    }
 }
