@@ -17,6 +17,15 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
       Replaces each vouch SBOM referrer in the fallback referrers index by a forged copy whose
       bundle carries a changed payload.
 
+  registry_tool.py put-index REGISTRY REPO TAG DIGEST OTHER_DIGEST ARCH
+      Puts an OCI image index under TAG listing OTHER_DIGEST as linux/s390x, an attestation
+      manifest as unknown/unknown (as buildx writes them), and DIGEST as linux/ARCH.
+  registry_tool.py forge-layer REGISTRY REPO TAG DIGEST OTHER_DIGEST
+      Puts under TAG a copy of manifest DIGEST whose first layer is OTHER_DIGEST's first layer
+      (a valid blob, but not the layer the image config declares).
+  registry_tool.py shrink-layer REGISTRY REPO TAG DIGEST
+      Puts under TAG a copy of manifest DIGEST whose first layer's declared size is one byte short.
+
 Basic credentials come from VOUCH_TEST_REGISTRY_AUTH (USER:PASSWORD) when set.
 """
 import base64
@@ -233,6 +242,31 @@ def tamper_referrers(registry, digest):
     registry.put_manifest(tag, index, INDEX)
 
 
+def descriptor(registry, digest):
+    body = registry.manifest(digest)
+    if body is None:
+        fail(f"no manifest {digest}")
+    media_type = json.loads(body).get("mediaType", MANIFEST)
+    return {"mediaType": media_type, "digest": digest, "size": len(body)}
+
+
+def put_index(registry, tag, digest, other, arch):
+    entries = [
+        dict(descriptor(registry, other), platform={"os": "linux", "architecture": "s390x"}),
+        dict(descriptor(registry, other), platform={"os": "unknown", "architecture": "unknown"},
+             annotations={"vnd.docker.reference.type": "attestation-manifest"}),
+        dict(descriptor(registry, digest), platform={"os": "linux", "architecture": arch}),
+    ]
+    registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
+
+
+def put_changed(registry, tag, digest, change):
+    body = registry.manifest(digest)
+    manifest = json.loads(body)
+    change(manifest["layers"][0])
+    registry.put_manifest(tag, manifest, manifest.get("mediaType", MANIFEST))
+
+
 def main(argv):
     if len(argv) < 4:
         raise SystemExit(__doc__)
@@ -249,6 +283,13 @@ def main(argv):
         add_foreign(registry, digest)
     elif command == "tamper-referrers":
         tamper_referrers(registry, digest)
+    elif command == "put-index":
+        put_index(registry, argv[3], argv[4], argv[5], argv[6])
+    elif command == "forge-layer":
+        other = json.loads(registry.manifest(argv[5]))["layers"][0]
+        put_changed(registry, argv[3], argv[4], lambda layer: layer.update(other))
+    elif command == "shrink-layer":
+        put_changed(registry, argv[3], argv[4], lambda layer: layer.update(size=layer["size"] - 1))
     else:
         raise SystemExit(__doc__)
 

@@ -6,7 +6,8 @@
 //! `.att` and referrer copies are refused; re-attesting replaces vouch's statements and keeps
 //! another tool's; credentials come from config.json `auths` or a credential helper; bad
 //! configurations, missing credentials and unreachable registries are clear errors that attach
-//! nothing.
+//! nothing. `registry:REF` images are read straight from the registry (no engine), compared with
+//! the engine's copy, attested in place, and refused when a manifest names the wrong layer or size.
 
 mod support;
 
@@ -521,4 +522,186 @@ fn a_failed_attach_says_what_was_written() {
         .join(digest.replace(':', "-"))
         .is_dir());
     docker(&["rmi", &squatter]);
+}
+
+/// An image of two layers with OS and language packages, for comparing what the engine and the
+/// registry give.
+fn packaged_image(registry: &str, name: &str) -> String {
+    let tag = format!("{registry}/vouch-test/{name}:{}", std::process::id());
+    let status = [
+        dpkg_paragraph("base-files", "12.4+deb12u5"),
+        dpkg_paragraph("libc6", "2.36-9+deb12u4"),
+    ]
+    .concat();
+    let metadata = "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache-2.0\n";
+    let package_json = r#"{"name": "lodash", "version": "4.17.21", "license": "MIT"}"#;
+    let nonce = format!("{name} {:?}", std::time::SystemTime::now());
+    build_image(
+        &tag,
+        "FROM scratch\nCOPY os/ /\nCOPY app/ /app/\nUSER 1000\nCMD [\"/app/run\"]\n",
+        &[
+            ("os/etc/os-release", OS_RELEASE.as_bytes()),
+            ("os/var/lib/dpkg/status", status.as_bytes()),
+            (
+                "os/usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+                metadata.as_bytes(),
+            ),
+            (
+                "app/node_modules/lodash/package.json",
+                package_json.as_bytes(),
+            ),
+            ("app/run", nonce.as_bytes()),
+        ],
+    )
+}
+
+/// `sbom --format cyclonedx-json` of `image` (run with DOCKER_HOST pointing nowhere when
+/// `no_engine`): the parsed, schema-valid document.
+fn sbom_json(w: &Path, config: &Path, image: &str, no_engine: bool) -> Value {
+    let mut command = vouch();
+    command
+        .args(["sbom", image])
+        .current_dir(w)
+        .env("DOCKER_CONFIG", config);
+    if no_engine {
+        command.env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    }
+    let out = command.output().expect("docker-vouch runs");
+    assert!(out.status.success(), "sbom {image}: {}", stderr(&out));
+    valid_cyclonedx(&out.stdout)
+}
+
+#[test]
+fn images_are_read_straight_from_the_registry() {
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = open_registry();
+    let name = packaged_image(&registry, "pulled");
+    docker(&["push", &name]);
+    let digest = repo_digest(&name, &registry);
+    let id = docker(&["inspect", "--format", "{{.Id}}", &name])
+        .trim()
+        .to_string();
+
+    // The registry's copy (gzip layers, read without any engine) gives the SBOM the engine's copy
+    // gives: the same components, with the same layers and paths, and the same dependencies.
+    let from_engine = sbom_json(w, &config, &name, false);
+    let image = format!("registry:{name}");
+    let from_registry = sbom_json(w, &config, &image, true);
+    assert_eq!(packages(&from_registry).len(), 4, "{from_registry:#}");
+    assert_eq!(packages(&from_registry), packages(&from_engine));
+    assert_eq!(from_registry["components"], from_engine["components"]);
+    assert_eq!(from_registry["dependencies"], from_engine["dependencies"]);
+    assert_eq!(
+        image_properties(&from_registry, "vouch:image:manifestDigest"),
+        vec![digest.clone()]
+    );
+    assert_eq!(
+        image_properties(&from_registry, "vouch:image:layer"),
+        image_properties(&from_engine, "vouch:image:layer")
+    );
+    assert_eq!(
+        image_properties(&from_registry, "vouch:image:source"),
+        vec!["registry".to_string()]
+    );
+    assert_eq!(
+        image_properties(&from_registry, "vouch:image:id"),
+        vec![id.clone()]
+    );
+
+    // attest registry:REF --push: nothing is pushed (there is no engine), the set is attached to
+    // the manifest that was read, and verify finds it there; a second reader agrees.
+    let out = vouch()
+        .args(["attest", &image, "--key", "cosign.key", "--push"])
+        .current_dir(w)
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env("DOCKER_CONFIG", &config)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("docker-vouch runs");
+    assert!(out.status.success(), "attest registry: {}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("({digest}): verdict PASSED")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let found = check_layouts(
+        &registry,
+        "vouch-test/pulled",
+        &digest,
+        &w.join("cosign.pub"),
+    );
+    assert_eq!(found["att"].as_array().map(Vec::len), Some(2), "{found}");
+    assert_eq!(
+        found["referrers"].as_array().map(Vec::len),
+        Some(2),
+        "{found}"
+    );
+    let (code, sets) = verify_registry(w, &config, &name, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+
+    // A multi-platform index: this machine's platform is read (not the first entry, another
+    // image for s390x; never the attestation manifest), and verify resolves the index the same way.
+    let other = app_image(&registry, "pulled");
+    docker(&["push", &other]);
+    let other_digest = repo_digest(&other, &registry);
+    let repo = "vouch-test/pulled";
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let out = tool(&[
+        "put-index",
+        &registry,
+        repo,
+        "multi",
+        &digest,
+        &other_digest,
+        arch,
+    ]);
+    assert!(out.status.success(), "put-index: {}", stderr(&out));
+    let multi = format!("{registry}/{repo}:multi");
+    let from_index = sbom_json(w, &config, &format!("registry:{multi}"), true);
+    assert_eq!(packages(&from_index), packages(&from_engine));
+    assert_eq!(
+        image_properties(&from_index, "vouch:image:manifestDigest"),
+        vec![digest.clone()]
+    );
+    let (code, sets) = verify_registry(w, &config, &multi, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+
+    // A manifest re-pushed with another image's layer: every blob is a valid blob, but the layer
+    // is not the one the config declares.
+    let out = tool(&[
+        "forge-layer",
+        &registry,
+        repo,
+        "forged",
+        &digest,
+        &other_digest,
+    ]);
+    assert!(out.status.success(), "forge-layer: {}", stderr(&out));
+    let forged = format!("registry:{registry}/{repo}:forged");
+    let out = vouch_in(w, &config, &["sbom", &forged]);
+    fails_with(&out, 3, "layer 1 (uncompressed) has digest");
+    fails_with(&out, 3, "the image is corrupt or was tampered with");
+    // A layer declared one byte shorter than the registry's blob.
+    let out = tool(&["shrink-layer", &registry, repo, "shrunk", &digest]);
+    assert!(out.status.success(), "shrink-layer: {}", stderr(&out));
+    let shrunk = format!("registry:{registry}/{repo}:shrunk");
+    let out = vouch_in(w, &config, &["sbom", &shrunk]);
+    fails_with(&out, 3, "the registry sent more than the declared");
+
+    // No such tag; a reference that is not one.
+    let out = vouch_in(
+        w,
+        &config,
+        &["sbom", &format!("registry:{registry}/{repo}:absent")],
+    );
+    fails_with(&out, 3, "image not found");
+    let out = vouch_in(w, &config, &["sbom", "registry:Not A Reference"]);
+    fails_with(&out, 2, "is not an image reference");
+    docker(&["rmi", &other]);
 }

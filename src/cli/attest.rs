@@ -6,6 +6,8 @@
 //!
 //! With `--push` the engine pushes the image first, so the statements can name the registry's
 //! manifest digest; then the set is attached beside the image in the registry (`registry::attach`).
+//! An image read from the registry (`registry:REF --push`) is not pushed: the set is attached to the
+//! manifest that was read.
 //! Attaching is the last step: a failure there leaves the local set and says what was written.
 
 use super::check::{evaluate_image, load_policy};
@@ -23,6 +25,7 @@ use crate::registry::client::Repository;
 use crate::registry::push::push_image;
 use crate::registry::{parse_reference, resolve};
 use crate::UsageError;
+use oci_client::Reference;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -95,53 +98,75 @@ pub fn attest_image(
         }
     };
 
-    let pushed = if push {
-        let ImageSource::Engine(name) = ImageSource::parse(image_arg)? else {
-            return Err(UsageError(format!(
-                "{image_arg}: --push needs an engine image named for its registry (REGISTRY/NAME:TAG)"
-            ))
-            .into());
+    // With --push: the repository the attestations go to; an engine image is pushed there first.
+    let source = ImageSource::parse(image_arg)?;
+    let target = if push {
+        let (name, from_engine) = match &source {
+            ImageSource::Engine(name) => (name.as_str(), true),
+            ImageSource::Registry(text) => (text.as_str(), false),
+            _ => {
+                return Err(UsageError(format!(
+                    "{image_arg}: --push needs an engine image named for its registry (REGISTRY/NAME:TAG), or registry:REF"
+                ))
+                .into())
+            }
         };
-        let reference = parse_reference(&name).map_err(|e| UsageError(format!("--push: {e}")))?;
+        let reference = parse_reference(name).map_err(|e| UsageError(format!("--push: {e}")))?;
         let credentials = credentials_for(
             &config_dir(&docker.engine_flags(), &env),
             reference.registry(),
         )?;
-        stage(&format!("pushing {name}"));
-        let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
-        push_image(
-            &endpoint,
-            &name,
-            reference.registry(),
-            &credentials,
-            &mut |status| {
-                if !quiet {
-                    eprintln!("  {status}");
-                }
-            },
-        )?;
+        if from_engine {
+            stage(&format!("pushing {name}"));
+            let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
+            push_image(
+                &endpoint,
+                name,
+                reference.registry(),
+                &credentials,
+                &mut |status| {
+                    if !quiet {
+                        eprintln!("  {status}");
+                    }
+                },
+            )?;
+        }
         let repository = Repository::new(&reference, &credentials)?;
-        let image = resolve(&repository, &reference)?;
-        Some((reference, repository, image))
+        Some((reference, repository))
     } else {
         None
     };
 
     stage("cataloging and evaluating the policy");
     let mut evaluated = evaluate_image(docker, image_arg, &policy, evaluation, quiet)?;
-    if let Some((reference, _, pushed)) = &pushed {
-        // The registry's manifest must be of this very image (nobody pushed over the tag since).
-        if pushed.config_digest.as_deref() != Some(evaluated.image.id.as_str()) {
-            anyhow::bail!(
-                "{}: the registry's manifest {} is of image {}, not {}: the tag was pushed over meanwhile; nothing attached",
-                reference.whole(),
-                pushed.manifest.digest,
-                pushed.config_digest.as_deref().unwrap_or("(an index)"),
-                evaluated.image.id
-            );
+    let pushed = match target {
+        None => None,
+        Some((reference, repository)) => {
+            // Attach to the manifest the registry has under the tag now (an engine image just
+            // pushed), or to the very manifest that was read (registry:REF); either way it must be
+            // of this image: nobody pushed over the tag meanwhile.
+            let at = match (&source, &evaluated.image.manifest_digest) {
+                (ImageSource::Registry(_), Some(digest)) => Reference::with_digest(
+                    reference.registry().to_string(),
+                    reference.repository().to_string(),
+                    digest.clone(),
+                ),
+                _ => reference.clone(),
+            };
+            let resolved = resolve(&repository, &at)?;
+            if resolved.config_digest.as_deref() != Some(evaluated.image.id.as_str()) {
+                anyhow::bail!(
+                    "{}: the registry's manifest {} is of image {}, not {}: the tag was pushed over meanwhile; nothing attached",
+                    reference.whole(),
+                    resolved.manifest.digest,
+                    resolved.config_digest.as_deref().unwrap_or("(none)"),
+                    evaluated.image.id
+                );
+            }
+            evaluated.image.manifest_digest = Some(resolved.manifest.digest.clone());
+            Some((reference, repository, resolved))
         }
-        evaluated.image.manifest_digest = Some(pushed.manifest.digest.clone());
-    }
+    };
     let image = &evaluated.image;
     let subject = AttestedImage {
         name: image

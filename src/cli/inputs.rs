@@ -4,7 +4,7 @@
 
 use super::{DockerFlags, VulnSourceArgs};
 use crate::catalog;
-use crate::engine::resolve_endpoint;
+use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{read_image, Image, ImageSource, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::{build_bom, write_json};
@@ -29,6 +29,7 @@ pub fn read_image_arg(
         reference,
         &source,
         || resolve_endpoint(&engine_flags, &env),
+        &config_dir(&engine_flags, &env),
         wanted,
         &Limits::default(),
     )?)

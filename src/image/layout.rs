@@ -221,25 +221,35 @@ fn choose_manifest<'a>(
     input: &str,
     manifests: &'a mut [Descriptor],
 ) -> Result<&'a Descriptor, ImageError> {
-    let arch = host_architecture();
-    let wanted = manifests.iter().position(|d| {
-        d.platform
-            .as_ref()
-            .is_some_and(|p| p.os == "linux" && p.architecture == arch)
-    });
-    // Attestation manifests in Docker's indexes say platform unknown/unknown: never pick those.
-    let first_real = manifests.iter().position(|d| {
-        d.platform
-            .as_ref()
-            .is_none_or(|p| p.os != "unknown" && p.architecture != "unknown")
-    });
-    match wanted.or(first_real) {
+    let platforms: Vec<_> = manifests
+        .iter()
+        .map(|d| {
+            d.platform
+                .as_ref()
+                .map(|p| (p.os.as_str(), p.architecture.as_str()))
+        })
+        .collect();
+    match choose_platform(&platforms) {
         Some(i) => Ok(&manifests[i]),
         None => Err(ImageError::Layout {
             input: input.into(),
             detail: "the image index lists no image manifest".into(),
         }),
     }
+}
+
+/// Which entry of an image index to read, given each entry's `(os, architecture)` when it names
+/// one: this machine's linux platform, else the first entry that is not an attestation manifest
+/// (Docker's indexes mark those `unknown/unknown`), as `docker pull` chooses.
+pub fn choose_platform(platforms: &[Option<(&str, &str)>]) -> Option<usize> {
+    let arch = host_architecture();
+    let wanted = platforms
+        .iter()
+        .position(|p| p.is_some_and(|(os, a)| os == "linux" && a == arch));
+    let first_real = platforms
+        .iter()
+        .position(|p| p.is_none_or(|(os, a)| os != "unknown" && a != "unknown"));
+    wanted.or(first_real)
 }
 
 /// The OCI architecture name of this machine.

@@ -10,10 +10,11 @@ pub mod config;
 mod engine_source;
 mod layout;
 mod oci_dir;
+mod registry_source;
 
 pub use config::ImageConfig;
 pub use engine_source::{inspect_only, tagged_images, InspectedImage};
-pub use layout::host_architecture;
+pub use layout::{choose_platform, host_architecture};
 
 use crate::engine::{Endpoint, EngineError};
 use crate::layers::digest::sha256_digest;
@@ -54,7 +55,10 @@ impl ImageSource {
         } else if let Some(rest) = arg.strip_prefix("oci-dir:") {
             ImageSource::OciDir(non_empty(rest, "oci-dir")?.into())
         } else if let Some(rest) = arg.strip_prefix("registry:") {
-            ImageSource::Registry(non_empty(rest, "registry")?)
+            let rest = non_empty(rest, "registry")?;
+            crate::registry::parse_reference(&rest)
+                .map_err(|e| crate::UsageError(format!("registry:{rest}: {e}")))?;
+            ImageSource::Registry(rest)
         } else if let Some(rest) = arg.strip_prefix("docker:") {
             ImageSource::Engine(non_empty(rest, "docker")?)
         } else {
@@ -103,8 +107,6 @@ pub enum ImageError {
         expected: String,
         actual: String,
     },
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// One layer of the image, lowest first.
@@ -164,11 +166,14 @@ pub struct ReadImage {
     pub warnings: Vec<String>,
 }
 
-/// Reads the image `reference` from its source, keeping the files `wanted` asks for.
+/// Reads the image `reference` from its source, keeping the files `wanted` asks for. The engine
+/// endpoint is only resolved for engine images; registry credentials come from `docker_config`
+/// (the docker CLI's config directory).
 pub fn read_image(
     reference: &str,
     source: &ImageSource,
     endpoint: impl FnOnce() -> Result<Endpoint, EngineError>,
+    docker_config: &std::path::Path,
     wanted: &Wanted,
     limits: &Limits,
 ) -> Result<ReadImage, ImageError> {
@@ -221,10 +226,63 @@ pub fn read_image(
             let located = locate(&mut dir, &input)?;
             assemble(reference, scheme, &input, located, Vec::new())
         }
-        ImageSource::Registry(r) => Err(ImageError::Unsupported(format!(
-            "registry:{r}: reading images straight from a registry is not supported yet; pull it and use docker:{r}"
-        ))),
+        ImageSource::Registry(text) => {
+            read_registry_image(reference, text, docker_config, wanted, limits)
+        }
     }
+}
+
+/// `registry:REF`: resolves the reference (an index to this machine's platform) and reads the
+/// image's blobs from the registry.
+fn read_registry_image(
+    reference: &str,
+    text: &str,
+    docker_config: &std::path::Path,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<ReadImage, ImageError> {
+    use crate::registry::{auth::credentials_for, client::Repository, parse_reference, resolve};
+    let input = format!("registry:{text}");
+    let failed = |detail: String| ImageError::Io {
+        input: input.clone(),
+        detail,
+    };
+    let parsed = parse_reference(text).map_err(|e| failed(e.to_string()))?;
+    let credentials =
+        credentials_for(docker_config, parsed.registry()).map_err(|e| failed(e.to_string()))?;
+    let repository = Repository::new(&parsed, &credentials).map_err(|e| failed(e.to_string()))?;
+    let resolved = match resolve(&repository, &parsed) {
+        Ok(resolved) => resolved,
+        Err(crate::registry::RegistryError::NotFound { reference }) => {
+            return Err(ImageError::NotFound {
+                input,
+                detail: format!("the registry has no {reference}"),
+            })
+        }
+        Err(e) => return Err(failed(e.to_string())),
+    };
+    // The name the image is known by: the reference as written, without a digest.
+    let name = parsed
+        .tag()
+        .map(|tag| format!("{}/{}:{tag}", parsed.registry(), parsed.repository()));
+    let mut blobs = registry_source::RegistryBlobs::new(
+        &repository,
+        resolved.manifest,
+        name.clone(),
+        input.clone(),
+        wanted,
+        limits,
+    );
+    let located = locate(&mut blobs, &input)?;
+    let mut read = assemble(reference, "registry", &input, located, Vec::new())?;
+    let image = &mut read.image;
+    image.name = Some(name.unwrap_or_else(|| text.to_string()));
+    image.repo_digests = image
+        .manifest_digest
+        .iter()
+        .map(|digest| format!("{}/{}@{digest}", parsed.registry(), parsed.repository()))
+        .collect();
+    Ok(read)
 }
 
 fn open_file(input: &str, path: &std::path::Path) -> Result<std::fs::File, ImageError> {

@@ -305,6 +305,34 @@ impl Repository {
         })
     }
 
+    /// A reader of the blob a descriptor names, streamed as the registry sends it (nothing is held
+    /// whole or written to disk). It fails once the registry sends more than the declared size, or
+    /// ends before it; the caller checks the digest of what it read.
+    pub fn blob_reader(&self, descriptor: &OciDescriptor) -> Result<BlobReader<'_>, RegistryError> {
+        let what = format!("blob {} of {}", descriptor.digest, self.display());
+        if descriptor.size < 0 {
+            return Err(RegistryError::Invalid {
+                what,
+                detail: format!("declared size {} is negative", descriptor.size),
+            });
+        }
+        let reference = self.by_digest(&descriptor.digest);
+        self.authenticate(&reference, RegistryOperation::Pull)?;
+        let stream = self
+            .runtime
+            .block_on(self.client.pull_blob_stream(&reference, descriptor))
+            .map_err(|e| self.failed(format!("fetching blob {}", descriptor.digest), e))?;
+        Ok(BlobReader {
+            runtime: &self.runtime,
+            stream: stream.stream,
+            chunk: bytes::Bytes::new(),
+            remaining: descriptor.size as u64,
+            declared: descriptor.size as u64,
+            what,
+            ended: false,
+        })
+    }
+
     /// The referrers of `digest` of `artifact_type`: from the referrers API, else the fallback tag.
     pub fn referrers(
         &self,
@@ -316,6 +344,65 @@ impl Repository {
         self.runtime
             .block_on(self.client.pull_referrers(&reference, Some(artifact_type)))
             .map_err(|e| self.failed(format!("listing the referrers of {digest}"), e))
+    }
+}
+
+/// A blob streamed from the registry, as [`std::io::Read`] (see [`Repository::blob_reader`]).
+pub struct BlobReader<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    stream: futures_util::stream::BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    chunk: bytes::Bytes,
+    remaining: u64,
+    declared: u64,
+    what: String,
+    /// The stream has ended (it must not be polled again: its digest check would run twice).
+    ended: bool,
+}
+
+impl std::io::Read for BlobReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.runtime.block_on(self.stream.next()) {
+                Some(chunk) => {
+                    let chunk = chunk.map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("{}: {e}", self.what))
+                    })?;
+                    if chunk.len() as u64 > self.remaining {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "{}: the registry sent more than the declared {} bytes",
+                                self.what, self.declared
+                            ),
+                        ));
+                    }
+                    self.remaining -= chunk.len() as u64;
+                    self.chunk = chunk;
+                }
+                None if self.remaining > 0 => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{}: the registry sent {} of the declared {} bytes",
+                            self.what,
+                            self.declared - self.remaining,
+                            self.declared
+                        ),
+                    ))
+                }
+                None => {
+                    self.ended = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
     }
 }
 

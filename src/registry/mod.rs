@@ -37,14 +37,17 @@ pub fn parse_reference(text: &str) -> Result<Reference, RegistryError> {
 /// An image as the registry holds it now.
 #[derive(Debug, Clone)]
 pub struct RegistryImage {
-    /// The manifest (or index) the reference names.
+    /// The image manifest: the one the reference names, or, when it names an image index, the
+    /// index's entry for this machine's platform (as `docker pull` chooses).
     pub manifest: Manifest,
-    /// The image config digest (the image ID), when the manifest is an image manifest.
+    /// The index the reference named, when it named one.
+    pub index: Option<Manifest>,
+    /// The image config digest (the image ID).
     pub config_digest: Option<String>,
 }
 
 impl RegistryImage {
-    /// The digests an attestation subject may name: the manifest digest and the image ID.
+    /// The digests an attestation subject may name: the image manifest digest and the image ID.
     pub fn digests(&self) -> Vec<String> {
         std::iter::once(self.manifest.digest.clone())
             .chain(self.config_digest.clone())
@@ -52,7 +55,8 @@ impl RegistryImage {
     }
 }
 
-/// Resolves `reference` (a tag or digest) in `repository`.
+/// Resolves `reference` (a tag or digest) in `repository` to an image manifest, following an image
+/// index to this machine's platform.
 pub fn resolve(
     repository: &Repository,
     reference: &Reference,
@@ -62,19 +66,62 @@ pub fn resolve(
         .or(reference.tag())
         .unwrap_or("latest")
         .to_string();
-    let manifest = repository
-        .manifest(&tag_or_digest)?
-        .ok_or_else(|| RegistryError::NotFound {
-            reference: reference.whole(),
-        })?;
-    let parsed: serde_json::Value =
-        serde_json::from_slice(&manifest.bytes).map_err(|e| RegistryError::Invalid {
-            what: format!("manifest of {}", reference.whole()),
-            detail: format!("not JSON ({e})"),
-        })?;
-    let config_digest = parsed["config"]["digest"].as_str().map(str::to_string);
-    Ok(RegistryImage {
-        manifest,
-        config_digest,
+    let not_found = || RegistryError::NotFound {
+        reference: reference.whole(),
+    };
+    let mut manifest = repository.manifest(&tag_or_digest)?.ok_or_else(not_found)?;
+    let mut index = None;
+    // An index of indexes is allowed by the spec; follow a few levels, as layouts are.
+    for _depth in 0..4 {
+        let parsed = manifest_json(reference, &manifest)?;
+        let Some(entries) = parsed["manifests"].as_array() else {
+            let config_digest = parsed["config"]["digest"].as_str().map(str::to_string);
+            return Ok(RegistryImage {
+                manifest,
+                index,
+                config_digest,
+            });
+        };
+        let platforms: Vec<Option<(&str, &str)>> = entries
+            .iter()
+            .map(|e| {
+                let platform = &e["platform"];
+                Some((platform["os"].as_str()?, platform["architecture"].as_str()?))
+            })
+            .collect();
+        let chosen = crate::image::choose_platform(&platforms)
+            .and_then(|i| entries[i]["digest"].as_str())
+            .ok_or_else(|| RegistryError::Invalid {
+                what: format!("image index {} of {}", manifest.digest, reference.whole()),
+                detail: "it lists no image manifest".into(),
+            })?;
+        if crate::layers::digest::sha256_hex(chosen).is_none() {
+            return Err(RegistryError::Invalid {
+                what: format!("image index {} of {}", manifest.digest, reference.whole()),
+                detail: format!("{chosen:?} is not a sha256 digest"),
+            });
+        }
+        let next = repository
+            .manifest(chosen)?
+            .ok_or_else(|| RegistryError::Invalid {
+                what: format!("image index {} of {}", manifest.digest, reference.whole()),
+                detail: format!("it names manifest {chosen}, which the registry does not have"),
+            })?;
+        index.get_or_insert(manifest);
+        manifest = next;
+    }
+    Err(RegistryError::Invalid {
+        what: format!("manifest of {}", reference.whole()),
+        detail: "image indexes nest more than 4 deep".into(),
+    })
+}
+
+fn manifest_json(
+    reference: &Reference,
+    manifest: &Manifest,
+) -> Result<serde_json::Value, RegistryError> {
+    serde_json::from_slice(&manifest.bytes).map_err(|e| RegistryError::Invalid {
+        what: format!("manifest {} of {}", manifest.digest, reference.whole()),
+        detail: format!("not JSON ({e})"),
     })
 }

@@ -1,0 +1,170 @@
+//! An image read straight from a registry (`registry:REF`), without the engine: the manifest the
+//! reference resolves to (an index is followed to this machine's platform, see
+//! [`crate::registry::resolve`]), its config, and each layer blob streamed from the registry through
+//! the same single layer pass as every other source. Nothing is written to disk and no blob is held
+//! whole in memory (metadata excepted, which is size-limited).
+//!
+//! The registry is presented as an OCI layout ([`Blobs`]): `index.json` is made here with the one
+//! resolved manifest, and `blobs/sha256/<hex>` is fetched on demand, but only for digests a manifest
+//! already read names, with the size that manifest declares. `layout::locate` then checks every
+//! manifest, config and layer against its digest, as it does for layouts on disk.
+
+use super::archive::read_layer_blob;
+use super::layout::{Blobs, ScannedLayer};
+use super::ImageError;
+use crate::layers::{Limits, Wanted};
+use crate::registry::client::{Manifest, Repository};
+use crate::registry::RegistryError;
+use oci_client::manifest::OciDescriptor;
+use std::collections::HashMap;
+
+/// Largest config blob read (the engine's limit for image configs is far lower in practice).
+const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a manifest read so far says a digest is.
+enum Named {
+    Manifest,
+    Blob(OciDescriptor),
+}
+
+/// The blobs of one resolved image in a registry.
+pub struct RegistryBlobs<'a> {
+    repository: &'a Repository,
+    manifest: Manifest,
+    /// The name recorded as the image's tag in the layout (`io.containerd.image.name`).
+    name: Option<String>,
+    input: String,
+    named: HashMap<String, Named>,
+    wanted: &'a Wanted,
+    limits: &'a Limits,
+}
+
+impl<'a> RegistryBlobs<'a> {
+    pub fn new(
+        repository: &'a Repository,
+        manifest: Manifest,
+        name: Option<String>,
+        input: String,
+        wanted: &'a Wanted,
+        limits: &'a Limits,
+    ) -> Self {
+        let mut named = HashMap::new();
+        named.insert(manifest.digest.clone(), Named::Manifest);
+        RegistryBlobs {
+            repository,
+            manifest,
+            name,
+            input,
+            named,
+            wanted,
+            limits,
+        }
+    }
+
+    fn registry_error(&self, e: RegistryError) -> ImageError {
+        ImageError::Io {
+            input: self.input.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Records what a manifest (or index) names, so that those digests can be fetched next.
+    fn learn(&mut self, bytes: &[u8]) {
+        let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return; // `locate` reports the parse error with the manifest's name.
+        };
+        if let Some(entries) = parsed["manifests"].as_array() {
+            for entry in entries {
+                if let Some(digest) = entry["digest"].as_str() {
+                    self.named.insert(digest.to_string(), Named::Manifest);
+                }
+            }
+        }
+        let blobs = std::iter::once(&parsed["config"])
+            .chain(parsed["layers"].as_array().into_iter().flatten())
+            .filter_map(|d| serde_json::from_value::<OciDescriptor>(d.clone()).ok());
+        for descriptor in blobs {
+            self.named
+                .insert(descriptor.digest.clone(), Named::Blob(descriptor));
+        }
+    }
+
+    fn index_json(&self) -> Vec<u8> {
+        let mut descriptor = serde_json::json!({
+            "mediaType": self.manifest.media_type,
+            "digest": self.manifest.digest,
+            "size": self.manifest.bytes.len(),
+        });
+        if let Some(name) = &self.name {
+            descriptor["annotations"] = serde_json::json!({ "io.containerd.image.name": name });
+        }
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [descriptor],
+        }))
+        .unwrap_or_default()
+    }
+}
+
+/// `blobs/sha256/<hex>` → `sha256:<hex>` (layout.rs builds these paths from checked digests).
+fn digest_of(path: &str) -> Option<String> {
+    path.strip_prefix("blobs/sha256/")
+        .map(|hex| format!("sha256:{hex}"))
+}
+
+impl Blobs for RegistryBlobs<'_> {
+    fn metadata(&mut self, path: &str) -> Result<Option<Vec<u8>>, ImageError> {
+        if path == "index.json" {
+            return Ok(Some(self.index_json()));
+        }
+        let Some(digest) = digest_of(path) else {
+            return Ok(None);
+        };
+        let bytes = match self.named.get(&digest) {
+            None => return Ok(None),
+            Some(Named::Manifest) if digest == self.manifest.digest => self.manifest.bytes.clone(),
+            Some(Named::Manifest) => match self
+                .repository
+                .manifest(&digest)
+                .map_err(|e| self.registry_error(e))?
+            {
+                Some(manifest) => manifest.bytes,
+                None => return Ok(None),
+            },
+            Some(Named::Blob(descriptor)) => self
+                .repository
+                .blob(descriptor, MAX_CONFIG_BYTES)
+                .map_err(|e| self.registry_error(e))?,
+        };
+        if matches!(self.named.get(&digest), Some(Named::Manifest)) {
+            self.learn(&bytes);
+        }
+        Ok(Some(bytes))
+    }
+
+    fn layer(&mut self, path: &str) -> Result<Option<ScannedLayer>, ImageError> {
+        let Some(Named::Blob(descriptor)) = digest_of(path).and_then(|d| self.named.get(&d)) else {
+            return Ok(None);
+        };
+        let reader = self
+            .repository
+            .blob_reader(descriptor)
+            .map_err(|e| self.registry_error(e))?;
+        read_layer_blob(reader, path, &self.input, self.wanted, self.limits).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_digest_paths_name_blobs() {
+        assert_eq!(
+            digest_of("blobs/sha256/ab12").as_deref(),
+            Some("sha256:ab12")
+        );
+        assert_eq!(digest_of("manifest.json"), None);
+        assert_eq!(digest_of("blobs/sha512/ab12"), None);
+    }
+}
