@@ -21,6 +21,7 @@ pub mod package;
 pub mod policy;
 pub mod registry;
 pub mod sbom;
+pub mod serve;
 pub mod verify;
 pub mod version;
 pub mod vuln;

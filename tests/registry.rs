@@ -14,49 +14,11 @@ mod support;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::registry::*;
 use support::*;
 
 const PASSWORD: &str = "registry test";
-
-fn open_registry() -> String {
-    format!(
-        "127.0.0.1:{}",
-        std::env::var("VOUCH_REGISTRY_PORT").unwrap_or_else(|_| "5000".into())
-    )
-}
-
-fn auth_registry() -> String {
-    format!(
-        "127.0.0.1:{}",
-        std::env::var("VOUCH_REGISTRY_AUTH_PORT").unwrap_or_else(|_| "5001".into())
-    )
-}
-
-/// Fails unless both test registries answer.
-fn require_registries() {
-    require_engine();
-    for registry in [open_registry(), auth_registry()] {
-        let answers = Command::new("curl")
-            .args([
-                "-s",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "--max-time",
-                "5",
-            ])
-            .arg(format!("http://{registry}/v2/"))
-            .output()
-            .map(|o| matches!(o.stdout.as_slice(), b"200" | b"401"))
-            .unwrap_or(false);
-        assert!(
-            answers,
-            "no registry answers on {registry}: start them with `integration/registry.sh start` (make test does this)"
-        );
-    }
-}
 
 fn vouch_in(cwd: &Path, config: &Path, args: &[&str]) -> Output {
     vouch()
@@ -68,17 +30,9 @@ fn vouch_in(cwd: &Path, config: &Path, args: &[&str]) -> Output {
         .expect("docker-vouch runs")
 }
 
-fn tool(args: &[&str]) -> Output {
-    Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/registry_tool.py"))
-        .args(args)
-        .output()
-        .expect("python3 runs")
-}
-
 /// The second reader's summary of what is attached to `digest`.
 fn check_layouts(registry: &str, repo: &str, digest: &str, public: &Path) -> Value {
-    let out = tool(&[
+    let out = registry_tool(&[
         "check",
         registry,
         repo,
@@ -92,18 +46,6 @@ fn check_layouts(registry: &str, repo: &str, digest: &str, public: &Path) -> Val
     );
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(text.lines().last().unwrap_or_default()).expect("a JSON summary")
-}
-
-/// The registry's manifest digest of `name` (what `docker push` printed, via the engine).
-fn repo_digest(name: &str, registry: &str) -> String {
-    let digests = docker(&["inspect", "--format", "{{json .RepoDigests}}", name]);
-    let digests: Vec<String> = serde_json::from_str(digests.trim()).unwrap();
-    digests
-        .iter()
-        .find(|d| d.starts_with(registry))
-        .and_then(|d| d.split_once('@'))
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_else(|| panic!("{name} has no repo digest in {registry}: {digests:?}"))
 }
 
 /// `verify --format json` on a registry image; the exit code and each set's (location, verified,
@@ -151,32 +93,6 @@ fn workspace() -> (tempfile::TempDir, std::path::PathBuf) {
     let out = vouch_in(work.path(), &config, &["keygen"]);
     assert!(out.status.success(), "keygen: {}", stderr(&out));
     (work, config)
-}
-
-/// Asserts the exit code and a part of the message.
-fn fails_with(out: &Output, code: i32, message: &str) {
-    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
-    assert!(
-        stderr(out).contains(message),
-        "{:?} not in: {}",
-        message,
-        stderr(out)
-    );
-}
-
-/// A small image of its own (the content is unique to this run, so its manifest digest is new and
-/// the registry holds nothing for it from an earlier run).
-fn app_image(registry: &str, name: &str) -> String {
-    let tag = format!("{registry}/vouch-test/{name}:{}", std::process::id());
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    build_image(
-        &tag,
-        &format!("FROM scratch\nCOPY app /app\nLABEL marker={name}\nUSER 1000\nCMD [\"/app\"]\n"),
-        &[("app", format!("#!{name} {nonce}\n").as_bytes())],
-    )
 }
 
 #[test]
@@ -237,7 +153,7 @@ fn attest_push_attaches_both_layouts_and_verify_reads_them() {
     assert_eq!(code, 0);
 
     // Another tool's attestation in the .att manifest is kept when vouch attests again.
-    let out = tool(&["add-foreign", &registry, &repo, &digest]);
+    let out = registry_tool(&["add-foreign", &registry, &repo, &digest]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = vouch_in(
         w,
@@ -260,7 +176,7 @@ fn attest_push_attaches_both_layouts_and_verify_reads_them() {
 
     // A tampered .att (the SBOM envelope's payload changed, the manifest rewritten to match) is
     // refused; the untouched referrers still verify the image, and the report says which failed.
-    let out = tool(&["tamper-att", &registry, &repo, &digest]);
+    let out = registry_tool(&["tamper-att", &registry, &repo, &digest]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (code, sets) = verify_registry(w, &config, &name, &["--layout", "att"]);
     assert_eq!(code, 1);
@@ -270,7 +186,7 @@ fn attest_push_attaches_both_layouts_and_verify_reads_them() {
     assert_eq!(code, 0, "{sets:?}");
     assert!(sets[0].1 && !sets[1].1, "{sets:?}");
     // With the referrers forged too, nothing verifies.
-    let out = tool(&["tamper-referrers", &registry, &repo, &digest]);
+    let out = registry_tool(&["tamper-referrers", &registry, &repo, &digest]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (code, sets) = verify_registry(w, &config, &name, &[]);
     assert_eq!(code, 1, "{sets:?}");
@@ -643,16 +559,19 @@ fn images_are_read_straight_from_the_registry() {
 
     // A multi-platform index: this machine's platform is read (not the first entry, another
     // image for s390x; never the attestation manifest), and verify resolves the index the same way.
-    let other = app_image(&registry, "pulled");
+    // (An index names manifests of its own repository: the other image is pushed there too.)
+    let repo = "vouch-test/pulled";
+    let other_image = app_image(&registry, "pulled-other");
+    let other = format!("{registry}/{repo}:other-{}", std::process::id());
+    docker(&["tag", &other_image, &other]);
     docker(&["push", &other]);
     let other_digest = repo_digest(&other, &registry);
-    let repo = "vouch-test/pulled";
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
     };
-    let out = tool(&[
+    let out = registry_tool(&[
         "put-index",
         &registry,
         repo,
@@ -674,7 +593,7 @@ fn images_are_read_straight_from_the_registry() {
 
     // A manifest re-pushed with another image's layer: every blob is a valid blob, but the layer
     // is not the one the config declares.
-    let out = tool(&[
+    let out = registry_tool(&[
         "forge-layer",
         &registry,
         repo,
@@ -688,7 +607,7 @@ fn images_are_read_straight_from_the_registry() {
     fails_with(&out, 3, "layer 1 (uncompressed) has digest");
     fails_with(&out, 3, "the image is corrupt or was tampered with");
     // A layer declared one byte shorter than the registry's blob.
-    let out = tool(&["shrink-layer", &registry, repo, "shrunk", &digest]);
+    let out = registry_tool(&["shrink-layer", &registry, repo, "shrunk", &digest]);
     assert!(out.status.success(), "shrink-layer: {}", stderr(&out));
     let shrunk = format!("registry:{registry}/{repo}:shrunk");
     let out = vouch_in(w, &config, &["sbom", &shrunk]);
@@ -703,5 +622,5 @@ fn images_are_read_straight_from_the_registry() {
     fails_with(&out, 3, "image not found");
     let out = vouch_in(w, &config, &["sbom", "registry:Not A Reference"]);
     fails_with(&out, 2, "is not an image reference");
-    docker(&["rmi", &other]);
+    docker(&["rmi", &other, &other_image]);
 }

@@ -10,6 +10,7 @@ mod keygen;
 mod plugin;
 mod sbom;
 mod scan;
+mod serve;
 mod verify;
 
 pub use plugin::{metadata, strip_plugin_name};
@@ -137,6 +138,8 @@ pub enum Command {
     Attest(AttestArgs),
     /// Check an image's attestations before deploying it: signature, digest, verdict, age
     Verify(VerifyArgs),
+    /// Run a Kubernetes validating admission webhook that verifies every image a pod would run
+    Serve(ServeArgs),
     /// Show a hint after `docker build` naming the command that attests the image (turns on the
     /// docker CLI's hooks feature in config.json)
     InstallHooks,
@@ -311,16 +314,47 @@ pub struct AttestArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH,
+    /// registry:REF
     pub image: String,
-    /// A public key (cosign.pub) whose signature is accepted; repeatable
-    #[arg(long, value_name = "FILE", required = true)]
-    pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Where the attestation sets are (as `attest --output-dir` wrote them) [default:
     /// attestations; for registry:REF the registry itself]
     #[arg(long, value_name = "DIR")]
     pub attestations: Option<PathBuf>,
-    /// For registry:REF: where in the registry to look; repeatable [default: referrers and att]
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The server's certificate chain (PEM), signed by the CA in the webhook configuration's
+    /// caBundle
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// The server's private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDRESS", default_value = "0.0.0.0:8443")]
+    pub listen: String,
+    /// How long an image's outcome is reused, by manifest digest (tags are resolved on every
+    /// request); 0s to verify every time
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::verify::parse_duration)]
+    pub cache_ttl: std::time::Duration,
+}
+
+/// What an image must have to be trusted (`verify` and `serve`).
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// A public key (cosign.pub) whose signature is accepted; repeatable
+    #[arg(long, value_name = "FILE", required = true)]
+    pub key: Vec<PathBuf>,
+    /// For registry images: where in the registry to look; repeatable [default: referrers and att]
     #[arg(long, value_enum, value_name = "LAYOUT")]
     pub layout: Vec<crate::registry::fetch::Layout>,
     /// Refuse a verdict older than this (24h, 30m, 7d)
@@ -332,9 +366,35 @@ pub struct VerifyArgs {
     /// Refuse a verdict made with another policy (sha256:...)
     #[arg(long, value_name = "DIGEST")]
     pub policy_digest: Option<String>,
-    /// Output format
-    #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
-    pub format: VerifyFormat,
+}
+
+impl TrustArgs {
+    pub fn requirements(&self) -> crate::verify::Requirements {
+        crate::verify::Requirements {
+            require_pass: self.require_pass,
+            max_age: self.max_age,
+            policy_digest: self.policy_digest.clone(),
+        }
+    }
+
+    /// The public keys, loaded.
+    pub fn keys(&self) -> anyhow::Result<Vec<crate::attest::keys::PublicKey>> {
+        Ok(self
+            .key
+            .iter()
+            .map(|path| crate::attest::keys::PublicKey::load(path))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The registry layouts to read: the asked ones, else both.
+    pub fn layouts(&self) -> Vec<crate::registry::fetch::Layout> {
+        use crate::registry::fetch::Layout;
+        if self.layout.is_empty() {
+            vec![Layout::Referrers, Layout::Att]
+        } else {
+            self.layout.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -443,6 +503,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&cli.docker, &args),
         Command::Verify(args) => verify::run(&cli.docker, &args),
+        Command::Serve(args) => serve::run(&cli.docker, &args),
     }
 }
 

@@ -7,17 +7,14 @@
 
 use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
-use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
 use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{inspect_only, ImageSource};
 use crate::layers::Wanted;
 use crate::output::write_result;
-use crate::registry::auth::credentials_for;
-use crate::registry::client::Repository;
-use crate::registry::fetch::{attestation_sets, Layout};
-use crate::registry::{parse_reference, resolve};
-use crate::verify::{verify, Report, Requirements};
+use crate::registry::fetch::{attestation_sets, open_image, Layout};
+use crate::registry::parse_reference;
+use crate::verify::{verify, Report};
 use crate::UsageError;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,15 +24,12 @@ use std::process::ExitCode;
 pub const EXIT_UNVERIFIED: u8 = 1;
 
 pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let keys: Vec<PublicKey> = args
-        .key
-        .iter()
-        .map(|path| PublicKey::load(path))
-        .collect::<Result<_, _>>()?;
+    let keys = args.trust.keys()?;
+    let layouts = args.trust.layouts();
     let source = ImageSource::parse(&args.image)?;
     let (digests, sets) = match (&source, &args.attestations) {
         (ImageSource::Registry(reference), None) => {
-            let found = registry_sets(docker, reference, &args.layout)?;
+            let found = registry_sets(docker, reference, &layouts)?;
             (found.0, Ok(found.1))
         }
         (_, directory) => {
@@ -53,7 +47,7 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
             eprintln!(
                 "{}: NOT VERIFIED: no vouch attestations beside it in the registry (looked in: {})",
                 args.image,
-                layouts(&args.layout)
+                layouts
                     .iter()
                     .map(|l| l.name())
                     .collect::<Vec<_>>()
@@ -69,11 +63,7 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
         }
         Err(other) => return Err(other.into()),
     };
-    let requirements = Requirements {
-        require_pass: args.require_pass,
-        max_age: args.max_age,
-        policy_digest: args.policy_digest.clone(),
-    };
+    let requirements = args.trust.requirements();
     let now = time::OffsetDateTime::now_utc();
     let reports: Vec<Report> = sets
         .iter()
@@ -147,30 +137,16 @@ fn write_table(out: &mut Vec<u8>, report: &Report) -> std::io::Result<()> {
     )
 }
 
-fn layouts(asked: &[Layout]) -> Vec<Layout> {
-    if asked.is_empty() {
-        vec![Layout::Referrers, Layout::Att]
-    } else {
-        asked.to_vec()
-    }
-}
-
 /// The image's digests as the registry has them now, and the attestation sets beside it.
 fn registry_sets(
     docker: &DockerFlags,
     text: &str,
-    asked: &[Layout],
+    layouts: &[Layout],
 ) -> anyhow::Result<(Vec<String>, Vec<LoadedSet>)> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let credentials = credentials_for(
-        &config_dir(&docker.engine_flags(), &env),
-        reference.registry(),
-    )?;
-    let repository = Repository::new(&reference, &credentials)?;
-    let image = resolve(&repository, &reference)?;
-    let (sets, unreadable) =
-        attestation_sets(&repository, &image.manifest.digest, &layouts(asked))?;
+    let (repository, image) = open_image(&config_dir(&docker.engine_flags(), &env), &reference)?;
+    let (sets, unreadable) = attestation_sets(&repository, &image.manifest.digest, layouts)?;
     for message in unreadable {
         eprintln!("warning: registry:{text}: {message}");
     }

@@ -241,19 +241,16 @@ fn read_registry_image(
     wanted: &Wanted,
     limits: &Limits,
 ) -> Result<ReadImage, ImageError> {
-    use crate::registry::{auth::credentials_for, client::Repository, parse_reference, resolve};
+    use crate::registry::{fetch::open_image, parse_reference, RegistryError};
     let input = format!("registry:{text}");
     let failed = |detail: String| ImageError::Io {
         input: input.clone(),
         detail,
     };
     let parsed = parse_reference(text).map_err(|e| failed(e.to_string()))?;
-    let credentials =
-        credentials_for(docker_config, parsed.registry()).map_err(|e| failed(e.to_string()))?;
-    let repository = Repository::new(&parsed, &credentials).map_err(|e| failed(e.to_string()))?;
-    let resolved = match resolve(&repository, &parsed) {
-        Ok(resolved) => resolved,
-        Err(crate::registry::RegistryError::NotFound { reference }) => {
+    let (repository, resolved) = match open_image(docker_config, &parsed) {
+        Ok(opened) => opened,
+        Err(RegistryError::NotFound { reference }) => {
             return Err(ImageError::NotFound {
                 input,
                 detail: format!("the registry has no {reference}"),

@@ -73,6 +73,22 @@ pub fn insecure(registry: &str, env: Option<&str>) -> bool {
         })
 }
 
+/// An error with its causes (`error sending request: …: invalid peer certificate: UnknownIssuer`):
+/// the top-level message of a request error alone rarely says what went wrong.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn is_not_found(error: &OciDistributionError) -> bool {
     match error {
         OciDistributionError::ImageManifestNotFoundError(_) => true,
@@ -153,7 +169,14 @@ impl Repository {
                 format!("authentication failed: {reason}")
             }
             OciDistributionError::RequestError(e) if e.is_connect() || e.is_timeout() => {
-                format!("cannot reach the registry ({e})")
+                let causes = error_chain(e);
+                if causes.contains("certificate") {
+                    format!(
+                        "the registry's TLS certificate is not trusted ({causes}): add its CA to the system's certificates (or SSL_CERT_FILE)"
+                    )
+                } else {
+                    format!("cannot reach the registry ({causes})")
+                }
             }
             other => other.to_string(),
         };

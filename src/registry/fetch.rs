@@ -184,6 +184,18 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
         .map_err(|e| format!("{what}: the bundle has no DSSE envelope ({e})"))
 }
 
+/// The repository of `reference` (with the docker config's credentials for its registry) and the
+/// image it names now.
+pub fn open_image(
+    docker_config: &std::path::Path,
+    reference: &oci_client::Reference,
+) -> Result<(Repository, super::RegistryImage), RegistryError> {
+    let credentials = super::auth::credentials_for(docker_config, reference.registry())?;
+    let repository = Repository::new(reference, &credentials)?;
+    let image = super::resolve(&repository, reference)?;
+    Ok((repository, image))
+}
+
 /// The sets found in the asked layouts, in the order asked, and a message per layout that could
 /// not be read (one unreadable layout does not hide the others; only when none could be read is it
 /// an error).

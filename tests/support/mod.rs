@@ -3,6 +3,8 @@
 //! layouts) so that each layout and each kind of damage can be exercised exactly.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::Write;

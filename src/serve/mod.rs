@@ -1,0 +1,210 @@
+//! `docker vouch serve`: the deploy-time end of the pipeline as a Kubernetes validating admission
+//! webhook. An HTTPS server (hyper over rustls) answers `POST /validate` with the AdmissionReview
+//! response for the pod or workload under review: allowed when every container image is verified
+//! in its registry ([`checker`]), refused with a message naming each image and the check it
+//! failed otherwise. `GET /healthz` answers `ok`. Each review is logged as one line on stderr.
+
+pub mod admission;
+pub mod checker;
+
+use admission::{parse_review, response, Review};
+use bytes::Bytes;
+use checker::Checker;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The largest review body read (the API server sends objects up to about 3 MiB).
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{path}: {detail}")]
+    Tls { path: String, detail: String },
+    #[error("cannot listen on {address}: {detail}")]
+    Listen { address: String, detail: String },
+    #[error("starting the server runtime: {0}")]
+    Runtime(String),
+}
+
+/// The server's TLS configuration from a PEM certificate chain and private key.
+pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, ServeError> {
+    let tls_error = |path: &Path, detail: String| ServeError::Tls {
+        path: path.display().to_string(),
+        detail,
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| tls_error(cert, format!("not a PEM certificate chain ({e})")))?;
+    if certs.is_empty() {
+        return Err(tls_error(cert, "holds no PEM certificate".into()));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| tls_error(key, format!("not a PEM private key ({e})")))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(cert, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, private)
+        .map_err(|e| {
+            tls_error(
+                key,
+                format!("does not go with the certificate {} ({e})", cert.display()),
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Serves until the process is stopped. `on_listening` is called with the bound address (the
+/// port may have been chosen by the system when `address` asks for port 0).
+pub fn serve(
+    address: &str,
+    tls: rustls::ServerConfig,
+    checker: Checker,
+    on_listening: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let checker = Arc::new(checker);
+    runtime.block_on(async move {
+        let listen_error = |e: std::io::Error| ServeError::Listen {
+            address: address.to_string(),
+            detail: e.to_string(),
+        };
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(listen_error)?;
+        on_listening(listener.local_addr().map_err(listen_error)?);
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    eprintln!("vouch serve: accepting a connection: {e}");
+                    continue;
+                }
+            };
+            let acceptor = acceptor.clone();
+            let checker = checker.clone();
+            tokio::spawn(async move {
+                let stream = match acceptor.accept(stream).await {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        eprintln!("vouch serve: TLS handshake with {peer} failed: {e}");
+                        return;
+                    }
+                };
+                let service = hyper::service::service_fn(move |request| {
+                    let checker = checker.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(request, checker).await) }
+                });
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await
+                {
+                    eprintln!("vouch serve: connection from {peer}: {e}");
+                }
+            });
+        }
+    })
+}
+
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text + "\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+async fn handle(request: Request<Incoming>, checker: Arc<Checker>) -> Response<Full<Bytes>> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok".into()),
+        (&Method::POST, "/validate") => {
+            let body = match Limited::new(request.into_body(), BODY_LIMIT)
+                .collect()
+                .await
+            {
+                Ok(body) => body.to_bytes(),
+                Err(e) => {
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        format!("reading the request body (at most {BODY_LIMIT} bytes): {e}"),
+                    )
+                }
+            };
+            let review = match parse_review(&body) {
+                Ok(review) => review,
+                Err(e) => return plain(StatusCode::BAD_REQUEST, e.to_string()),
+            };
+            let decided = tokio::task::spawn_blocking(move || decide(&checker, &review)).await;
+            match decided {
+                Ok(answer) => {
+                    let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
+                    response.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    response
+                }
+                Err(e) => plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the review could not be decided: {e}"),
+                ),
+            }
+        }
+        (_, "/validate") | (_, "/healthz") => plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST an AdmissionReview to /validate; GET /healthz".into(),
+        ),
+        (_, path) => plain(
+            StatusCode::NOT_FOUND,
+            format!("{path}: no such endpoint (POST /validate, GET /healthz)"),
+        ),
+    }
+}
+
+/// The AdmissionReview response for `review`, logged as one line.
+fn decide(checker: &Checker, review: &Review) -> serde_json::Value {
+    let subject = format!("{} {} {}", review.operation, review.kind, review.object);
+    // Deleting or attaching to an object runs no new image.
+    if !matches!(review.operation.as_str(), "CREATE" | "UPDATE") || review.images.is_empty() {
+        eprintln!("vouch serve: {subject}: allowed (no image to run)");
+        return response(&review.uid, None);
+    }
+    let mut refusals = Vec::new();
+    let mut verified = Vec::new();
+    for container in &review.images {
+        let judged = checker.judge(&container.image);
+        let digest = judged.digest.as_deref().unwrap_or("unresolved");
+        match judged.refusal {
+            None => verified.push(format!(
+                "{} ({digest}{})",
+                container.image,
+                if judged.cached { ", cached" } else { "" }
+            )),
+            Some(why) => refusals.push(format!(
+                "{} image {} ({digest}): {why}",
+                container.field, container.image
+            )),
+        }
+    }
+    if refusals.is_empty() {
+        eprintln!("vouch serve: {subject}: allowed: {}", verified.join(", "));
+        response(&review.uid, None)
+    } else {
+        let message = format!("vouch: {}", refusals.join(" | "));
+        eprintln!("vouch serve: {subject}: refused: {message}");
+        response(&review.uid, Some(&message))
+    }
+}

@@ -1,0 +1,90 @@
+//! Helpers for the tests that need the test registries (`integration/registry.sh`).
+
+use super::{build_image, docker, require_engine, stderr};
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn open_registry() -> String {
+    format!(
+        "127.0.0.1:{}",
+        std::env::var("VOUCH_REGISTRY_PORT").unwrap_or_else(|_| "5000".into())
+    )
+}
+
+pub fn auth_registry() -> String {
+    format!(
+        "127.0.0.1:{}",
+        std::env::var("VOUCH_REGISTRY_AUTH_PORT").unwrap_or_else(|_| "5001".into())
+    )
+}
+
+/// Fails unless both test registries answer.
+pub fn require_registries() {
+    require_engine();
+    for registry in [open_registry(), auth_registry()] {
+        let answers = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "5",
+            ])
+            .arg(format!("http://{registry}/v2/"))
+            .output()
+            .map(|o| matches!(o.stdout.as_slice(), b"200" | b"401"))
+            .unwrap_or(false);
+        assert!(
+            answers,
+            "no registry answers on {registry}: start them with `integration/registry.sh start` (make test does this)"
+        );
+    }
+}
+
+pub fn registry_tool(args: &[&str]) -> Output {
+    Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/registry_tool.py"))
+        .args(args)
+        .output()
+        .expect("python3 runs")
+}
+
+/// The registry's manifest digest of `name` (what `docker push` printed, via the engine).
+pub fn repo_digest(name: &str, registry: &str) -> String {
+    let digests = docker(&["inspect", "--format", "{{json .RepoDigests}}", name]);
+    let digests: Vec<String> = serde_json::from_str(digests.trim()).unwrap();
+    digests
+        .iter()
+        .find(|d| d.starts_with(registry))
+        .and_then(|d| d.split_once('@'))
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| panic!("{name} has no repo digest in {registry}: {digests:?}"))
+}
+
+/// Asserts the exit code and a part of the message.
+pub fn fails_with(out: &Output, code: i32, message: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    assert!(
+        stderr(out).contains(message),
+        "{:?} not in: {}",
+        message,
+        stderr(out)
+    );
+}
+
+/// A small image of its own (the content is unique to this run, so its manifest digest is new and
+/// the registry holds nothing for it from an earlier run).
+pub fn app_image(registry: &str, name: &str) -> String {
+    let tag = format!("{registry}/vouch-test/{name}:{}", std::process::id());
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    build_image(
+        &tag,
+        &format!("FROM scratch\nCOPY app /app\nLABEL marker={name}\nUSER 1000\nCMD [\"/app\"]\n"),
+        &[("app", format!("#!{name} {nonce}\n").as_bytes())],
+    )
+}
