@@ -14,7 +14,7 @@ mod support;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use support::registry::*;
 use support::*;
 
@@ -623,4 +623,63 @@ fn images_are_read_straight_from_the_registry() {
     let out = vouch_in(w, &config, &["sbom", "registry:Not A Reference"]);
     fails_with(&out, 2, "is not an image reference");
     docker(&["rmi", &other, &other_image]);
+}
+
+#[test]
+fn https_registries_are_trusted_through_the_system_certificates() {
+    require_registries();
+    let (tls, ca) = tls_registry();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = open_registry();
+    let name = app_image(&registry, "over-tls");
+    docker(&["push", &name]);
+    // The image is copied to the HTTPS registry by skopeo, trusting the test CA (and only it).
+    let certs = w.join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(&ca, certs.join("ca.crt")).unwrap();
+    let target = format!("{tls}/vouch-test/over-tls:{}", std::process::id());
+    let copied = Command::new("skopeo")
+        .args(["copy", "--src-tls-verify=false", "--dest-cert-dir"])
+        .arg(&certs)
+        .arg(format!("docker://{name}"))
+        .arg(format!("docker://{target}"))
+        .output()
+        .expect("skopeo runs");
+    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+    let image = format!("registry:{target}");
+
+    // Not a loopback registry: HTTPS, and a certificate from an unknown CA is refused, saying so.
+    let out = vouch_in(w, &config, &["sbom", &image]);
+    fails_with(&out, 3, "the registry's TLS certificate is not trusted");
+    fails_with(&out, 3, "UnknownIssuer");
+
+    // With the CA among the trusted certificates: read, attested in place, verified.
+    let trusting = |args: &[&str]| {
+        vouch()
+            .args(args)
+            .current_dir(w)
+            .env("VOUCH_PASSWORD", PASSWORD)
+            .env("DOCKER_CONFIG", &config)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .env("SSL_CERT_FILE", &ca)
+            .output()
+            .expect("docker-vouch runs")
+    };
+    let out = trusting(&["sbom", "-f", "table", &image]);
+    assert!(out.status.success(), "sbom over TLS: {}", stderr(&out));
+    let out = trusting(&["attest", &image, "--key", "cosign.key", "--push"]);
+    assert!(out.status.success(), "attest over TLS: {}", stderr(&out));
+    let out = trusting(&["verify", &image, "--key", "cosign.pub", "--require-pass"]);
+    assert!(
+        out.status.success(),
+        "verify over TLS: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("VERIFIED (by at least one attestation set)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

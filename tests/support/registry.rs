@@ -18,7 +18,7 @@ pub fn auth_registry() -> String {
     )
 }
 
-/// Fails unless both test registries answer.
+/// Fails unless the test registries answer (the TLS one is checked by [`tls_registry`]).
 pub fn require_registries() {
     require_engine();
     for registry in [open_registry(), auth_registry()] {
@@ -87,4 +87,19 @@ pub fn app_image(registry: &str, name: &str) -> String {
         &format!("FROM scratch\nCOPY app /app\nLABEL marker={name}\nUSER 1000\nCMD [\"/app\"]\n"),
         &[("app", format!("#!{name} {nonce}\n").as_bytes())],
     )
+}
+
+/// The HTTPS registry `integration/registry.sh` starts on this machine's non-loopback address:
+/// its `ADDRESS:PORT` and the CA certificate that signed its certificate.
+pub fn tls_registry() -> (String, std::path::PathBuf) {
+    let state = std::path::PathBuf::from(
+        std::env::var("VOUCH_REGISTRY_STATE").unwrap_or_else(|_| "/tmp/vouch-registry".into()),
+    );
+    let address = std::fs::read_to_string(state.join("tls/address")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: the TLS registry is not running; start it with `integration/registry.sh start` (make test does this)",
+            state.join("tls/address").display()
+        )
+    });
+    (address.trim().to_string(), state.join("tls/ca.crt"))
 }
