@@ -5,9 +5,9 @@
 //! whole in memory (metadata excepted, which is size-limited).
 //!
 //! The registry is presented as an OCI layout ([`Blobs`]): `index.json` is made here with the one
-//! resolved manifest, and `blobs/sha256/<hex>` is fetched on demand, but only for digests a manifest
-//! already read names, with the size that manifest declares. `layout::locate` then checks every
-//! manifest, config and layer against its digest, as it does for layouts on disk.
+//! resolved image manifest, and `blobs/sha256/<hex>` is fetched on demand, but only for the digests
+//! that manifest names, with the sizes it declares. `layout::locate` then checks the manifest, the
+//! config and every layer against its digest, as it does for layouts on disk.
 
 use super::archive::read_layer_blob;
 use super::layout::{Blobs, ScannedLayer};
@@ -21,12 +21,6 @@ use std::collections::HashMap;
 /// Largest config blob read (the engine's limit for image configs is far lower in practice).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-/// What a manifest read so far says a digest is.
-enum Named {
-    Manifest,
-    Blob(OciDescriptor),
-}
-
 /// The blobs of one resolved image in a registry.
 pub struct RegistryBlobs<'a> {
     repository: &'a Repository,
@@ -34,7 +28,8 @@ pub struct RegistryBlobs<'a> {
     /// The name recorded as the image's tag in the layout (`io.containerd.image.name`).
     name: Option<String>,
     input: String,
-    named: HashMap<String, Named>,
+    /// The config and layers the manifest names, by digest (known once the manifest was read).
+    named: HashMap<String, OciDescriptor>,
     wanted: &'a Wanted,
     limits: &'a Limits,
 }
@@ -48,14 +43,12 @@ impl<'a> RegistryBlobs<'a> {
         wanted: &'a Wanted,
         limits: &'a Limits,
     ) -> Self {
-        let mut named = HashMap::new();
-        named.insert(manifest.digest.clone(), Named::Manifest);
         RegistryBlobs {
             repository,
             manifest,
             name,
             input,
-            named,
+            named: HashMap::new(),
             wanted,
             limits,
         }
@@ -68,24 +61,16 @@ impl<'a> RegistryBlobs<'a> {
         }
     }
 
-    /// Records what a manifest (or index) names, so that those digests can be fetched next.
-    fn learn(&mut self, bytes: &[u8]) {
-        let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+    /// Records the blobs the manifest names, so that those digests can be fetched next.
+    fn learn_blobs(&mut self) {
+        let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(&self.manifest.bytes) else {
             return; // `locate` reports the parse error with the manifest's name.
         };
-        if let Some(entries) = parsed["manifests"].as_array() {
-            for entry in entries {
-                if let Some(digest) = entry["digest"].as_str() {
-                    self.named.insert(digest.to_string(), Named::Manifest);
-                }
-            }
-        }
         let blobs = std::iter::once(&parsed["config"])
             .chain(parsed["layers"].as_array().into_iter().flatten())
             .filter_map(|d| serde_json::from_value::<OciDescriptor>(d.clone()).ok());
         for descriptor in blobs {
-            self.named
-                .insert(descriptor.digest.clone(), Named::Blob(descriptor));
+            self.named.insert(descriptor.digest.clone(), descriptor);
         }
     }
 
@@ -120,30 +105,22 @@ impl Blobs for RegistryBlobs<'_> {
         let Some(digest) = digest_of(path) else {
             return Ok(None);
         };
-        let bytes = match self.named.get(&digest) {
-            None => return Ok(None),
-            Some(Named::Manifest) if digest == self.manifest.digest => self.manifest.bytes.clone(),
-            Some(Named::Manifest) => match self
-                .repository
-                .manifest(&digest)
-                .map_err(|e| self.registry_error(e))?
-            {
-                Some(manifest) => manifest.bytes,
-                None => return Ok(None),
-            },
-            Some(Named::Blob(descriptor)) => self
+        if digest == self.manifest.digest {
+            self.learn_blobs();
+            return Ok(Some(self.manifest.bytes.clone()));
+        }
+        match self.named.get(&digest) {
+            None => Ok(None),
+            Some(descriptor) => self
                 .repository
                 .blob(descriptor, MAX_CONFIG_BYTES)
-                .map_err(|e| self.registry_error(e))?,
-        };
-        if matches!(self.named.get(&digest), Some(Named::Manifest)) {
-            self.learn(&bytes);
+                .map(Some)
+                .map_err(|e| self.registry_error(e)),
         }
-        Ok(Some(bytes))
     }
 
     fn layer(&mut self, path: &str) -> Result<Option<ScannedLayer>, ImageError> {
-        let Some(Named::Blob(descriptor)) = digest_of(path).and_then(|d| self.named.get(&d)) else {
+        let Some(descriptor) = digest_of(path).and_then(|d| self.named.get(&d)) else {
             return Ok(None);
         };
         let reader = self
