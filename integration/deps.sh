@@ -3,7 +3,8 @@
 # Debian's docker.io (engine + CLI), docker-registry (the test registry), skopeo (OCI layouts for tests), debootstrap (test root
 # filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
 # Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
-# (independent schema validation), PyNaCl and cryptography (the tests' second implementation of
+# (independent schema validation), spdx-tools and cyclonedx-python-lib (second readers of the SPDX
+# and CycloneDX XML SBOMs), PyNaCl and cryptography (the tests' second implementation of
 # cosign keys and DSSE), and Syft and Trivy (../shared/peers: the vulnerability tests read
 # the image metadata Trivy writes; the benchmarks compare with both).
 # The Rust toolchain (cargo) is expected on the machine.
@@ -45,6 +46,10 @@ fi
 if ! python3 -c 'import bcrypt' >/dev/null 2>&1; then
   echo "deps.sh: installing Python bcrypt (the test registry's htpasswd file)" >&2
   python3 -m pip install -q bcrypt || as_root apt-get install -y -q python3-bcrypt >/dev/null
+fi
+if ! python3 -c 'import spdx_tools, cyclonedx.validation.xml, lxml' >/dev/null 2>&1; then
+  echo "deps.sh: installing spdx-tools and cyclonedx-python-lib (the second readers of the SPDX and CycloneDX XML SBOMs in tests)" >&2
+  python3 -m pip install -q spdx-tools 'cyclonedx-python-lib[xml-validation]'
 fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2

@@ -27,6 +27,35 @@ impl License {
     }
 }
 
+/// One SPDX expression for everything a package declares, ANDed: ids as they are, expressions in
+/// parentheses when there are several, plain names as `LicenseRef-` + [`license_ref`] (the SPDX
+/// way to name a license the list lacks).
+pub fn spdx_expression(declared: &[License]) -> String {
+    let terms: Vec<String> = declared
+        .iter()
+        .map(|l| match l {
+            License::Id(id) => id.clone(),
+            License::Expression(e) if declared.len() > 1 => format!("({e})"),
+            License::Expression(e) => e.clone(),
+            License::Name(n) => format!("LicenseRef-{}", license_ref(n)),
+        })
+        .collect();
+    terms.join(" AND ")
+}
+
+/// A name made fit for `LicenseRef-` (letters, digits, `.` and `-`).
+pub fn license_ref(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// Normalises a declared license (a single name or an expression) to SPDX where possible.
 pub fn normalize(declared: &str) -> Option<License> {
     let declared = declared.trim();

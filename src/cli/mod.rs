@@ -230,6 +230,10 @@ pub struct SbomArgs {
 pub enum SbomFormat {
     /// CycloneDX 1.5 JSON
     CyclonedxJson,
+    /// CycloneDX 1.5 XML
+    CyclonedxXml,
+    /// SPDX 2.3 JSON
+    SpdxJson,
     /// A table for humans
     Table,
 }

@@ -4,7 +4,7 @@ use super::inputs::read_image_arg;
 use super::{DockerFlags, SbomArgs, SbomFormat};
 use crate::catalog;
 use crate::output::write_result;
-use crate::sbom::{build_bom, table::write_table, write_json};
+use crate::sbom::{build_bom, spdx::spdx_document, table::write_table, write_json, write_xml};
 use anyhow::Context;
 use std::process::ExitCode;
 
@@ -23,6 +23,23 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
         SbomFormat::CyclonedxJson => {
             let bom = build_bom(&read.image, &inventory)?;
             write_json(bom, &mut rendered)?;
+            rendered.push(b'\n');
+        }
+        SbomFormat::CyclonedxXml => {
+            let bom = build_bom(&read.image, &inventory)?;
+            write_xml(bom, &mut rendered)?;
+            rendered.push(b'\n');
+        }
+        SbomFormat::SpdxJson => {
+            let now = time::OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+            let created = now
+                .format(&time::format_description::well_known::Rfc3339)
+                .context("formatting the creation time")?;
+            let unique = uuid::Uuid::new_v4().to_string();
+            let document = spdx_document(&read.image, &inventory, &created, &unique);
+            serde_json::to_writer_pretty(&mut rendered, &document)?;
             rendered.push(b'\n');
         }
         SbomFormat::Table => write_table(&read.image, &inventory, &mut rendered)?,

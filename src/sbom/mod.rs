@@ -6,6 +6,7 @@
 //! when two records share one), with `vouch:layer`, `vouch:path` and `vouch:cataloger` properties.
 
 pub mod read;
+pub mod spdx;
 pub mod table;
 
 use crate::catalog::Inventory;
@@ -92,6 +93,12 @@ pub fn build_bom(image: &Image, inventory: &Inventory) -> Result<Bom, SbomError>
     })
 }
 
+/// Writes the document as CycloneDX 1.5 XML.
+pub fn write_xml<W: std::io::Write>(bom: Bom, writer: &mut W) -> Result<(), SbomError> {
+    bom.output_as_xml_v1_5(writer)
+        .map_err(|e| SbomError::Write(e.to_string()))
+}
+
 /// Writes the document as CycloneDX 1.5 JSON.
 pub fn write_json<W: std::io::Write>(bom: Bom, writer: &mut W) -> Result<(), SbomError> {
     bom.output_as_json_v1_5(writer)
@@ -137,31 +144,9 @@ fn licenses(declared: &[crate::license::License]) -> Option<Licenses> {
                 .collect(),
         ));
     }
-    let terms: Vec<String> = declared
-        .iter()
-        .map(|l| match l {
-            License::Id(id) => id.clone(),
-            License::Expression(e) if declared.len() > 1 => format!("({e})"),
-            License::Expression(e) => e.clone(),
-            License::Name(n) => format!("LicenseRef-{}", license_ref(n)),
-        })
-        .collect();
     Some(Licenses(vec![LicenseChoice::expression(
-        &terms.join(" AND "),
+        &crate::license::spdx_expression(declared),
     )]))
-}
-
-/// A name made fit for `LicenseRef-` (letters, digits, `.` and `-`).
-fn license_ref(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 fn property(name: &str, value: &str) -> Property {
