@@ -68,6 +68,32 @@ struct SpdxPackage {
     primary_package_purpose: &'static str,
 }
 
+impl SpdxPackage {
+    /// A package known from metadata only: everything SPDX asks a file analysis for is
+    /// `NOASSERTION`.
+    fn metadata_only(
+        name: String,
+        spdx_id: String,
+        version_info: Option<String>,
+        purpose: &'static str,
+    ) -> Self {
+        SpdxPackage {
+            name,
+            spdx_id,
+            version_info,
+            supplier: NOASSERTION,
+            download_location: NOASSERTION,
+            files_analyzed: false,
+            license_concluded: NOASSERTION,
+            license_declared: NOASSERTION.into(),
+            copyright_text: NOASSERTION,
+            source_info: None,
+            external_refs: Vec::new(),
+            primary_package_purpose: purpose,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ExternalRef {
@@ -133,25 +159,19 @@ pub fn spdx_document(
     if let Some(distro) = &inventory.distro {
         let id = ids.make("OperatingSystem", &distro.id);
         relationships.push(contains(&id));
-        packages.push(SpdxPackage {
-            name: distro.id.clone(),
-            spdx_id: id,
-            version_info: distro.version_id.clone(),
-            supplier: NOASSERTION,
-            download_location: NOASSERTION,
-            files_analyzed: false,
-            license_concluded: NOASSERTION,
-            license_declared: NOASSERTION.into(),
-            copyright_text: NOASSERTION,
-            source_info: Some(found_at(
-                image,
-                "os-release",
-                &distro.evidence.path,
-                distro.evidence.layer_index,
-            )),
-            external_refs: Vec::new(),
-            primary_package_purpose: "OPERATING-SYSTEM",
-        });
+        let mut os = SpdxPackage::metadata_only(
+            distro.id.clone(),
+            id,
+            distro.version_id.clone(),
+            "OPERATING-SYSTEM",
+        );
+        os.source_info = Some(found_at(
+            image,
+            "os-release",
+            &distro.evidence.path,
+            distro.evidence.layer_index,
+        ));
+        packages.push(os);
     }
     let mut package_ids = Vec::with_capacity(inventory.packages.len());
     for package in &inventory.packages {
@@ -217,29 +237,25 @@ fn image_package(image: &Image, id: String) -> SpdxPackage {
         qualifiers.push(("repository_url", repository));
     }
     let purl = build_purl("oci", None, short, image.digest(), &qualifiers).ok();
-    SpdxPackage {
-        name: name.to_string(),
-        spdx_id: id,
-        version_info: Some(image.digest().to_string()),
-        supplier: NOASSERTION,
-        download_location: NOASSERTION,
-        files_analyzed: false,
-        license_concluded: NOASSERTION,
-        license_declared: NOASSERTION.into(),
-        copyright_text: NOASSERTION,
-        source_info: Some(format!(
-            "image {} read from {} (image ID {})",
-            image.reference, image.source, image.id
-        )),
-        external_refs: purl
-            .into_iter()
-            .map(|purl| ExternalRef {
-                reference_category: "PACKAGE-MANAGER",
-                reference_type: "purl",
-                reference_locator: purl,
-            })
-            .collect(),
-        primary_package_purpose: "CONTAINER",
+    let mut package = SpdxPackage::metadata_only(
+        name.to_string(),
+        id,
+        Some(image.digest().to_string()),
+        "CONTAINER",
+    );
+    package.source_info = Some(format!(
+        "image {} read from {} (image ID {})",
+        image.reference, image.source, image.id
+    ));
+    package.external_refs = purl.into_iter().map(purl_ref).collect();
+    package
+}
+
+fn purl_ref(purl: String) -> ExternalRef {
+    ExternalRef {
+        reference_category: "PACKAGE-MANAGER",
+        reference_type: "purl",
+        reference_locator: purl,
     }
 }
 
@@ -261,11 +277,7 @@ fn package_entry(
                 });
         }
     }
-    let mut external_refs = vec![ExternalRef {
-        reference_category: "PACKAGE-MANAGER",
-        reference_type: "purl",
-        reference_locator: package.purl.clone(),
-    }];
+    let mut external_refs = vec![purl_ref(package.purl.clone())];
     if let Some(cpe) = &package.cpe {
         external_refs.push(ExternalRef {
             reference_category: "SECURITY",
@@ -273,39 +285,29 @@ fn package_entry(
             reference_locator: cpe.clone(),
         });
     }
-    SpdxPackage {
-        name: package.name.clone(),
-        spdx_id: id,
-        version_info: (!package.version.is_empty()).then(|| package.version.clone()),
-        supplier: NOASSERTION,
-        download_location: NOASSERTION,
-        files_analyzed: false,
-        license_concluded: NOASSERTION,
-        license_declared: if package.licenses.is_empty() {
-            NOASSERTION.into()
-        } else {
-            spdx_expression(&package.licenses)
-        },
-        copyright_text: NOASSERTION,
-        source_info: Some(found_at(
-            image,
-            package.cataloger,
-            &package.evidence.path,
-            package.evidence.layer_index,
-        )),
-        external_refs,
-        // Programs: runtimes a binary classifier recognised, and Go main modules.
-        primary_package_purpose: if package.cataloger == "binary-classifier"
-            || package
-                .properties
-                .iter()
-                .any(|(k, _)| k == "vouch:go:mainPackage")
-        {
-            "APPLICATION"
-        } else {
-            "LIBRARY"
-        },
+    // Programs: runtimes a binary classifier recognised, and Go main modules.
+    let program = package.cataloger == "binary-classifier"
+        || package
+            .properties
+            .iter()
+            .any(|(k, _)| k == "vouch:go:mainPackage");
+    let mut entry = SpdxPackage::metadata_only(
+        package.name.clone(),
+        id,
+        (!package.version.is_empty()).then(|| package.version.clone()),
+        if program { "APPLICATION" } else { "LIBRARY" },
+    );
+    if !package.licenses.is_empty() {
+        entry.license_declared = spdx_expression(&package.licenses);
     }
+    entry.source_info = Some(found_at(
+        image,
+        package.cataloger,
+        &package.evidence.path,
+        package.evidence.layer_index,
+    ));
+    entry.external_refs = external_refs;
+    entry
 }
 
 #[cfg(test)]
