@@ -9,13 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${BENCH_RUNS:-5}
 VOUCH=${VOUCH:-target/release/docker-vouch}
-integration/registry.sh start >/dev/null
+integration/registry.sh start >/dev/null 2>&1
 TAR=$(bench/build_image.sh)
 REF=127.0.0.1:${VOUCH_REGISTRY_PORT:-5000}/vouch-bench/reference:1
 if ! skopeo inspect --tls-verify=false "docker://$REF" >/dev/null 2>&1; then
   skopeo copy -q --dest-tls-verify=false --dest-compress-format gzip "docker-archive:$TAR" "docker://$REF"
 fi
-PEERS=$(bash ../shared/peers/install.sh)
+PEERS=$(bash ../shared/peers/install.sh 2>/dev/null)
 SYFT=$(echo "$PEERS" | sed -n 1p)
 TRIVY=$(echo "$PEERS" | sed -n 2p)
 WORK=$(mktemp -d)

@@ -30,3 +30,8 @@ echo "$ATTEST"
 OVERHEAD=$(bench/build_overhead.sh | grep '^build overhead')
 printf '\n## Build overhead\n\n`bench/build_overhead.sh` (a one-line Dockerfile on the reference image, engine path, vfs storage driver): %s. Target: under 2 s.\n' "$OVERHEAD" >> docs/benchmarks.md
 echo "$OVERHEAD"
+# Reading the image straight from a registry (the test registry on 127.0.0.1), against Syft and Trivy.
+REGISTRY=$(bench/registry_read.sh)
+printf '\n## Reading from a registry (latest `make bench`)\n\n`bench/registry_read.sh`, median of %s runs:\n\n%s\n' \
+  "${BENCH_RUNS:-5}" "$(echo "$REGISTRY" | sed 's/^/    /')" >> docs/benchmarks.md
+echo "$REGISTRY"

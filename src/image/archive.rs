@@ -218,7 +218,7 @@ pub fn scan_archive_file(
 
 /// Runs `work` over `jobs` on as many threads as there are cores (at most one per job), starting them
 /// in order and keeping the results in job order.
-fn parallel_map<J: Sync, T: Send>(jobs: &[J], work: impl Fn(&J) -> T + Sync) -> Vec<T> {
+pub(super) fn parallel_map<J: Sync, T: Send>(jobs: &[J], work: impl Fn(&J) -> T + Sync) -> Vec<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let threads = std::thread::available_parallelism()

@@ -25,6 +25,11 @@ pub trait Blobs {
     fn metadata(&mut self, path: &str) -> Result<Option<Vec<u8>>, ImageError>;
     /// The layer stored at `path`, read in one pass (or `None` when absent).
     fn layer(&mut self, path: &str) -> Result<Option<ScannedLayer>, ImageError>;
+    /// The layers stored at `paths`, in that order. Sources that can read several at once (a
+    /// registry) override this; the others read them one after the other.
+    fn layers(&mut self, paths: &[String]) -> Result<Vec<Option<ScannedLayer>>, ImageError> {
+        paths.iter().map(|path| self.layer(path)).collect()
+    }
 }
 
 /// An image located inside its layout, with its layers read.
@@ -194,13 +199,20 @@ fn locate_oci(blobs: &mut dyn Blobs, input: &str, bytes: &[u8]) -> Result<Locate
             &manifest.config.digest,
             &sha256_digest(&config_bytes),
         )?;
-        let mut layers = Vec::with_capacity(manifest.layers.len());
-        for layer in &manifest.layers {
-            let path = blob_path_checked(input, &layer.digest)?;
-            let scanned = blobs
-                .layer(&path)?
-                .ok_or_else(|| missing(input, "layer", &layer.digest))?;
-            check_digest(input, &path, &layer.digest, &scanned.blob_digest)?;
+        let paths = manifest
+            .layers
+            .iter()
+            .map(|layer| blob_path_checked(input, &layer.digest))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut layers = Vec::with_capacity(paths.len());
+        for ((layer, path), scanned) in manifest
+            .layers
+            .iter()
+            .zip(&paths)
+            .zip(blobs.layers(&paths)?)
+        {
+            let scanned = scanned.ok_or_else(|| missing(input, "layer", &layer.digest))?;
+            check_digest(input, path, &layer.digest, &scanned.blob_digest)?;
             layers.push(scanned);
         }
         return Ok(Located {

@@ -9,7 +9,7 @@
 //! that manifest names, with the sizes it declares. `layout::locate` then checks the manifest, the
 //! config and every layer against its digest, as it does for layouts on disk.
 
-use super::archive::read_layer_blob;
+use super::archive::{parallel_map, read_layer_blob};
 use super::layout::{Blobs, ScannedLayer};
 use super::ImageError;
 use crate::layers::{Limits, Wanted};
@@ -128,6 +128,42 @@ impl Blobs for RegistryBlobs<'_> {
             .blob_reader(descriptor)
             .map_err(|e| self.registry_error(e))?;
         read_layer_blob(reader, path, &self.input, self.wanted, self.limits).map(Some)
+    }
+
+    /// Layers are fetched and read in parallel, largest first (as archives are), each on a client
+    /// of its own.
+    fn layers(&mut self, paths: &[String]) -> Result<Vec<Option<ScannedLayer>>, ImageError> {
+        let mut jobs: Vec<(usize, &str, Option<&OciDescriptor>)> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                (
+                    i,
+                    path.as_str(),
+                    digest_of(path).and_then(|d| self.named.get(&d)),
+                )
+            })
+            .collect();
+        jobs.sort_by_key(|(_, _, d)| std::cmp::Reverse(d.map_or(0, |d| d.size)));
+        let read = |&(_, path, descriptor): &(usize, &str, Option<&OciDescriptor>)| {
+            let Some(descriptor) = descriptor else {
+                return Ok(None);
+            };
+            let registry_error = |e: RegistryError| self.registry_error(e);
+            let repository = self.repository.fork().map_err(registry_error)?;
+            let reader = repository.blob_reader(descriptor).map_err(registry_error)?;
+            read_layer_blob(reader, path, &self.input, self.wanted, self.limits).map(Some)
+        };
+        let results = parallel_map(&jobs, read);
+        let mut ordered: Vec<Option<Result<Option<ScannedLayer>, ImageError>>> =
+            (0..paths.len()).map(|_| None).collect();
+        for ((i, _, _), result) in jobs.iter().zip(results) {
+            ordered[*i] = Some(result);
+        }
+        ordered
+            .into_iter()
+            .map(|result| result.unwrap_or(Ok(None)))
+            .collect()
     }
 }
 

@@ -51,6 +51,9 @@ pub struct Repository {
     runtime: tokio::runtime::Runtime,
     registry: String,
     name: String,
+    /// What it was made from, for [`Repository::fork`].
+    reference: Reference,
+    credentials: Credentials,
 }
 
 /// Whether `registry` may be spoken to over plain HTTP.
@@ -143,7 +146,15 @@ impl Repository {
             runtime,
             registry,
             name: reference.repository().to_string(),
+            reference: reference.clone(),
+            credentials: credentials.clone(),
         })
+    }
+
+    /// Another client for the same repository, with its own connections and runtime, for another
+    /// thread (connections belong to the runtime that opened them).
+    pub fn fork(&self) -> Result<Repository, RegistryError> {
+        Repository::new(&self.reference, &self.credentials)
     }
 
     /// `registry/name`, for messages.
