@@ -29,36 +29,41 @@ impl Workspace {
         std::fs::create_dir(dir.path().join("docker-config")).unwrap();
         let out = run(dir.path(), &["keygen"]);
         assert!(out.status.success(), "keygen: {}", stderr(&out));
-        let openssl = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=vouch-webhook",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                "tls.key",
-                "-out",
-                "tls.crt",
-            ])
-            .current_dir(dir.path())
-            .output()
-            .expect("openssl runs");
-        assert!(openssl.status.success(), "openssl: {}", stderr(&openssl));
+        self_signed(dir.path(), "tls");
         Workspace { dir }
     }
 
     fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// A self-signed certificate for 127.0.0.1 made by openssl: `NAME.crt` and `NAME.key` in `dir`.
+fn self_signed(dir: &Path, name: &str) {
+    let openssl = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            &format!("/CN=vouch-webhook-{name}"),
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(openssl.status.success(), "openssl: {}", stderr(&openssl));
 }
 
 fn run(cwd: &Path, args: &[&str]) -> Output {
@@ -132,10 +137,22 @@ impl Server {
 
     /// `curl` against the server, checking its certificate; (HTTP status, body).
     fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, String) {
+        let out = self.curl(&self.cert, method, path, body);
+        assert!(out.status.success(), "curl: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, status) = text.rsplit_once('\n').expect("a status line");
+        (
+            status.trim().parse().expect("an HTTP status"),
+            body.to_string(),
+        )
+    }
+
+    /// `curl` trusting only the certificate `ca`; its whole output.
+    fn curl(&self, ca: &Path, method: &str, path: &str, body: Option<&[u8]>) -> Output {
         let mut command = Command::new("curl");
         command
             .args(["-sS", "--max-time", "60", "-X", method, "--cacert"])
-            .arg(&self.cert)
+            .arg(ca)
             .args(["-w", "\n%{http_code}"])
             .arg(format!("https://{}{path}", self.address));
         if body.is_some() {
@@ -154,14 +171,7 @@ impl Server {
             use std::io::Write;
             child.stdin.take().unwrap().write_all(body).unwrap();
         }
-        let out = child.wait_with_output().expect("curl finishes");
-        assert!(out.status.success(), "curl: {}", stderr(&out));
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let (body, status) = text.rsplit_once('\n').expect("a status line");
-        (
-            status.trim().parse().expect("an HTTP status"),
-            body.to_string(),
-        )
+        child.wait_with_output().expect("curl finishes")
     }
 
     /// POSTs an AdmissionReview and returns its `response`.
@@ -428,4 +438,57 @@ fn serve_refuses_to_start_without_its_keys_and_certificate() {
         &["serve", "--key", "cosign.pub", "--tls-key", "tls.key"],
     );
     fails_with(&out, 2, "--tls-cert");
+}
+
+#[test]
+fn a_renewed_certificate_is_served_without_a_restart() {
+    let w = Workspace::new();
+    let server = Server::start(&w, &[]);
+    // (A copy: tls.crt itself is about to be replaced.)
+    let first = w.path().join("first.crt");
+    std::fs::copy(w.path().join("tls.crt"), &first).unwrap();
+    assert!(server
+        .curl(&first, "GET", "/healthz", None)
+        .status
+        .success());
+
+    // Renewed as a mounted Secret is: new files written beside, then moved into place.
+    self_signed(w.path(), "renewed");
+    let renewed = w.path().join("renewed.crt");
+    std::fs::copy(w.path().join("renewed.key"), w.path().join("next.key")).unwrap();
+    std::fs::copy(&renewed, w.path().join("next.crt")).unwrap();
+    std::fs::rename(w.path().join("next.key"), w.path().join("tls.key")).unwrap();
+    std::fs::rename(w.path().join("next.crt"), w.path().join("tls.crt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let out = server.curl(&renewed, "GET", "/healthz", None);
+    assert!(
+        out.status.success(),
+        "the renewed certificate: {}",
+        stderr(&out)
+    );
+    let out = server.curl(&first, "GET", "/healthz", None);
+    assert!(
+        !out.status.success(),
+        "the old certificate is no longer served"
+    );
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("reloaded the TLS certificate")),
+        "{:?}",
+        server.log()
+    );
+
+    // A broken rotation keeps the certificate in use, with a warning.
+    std::fs::write(w.path().join("tls.crt"), "not a certificate").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let out = server.curl(&renewed, "GET", "/healthz", None);
+    assert!(out.status.success(), "still served: {}", stderr(&out));
+    assert!(
+        server.log().iter().any(|l| l.contains("cannot be loaded")
+            && l.contains("still serving the previous certificate")),
+        "{:?}",
+        server.log()
+    );
 }

@@ -2,10 +2,12 @@
 //! webhook. An HTTPS server (hyper over rustls) answers `POST /validate` with the AdmissionReview
 //! response for the pod or workload under review: allowed when every container image is verified
 //! in its registry ([`checker`]), refused with a message naming each image and the check it
-//! failed otherwise. `GET /healthz` answers `ok`. Each review is logged as one line on stderr.
+//! failed otherwise. `GET /healthz` answers `ok`. Each review is logged as one line on stderr. The
+//! certificate is reloaded when its files change ([`tls`]).
 
 pub mod admission;
 pub mod checker;
+pub mod tls;
 
 use admission::{parse_review, response, Review};
 use bytes::Bytes;
@@ -13,8 +15,6 @@ use checker::Checker;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,32 +31,19 @@ pub enum ServeError {
     Runtime(String),
 }
 
-/// The server's TLS configuration from a PEM certificate chain and private key.
+/// The server's TLS configuration from a PEM certificate chain and private key, reloaded when the
+/// files change ([`tls::ReloadingIdentity`]).
 pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, ServeError> {
-    let tls_error = |path: &Path, detail: String| ServeError::Tls {
-        path: path.display().to_string(),
-        detail,
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect())
-        .map_err(|e| tls_error(cert, format!("not a PEM certificate chain ({e})")))?;
-    if certs.is_empty() {
-        return Err(tls_error(cert, "holds no PEM certificate".into()));
-    }
-    let private = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| tls_error(key, format!("not a PEM private key ({e})")))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let identity = tls::ReloadingIdentity::new(cert, key, provider.clone())?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(cert, e.to_string()))?
+        .map_err(|e| ServeError::Tls {
+            path: cert.display().to_string(),
+            detail: e.to_string(),
+        })?
         .with_no_client_auth()
-        .with_single_cert(certs, private)
-        .map_err(|e| {
-            tls_error(
-                key,
-                format!("does not go with the certificate {} ({e})", cert.display()),
-            )
-        })?;
+        .with_cert_resolver(Arc::new(identity));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
