@@ -4,7 +4,7 @@
 # `docker vouch build --push` the example app (on a Debian 12 base made with debootstrap): build, SBOM,
 # policy (examples/policy.yaml, the example OSV database and VEX), sign, push, attach; show its SBOM, its
 # verdict under the built-in default policy and its vulnerabilities; and verify it from the registry as a
-# deployment would.
+# deployment would, and as the admission webhook (docker-vouch serve) does for a Pod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,3 +43,33 @@ step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json $
 docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json "$IMAGE"
 step "docker vouch verify registry:$IMAGE --key $KEYS/cosign.pub --require-pass --max-age 24h (as a deployment would)"
 docker vouch verify "registry:$IMAGE" --key "$KEYS/cosign.pub" --require-pass --max-age 24h
+
+step "docker-vouch serve: the Kubernetes admission webhook, asked about a Pod running $IMAGE and one running an unattested image"
+WEBHOOK=$(mktemp -d)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=vouch-demo-webhook \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WEBHOOK/tls.key" -out "$WEBHOOK/tls.crt" 2>/dev/null
+UNSIGNED="$REGISTRY/vouch-example/unsigned:1"
+tar -c -T /dev/null | docker import -c 'CMD ["/app"]' - "$UNSIGNED" >/dev/null
+docker push -q "$UNSIGNED" >/dev/null
+"${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins/docker-vouch" serve --key "$KEYS/cosign.pub" \
+  --tls-cert "$WEBHOOK/tls.crt" --tls-key "$WEBHOOK/tls.key" --listen 127.0.0.1:0 --require-pass \
+  2>"$WEBHOOK/log" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WEBHOOK"' EXIT
+ADDRESS=""
+for _ in $(seq 1 30); do
+  ADDRESS=$(sed -n 's|.*listening on https://\([^ ]*\).*|\1|p' "$WEBHOOK/log")
+  [ -n "$ADDRESS" ] && break
+  sleep 1
+done
+[ -n "$ADDRESS" ] || { cat "$WEBHOOK/log" >&2; echo "demo: the webhook did not start" >&2; exit 1; }
+review() {
+  printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"demo-%s","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"demo","object":{"metadata":{"name":"%s"},"spec":{"containers":[{"name":"app","image":"%s"}]}}}}' \
+    "$1" "$1" "$2" |
+    curl -sS --cacert "$WEBHOOK/tls.crt" -H 'Content-Type: application/json' --data-binary @- "https://$ADDRESS/validate" |
+    python3 -c 'import json, sys; r = json.load(sys.stdin)["response"]; print("allowed" if r["allowed"] else "refused: " + r["status"]["message"])'
+}
+echo "Pod running $IMAGE: $(review app "$IMAGE")"
+echo "Pod running $UNSIGNED: $(review unsigned "$UNSIGNED")"
+echo "The webhook's log:"
+cat "$WEBHOOK/log"
