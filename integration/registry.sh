@@ -38,9 +38,15 @@ answers() {
   [ "$code" = 200 ] || [ "$code" = 401 ]
 }
 
-# This machine's first non-loopback IPv4 address (empty when it has none).
+# This machine's first non-loopback IPv4 address (empty when it has none): from iproute2's `ip`, else
+# from `hostname -I` (Debian's required hostname package).
 host_address() {
-  ip -4 -o addr show scope global 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }'
+  local address
+  address=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }' || true)
+  if [ -z "$address" ]; then
+    address=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -n 1 || true)
+  fi
+  echo "$address"
 }
 
 # A CA and a server certificate for ADDRESS (an IP SAN), in DIR.
