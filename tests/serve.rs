@@ -492,3 +492,104 @@ fn a_renewed_certificate_is_served_without_a_restart() {
         server.log()
     );
 }
+
+#[test]
+fn sigterm_lets_the_review_in_progress_finish_then_stops() {
+    let w = Workspace::new();
+    let mut server = Server::start(&w, &[]);
+    assert_eq!(server.request("GET", "/healthz", None).0, 200);
+
+    // A review whose body is still being uploaded (curl streams stdin, chunked) when SIGTERM comes.
+    let body =
+        serde_json::to_vec(&admission("u-drain", "DELETE", "Pod", pod(&["busybox"]))).unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut curl = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "30",
+            "-X",
+            "POST",
+            "-T",
+            "-",
+            "--cacert",
+        ])
+        .arg(&server.cert)
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .arg(format!("https://{}/validate", server.address))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("curl runs");
+    let mut upload = curl.stdin.take().unwrap();
+    {
+        use std::io::Write;
+        upload.write_all(first).unwrap();
+        upload.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700)); // the request is in the server
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server left with a review in progress: {:?}",
+        server.log()
+    );
+    // New connections are refused while it drains.
+    let late = server.curl(&server.cert, "GET", "/healthz", None);
+    assert!(
+        !late.status.success(),
+        "a new connection was accepted while stopping"
+    );
+
+    {
+        use std::io::Write;
+        upload.write_all(rest).unwrap();
+    }
+    drop(upload);
+    let out = curl.wait_with_output().expect("curl finishes");
+    assert!(out.status.success(), "curl: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (answer, status) = text.rsplit_once('\n').expect("a status line");
+    assert_eq!(status, "200", "{answer}");
+    let answer: Value = serde_json::from_str(answer).expect("a JSON AdmissionReview");
+    assert_eq!(answer["response"]["uid"], "u-drain");
+    assert_eq!(answer["response"]["allowed"], true);
+
+    // Then it stops by itself (no SIGKILL from Drop), exit 0, and says so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 15 s after SIGTERM: {:?}",
+            server.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(0), "{:?}", server.log());
+    std::thread::sleep(std::time::Duration::from_millis(200)); // the log reader catches up
+    let log = server.log();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("stopping: no new connections")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|l| l.ends_with("vouch serve: stopped")),
+        "{log:?}"
+    );
+}

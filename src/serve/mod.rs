@@ -48,8 +48,35 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Serve
     Ok(config)
 }
 
-/// Serves until the process is stopped. `on_listening` is called with the bound address (the
-/// port may have been chosen by the system when `address` asks for port 0).
+/// How long a stopping server waits for the reviews in progress.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Installs the handlers for SIGTERM (as the kubelet sends) and SIGINT at once, so that a signal
+/// arriving right after the "listening" line is not lost, and returns a future that resolves when
+/// either arrives.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let handlers = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            // No signal handling: run until killed.
+            _ => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// Serves until the process is asked to stop; then accepts no new connection, lets the reviews in
+/// progress finish (at most [`DRAIN`]) and returns. `on_listening` is called with the bound address
+/// (the port may have been chosen by the system when `address` asks for port 0).
 pub fn serve(
     address: &str,
     tls: rustls::ServerConfig,
@@ -70,17 +97,26 @@ pub fn serve(
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(listen_error)?;
+        let stop = stop_signal();
+        tokio::pin!(stop);
         on_listening(listener.local_addr().map_err(listen_error)?);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    eprintln!("vouch serve: accepting a connection: {e}");
-                    continue;
-                }
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, typically: wait rather than spin.
+                        eprintln!("vouch serve: accepting a connection: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                _ = &mut stop => break,
             };
             let acceptor = acceptor.clone();
             let checker = checker.clone();
+            let watcher = graceful.watcher();
             tokio::spawn(async move {
                 let stream = match acceptor.accept(stream).await {
                     Ok(stream) => stream,
@@ -93,14 +129,23 @@ pub fn serve(
                     let checker = checker.clone();
                     async move { Ok::<_, std::convert::Infallible>(handle(request, checker).await) }
                 });
-                if let Err(e) = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await
-                {
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                if let Err(e) = watcher.watch(connection).await {
                     eprintln!("vouch serve: connection from {peer}: {e}");
                 }
             });
         }
+        eprintln!(
+            "vouch serve: stopping: no new connections; waiting up to {} s for the reviews in progress",
+            DRAIN.as_secs()
+        );
+        drop(listener);
+        tokio::select! {
+            _ = graceful.shutdown() => eprintln!("vouch serve: stopped"),
+            _ = tokio::time::sleep(DRAIN) => eprintln!("vouch serve: stopped with reviews still in progress"),
+        }
+        Ok(())
     })
 }
 
