@@ -589,3 +589,51 @@ fn engine_image_with_a_failed_verdict() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn with_no_flags_the_key_and_the_sets_are_where_design_says() {
+    // design.md, "Defaults": the key from --key, VOUCH_KEY or ./cosign.key; the sets under
+    // ./.vouch/sha256-<hex>/, where verify looks by default.
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    assert!(vouch_pw(w, PASSWORD, &["keygen"]).status.success());
+    let a = archive(w, "a.tar", "alpha");
+
+    let out = vouch_pw(w, PASSWORD, &["attest", &a]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let set = set_dir(&out.stdout);
+    assert!(
+        set.starts_with(".vouch")
+            && set
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sha256-"),
+        "{}",
+        set.display()
+    );
+    assert!(w.join(&set).join("verdict.dsse.json").is_file());
+    let out = run_vouch(w, &["verify", &a, "--key", "cosign.pub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // VOUCH_KEY names a key elsewhere; with no key at all, the error says which file was looked for.
+    std::fs::create_dir(w.join("keys")).unwrap();
+    std::fs::rename(w.join("cosign.key"), w.join("keys/signing.key")).unwrap();
+    let out = vouch()
+        .args(["attest", &a, "--output-dir", "elsewhere"])
+        .current_dir(w)
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env("VOUCH_KEY", "keys/signing.key")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = vouch()
+        .args(["attest", &a])
+        .current_dir(w)
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env_remove("VOUCH_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cosign.key"), "{}", stderr(&out));
+}

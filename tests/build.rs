@@ -264,7 +264,7 @@ fn failures_stop_before_anything_is_attested() {
         err.contains("the build failed:") && err.contains("no-such-file"),
         "{err}"
     );
-    assert!(!w.join("attestations").exists());
+    assert!(!w.join(".vouch").exists());
 
     // A .dockerignore pattern that does not parse names its line.
     std::fs::write(ctx.join(".dockerignore"), "ok\n[broken\n").unwrap();

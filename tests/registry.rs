@@ -122,7 +122,7 @@ fn attest_push_attaches_both_layouts_and_verify_reads_them() {
     );
     // The local set is written too, named by the manifest digest.
     assert!(w
-        .join("attestations")
+        .join(".vouch")
         .join(digest.replace(':', "-"))
         .join("verdict.sigstore.json")
         .is_file());
@@ -240,7 +240,7 @@ fn credentials_from_config_and_helpers_and_clear_failures() {
         &["attest", &name, "--key", "cosign.key", "--push"],
     );
     fails_with(&out, 3, "pushing");
-    assert!(!w.join("attestations").exists(), "nothing written");
+    assert!(!w.join(".vouch").exists(), "nothing written");
 
     // config.json that is not JSON.
     std::fs::write(config.join("config.json"), "{\"auths\": ").unwrap();
@@ -270,7 +270,7 @@ fn credentials_from_config_and_helpers_and_clear_failures() {
         &["attest", &name, "--key", "cosign.key", "--push"],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(!w.join("attestations").exists());
+    assert!(!w.join(".vouch").exists());
 
     // The right password in auths: pushed, attached, verified from the registry.
     std::fs::write(
@@ -365,7 +365,7 @@ fn push_refusals_attach_nothing() {
         &["attest", &name, "--key", "cosign.key", "--push"],
     );
     fails_with(&out, 3, "pushing 127.0.0.1:5999/");
-    assert!(!w.join("attestations").exists());
+    assert!(!w.join(".vouch").exists());
 
     // --push of an archive is a usage error.
     std::fs::write(
@@ -433,10 +433,7 @@ fn a_failed_attach_says_what_was_written() {
         "{}",
         stderr(&out)
     );
-    assert!(w
-        .join("attestations")
-        .join(digest.replace(':', "-"))
-        .is_dir());
+    assert!(w.join(".vouch").join(digest.replace(':', "-")).is_dir());
     docker(&["rmi", &squatter]);
 }
 

@@ -20,6 +20,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Where `attest` and `build` write the attestation sets, and `verify` looks for them, unless told:
+/// `./.vouch/sha256-<hex>/` per image (design.md, "Defaults").
+pub const OUTPUT_DIR: &str = ".vouch";
+
 /// SBOM, policy verdict and signed attestations for container images, at build time.
 #[derive(Debug, Parser)]
 #[command(
@@ -198,7 +202,7 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Write the attestation set under DIR/sha256-<hex>/
-    #[arg(long, value_name = "DIR", default_value = "attestations")]
+    #[arg(long, value_name = "DIR", default_value = OUTPUT_DIR)]
     pub output_dir: PathBuf,
     /// Push the image (its first tag, REGISTRY/NAME:TAG) and attach the attestations beside it
     #[arg(long)]
@@ -299,13 +303,19 @@ pub struct KeygenArgs {
 pub struct AttestArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     pub image: String,
-    /// The private key (cosign.key); its password from VOUCH_PASSWORD or COSIGN_PASSWORD, else asked
-    #[arg(long, value_name = "FILE")]
+    /// The private key (cosign.key) that signs the attestations; its password from VOUCH_PASSWORD or
+    /// COSIGN_PASSWORD, else asked
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VOUCH_KEY",
+        default_value = "cosign.key"
+    )]
     pub key: PathBuf,
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Write the set under DIR/sha256-<hex>/
-    #[arg(long, value_name = "DIR", default_value = "attestations")]
+    #[arg(long, value_name = "DIR", default_value = OUTPUT_DIR)]
     pub output_dir: PathBuf,
     /// Push the image through the engine first, then attach the signed statements beside it in
     /// the registry (cosign's .att tag and OCI 1.1 referrers)
@@ -323,8 +333,8 @@ pub struct VerifyArgs {
     pub image: String,
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Where the attestation sets are (as `attest --output-dir` wrote them) [default:
-    /// attestations; for registry:REF the registry itself]
+    /// Where the attestation sets are (as `attest --output-dir` wrote them) [default: .vouch;
+    /// for registry:REF the registry itself]
     #[arg(long, value_name = "DIR")]
     pub attestations: Option<PathBuf>,
     /// Output format

@@ -36,7 +36,7 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
             let digests = image_digests(docker, &args.image)?;
             let directory = directory
                 .clone()
-                .unwrap_or_else(|| PathBuf::from("attestations"));
+                .unwrap_or_else(|| PathBuf::from(super::OUTPUT_DIR));
             let set = load_set(&directory, &digests).map(|set| vec![set]);
             (digests, set)
         }
