@@ -42,6 +42,7 @@ fn main() {
         name: "registry.example/team/app".into(),
         manifest_digest: None,
         config_digest: format!("sha256:{}", "ab".repeat(32)),
+        index_digest: None,
     };
     let out = dir.path().join("attestations");
 

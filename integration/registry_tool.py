@@ -19,7 +19,10 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
 
   registry_tool.py put-index REGISTRY REPO TAG DIGEST OTHER_DIGEST ARCH
       Puts an OCI image index under TAG listing OTHER_DIGEST as linux/s390x, an attestation
-      manifest as unknown/unknown (as buildx writes them), and DIGEST as linux/ARCH.
+      manifest as unknown/unknown (as buildx writes them), and DIGEST as linux/ARCH; prints its digest.
+  registry_tool.py put-single-index REGISTRY REPO TAG DIGEST ATTESTATION_DIGEST ARCH
+      Puts under TAG the index buildx pushes for one platform: DIGEST as linux/ARCH and
+      ATTESTATION_DIGEST as its unknown/unknown attestation manifest; prints the index's digest.
   registry_tool.py forge-layer REGISTRY REPO TAG DIGEST OTHER_DIGEST
       Puts under TAG a copy of manifest DIGEST whose first layer is OTHER_DIGEST's first layer
       (a valid blob, but not the layer the image config declares).
@@ -257,7 +260,17 @@ def put_index(registry, tag, digest, other, arch):
              annotations={"vnd.docker.reference.type": "attestation-manifest"}),
         dict(descriptor(registry, digest), platform={"os": "linux", "architecture": arch}),
     ]
-    registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
+    return registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
+
+
+def put_single_index(registry, tag, digest, attestation, arch):
+    entries = [
+        dict(descriptor(registry, digest), platform={"os": "linux", "architecture": arch}),
+        dict(descriptor(registry, attestation), platform={"os": "unknown", "architecture": "unknown"},
+             annotations={"vnd.docker.reference.type": "attestation-manifest",
+                          "vnd.docker.reference.digest": digest}),
+    ]
+    return registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
 
 
 def put_changed(registry, tag, digest, change):
@@ -284,7 +297,9 @@ def main(argv):
     elif command == "tamper-referrers":
         tamper_referrers(registry, digest)
     elif command == "put-index":
-        put_index(registry, argv[3], argv[4], argv[5], argv[6])
+        print(put_index(registry, argv[3], argv[4], argv[5], argv[6])[0])
+    elif command == "put-single-index":
+        print(put_single_index(registry, argv[3], argv[4], argv[5], argv[6])[0])
     elif command == "forge-layer":
         other = json.loads(registry.manifest(argv[5]))["layers"][0]
         put_changed(registry, argv[3], argv[4], lambda layer: layer.update(other))

@@ -558,16 +558,8 @@ fn images_are_read_straight_from_the_registry() {
     // image for s390x; never the attestation manifest), and verify resolves the index the same way.
     // (An index names manifests of its own repository: the other image is pushed there too.)
     let repo = "vouch-test/pulled";
-    let other_image = app_image(&registry, "pulled-other");
-    let other = format!("{registry}/{repo}:other-{}", std::process::id());
-    docker(&["tag", &other_image, &other]);
-    docker(&["push", &other]);
-    let other_digest = repo_digest(&other, &registry);
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
+    let (other, other_image, other_digest) = another_image_in(&registry, repo, "pulled-other");
+    let arch = index_arch();
     let out = registry_tool(&[
         "put-index",
         &registry,
@@ -679,4 +671,168 @@ fn https_registries_are_trusted_through_the_system_certificates() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Another small image pushed into `repo` (an index names manifests of its own repository): its
+/// tag there, its engine name, and its manifest digest.
+fn another_image_in(registry: &str, repo: &str, name: &str) -> (String, String, String) {
+    let image = app_image(registry, name);
+    let tag = format!("{registry}/{repo}:other-{}", std::process::id());
+    docker(&["tag", &image, &tag]);
+    docker(&["push", &tag]);
+    let digest = repo_digest(&tag, registry);
+    (tag, image, digest)
+}
+
+/// This machine's architecture as OCI platforms name it.
+fn index_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// The digest a `registry_tool put-*index` command printed.
+fn put_index(args: &[&str]) -> String {
+    let out = registry_tool(args);
+    assert!(out.status.success(), "{}: {}", args[0], stderr(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn an_index_tag_carries_the_attestations_cosign_looks_for() {
+    // buildx pushes even one platform as an index (the image and its unknown/unknown attestation
+    // manifest); cosign, Kyverno and policy-controller resolve the tag to that index and look for
+    // attestations attached to it, whose statements name it.
+    require_registries();
+    let (work, config) = workspace();
+    let w = work.path();
+    let registry = open_registry();
+    let repo = "vouch-test/indexed";
+    let name = app_image(&registry, "indexed");
+    docker(&["push", &name]);
+    let digest = repo_digest(&name, &registry);
+    let (other, other_image, other_digest) = another_image_in(&registry, repo, "indexed-other");
+    let arch = index_arch();
+    let single_tag = format!("single-{}", std::process::id());
+    let index = put_index(&[
+        "put-single-index",
+        &registry,
+        repo,
+        &single_tag,
+        &digest,
+        &other_digest,
+        arch,
+    ]);
+    let single = format!("{registry}/{repo}:{single_tag}");
+
+    let attest = |reference: &str| {
+        vouch()
+            .args(["attest", &format!("registry:{reference}"), "--push"])
+            .current_dir(w)
+            .env("VOUCH_PASSWORD", PASSWORD)
+            .env("DOCKER_CONFIG", &config)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .output()
+            .expect("docker-vouch runs")
+    };
+    let out = attest(&single);
+    assert!(out.status.success(), "attest: {}", stderr(&out));
+    let summary = String::from_utf8_lossy(&out.stdout).to_string();
+    for at in [&digest, &index] {
+        assert!(
+            summary.contains(&format!("attached to {registry}/{repo}@{at}")),
+            "{summary}"
+        );
+    }
+    // The second reader finds both statements in both layouts at the index and at the image
+    // manifest, each statement naming the digest it is attached to.
+    let public = w.join("cosign.pub");
+    for at in [&index, &digest] {
+        let found = check_layouts(&registry, repo, at, &public);
+        assert_eq!(
+            found["att"].as_array().map(Vec::len),
+            Some(2),
+            "{at}: {found}"
+        );
+        assert_eq!(
+            found["referrers"].as_array().map(Vec::len),
+            Some(2),
+            "{at}: {found}"
+        );
+    }
+    let (code, sets) = verify_registry(w, &config, &single, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+    assert_eq!(sets.len(), 4, "two layouts at two places: {sets:?}");
+    assert!(sets.iter().all(|(_, verified, _)| *verified), "{sets:?}");
+
+    // The image manifest's own attestations tampered with: through the tag, those at the index
+    // still vouch for the image; by the manifest digest (no index in the way), nothing does.
+    for command in ["tamper-att", "tamper-referrers"] {
+        let out = registry_tool(&[command, &registry, repo, &digest]);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+    }
+    let (code, sets) = verify_registry(w, &config, &single, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+    let verified: Vec<&str> = sets
+        .iter()
+        .filter(|(_, verified, _)| *verified)
+        .map(|(location, _, _)| location.as_str())
+        .collect();
+    assert_eq!(verified.len(), 2, "{sets:?}");
+    assert!(
+        verified
+            .iter()
+            .all(|l| l.contains(&index.replace(':', "-")) || l.contains(&index)),
+        "only the index's sets verify: {sets:?}"
+    );
+    let (code, sets) = verify_registry(
+        w,
+        &config,
+        &format!("{registry}/{repo}@{digest}"),
+        &["--require-pass"],
+    );
+    assert_eq!(code, 1, "{sets:?}");
+
+    // An index of two platforms: the statements describe one of its images, so they are attached
+    // to that image's manifest only, and the warning says where verifiers will not find them.
+    let multi_tag = format!("multi-{}", std::process::id());
+    let multi_index = put_index(&[
+        "put-index",
+        &registry,
+        repo,
+        &multi_tag,
+        &digest,
+        &other_digest,
+        arch,
+    ]);
+    let multi = format!("{registry}/{repo}:{multi_tag}");
+    let out = attest(&multi);
+    assert!(out.status.success(), "attest: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "is an index of 2 platforms (linux/s390x, linux/{arch})"
+        )) && stderr(&out).contains(&multi_index),
+        "{}",
+        stderr(&out)
+    );
+    let out = registry_tool(&[
+        "check",
+        &registry,
+        repo,
+        &multi_index,
+        &public.display().to_string(),
+    ]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("no .att manifest"),
+        "nothing at the multi-platform index: {}",
+        stderr(&out)
+    );
+    // The image manifest was re-attested (the tampered statements replaced).
+    let found = check_layouts(&registry, repo, &digest, &public);
+    assert_eq!(found["att"].as_array().map(Vec::len), Some(2), "{found}");
+    let (code, sets) = verify_registry(w, &config, &multi, &["--require-pass"]);
+    assert_eq!(code, 0, "{sets:?}");
+    docker(&["rmi", &other, &other_image, &name]);
 }

@@ -40,14 +40,20 @@ pub struct AttestedImage {
     pub manifest_digest: Option<String>,
     /// `sha256:…` of the config (the image ID).
     pub config_digest: String,
+    /// `sha256:…` of the image index the image is published under, when the statements are also
+    /// attached to it (a tag naming a single-platform index, as buildx pushes): cosign and the
+    /// admission controllers built on it resolve the tag to the index and look for a subject naming it.
+    pub index_digest: Option<String>,
 }
 
 impl AttestedImage {
-    /// The subjects: the manifest digest first when known, then the config digest.
+    /// The subjects: the manifest digest first when known, then the config digest, then the index
+    /// digest when there is one.
     pub fn subjects(&self) -> Vec<Subject> {
         self.manifest_digest
             .iter()
             .chain(std::iter::once(&self.config_digest))
+            .chain(self.index_digest.iter())
             .filter_map(|d| d.strip_prefix("sha256:"))
             .map(|hex| Subject {
                 name: self.name.clone(),
@@ -128,6 +134,7 @@ mod tests {
             name: "registry.example/team/app".into(),
             manifest_digest: Some(format!("sha256:{}", "a".repeat(64))),
             config_digest: format!("sha256:{}", "b".repeat(64)),
+            index_digest: None,
         };
         let statement = Statement::new(&subject, SBOM_PREDICATE, json!({}));
         assert_eq!(statement.subject.len(), 2);
@@ -143,5 +150,15 @@ mod tests {
         let text = serde_json::to_value(&statement).unwrap();
         assert_eq!(text["_type"], STATEMENT_TYPE);
         assert_eq!(text["subject"][1]["digest"]["sha256"], "b".repeat(64));
+
+        let published = AttestedImage {
+            index_digest: Some(format!("sha256:{}", "d".repeat(64))),
+            ..subject
+        };
+        let statement = Statement::new(&published, SBOM_PREDICATE, json!({}));
+        assert_eq!(statement.subject.len(), 3);
+        assert!(statement.names_digest(&format!("sha256:{}", "d".repeat(64))));
+        // The resource is still the platform image.
+        assert!(published.resource_uri().ends_with(&"a".repeat(64)));
     }
 }

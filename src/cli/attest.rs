@@ -7,7 +7,8 @@
 //! With `--push` the engine pushes the image first, so the statements can name the registry's
 //! manifest digest; then the set is attached beside the image in the registry (`registry::attach`).
 //! An image read from the registry (`registry:REF --push`) is not pushed: the set is attached to the
-//! manifest that was read.
+//! manifest that was read, and to the index the tag names when that index holds no other platform
+//! (where cosign-based verifiers look).
 //! Attaching is the last step: a failure there leaves the local set and says what was written.
 
 use super::check::{evaluate_image, load_policy};
@@ -45,6 +46,36 @@ pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// The image index `resolved` was reached through, when the statements belong on it too: it lists
+/// no other platform (buildx's single-platform push: the image and its `unknown/unknown`
+/// attestation manifest), so what is true of the image is true of whatever the tag names. An index
+/// of several platforms gets nothing (the statements describe one of its images), with a warning
+/// saying where verifiers that start from the index will not find them.
+fn published_index(
+    reference: &Reference,
+    resolved: &crate::registry::RegistryImage,
+    quiet: bool,
+) -> anyhow::Result<Option<crate::registry::client::Manifest>> {
+    let Some(index) = &resolved.index else {
+        return Ok(None);
+    };
+    let platforms = crate::registry::index_platforms(reference, index)?;
+    if platforms.len() <= 1 {
+        return Ok(Some(index.clone()));
+    }
+    if !quiet {
+        eprintln!(
+            "warning: {} is an index of {} platforms ({}): the attestations describe, and are attached to, the manifest {} only; verifiers that look at the index {} itself (cosign verify-attestation on the tag) will not find them",
+            reference.whole(),
+            platforms.len(),
+            platforms.join(", "),
+            resolved.manifest.digest,
+            index.digest
+        );
+    }
+    Ok(None)
+}
+
 /// Loads the signing key (asking for its password when no environment variable gives it).
 pub fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
     let password = password(&format!("Enter password for {}: ", path.display()), false)?;
@@ -58,7 +89,9 @@ pub struct Attestation {
     pub result: &'static str,
     pub outcome: Outcome,
     pub directory: PathBuf,
-    pub attached: Option<(String, Attached)>,
+    /// Where the statements were attached (`REGISTRY/REPO@DIGEST`): the image manifest, then the
+    /// image index it is published under when that index holds no other platform.
+    pub attached: Vec<(String, Attached)>,
 }
 
 impl Attestation {
@@ -70,7 +103,7 @@ impl Attestation {
             self.result,
             self.directory.display()
         );
-        if let Some((reference, attached)) = &self.attached {
+        for (reference, attached) in &self.attached {
             line.push_str(&format!(
                 "\n  attached to {reference}: {}",
                 attached.describe()
@@ -145,16 +178,14 @@ pub fn attest_image(
             // Attach to the manifest the registry has under the tag now (an engine image just
             // pushed), or to the very manifest that was read (registry:REF); either way it must be
             // of this image: nobody pushed over the tag meanwhile.
-            let at = match (&source, &evaluated.image.manifest_digest) {
-                (ImageSource::Registry(_), Some(digest)) => Reference::with_digest(
-                    reference.registry().to_string(),
-                    reference.repository().to_string(),
-                    digest.clone(),
-                ),
-                _ => reference.clone(),
+            let resolved = resolve(&repository, &reference)?;
+            let read = match &source {
+                ImageSource::Registry(_) => evaluated.image.manifest_digest.as_deref(),
+                _ => None,
             };
-            let resolved = resolve(&repository, &at)?;
-            if resolved.config_digest.as_deref() != Some(evaluated.image.id.as_str()) {
+            if resolved.config_digest.as_deref() != Some(evaluated.image.id.as_str())
+                || read.is_some_and(|digest| digest != resolved.manifest.digest)
+            {
                 anyhow::bail!(
                     "{}: the registry's manifest {} is of image {}, not {}: the tag was pushed over meanwhile; nothing attached",
                     reference.whole(),
@@ -164,7 +195,8 @@ pub fn attest_image(
                 );
             }
             evaluated.image.manifest_digest = Some(resolved.manifest.digest.clone());
-            Some((reference, repository, resolved))
+            let index = published_index(&reference, &resolved, quiet)?;
+            Some((reference, repository, resolved, index))
         }
     };
     let image = &evaluated.image;
@@ -177,6 +209,10 @@ pub fn attest_image(
             .to_string(),
         manifest_digest: image.manifest_digest.clone(),
         config_digest: image.id.clone(),
+        index_digest: pushed
+            .as_ref()
+            .and_then(|(_, _, _, index)| index.as_ref())
+            .map(|index| index.digest.clone()),
     };
     if subject.subjects().is_empty() {
         return Err(UsageError(format!(
@@ -207,8 +243,8 @@ pub fn attest_image(
     let directory = write_set(output_dir, image.digest(), &files)?;
 
     let attached = match &pushed {
-        None => None,
-        Some((reference, repository, pushed)) => {
+        None => Vec::new(),
+        Some((reference, repository, pushed, index)) => {
             stage(&format!(
                 "attaching the attestations to {}",
                 reference.whole()
@@ -232,30 +268,41 @@ pub fn attest_image(
                     bundle: file(set::VERDICT_BUNDLE),
                 },
             ];
-            let attached = attach(
-                repository,
-                &pushed.manifest,
-                &statements,
-                &evaluated.verdict.evaluated_at,
-            )
-            .map_err(|failure| {
-                anyhow::anyhow!(
-                    "attaching the attestations to {}: {}. Written to the registry before the failure: {}; the signed set is in {}",
-                    reference.whole(),
-                    failure.error,
-                    failure.written.describe(),
-                    directory.display()
-                )
-            })?;
-            Some((
-                format!(
+            let mut attached: Vec<(String, Attached)> = Vec::new();
+            for subject in std::iter::once(&pushed.manifest).chain(index.iter()) {
+                let at = format!(
                     "{}/{}@{}",
                     reference.registry(),
                     reference.repository(),
-                    pushed.manifest.digest
-                ),
-                attached,
-            ))
+                    subject.digest
+                );
+                let written = attach(
+                    repository,
+                    subject,
+                    &statements,
+                    &evaluated.verdict.evaluated_at,
+                )
+                .map_err(|failure| {
+                    // Where something was already attached, each place is named.
+                    let mut written: Vec<String> = attached
+                        .iter()
+                        .map(|(at, written)| format!("at {at}: {}", written.describe()))
+                        .collect();
+                    written.push(if attached.is_empty() {
+                        failure.written.describe()
+                    } else {
+                        format!("at {at}: {}", failure.written.describe())
+                    });
+                    anyhow::anyhow!(
+                        "attaching the attestations to {at}: {}. Written to the registry before the failure: {}; the signed set is in {}",
+                        failure.error,
+                        written.join("; "),
+                        directory.display()
+                    )
+                })?;
+                attached.push((at, written));
+            }
+            attached
         }
     };
     Ok(Attestation {

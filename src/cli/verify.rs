@@ -12,7 +12,7 @@ use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{inspect_only, ImageSource};
 use crate::layers::Wanted;
 use crate::output::write_result;
-use crate::registry::fetch::{attestation_sets, open_image, Layout};
+use crate::registry::fetch::{image_attestation_sets, open_image, Layout};
 use crate::registry::parse_reference;
 use crate::verify::{verify, Report};
 use crate::UsageError;
@@ -146,7 +146,7 @@ fn registry_sets(
     let env: HashMap<String, String> = std::env::vars().collect();
     let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
     let (repository, image) = open_image(&config_dir(&docker.engine_flags(), &env), &reference)?;
-    let (sets, unreadable) = attestation_sets(&repository, &image.manifest.digest, layouts)?;
+    let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
     for message in unreadable {
         eprintln!("warning: registry:{text}: {message}");
     }

@@ -196,6 +196,46 @@ pub fn open_image(
     Ok((repository, image))
 }
 
+/// The sets attached to `image`: to its manifest, then, when the reference named an image index,
+/// to that index (where `cosign attest` on the tag puts them, and `attest --push` too for a
+/// single-platform index). A location that cannot be read is a message when the other gives sets.
+pub fn image_attestation_sets(
+    repository: &Repository,
+    image: &super::RegistryImage,
+    layouts: &[Layout],
+) -> Result<(Vec<LoadedSet>, Vec<String>), RegistryError> {
+    let at_manifest = attestation_sets(repository, &image.manifest.digest, layouts);
+    let Some(index) = &image.index else {
+        return at_manifest;
+    };
+    let at_index = attestation_sets(repository, &index.digest, layouts);
+    let of_index = |messages: Vec<String>| {
+        messages
+            .into_iter()
+            .map(|m| format!("at the index {}: {m}", index.digest))
+    };
+    match (at_manifest, at_index) {
+        (Ok((mut sets, mut unreadable)), Ok((index_sets, index_unreadable))) => {
+            sets.extend(index_sets);
+            unreadable.extend(of_index(index_unreadable));
+            Ok((sets, unreadable))
+        }
+        (Ok((sets, mut unreadable)), Err(e)) => {
+            unreadable.extend(of_index(vec![format!("could not be read: {e}")]));
+            Ok((sets, unreadable))
+        }
+        (Err(e), Ok((sets, unreadable))) if !sets.is_empty() => {
+            let mut messages = vec![format!(
+                "at the manifest {}: could not be read: {e}",
+                image.manifest.digest
+            )];
+            messages.extend(of_index(unreadable));
+            Ok((sets, messages))
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
 /// The sets found in the asked layouts, in the order asked, and a message per layout that could
 /// not be read (one unreadable layout does not hide the others; only when none could be read is it
 /// an error).

@@ -47,10 +47,12 @@ pub struct RegistryImage {
 }
 
 impl RegistryImage {
-    /// The digests an attestation subject may name: the image manifest digest and the image ID.
+    /// The digests an attestation subject may name: the image manifest digest, the image ID, and
+    /// the index the reference named (what cosign attests when given the tag of an index).
     pub fn digests(&self) -> Vec<String> {
         std::iter::once(self.manifest.digest.clone())
             .chain(self.config_digest.clone())
+            .chain(self.index.as_ref().map(|index| index.digest.clone()))
             .collect()
     }
 }
@@ -114,6 +116,34 @@ pub fn resolve(
         what: format!("manifest of {}", reference.whole()),
         detail: "image indexes nest more than 4 deep".into(),
     })
+}
+
+/// The platforms of the images an index lists (`os/architecture[/variant]`), leaving out
+/// `unknown/unknown` entries (buildx's attestation manifests, not runnable images); an entry with no
+/// platform counts as one.
+pub fn index_platforms(
+    reference: &Reference,
+    index: &Manifest,
+) -> Result<Vec<String>, RegistryError> {
+    let parsed = manifest_json(reference, index)?;
+    let entries = parsed["manifests"].as_array().cloned().unwrap_or_default();
+    Ok(entries
+        .iter()
+        .filter_map(|entry| {
+            let platform = &entry["platform"];
+            let os = platform["os"].as_str().unwrap_or("unknown");
+            let architecture = platform["architecture"].as_str().unwrap_or("unknown");
+            if platform.is_object() && os == "unknown" && architecture == "unknown" {
+                return None;
+            }
+            let mut name = format!("{os}/{architecture}");
+            if let Some(variant) = platform["variant"].as_str() {
+                name.push('/');
+                name.push_str(variant);
+            }
+            Some(name)
+        })
+        .collect())
 }
 
 fn manifest_json(

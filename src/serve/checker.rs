@@ -6,7 +6,7 @@
 //! served from the cache); registry errors are not cached.
 
 use crate::attest::keys::PublicKey;
-use crate::registry::fetch::{attestation_sets, open_image, Layout};
+use crate::registry::fetch::{image_attestation_sets, open_image, Layout};
 use crate::registry::parse_reference;
 use crate::verify::{verify, Requirements};
 use std::collections::HashMap;
@@ -71,23 +71,29 @@ impl Checker {
             Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
         };
         let digest = resolved.manifest.digest.clone();
-        if let Some(refusal) = self.cached(&digest) {
+        // The index matters too: a tag moved to another index of the same image may carry other
+        // attestations.
+        let key = match &resolved.index {
+            Some(index) => format!("{}/{digest}", index.digest),
+            None => digest.clone(),
+        };
+        if let Some(refusal) = self.cached(&key) {
             return Judgement {
                 digest: Some(digest),
                 refusal,
                 cached: true,
             };
         }
-        let (sets, unreadable) =
-            match attestation_sets(&repository, &resolved.manifest.digest, &self.layouts) {
-                Ok(found) => found,
-                Err(e) => {
-                    return refused(
-                        Some(digest),
-                        format!("its attestations cannot be read: {e}"),
-                    )
-                }
-            };
+        let (sets, unreadable) = match image_attestation_sets(&repository, &resolved, &self.layouts)
+        {
+            Ok(found) => found,
+            Err(e) => {
+                return refused(
+                    Some(digest),
+                    format!("its attestations cannot be read: {e}"),
+                )
+            }
+        };
         let refusal = if sets.is_empty() {
             let looked: Vec<&str> = self.layouts.iter().map(|l| l.name()).collect();
             let mut why = format!(
@@ -119,7 +125,7 @@ impl Checker {
                 Some(format!("NOT VERIFIED: {}", failed.join("; ")))
             }
         };
-        self.remember(&digest, refusal.clone());
+        self.remember(&key, refusal.clone());
         Judgement {
             digest: Some(digest),
             refusal,
