@@ -589,3 +589,102 @@ fn a_shaded_jar_is_a_package_besides_what_it_shades() {
         "the shaded jar is itself a package; a jar its pom.properties describes is not listed twice"
     );
 }
+
+#[test]
+fn platform_picks_the_image_of_a_multi_platform_layout() {
+    // One OCI layout holding an s390x image (listed first) and an amd64 image, as `docker buildx
+    // build --platform linux/s390x,linux/amd64 --output type=oci` writes them.
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let image_of = |marker: &str, architecture: &str| {
+        let layer = Layer::new()
+            .file("usr/lib/os-release", OS_RELEASE)
+            .file("var/lib/dpkg/status", &dpkg_paragraph(marker, "1.0"))
+            .bytes();
+        let mut image = TestImage::new(vec![layer]);
+        image.architecture = architecture.into();
+        image
+    };
+    let s390x =
+        image_of("on-s390x", "s390x").write_oci_dir(&layout, Compression::Gzip, "example/multi:1");
+    let index_of_one = std::fs::read(layout.join("index.json")).unwrap();
+    let amd64 =
+        image_of("on-amd64", "amd64").write_oci_dir(&layout, Compression::Gzip, "example/multi:1");
+    let mut index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let first: Value = serde_json::from_slice(&index_of_one).unwrap();
+    let entries = index["manifests"].as_array_mut().unwrap();
+    entries.insert(0, first["manifests"][0].clone());
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+
+    let names = |sbom: &Value| -> Vec<String> { packages(sbom).into_iter().map(|p| p.0).collect() };
+    for (platform, digest, marker) in [
+        ("linux/s390x", &s390x, "on-s390x"),
+        ("linux/amd64", &amd64, "on-amd64"),
+    ] {
+        let out = run_vouch(
+            dir.path(),
+            &["sbom", "oci-dir:layout", "--platform", platform],
+        );
+        assert!(out.status.success(), "{platform}: {}", stderr(&out));
+        let sbom = valid_cyclonedx(&out.stdout);
+        assert_eq!(names(&sbom), [marker], "{platform}");
+        assert_eq!(
+            image_properties(&sbom, "vouch:image:manifestDigest"),
+            [digest.as_str()]
+        );
+    }
+    // Without --platform, never the first entry when this machine's platform is listed.
+    if std::env::consts::ARCH == "x86_64" {
+        assert_eq!(names(&sbom_of(dir.path(), "oci-dir:layout")), ["on-amd64"]);
+    }
+
+    // A platform the index does not have, a single-platform image of another platform, and a
+    // value that is not a platform.
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "oci-dir:layout", "--platform", "linux/arm64"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the image index has no linux/arm64 image (it has: linux/s390x, linux/amd64)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        dir.path().join("one.tar"),
+        image_of("alone", "amd64").docker_archive("example/one:1"),
+    )
+    .unwrap();
+    let out = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            "docker-archive:one.tar",
+            "--platform",
+            "linux/s390x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the image is linux/amd64, not linux/s390x"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_vouch(
+        dir.path(),
+        &["scan", "oci-dir:layout", "--platform", "s390x"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a platform"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -834,5 +834,85 @@ fn an_index_tag_carries_the_attestations_cosign_looks_for() {
     assert_eq!(found["att"].as_array().map(Vec::len), Some(2), "{found}");
     let (code, sets) = verify_registry(w, &config, &multi, &["--require-pass"]);
     assert_eq!(code, 0, "{sets:?}");
+    // That index lists the other image as s390x, but its config says otherwise: refused.
+    let out = vouch_in(
+        w,
+        &config,
+        &[
+            "sbom",
+            &format!("registry:{multi}"),
+            "--platform",
+            "linux/s390x",
+        ],
+    );
+    fails_with(&out, 3, "the image is linux/amd64, not linux/s390x");
+
+    // --platform: the s390x image of a two-platform index (pushed from an OCI layout by skopeo) is
+    // read, attested where it is, and verified; a platform the index lacks is named.
+    let layout = w.join("s390x-layout");
+    let nonce = format!("{:?}", std::time::SystemTime::now());
+    let mut s390x = TestImage::new(vec![Layer::new().file("app", &nonce).bytes()]);
+    s390x.architecture = "s390x".into();
+    s390x.write_oci_dir(&layout, Compression::Gzip, "s390x");
+    let digest_file = w.join("s390x.digest");
+    let copied = Command::new("skopeo")
+        .args(["copy", "--dest-tls-verify=false", "--digestfile"])
+        .arg(&digest_file)
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!(
+            "docker://{registry}/{repo}:s390x-{}",
+            std::process::id()
+        ))
+        .output()
+        .expect("skopeo runs");
+    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+    let s390x_digest = std::fs::read_to_string(&digest_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let both_tag = format!("both-{}", std::process::id());
+    put_index(&[
+        "put-index",
+        &registry,
+        repo,
+        &both_tag,
+        &digest,
+        &s390x_digest,
+        arch,
+    ]);
+    let both = format!("registry:{registry}/{repo}:{both_tag}");
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &both, "--platform", "linux/s390x", "--push"],
+    );
+    assert!(out.status.success(), "attest --platform: {}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("attached to {registry}/{repo}@{s390x_digest}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let found = check_layouts(&registry, repo, &s390x_digest, &public);
+    assert_eq!(found["att"].as_array().map(Vec::len), Some(2), "{found}");
+    let out = vouch_in(
+        w,
+        &config,
+        &[
+            "verify",
+            &both,
+            "--platform",
+            "linux/s390x",
+            "--key",
+            "cosign.pub",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = vouch_in(w, &config, &["sbom", &both, "--platform", "linux/ppc64le"]);
+    fails_with(
+        &out,
+        3,
+        &format!("the image index has no linux/ppc64le image (it has: linux/s390x, linux/{arch})"),
+    );
     docker(&["rmi", &other, &other_image, &name]);
 }

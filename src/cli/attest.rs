@@ -18,7 +18,7 @@ use crate::attest::set::{self, write_set};
 use crate::attest::statement::{AttestedImage, SBOM_PREDICATE, VSA_PREDICATE};
 use crate::attest::{signed_set, SetInput};
 use crate::engine::{config_dir, resolve_endpoint};
-use crate::image::ImageSource;
+use crate::image::{ImageSource, Platform};
 use crate::policy::verdict::Outcome;
 use crate::registry::attach::{attach, Attached, Statement};
 use crate::registry::auth::credentials_for;
@@ -38,9 +38,12 @@ pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> 
         &args.image,
         &key,
         &args.evaluation,
-        &args.output_dir,
-        args.push,
-        args.quiet,
+        &AttestOptions {
+            output_dir: &args.output_dir,
+            push: args.push,
+            quiet: args.quiet,
+            platform: args.platform.platform.as_ref(),
+        },
     )?;
     println!("{}", outcome.summary());
     Ok(ExitCode::SUCCESS)
@@ -65,7 +68,7 @@ fn published_index(
     }
     if !quiet {
         eprintln!(
-            "warning: {} is an index of {} platforms ({}): the attestations describe, and are attached to, the manifest {} only; verifiers that look at the index {} itself (cosign verify-attestation on the tag) will not find them",
+            "warning: {} is an index of {} platforms ({}): the attestations describe, and are attached to, the manifest {} only; verifiers that look at the index {} itself (cosign verify-attestation on the tag) will not find them; attest each platform's image (--platform OS/ARCH)",
             reference.whole(),
             platforms.len(),
             platforms.join(", "),
@@ -113,16 +116,31 @@ impl Attestation {
     }
 }
 
+/// Where `attest_image` writes and what it reads.
+pub struct AttestOptions<'a> {
+    /// The set goes under `output_dir/sha256-<hex>/`.
+    pub output_dir: &'a Path,
+    /// Push (an engine image) and attach the statements in the registry.
+    pub push: bool,
+    pub quiet: bool,
+    /// The image of a multi-platform index to read (registry:REF, OCI layouts).
+    pub platform: Option<&'a Platform>,
+}
+
 /// The whole attest pipeline on one image: (push,) evaluate, sign, write the set, (attach).
 pub fn attest_image(
     docker: &DockerFlags,
     image_arg: &str,
     key: &PrivateKey,
     evaluation: &EvaluationArgs,
-    output_dir: &Path,
-    push: bool,
-    quiet: bool,
+    options: &AttestOptions,
 ) -> anyhow::Result<Attestation> {
+    let AttestOptions {
+        output_dir,
+        push,
+        quiet,
+        platform,
+    } = *options;
     let policy = load_policy(evaluation)?;
     let env: HashMap<String, String> = std::env::vars().collect();
     let stage = |text: &str| {
@@ -171,14 +189,14 @@ pub fn attest_image(
     };
 
     stage("cataloging and evaluating the policy");
-    let mut evaluated = evaluate_image(docker, image_arg, &policy, evaluation, quiet)?;
+    let mut evaluated = evaluate_image(docker, image_arg, &policy, evaluation, quiet, platform)?;
     let pushed = match target {
         None => None,
         Some((reference, repository)) => {
             // Attach to the manifest the registry has under the tag now (an engine image just
             // pushed), or to the very manifest that was read (registry:REF); either way it must be
             // of this image: nobody pushed over the tag meanwhile.
-            let resolved = resolve(&repository, &reference)?;
+            let resolved = resolve(&repository, &reference, platform)?;
             let read = match &source {
                 ImageSource::Registry(_) => evaluated.image.manifest_digest.as_deref(),
                 _ => None,

@@ -74,9 +74,13 @@ pub fn run(docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
         &image,
         &key,
         &args.evaluation,
-        &args.output_dir,
-        args.push,
-        args.quiet,
+        &super::attest::AttestOptions {
+            output_dir: &args.output_dir,
+            push: args.push,
+            quiet: args.quiet,
+            // The image just built, in the engine: one platform.
+            platform: None,
+        },
     )?;
     stage(&format!(
         "SBOM, policy, signing and storing{} took {:.2} s",

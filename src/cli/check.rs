@@ -32,7 +32,14 @@ pub fn run(docker: &DockerFlags, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError("check needs an IMAGE".into()).into());
     };
     let policy = load_policy(&args.evaluation)?;
-    let evaluated = evaluate_image(docker, reference, &policy, &args.evaluation, args.quiet)?;
+    let evaluated = evaluate_image(
+        docker,
+        reference,
+        &policy,
+        &args.evaluation,
+        args.quiet,
+        args.platform.platform.as_ref(),
+    )?;
     let verdict = evaluated.verdict;
 
     let mut rendered = Vec::new();
@@ -73,6 +80,7 @@ pub fn evaluate_image(
     policy: &Policy,
     args: &EvaluationArgs,
     quiet: bool,
+    platform: Option<&crate::image::Platform>,
 ) -> anyhow::Result<Evaluated> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let engine_flags = docker.engine_flags();
@@ -83,7 +91,7 @@ pub fn evaluate_image(
         .context("the account files' globs")?
         .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
         .with_notable(notable.clone());
-    let read = read_image_arg(docker, reference, &wanted)?;
+    let read = read_image_arg(docker, reference, &wanted, platform)?;
 
     let sbom = sbom_of(&read, args.sbom.as_deref(), reference, quiet)?;
     if !quiet {

@@ -16,11 +16,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Reads the image an `IMAGE` argument names (from the engine the docker flags select, or an
-/// archive or layout), keeping the `wanted` files.
+/// archive or layout), keeping the `wanted` files; of `platform` when it names an index.
 pub fn read_image_arg(
     docker: &DockerFlags,
     reference: &str,
     wanted: &Wanted,
+    platform: Option<&crate::image::Platform>,
 ) -> anyhow::Result<ReadImage> {
     let source = ImageSource::parse(reference)?;
     let env: HashMap<String, String> = std::env::vars().collect();
@@ -32,6 +33,7 @@ pub fn read_image_arg(
         &config_dir(&engine_flags, &env),
         wanted,
         &Limits::default(),
+        platform,
     )?)
 }
 

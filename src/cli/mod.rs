@@ -215,10 +215,21 @@ pub struct BuildArgs {
     pub quiet: bool,
 }
 
+/// `--platform`: which image of a multi-platform index to read.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PlatformArg {
+    /// For an image index (registry:REF, OCI layouts): the image of this platform, OS/ARCH or
+    /// OS/ARCH/VARIANT (e.g. linux/arm64) [default: this machine's]; any image read must be of it
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<crate::image::Platform>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SbomArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     pub image: String,
+    #[command(flatten)]
+    pub platform: PlatformArg,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
     pub format: SbomFormat,
@@ -247,6 +258,8 @@ pub struct CheckArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     #[arg(required_unless_present = "print_default_policy")]
     pub image: Option<String>,
+    #[command(flatten)]
+    pub platform: PlatformArg,
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Output format
@@ -303,6 +316,8 @@ pub struct KeygenArgs {
 pub struct AttestArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     pub image: String,
+    #[command(flatten)]
+    pub platform: PlatformArg,
     /// The private key (cosign.key) that signs the attestations; its password from VOUCH_PASSWORD or
     /// COSIGN_PASSWORD, else asked
     #[arg(
@@ -331,6 +346,8 @@ pub struct VerifyArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH,
     /// registry:REF
     pub image: String,
+    #[command(flatten)]
+    pub platform: PlatformArg,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Where the attestation sets are (as `attest --output-dir` wrote them) [default: .vouch;
@@ -439,6 +456,8 @@ pub struct VulnSourceArgs {
 pub struct ScanArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
     pub image: String,
+    #[command(flatten)]
+    pub platform: PlatformArg,
     #[command(flatten)]
     pub vulnerabilities: VulnSourceArgs,
     /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of

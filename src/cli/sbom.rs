@@ -9,7 +9,12 @@ use anyhow::Context;
 use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
-    let read = read_image_arg(docker, &args.image, &catalog::wanted())?;
+    let read = read_image_arg(
+        docker,
+        &args.image,
+        &catalog::wanted(),
+        args.platform.platform.as_ref(),
+    )?;
     let inventory =
         catalog::catalog(&read.files).with_context(|| format!("cataloging {}", args.image))?;
     if !args.quiet {

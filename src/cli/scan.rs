@@ -23,7 +23,12 @@ pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let read = read_image_arg(docker, &args.image, &catalog::wanted())?;
+    let read = read_image_arg(
+        docker,
+        &args.image,
+        &catalog::wanted(),
+        args.platform.platform.as_ref(),
+    )?;
     let sbom = sbom_of(&read, args.sbom.as_deref(), &args.image, args.quiet)?;
     if !args.quiet {
         for warning in &read.warnings {

@@ -9,7 +9,7 @@ use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
 use crate::attest::set::{load_set, LoadedSet, SetError};
 use crate::engine::{config_dir, resolve_endpoint};
-use crate::image::{inspect_only, ImageSource};
+use crate::image::{inspect_only, ImageSource, Platform};
 use crate::layers::Wanted;
 use crate::output::write_result;
 use crate::registry::fetch::{image_attestation_sets, open_image, Layout};
@@ -27,13 +27,14 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
     let keys = args.trust.keys()?;
     let layouts = args.trust.layouts();
     let source = ImageSource::parse(&args.image)?;
+    let platform = args.platform.platform.as_ref();
     let (digests, sets) = match (&source, &args.attestations) {
         (ImageSource::Registry(reference), None) => {
-            let found = registry_sets(docker, reference, &layouts)?;
+            let found = registry_sets(docker, reference, &layouts, platform)?;
             (found.0, Ok(found.1))
         }
         (_, directory) => {
-            let digests = image_digests(docker, &args.image)?;
+            let digests = image_digests(docker, &args.image, platform)?;
             let directory = directory
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(super::OUTPUT_DIR));
@@ -142,10 +143,15 @@ fn registry_sets(
     docker: &DockerFlags,
     text: &str,
     layouts: &[Layout],
+    platform: Option<&Platform>,
 ) -> anyhow::Result<(Vec<String>, Vec<LoadedSet>)> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let (repository, image) = open_image(&config_dir(&docker.engine_flags(), &env), &reference)?;
+    let (repository, image) = open_image(
+        &config_dir(&docker.engine_flags(), &env),
+        &reference,
+        platform,
+    )?;
     let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
     for message in unreadable {
         eprintln!("warning: registry:{text}: {message}");
@@ -155,9 +161,18 @@ fn registry_sets(
 
 /// The image ID and manifest digests the image has now: an engine image is only inspected (its
 /// repo digests and ID); an archive or layout is read for its own digests.
-fn image_digests(docker: &DockerFlags, reference: &str) -> anyhow::Result<Vec<String>> {
+fn image_digests(
+    docker: &DockerFlags,
+    reference: &str,
+    platform: Option<&Platform>,
+) -> anyhow::Result<Vec<String>> {
     let ImageSource::Engine(name) = ImageSource::parse(reference)? else {
-        let read = read_image_arg(docker, reference, &Wanted::from_globs(std::iter::empty())?)?;
+        let read = read_image_arg(
+            docker,
+            reference,
+            &Wanted::from_globs(std::iter::empty())?,
+            platform,
+        )?;
         return Ok(read
             .image
             .manifest_digest
@@ -166,6 +181,12 @@ fn image_digests(docker: &DockerFlags, reference: &str) -> anyhow::Result<Vec<St
             .cloned()
             .collect());
     };
+    if let Some(platform) = platform {
+        return Err(UsageError(format!(
+            "{reference}: --platform {platform} picks an image of an index (registry:REF, an OCI layout); the engine holds one image per name"
+        ))
+        .into());
+    }
     let env: HashMap<String, String> = std::env::vars().collect();
     let found = inspect_only(&resolve_endpoint(&docker.engine_flags(), &env)?, &name)?;
     Ok(found

@@ -2,6 +2,7 @@
 //! OCI image layout (`index.json` → manifest → config and layers), whichever the input holds.
 //! Where the blobs live (a tar stream already scanned, or a directory) is behind [`Blobs`].
 
+use super::platform::{choose_platform, describe_platforms, Platform};
 use super::ImageError;
 use crate::layers::digest::{sha256_digest, sha256_hex};
 use crate::layers::path::{join, normalize_entry_path, parent};
@@ -58,17 +59,19 @@ struct Descriptor {
     media_type: Option<String>,
     digest: String,
     #[serde(default)]
-    platform: Option<Platform>,
+    platform: Option<DescriptorPlatform>,
     #[serde(default)]
     annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
-struct Platform {
+struct DescriptorPlatform {
     #[serde(default)]
     os: String,
     #[serde(default)]
     architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -89,13 +92,18 @@ const INDEX_MEDIA_TYPES: [&str; 2] = [
 ];
 
 /// Finds the image in `blobs` (legacy `manifest.json` first, then OCI `index.json`) and reads its
-/// layers in order. `input` names the source in errors.
-pub fn locate(blobs: &mut dyn Blobs, input: &str) -> Result<Located, ImageError> {
+/// layers in order. `input` names the source in errors; `platform` picks an index's entry (see
+/// [`choose_platform`]).
+pub fn locate(
+    blobs: &mut dyn Blobs,
+    input: &str,
+    platform: Option<&Platform>,
+) -> Result<Located, ImageError> {
     if let Some(bytes) = blobs.metadata("manifest.json")? {
         return locate_legacy(blobs, input, &bytes);
     }
     if let Some(bytes) = blobs.metadata("index.json")? {
-        return locate_oci(blobs, input, &bytes);
+        return locate_oci(blobs, input, &bytes, platform);
     }
     Err(ImageError::Layout {
         input: input.to_string(),
@@ -162,12 +170,17 @@ fn locate_legacy(blobs: &mut dyn Blobs, input: &str, bytes: &[u8]) -> Result<Loc
     })
 }
 
-fn locate_oci(blobs: &mut dyn Blobs, input: &str, bytes: &[u8]) -> Result<Located, ImageError> {
+fn locate_oci(
+    blobs: &mut dyn Blobs,
+    input: &str,
+    bytes: &[u8],
+    platform: Option<&Platform>,
+) -> Result<Located, ImageError> {
     let mut index: Index = parse_json(input, "index.json", bytes)?;
     let mut tags = Vec::new();
     // Follow nested indexes (an image index inside the layout's index) down to one manifest.
     for _depth in 0..4 {
-        let descriptor = choose_manifest(input, &mut index.manifests)?;
+        let descriptor = choose_manifest(input, &mut index.manifests, platform)?;
         if let Some(name) = descriptor
             .annotations
             .as_ref()
@@ -228,50 +241,33 @@ fn locate_oci(blobs: &mut dyn Blobs, input: &str, bytes: &[u8]) -> Result<Locate
     })
 }
 
-/// Picks the manifest for this machine's platform (or the only one).
+/// Picks the manifest of the asked platform, else this machine's (or the only one).
 fn choose_manifest<'a>(
     input: &str,
     manifests: &'a mut [Descriptor],
+    wanted: Option<&Platform>,
 ) -> Result<&'a Descriptor, ImageError> {
     let platforms: Vec<_> = manifests
         .iter()
         .map(|d| {
             d.platform
                 .as_ref()
-                .map(|p| (p.os.as_str(), p.architecture.as_str()))
+                .map(|p| (p.os.as_str(), p.architecture.as_str(), p.variant.as_deref()))
         })
         .collect();
-    match choose_platform(&platforms) {
-        Some(i) => Ok(&manifests[i]),
-        None => Err(ImageError::Layout {
+    match (choose_platform(&platforms, wanted), wanted) {
+        (Some(i), _) => Ok(&manifests[i]),
+        (None, Some(wanted)) => Err(ImageError::NotFound {
+            input: input.into(),
+            detail: format!(
+                "the image index has no {wanted} image (it has: {})",
+                describe_platforms(&platforms)
+            ),
+        }),
+        (None, None) => Err(ImageError::Layout {
             input: input.into(),
             detail: "the image index lists no image manifest".into(),
         }),
-    }
-}
-
-/// Which entry of an image index to read, given each entry's `(os, architecture)` when it names
-/// one: this machine's linux platform, else the first entry that is not an attestation manifest
-/// (Docker's indexes mark those `unknown/unknown`), as `docker pull` chooses.
-pub fn choose_platform(platforms: &[Option<(&str, &str)>]) -> Option<usize> {
-    let arch = host_architecture();
-    let wanted = platforms
-        .iter()
-        .position(|p| p.is_some_and(|(os, a)| os == "linux" && a == arch));
-    let first_real = platforms
-        .iter()
-        .position(|p| p.is_none_or(|(os, a)| os != "unknown" && a != "unknown"));
-    wanted.or(first_real)
-}
-
-/// The OCI architecture name of this machine.
-pub fn host_architecture() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
     }
 }
 

@@ -10,11 +10,12 @@ pub mod config;
 mod engine_source;
 mod layout;
 mod oci_dir;
+pub mod platform;
 mod registry_source;
 
 pub use config::ImageConfig;
 pub use engine_source::{inspect_only, tagged_images, InspectedImage};
-pub use layout::{choose_platform, host_architecture};
+pub use platform::{choose_platform, host_architecture, Platform};
 
 use crate::engine::{Endpoint, EngineError};
 use crate::layers::digest::sha256_digest;
@@ -168,7 +169,8 @@ pub struct ReadImage {
 
 /// Reads the image `reference` from its source, keeping the files `wanted` asks for. The engine
 /// endpoint is only resolved for engine images; registry credentials come from `docker_config`
-/// (the docker CLI's config directory).
+/// (the docker CLI's config directory). `platform` picks the image of a multi-platform index (see
+/// [`platform`]); the image read must be of that platform, whatever its source.
 pub fn read_image(
     reference: &str,
     source: &ImageSource,
@@ -176,6 +178,7 @@ pub fn read_image(
     docker_config: &std::path::Path,
     wanted: &Wanted,
     limits: &Limits,
+    platform: Option<&Platform>,
 ) -> Result<ReadImage, ImageError> {
     let scheme = source.scheme();
     match source {
@@ -184,8 +187,8 @@ pub fn read_image(
             let (engine_image, mut scan) =
                 engine_source::read_from_engine(&endpoint, name, wanted, limits)?;
             let input = format!("docker:{name}");
-            let located = locate(&mut scan, &input)?;
-            let mut read = assemble(reference, scheme, &input, located, scan.warnings)?;
+            let located = locate(&mut scan, &input, platform)?;
+            let mut read = assemble(reference, scheme, &input, located, scan.warnings, platform)?;
             if !engine_image.id.is_empty() && engine_image.id != read.image.id {
                 return Err(ImageError::DigestMismatch {
                     input,
@@ -217,17 +220,17 @@ pub fn read_image(
             let input = format!("{scheme}:{}", path.display());
             let file = open_file(&input, path)?;
             let mut scan = archive::scan_archive_file(file, path, &input, wanted, limits)?;
-            let located = locate(&mut scan, &input)?;
-            assemble(reference, scheme, &input, located, scan.warnings)
+            let located = locate(&mut scan, &input, platform)?;
+            assemble(reference, scheme, &input, located, scan.warnings, platform)
         }
         ImageSource::OciDir(path) => {
             let mut dir = oci_dir::OciDir::open(path, wanted, limits)?;
             let input = dir.input().to_string();
-            let located = locate(&mut dir, &input)?;
-            assemble(reference, scheme, &input, located, Vec::new())
+            let located = locate(&mut dir, &input, platform)?;
+            assemble(reference, scheme, &input, located, Vec::new(), platform)
         }
         ImageSource::Registry(text) => {
-            read_registry_image(reference, text, docker_config, wanted, limits)
+            read_registry_image(reference, text, docker_config, wanted, limits, platform)
         }
     }
 }
@@ -240,6 +243,7 @@ fn read_registry_image(
     docker_config: &std::path::Path,
     wanted: &Wanted,
     limits: &Limits,
+    platform: Option<&Platform>,
 ) -> Result<ReadImage, ImageError> {
     use crate::registry::{fetch::open_image, parse_reference, RegistryError};
     let input = format!("registry:{text}");
@@ -248,12 +252,18 @@ fn read_registry_image(
         detail,
     };
     let parsed = parse_reference(text).map_err(|e| failed(e.to_string()))?;
-    let (repository, resolved) = match open_image(docker_config, &parsed) {
+    let (repository, resolved) = match open_image(docker_config, &parsed, platform) {
         Ok(opened) => opened,
         Err(RegistryError::NotFound { reference }) => {
             return Err(ImageError::NotFound {
                 input,
                 detail: format!("the registry has no {reference}"),
+            })
+        }
+        Err(e @ RegistryError::NoPlatform { .. }) => {
+            return Err(ImageError::NotFound {
+                input,
+                detail: e.to_string(),
             })
         }
         Err(e) => return Err(failed(e.to_string())),
@@ -270,8 +280,8 @@ fn read_registry_image(
         wanted,
         limits,
     );
-    let located = locate(&mut blobs, &input)?;
-    let mut read = assemble(reference, "registry", &input, located, Vec::new())?;
+    let located = locate(&mut blobs, &input, None)?;
+    let mut read = assemble(reference, "registry", &input, located, Vec::new(), platform)?;
     let image = &mut read.image;
     image.name = Some(name.unwrap_or_else(|| text.to_string()));
     image.repo_digests = image
@@ -299,18 +309,40 @@ fn open_file(input: &str, path: &std::path::Path) -> Result<std::fs::File, Image
 
 /// Builds the [`ReadImage`] from a located image: parses the config, checks every computed diffID
 /// against it, and squashes the layers.
+/// The image must be of the platform asked for, whatever index entry or archive it came from.
+fn check_platform(config: &ImageConfig, wanted: &Platform, input: &str) -> Result<(), ImageError> {
+    let os = config.os.as_deref().unwrap_or("unknown");
+    let architecture = config.architecture.as_deref().unwrap_or("unknown");
+    let variant_differs = wanted.variant.is_some() && config.variant != wanted.variant;
+    if os == wanted.os && architecture == wanted.architecture && !variant_differs {
+        return Ok(());
+    }
+    let mut actual = format!("{os}/{architecture}");
+    if let Some(variant) = &config.variant {
+        actual = format!("{actual}/{variant}");
+    }
+    Err(ImageError::NotFound {
+        input: input.to_string(),
+        detail: format!("the image is {actual}, not {wanted}"),
+    })
+}
+
 fn assemble(
     reference: &str,
     source: &'static str,
     input: &str,
     located: Located,
     mut warnings: Vec<String>,
+    platform: Option<&Platform>,
 ) -> Result<ReadImage, ImageError> {
     let config: ImageConfig =
         serde_json::from_slice(&located.config_bytes).map_err(|e| ImageError::Layout {
             input: input.to_string(),
             detail: format!("the image config is not valid: {e}"),
         })?;
+    if let Some(wanted) = platform {
+        check_platform(&config, wanted, input)?;
+    }
     let declared = config.diff_ids();
     if declared.len() != located.layers.len() {
         return Err(ImageError::Layout {

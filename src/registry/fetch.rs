@@ -185,14 +185,15 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
 }
 
 /// The repository of `reference` (with the docker config's credentials for its registry) and the
-/// image it names now.
+/// image it names now (of `platform` when it names an index, see [`super::resolve`]).
 pub fn open_image(
     docker_config: &std::path::Path,
     reference: &oci_client::Reference,
+    platform: Option<&crate::image::Platform>,
 ) -> Result<(Repository, super::RegistryImage), RegistryError> {
     let credentials = super::auth::credentials_for(docker_config, reference.registry())?;
     let repository = Repository::new(reference, &credentials)?;
-    let image = super::resolve(&repository, reference)?;
+    let image = super::resolve(&repository, reference, platform)?;
     Ok((repository, image))
 }
 

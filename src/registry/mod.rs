@@ -26,6 +26,12 @@ pub enum RegistryError {
     Auth(#[from] auth::AuthError),
     #[error("{reference}: no such image in the registry")]
     NotFound { reference: String },
+    #[error("{reference}: the image index has no {platform} image (it has: {available})")]
+    NoPlatform {
+        reference: String,
+        platform: String,
+        available: String,
+    },
 }
 
 /// Parses an image reference the way docker does (`name`, `host:port/name:tag`, `name@sha256:…`).
@@ -58,10 +64,11 @@ impl RegistryImage {
 }
 
 /// Resolves `reference` (a tag or digest) in `repository` to an image manifest, following an image
-/// index to this machine's platform.
+/// index to `platform`, else this machine's platform (see [`crate::image::platform`]).
 pub fn resolve(
     repository: &Repository,
     reference: &Reference,
+    platform: Option<&crate::image::Platform>,
 ) -> Result<RegistryImage, RegistryError> {
     let tag_or_digest = reference
         .digest()
@@ -84,19 +91,34 @@ pub fn resolve(
                 config_digest,
             });
         };
-        let platforms: Vec<Option<(&str, &str)>> = entries
+        let platforms: Vec<crate::image::platform::EntryPlatform> = entries
             .iter()
             .map(|e| {
-                let platform = &e["platform"];
-                Some((platform["os"].as_str()?, platform["architecture"].as_str()?))
+                let p = &e["platform"];
+                Some((
+                    p["os"].as_str()?,
+                    p["architecture"].as_str()?,
+                    p["variant"].as_str(),
+                ))
             })
             .collect();
-        let chosen = crate::image::choose_platform(&platforms)
-            .and_then(|i| entries[i]["digest"].as_str())
-            .ok_or_else(|| RegistryError::Invalid {
-                what: format!("image index {} of {}", manifest.digest, reference.whole()),
-                detail: "it lists no image manifest".into(),
-            })?;
+        let chosen = match crate::image::choose_platform(&platforms, platform) {
+            Some(i) => entries[i]["digest"].as_str(),
+            None => match platform {
+                Some(wanted) => {
+                    return Err(RegistryError::NoPlatform {
+                        reference: reference.whole(),
+                        platform: wanted.to_string(),
+                        available: crate::image::platform::describe_platforms(&platforms),
+                    })
+                }
+                None => None,
+            },
+        }
+        .ok_or_else(|| RegistryError::Invalid {
+            what: format!("image index {} of {}", manifest.digest, reference.whole()),
+            detail: "it lists no image manifest".into(),
+        })?;
         if crate::layers::digest::sha256_hex(chosen).is_none() {
             return Err(RegistryError::Invalid {
                 what: format!("image index {} of {}", manifest.digest, reference.whole()),

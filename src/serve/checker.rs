@@ -66,7 +66,7 @@ impl Checker {
             Ok(reference) => reference,
             Err(e) => return refused(None, e.to_string()),
         };
-        let (repository, resolved) = match open_image(&self.docker_config, &reference) {
+        let (repository, resolved) = match open_image(&self.docker_config, &reference, None) {
             Ok(opened) => opened,
             Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
         };

@@ -249,6 +249,8 @@ pub struct TestImage {
     pub runtime_config: Value,
     /// Overrides the diffIDs written to the config (to simulate tampering).
     pub diff_ids_override: Option<Vec<String>>,
+    /// The config's (and the OCI index entry's) architecture; `amd64` unless set.
+    pub architecture: String,
 }
 
 impl TestImage {
@@ -257,6 +259,7 @@ impl TestImage {
             layers,
             runtime_config: json!({"User": "1000", "Cmd": ["/bin/app"], "Labels": {"org.example.team": "core"}, "ExposedPorts": {"8080/tcp": {}}}),
             diff_ids_override: None,
+            architecture: "amd64".into(),
         }
     }
 
@@ -266,7 +269,7 @@ impl TestImage {
             .clone()
             .unwrap_or_else(|| self.layers.iter().map(|l| sha256(l)).collect());
         serde_json::to_vec(&json!({
-            "architecture": "amd64",
+            "architecture": self.architecture,
             "os": "linux",
             "config": self.runtime_config,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
@@ -362,7 +365,7 @@ impl TestImage {
                 "digest": manifest_digest,
                 "size": manifest.len(),
                 "annotations": {"io.containerd.image.name": tag, "org.opencontainers.image.ref.name": "latest"},
-                "platform": {"os": "linux", "architecture": "amd64"},
+                "platform": {"os": "linux", "architecture": self.architecture},
             }],
         });
         entries.push(("index.json".into(), serde_json::to_vec(&index).unwrap()));
