@@ -684,22 +684,6 @@ fn another_image_in(registry: &str, repo: &str, name: &str) -> (String, String, 
     (tag, image, digest)
 }
 
-/// This machine's architecture as OCI platforms name it.
-fn index_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
-
-/// The digest a `registry_tool put-*index` command printed.
-fn put_index(args: &[&str]) -> String {
-    let out = registry_tool(args);
-    assert!(out.status.success(), "{}: {}", args[0], stderr(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[test]
 fn an_index_tag_carries_the_attestations_cosign_looks_for() {
     // buildx pushes even one platform as an index (the image and its unknown/unknown attestation
@@ -849,27 +833,7 @@ fn an_index_tag_carries_the_attestations_cosign_looks_for() {
 
     // --platform: the s390x image of a two-platform index (pushed from an OCI layout by skopeo) is
     // read, attested where it is, and verified; a platform the index lacks is named.
-    let layout = w.join("s390x-layout");
-    let nonce = format!("{:?}", std::time::SystemTime::now());
-    let mut s390x = TestImage::new(vec![Layer::new().file("app", &nonce).bytes()]);
-    s390x.architecture = "s390x".into();
-    s390x.write_oci_dir(&layout, Compression::Gzip, "s390x");
-    let digest_file = w.join("s390x.digest");
-    let copied = Command::new("skopeo")
-        .args(["copy", "--dest-tls-verify=false", "--digestfile"])
-        .arg(&digest_file)
-        .arg(format!("oci:{}:latest", layout.display()))
-        .arg(format!(
-            "docker://{registry}/{repo}:s390x-{}",
-            std::process::id()
-        ))
-        .output()
-        .expect("skopeo runs");
-    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
-    let s390x_digest = std::fs::read_to_string(&digest_file)
-        .unwrap()
-        .trim()
-        .to_string();
+    let s390x_digest = push_image_of("s390x", w, &registry, repo);
     let both_tag = format!("both-{}", std::process::id());
     put_index(&[
         "put-index",

@@ -494,6 +494,64 @@ fn a_renewed_certificate_is_served_without_a_restart() {
 }
 
 #[test]
+fn every_platform_of_an_index_must_verify() {
+    // The webhook cannot know which node (and so which image of an index) a pod will get: an index
+    // of two platforms is admitted only when both images verify.
+    require_registries();
+    let w = Workspace::new();
+    let registry = open_registry();
+    let repo = "vouch-test/serve-multi";
+    let host = app_image(&registry, "serve-multi");
+    let in_repo = format!("{registry}/{repo}:host-{}", std::process::id());
+    docker(&["tag", &host, &in_repo]);
+    push_and_attest(&w, &in_repo);
+    let host_digest = repo_digest(&in_repo, &registry);
+    let s390x_digest = push_image_of("s390x", w.path(), &registry, repo);
+    let tag = format!("multi-{}", std::process::id());
+    put_index(&[
+        "put-index",
+        &registry,
+        repo,
+        &tag,
+        &host_digest,
+        &s390x_digest,
+        index_arch(),
+    ]);
+    let multi = format!("{registry}/{repo}:{tag}");
+
+    let server = Server::start(&w, &["--cache-ttl", "0s"]);
+    let response = server.review(&admission("u-m1", "CREATE", "Pod", pod(&[&multi])));
+    assert_eq!(response["allowed"], false, "{response:#}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "its linux/s390x image {s390x_digest}: NOT VERIFIED: no vouch attestations"
+        )),
+        "{message}"
+    );
+    assert!(
+        !message.contains(&format!("its linux/{} image", index_arch())),
+        "the host's image verified: {message}"
+    );
+
+    // Once the s390x image is attested too, the index is admitted.
+    let out = run(
+        w.path(),
+        &[
+            "attest",
+            &format!("registry:{multi}"),
+            "--platform",
+            "linux/s390x",
+            "--push",
+        ],
+    );
+    assert!(out.status.success(), "attest --platform: {}", stderr(&out));
+    let response = server.review(&admission("u-m2", "CREATE", "Pod", pod(&[&multi])));
+    assert_eq!(response["allowed"], true, "{response:#}");
+    docker(&["rmi", &in_repo, &host]);
+}
+
+#[test]
 fn sigterm_lets_the_review_in_progress_finish_then_stops() {
     let w = Workspace::new();
     let mut server = Server::start(&w, &[]);

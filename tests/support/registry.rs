@@ -1,6 +1,6 @@
 //! Helpers for the tests that need the test registries (`integration/registry.sh`).
 
-use super::{build_image, docker, require_engine, stderr};
+use super::{build_image, docker, require_engine, stderr, Compression, Layer, TestImage};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -102,4 +102,46 @@ pub fn tls_registry() -> (String, std::path::PathBuf) {
         )
     });
     (address.trim().to_string(), state.join("tls/ca.crt"))
+}
+
+/// The digest a `registry_tool put-*index` command printed.
+pub fn put_index(args: &[&str]) -> String {
+    let out = registry_tool(args);
+    assert!(out.status.success(), "{}: {}", args[0], stderr(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// This machine's architecture as OCI platforms name it.
+pub fn index_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// A small image of another architecture (content unique to this run), written as an OCI layout
+/// under `work` and pushed by skopeo to `registry/repo:TAG`: its manifest digest.
+pub fn push_image_of(architecture: &str, work: &Path, registry: &str, repo: &str) -> String {
+    let layout = work.join(format!("{architecture}-layout"));
+    let nonce = format!("{architecture} {:?}", std::time::SystemTime::now());
+    let mut image = TestImage::new(vec![Layer::new().file("app", &nonce).bytes()]);
+    image.architecture = architecture.into();
+    image.write_oci_dir(&layout, Compression::Gzip, architecture);
+    let digest_file = work.join(format!("{architecture}.digest"));
+    let copied = Command::new("skopeo")
+        .args(["copy", "--dest-tls-verify=false", "--digestfile"])
+        .arg(&digest_file)
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!(
+            "docker://{registry}/{repo}:{architecture}-{}",
+            std::process::id()
+        ))
+        .output()
+        .expect("skopeo runs");
+    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+    std::fs::read_to_string(&digest_file)
+        .expect("skopeo wrote the digest")
+        .trim()
+        .to_string()
 }
