@@ -23,6 +23,10 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
   registry_tool.py put-single-index REGISTRY REPO TAG DIGEST ATTESTATION_DIGEST ARCH
       Puts under TAG the index buildx pushes for one platform: DIGEST as linux/ARCH and
       ATTESTATION_DIGEST as its unknown/unknown attestation manifest; prints the index's digest.
+  registry_tool.py put-entries REGISTRY REPO TAG DIGEST=PLATFORM...
+      Puts under TAG an OCI image index listing each DIGEST (a manifest or an index, its media type
+      read from the registry) with PLATFORM (os/arch[/variant], or - for none, as a layout or an
+      outer index writes them); prints the index's digest.
   registry_tool.py forge-layer REGISTRY REPO TAG DIGEST OTHER_DIGEST
       Puts under TAG a copy of manifest DIGEST whose first layer is OTHER_DIGEST's first layer
       (a valid blob, but not the layer the image config declares).
@@ -273,6 +277,20 @@ def put_single_index(registry, tag, digest, attestation, arch):
     return registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
 
 
+def put_entries(registry, tag, specs):
+    entries = []
+    for spec in specs:
+        digest, _, platform = spec.partition("=")
+        entry = descriptor(registry, digest)
+        if platform and platform != "-":
+            parts = platform.split("/")
+            entry["platform"] = {"os": parts[0], "architecture": parts[1]}
+            if len(parts) > 2:
+                entry["platform"]["variant"] = parts[2]
+        entries.append(entry)
+    return registry.put_manifest(tag, {"schemaVersion": 2, "mediaType": INDEX, "manifests": entries}, INDEX)
+
+
 def put_changed(registry, tag, digest, change):
     body = registry.manifest(digest)
     manifest = json.loads(body)
@@ -300,6 +318,8 @@ def main(argv):
         print(put_index(registry, argv[3], argv[4], argv[5], argv[6])[0])
     elif command == "put-single-index":
         print(put_single_index(registry, argv[3], argv[4], argv[5], argv[6])[0])
+    elif command == "put-entries":
+        print(put_entries(registry, argv[3], argv[4:])[0])
     elif command == "forge-layer":
         other = json.loads(registry.manifest(argv[5]))["layers"][0]
         put_changed(registry, argv[3], argv[4], lambda layer: layer.update(other))

@@ -17,14 +17,49 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     write_atomically_with_mode(path, bytes, 0o644)
 }
 
+/// The most symbolic links followed from an output path (Linux's own limit is 40).
+const SYMLINK_LIMIT: usize = 40;
+
+/// The path `path` names once its symbolic links are followed (the link's target, which need not
+/// exist yet), so an atomic rename replaces the file the user meant, never the link itself.
+fn follow_links(path: &Path) -> Result<std::path::PathBuf, String> {
+    let mut current = path.to_path_buf();
+    for _ in 0..SYMLINK_LIMIT {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current).map_err(|e| e.to_string())?;
+                current = if target.is_absolute() {
+                    target
+                } else {
+                    match current.parent() {
+                        Some(dir) => dir.join(target),
+                        None => target,
+                    }
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(format!("more than {SYMLINK_LIMIT} symbolic links"))
+}
+
 /// [`write_atomically`] with the file's permission bits (`0o600` for private keys), set when the
-/// temporary file is created, before any byte is written.
+/// temporary file is created, before any byte is written. A path that is a symbolic link is
+/// followed first (the link stays, its target is replaced); a path that names something other than
+/// a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written through, never renamed over.
 pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), OutputError> {
     use std::os::unix::fs::OpenOptionsExt;
     let error = |detail: String| OutputError {
         path: path.display().to_string(),
         detail,
     };
+    let target = follow_links(path).map_err(error)?;
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => return Err(error("it is a directory".into())),
+        Ok(meta) if !meta.is_file() => return write_through(&target, bytes).map_err(error),
+        _ => {}
+    }
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -53,6 +88,17 @@ pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Resul
         return Err(error(e.to_string()));
     }
     Ok(())
+}
+
+/// Writes into an existing non-regular file (a device, a FIFO), as a shell redirection would.
+fn write_through(target: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(|e| format!("{}: {e}", target.display()))?;
+    file.write_all(bytes)
+        .and_then(|_| file.flush())
+        .map_err(|e| format!("{}: {e}", target.display()))
 }
 
 /// Writes a command's result: atomically to `path` when one is given, else to standard output.
@@ -104,6 +150,59 @@ mod tests {
         write_atomically(&target, b"two").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_atomically(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        // A dangling link gets its target created.
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink("made.json", &dangling).unwrap();
+        write_atomically(&dangling, b"made").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("made.json")).unwrap(),
+            b"made"
+        );
+        // A loop is an error, not a hang.
+        let a = dir.path().join("a");
+        std::os::unix::fs::symlink("b", &a).unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+        let err = write_atomically(&a, b"x").unwrap_err();
+        assert!(err.to_string().contains("symbolic links"), "{err}");
+    }
+
+    #[test]
+    fn a_fifo_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomically(dir.path(), b"x").unwrap_err();
+        assert!(err.to_string().contains("directory"), "{err}");
     }
 
     #[test]

@@ -292,3 +292,49 @@ fn broken_dpkg_paragraphs_are_skipped_with_a_warning() {
     let quiet = run_vouch(dir.path(), &["sbom", "-q", "docker-archive:img.tar"]);
     assert!(stderr(&quiet).is_empty(), "--quiet silences warnings");
 }
+
+/// `--output` naming a device, a FIFO or a symbolic link writes through it: the device stays a
+/// device (an atomic rename over it once replaced the machine's `/dev/null`), the link stays a link
+/// and its target gets the SBOM. The device is a null device made in a temporary directory, so a
+/// regression cannot damage the machine's own.
+#[test]
+fn outputs_are_written_through_devices_and_links() {
+    use std::os::unix::fs::FileTypeExt;
+    let archive = TestImage::new(vec![simple_layer().bytes()]).docker_archive("t:1");
+    let dir = dir_with_archive(&archive);
+    let device = dir.path().join("null");
+    let c_path = std::ffi::CString::new(device.as_os_str().as_encoded_bytes()).unwrap();
+    // Character device 1:3 (what /dev/null is on Linux); mknod needs root, as CI runs.
+    let made = unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+    assert_eq!(
+        made,
+        0,
+        "mknod of a null device failed ({}): this test needs root, as CI runs it",
+        std::io::Error::last_os_error()
+    );
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "docker-archive:img.tar", "--output", "null"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let meta = std::fs::metadata(&device).unwrap();
+    assert!(meta.file_type().is_char_device(), "still a device");
+    assert_eq!(meta.len(), 0);
+
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real/sbom.json", dir.path().join("link.json")).unwrap();
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "docker-archive:img.tar", "--output", "link.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let link = std::fs::symlink_metadata(dir.path().join("link.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is kept");
+    let written = std::fs::read(dir.path().join("real/sbom.json")).unwrap();
+    valid_cyclonedx(&written);
+    assert_eq!(
+        listing(dir.path()),
+        ["img.tar", "link.json", "null", "real"],
+        "no temporary file left"
+    );
+}

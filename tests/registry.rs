@@ -779,8 +779,9 @@ fn an_index_tag_carries_the_attestations_cosign_looks_for() {
     );
     assert_eq!(code, 1, "{sets:?}");
 
-    // An index of two platforms: the statements describe one of its images, so they are attached
-    // to that image's manifest only, and the warning says where verifiers will not find them.
+    // An index of two platforms: statements describe one of its images, so they are attached to
+    // that image's manifest only, and with --platform the warning says where verifiers will not
+    // find them.
     let multi_tag = format!("multi-{}", std::process::id());
     let multi_index = put_index(&[
         "put-index",
@@ -792,15 +793,41 @@ fn an_index_tag_carries_the_attestations_cosign_looks_for() {
         arch,
     ]);
     let multi = format!("{registry}/{repo}:{multi_tag}");
-    let out = attest(&multi);
+    let out = vouch_in(
+        w,
+        &config,
+        &[
+            "attest",
+            &format!("registry:{multi}"),
+            "--platform",
+            &format!("linux/{arch}"),
+            "--push",
+        ],
+    );
     assert!(out.status.success(), "attest: {}", stderr(&out));
     assert!(
-        stderr(&out).contains(&format!(
-            "is an index of 2 platforms (linux/s390x, linux/{arch})"
-        )) && stderr(&out).contains(&multi_index),
+        stderr(&out).contains("is an index of 2 runnable images")
+            && stderr(&out).contains(&multi_index),
         "{}",
         stderr(&out)
     );
+    // Without --platform, each runnable image of the index is attested by its digest (the
+    // attestation manifest is not), and still nothing is attached to the index.
+    let out = attest(&multi);
+    assert!(out.status.success(), "attest: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an index of 2 runnable images (linux/s390x, linux/"),
+        "{}",
+        stderr(&out)
+    );
+    let summary = String::from_utf8_lossy(&out.stdout).to_string();
+    for at in [&digest, &other_digest] {
+        assert!(
+            summary.contains(&format!("attached to {registry}/{repo}@{at}")),
+            "{summary}"
+        );
+    }
+    assert!(!summary.contains(&multi_index), "{summary}");
     let out = registry_tool(&[
         "check",
         &registry,

@@ -651,3 +651,220 @@ fn sigterm_lets_the_review_in_progress_finish_then_stops() {
         "{log:?}"
     );
 }
+
+/// `verify --format json` of a registry image: the exit code (3 is a failure to run at all).
+fn verify_code(w: &Workspace, image: &str, extra: &[&str]) -> (i32, String) {
+    let reference = format!("registry:{image}");
+    let mut args = vec!["verify", &reference, "--key", "cosign.pub"];
+    args.extend_from_slice(extra);
+    let out = run(w.path(), &args);
+    let code = out.status.code().unwrap_or(-1);
+    assert_ne!(code, 3, "verify could not run: {}", stderr(&out));
+    (
+        code,
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out)),
+    )
+}
+
+/// `attest registry:REFERENCE --push` with `extra` flags, which must succeed.
+fn attest_in_registry(w: &Workspace, reference: &str, extra: &[&str]) -> Output {
+    let image = format!("registry:{reference}");
+    let mut args = vec!["attest", &image, "--key", "cosign.key", "--push"];
+    args.extend_from_slice(extra);
+    let out = run(w.path(), &args);
+    assert!(out.status.success(), "attest {image}: {}", stderr(&out));
+    out
+}
+
+/// The message of a review of a pod running `image`, which must be refused.
+fn refusal(server: &Server, uid: &str, image: &str) -> String {
+    let response = server.review(&admission(uid, "CREATE", "Pod", pod(&[image])));
+    assert_eq!(response["allowed"], false, "{response:#}");
+    response["status"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Indexes an attacker controls: each manifest a client could pull is found by the one index walk
+/// and judged by its own digest (never by re-resolving a platform name), through nested indexes;
+/// an index digest vouches for nothing when the index holds several images; a statement naming only
+/// the image ID does not vouch for another manifest reusing that config; the webhook's cache is
+/// keyed by repository as well as digest.
+#[test]
+fn hostile_indexes_are_judged_by_every_manifest_they_reach() {
+    require_registries();
+    let w = Workspace::new();
+    let registry = open_registry();
+    let repo = "vouch-test/serve-hostile";
+    let arch = index_arch();
+    let pid = std::process::id();
+    // A: attested. B: never attested. Both run on this machine.
+    let a_local = app_image(&registry, "hostile-a");
+    let a = format!("{registry}/{repo}:a-{pid}");
+    docker(&["tag", &a_local, &a]);
+    push_and_attest(&w, &a);
+    let a_digest = repo_digest(&a, &registry);
+    let b_local = app_image(&registry, "hostile-b");
+    let b = format!("{registry}/{repo}:b-{pid}");
+    docker(&["tag", &b_local, &b]);
+    docker(&["push", &b]);
+    let b_digest = repo_digest(&b, &registry);
+    let server = Server::start(&w, &["--cache-ttl", "0s"]);
+
+    // 1. The attested image as ARCH/v3 listed first, the unattested one as plain ARCH: a client
+    // asking for plain ARCH (docker 20.10, containerd 1.x) pulls B.
+    let variant = if arch == "amd64" { "v3" } else { "v8.2" };
+    let tag = format!("variants-{pid}");
+    put_index(&[
+        "put-entries",
+        &registry,
+        repo,
+        &tag,
+        &format!("{a_digest}=linux/{arch}/{variant}"),
+        &format!("{b_digest}=linux/{arch}"),
+    ]);
+    let variants = format!("{registry}/{repo}:{tag}");
+    let message = refusal(&server, "h1", &variants);
+    assert!(
+        message.contains(&format!("its linux/{arch} image {b_digest}: NOT VERIFIED")),
+        "{message}"
+    );
+    assert!(!message.contains(&a_digest), "A verifies: {message}");
+    let (code, said) = verify_code(&w, &variants, &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains(&b_digest), "{said}");
+    // Asked for the variant, a client takes A only.
+    let (code, said) = verify_code(
+        &w,
+        &variants,
+        &["--platform", &format!("linux/{arch}/{variant}")],
+    );
+    assert_eq!(code, 0, "{said}");
+    // The image read for this machine is the one containerd takes: B.
+    let out = run(w.path(), &["sbom", &format!("registry:{variants}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        sbom["metadata"]["component"]
+            .to_string()
+            .contains(&b_digest),
+        "{}",
+        sbom["metadata"]["component"]
+    );
+
+    // 2. An outer index whose only entry (no platform) is an inner index of A (ARCH) and B
+    // (s390x as the index says): attesting the outer tag for ARCH must not sign the outer index.
+    let inner_tag = format!("inner-{pid}");
+    let inner = put_index(&[
+        "put-entries",
+        &registry,
+        repo,
+        &inner_tag,
+        &format!("{a_digest}=linux/{arch}"),
+        &format!("{b_digest}=linux/s390x"),
+    ]);
+    let outer_tag = format!("outer-{pid}");
+    let outer = put_index(&[
+        "put-entries",
+        &registry,
+        repo,
+        &outer_tag,
+        &format!("{inner}=-"),
+    ]);
+    let outer_ref = format!("{registry}/{repo}:{outer_tag}");
+    let out = attest_in_registry(&w, &outer_ref, &["--platform", &format!("linux/{arch}")]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&format!("@{outer}")),
+        "the outer index was attested: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (code, said) = verify_code(&w, &outer_ref, &["--platform", "linux/s390x"]);
+    assert_eq!(code, 1, "B verified through the outer index: {said}");
+    let (code, said) = verify_code(&w, &outer_ref, &["--platform", &format!("linux/{arch}")]);
+    assert_eq!(code, 0, "{said}");
+    let message = refusal(&server, "h2", &outer_ref);
+    assert!(
+        message.contains(&format!("its linux/s390x image {b_digest}: NOT VERIFIED")),
+        "{message}"
+    );
+
+    // Attesting the index without --platform attests each image it reaches; then it is admitted.
+    let out = attest_in_registry(&w, &outer_ref, &[]);
+    assert!(
+        stderr(&out).contains("an index of 2 runnable images"),
+        "{}",
+        stderr(&out)
+    );
+    let response = server.review(&admission("h3", "CREATE", "Pod", pod(&[&outer_ref])));
+    assert_eq!(response["allowed"], true, "{response:#}");
+
+    // 3. A manifest reusing A's config with another first layer: statements naming only the
+    // config digest (the image ID: an attested `docker save` archive has no manifest digest) must
+    // not vouch for it, nor for any registry manifest.
+    let forged_tag = format!("forged-{pid}");
+    let out = registry_tool(&[
+        "forge-layer",
+        &registry,
+        repo,
+        &forged_tag,
+        &a_digest,
+        &b_digest,
+    ]);
+    assert!(out.status.success(), "forge-layer: {}", stderr(&out));
+    let forged = format!("{registry}/{repo}:{forged_tag}");
+    docker(&[
+        "save",
+        "-o",
+        &w.path().join("a.tar").display().to_string(),
+        &a,
+    ]);
+    let out = run(
+        w.path(),
+        &[
+            "attest",
+            "docker-archive:a.tar",
+            "--key",
+            "cosign.key",
+            "--output-dir",
+            "by-id",
+        ],
+    );
+    assert!(out.status.success(), "attest: {}", stderr(&out));
+    let sets: Vec<String> = std::fs::read_dir(w.path().join("by-id"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert!(
+        !sets[0].contains(&a_digest[7..]),
+        "named by the image ID: {sets:?}"
+    );
+    for image in [&forged, &a] {
+        let (code, said) = verify_code(&w, image, &["--attestations", "by-id"]);
+        assert_eq!(
+            code, 1,
+            "an image-ID-only statement verified {image}: {said}"
+        );
+    }
+
+    // 4. The cache: A's digest refused in a repository where it has no attestations, then
+    // admitted in its own (a bare-digest cache key refused it for everyone).
+    let elsewhere_repo = "vouch-test/serve-hostile-elsewhere";
+    let elsewhere = format!("{registry}/{elsewhere_repo}:a-{pid}");
+    docker(&["tag", &a, &elsewhere]);
+    docker(&["push", &elsewhere]);
+    let server = Server::start(&w, &["--cache-ttl", "10m"]);
+    let by_digest_elsewhere = format!("{registry}/{elsewhere_repo}@{a_digest}");
+    let response = server.review(&admission(
+        "h4",
+        "CREATE",
+        "Pod",
+        pod(&[&by_digest_elsewhere]),
+    ));
+    assert_eq!(response["allowed"], false, "{response:#}");
+    let by_digest_home = format!("{registry}/{repo}@{a_digest}");
+    let response = server.review(&admission("h5", "CREATE", "Pod", pod(&[&by_digest_home])));
+    assert_eq!(response["allowed"], true, "{response:#}");
+    docker(&["rmi", &a, &b, &elsewhere, &a_local, &b_local]);
+}

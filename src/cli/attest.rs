@@ -33,50 +33,93 @@ use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &AttestArgs) -> anyhow::Result<ExitCode> {
     let key = load_key(&args.key)?;
-    let outcome = attest_image(
-        docker,
-        &args.image,
-        &key,
-        &args.evaluation,
-        &AttestOptions {
-            output_dir: &args.output_dir,
-            push: args.push,
-            quiet: args.quiet,
-            platform: args.platform.platform.as_ref(),
-        },
-    )?;
-    println!("{}", outcome.summary());
+    let platform = args.platform.platform.as_ref();
+    for image in images_to_attest(docker, &args.image, platform, args.quiet)? {
+        let outcome = attest_image(
+            docker,
+            &image,
+            &key,
+            &args.evaluation,
+            &AttestOptions {
+                output_dir: &args.output_dir,
+                push: args.push,
+                quiet: args.quiet,
+                platform,
+            },
+        )?;
+        println!("{}", outcome.summary());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The image index `resolved` was reached through, when the statements belong on it too: it lists
-/// no other platform (buildx's single-platform push: the image and its `unknown/unknown`
+/// What `attest IMAGE` attests: the image itself, or, for a registry index of several runnable
+/// images and no `--platform`, each of them by its digest (through nested indexes; attestation
+/// manifests left out), so that whichever a client pulls is vouched for.
+fn images_to_attest(
+    docker: &DockerFlags,
+    image_arg: &str,
+    platform: Option<&Platform>,
+    quiet: bool,
+) -> anyhow::Result<Vec<String>> {
+    let (ImageSource::Registry(text), None) = (ImageSource::parse(image_arg)?, platform) else {
+        return Ok(vec![image_arg.to_string()]);
+    };
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let reference = parse_reference(&text).map_err(|e| UsageError(e.to_string()))?;
+    let repository = crate::registry::fetch::open_repository(
+        &config_dir(&docker.engine_flags(), &env),
+        &reference,
+    )?;
+    let reached = crate::registry::reach(&repository, &reference)?;
+    let runnable = reached.tree.runnable();
+    if runnable.len() <= 1 {
+        return Ok(vec![image_arg.to_string()]);
+    }
+    if !quiet {
+        eprintln!(
+            "{}: an index of {} runnable images ({}): attesting each by its digest",
+            reference.whole(),
+            runnable.len(),
+            reached.tree.describe_platforms()
+        );
+    }
+    Ok(runnable
+        .iter()
+        .map(|leaf| {
+            format!(
+                "registry:{}/{}@{}",
+                reference.registry(),
+                reference.repository(),
+                leaf.digest
+            )
+        })
+        .collect())
+}
+
+/// The image index `resolved` was reached through, when the statements belong on it too: it holds
+/// no other runnable image (buildx's single-platform push: the image and its `unknown/unknown`
 /// attestation manifest), so what is true of the image is true of whatever the tag names. An index
-/// of several platforms gets nothing (the statements describe one of its images), with a warning
-/// saying where verifiers that start from the index will not find them.
+/// of several images gets nothing (the statements describe one of them), with a warning saying
+/// where verifiers that start from the index will not find them.
 fn published_index(
     reference: &Reference,
     resolved: &crate::registry::RegistryImage,
     quiet: bool,
-) -> anyhow::Result<Option<crate::registry::client::Manifest>> {
-    let Some(index) = &resolved.index else {
-        return Ok(None);
-    };
-    let platforms = crate::registry::index_platforms(reference, index)?;
-    if platforms.len() <= 1 {
-        return Ok(Some(index.clone()));
+) -> Option<crate::registry::client::Manifest> {
+    let index = resolved.index.as_ref()?;
+    if let Some(index) = resolved.index_as_subject() {
+        return Some(index.clone());
     }
     if !quiet {
         eprintln!(
-            "warning: {} is an index of {} platforms ({}): the attestations describe, and are attached to, the manifest {} only; verifiers that look at the index {} itself (cosign verify-attestation on the tag) will not find them; attest each platform's image (--platform OS/ARCH)",
+            "warning: {} is an index of {} runnable images: the attestations describe, and are attached to, the manifest {} only; verifiers that look at the index {} itself (cosign verify-attestation on the tag) will not find them; attest the index without --platform to attest each image",
             reference.whole(),
-            platforms.len(),
-            platforms.join(", "),
+            resolved.index_runnable,
             resolved.manifest.digest,
             index.digest
         );
     }
-    Ok(None)
+    None
 }
 
 /// Loads the signing key (asking for its password when no environment variable gives it).
@@ -213,7 +256,7 @@ pub fn attest_image(
                 );
             }
             evaluated.image.manifest_digest = Some(resolved.manifest.digest.clone());
-            let index = published_index(&reference, &resolved, quiet)?;
+            let index = published_index(&reference, &resolved, quiet);
             Some((reference, repository, resolved, index))
         }
     };

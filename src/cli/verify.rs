@@ -3,7 +3,9 @@
 //! (a local directory, or beside the image in the registry), and run every check of
 //! `crate::verify`. In a registry each layout found (OCI 1.1 referrers, cosign's `.att` tag) is a
 //! set of its own; the image is verified when one of them passes every check, and the others'
-//! failures are reported. Exit 0 when verified, 1 when not, 3 when the image or a set cannot be read.
+//! failures are reported. For an index, every image a client asking for the platform could take
+//! must verify (see [`crate::oci::platform`]), and a subject must name the manifest (or an index
+//! holding no other image), never the image ID alone. Exit 0 when verified, 1 when not, 3 when the image or a set cannot be read.
 
 use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
@@ -12,8 +14,8 @@ use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{inspect_only, ImageSource, Platform};
 use crate::layers::Wanted;
 use crate::output::write_result;
-use crate::registry::fetch::{image_attestation_sets, open_image, Layout};
-use crate::registry::parse_reference;
+use crate::registry::fetch::{image_attestation_sets, open_repository, Layout};
+use crate::registry::{parse_reference, reach};
 use crate::verify::{verify, Report};
 use crate::UsageError;
 use std::collections::HashMap;
@@ -23,54 +25,88 @@ use std::process::ExitCode;
 /// Exit code of a failed verification.
 pub const EXIT_UNVERIFIED: u8 = 1;
 
+/// One image to verify: what the reference names, or one of the images of an index that a client
+/// asking for the platform could take.
+struct Candidate {
+    digests: Vec<String>,
+    sets: Result<Vec<LoadedSet>, SetError>,
+}
+
 pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let keys = args.trust.keys()?;
     let layouts = args.trust.layouts();
     let source = ImageSource::parse(&args.image)?;
     let platform = args.platform.platform.as_ref();
-    let (digests, sets) = match (&source, &args.attestations) {
-        (ImageSource::Registry(reference), None) => {
-            let found = registry_sets(docker, reference, &layouts, platform)?;
-            (found.0, Ok(found.1))
-        }
-        (_, directory) => {
+    let candidates = match &source {
+        ImageSource::Registry(reference) => registry_candidates(
+            docker,
+            reference,
+            &layouts,
+            platform,
+            args.attestations.as_deref(),
+        )?,
+        _ => {
             let digests = image_digests(docker, &args.image, platform)?;
-            let directory = directory
+            let directory = args
+                .attestations
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(super::OUTPUT_DIR));
-            let set = load_set(&directory, &digests).map(|set| vec![set]);
-            (digests, set)
+            let sets = load_set(&directory, &digests).map(|set| vec![set]);
+            vec![Candidate { digests, sets }]
         }
-    };
-    let sets = match sets {
-        Ok(sets) if !sets.is_empty() => sets,
-        Ok(_) => {
-            eprintln!(
-                "{}: NOT VERIFIED: no vouch attestations beside it in the registry (looked in: {})",
-                args.image,
-                layouts
-                    .iter()
-                    .map(|l| l.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return Ok(ExitCode::from(EXIT_UNVERIFIED));
-        }
-        // No attestations is a verification failure, not a runtime error: the image is not
-        // vouched for.
-        Err(missing @ SetError::Missing { .. }) => {
-            eprintln!("{}: NOT VERIFIED: {missing}", args.image);
-            return Ok(ExitCode::from(EXIT_UNVERIFIED));
-        }
-        Err(other) => return Err(other.into()),
     };
     let requirements = args.trust.requirements();
     let now = time::OffsetDateTime::now_utc();
-    let reports: Vec<Report> = sets
-        .iter()
-        .map(|set| verify(&args.image, &digests, set, &keys, &requirements, now))
-        .collect();
-    let verified = reports.iter().any(|r| r.verified);
+    let mut reports: Vec<Report> = Vec::new();
+    let mut all_verified = true;
+    let several_images = candidates.len() > 1;
+    let mut several_sets = several_images;
+    for candidate in candidates {
+        let sets = match candidate.sets {
+            Ok(sets) if !sets.is_empty() => sets,
+            // No attestations is a verification failure, not a runtime error: the image is not
+            // vouched for.
+            Ok(_) => {
+                eprintln!(
+                    "{} ({}): NOT VERIFIED: no vouch attestations beside it in the registry (looked in: {})",
+                    args.image,
+                    candidate.digests.join(", "),
+                    layouts
+                        .iter()
+                        .map(|l| l.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                all_verified = false;
+                continue;
+            }
+            Err(missing @ SetError::Missing { .. }) => {
+                eprintln!("{}: NOT VERIFIED: {missing}", args.image);
+                all_verified = false;
+                continue;
+            }
+            Err(other) => return Err(other.into()),
+        };
+        several_sets |= sets.len() > 1;
+        let of_candidate: Vec<Report> = sets
+            .iter()
+            .map(|set| {
+                verify(
+                    &args.image,
+                    &candidate.digests,
+                    set,
+                    &keys,
+                    &requirements,
+                    now,
+                )
+            })
+            .collect();
+        all_verified &= of_candidate.iter().any(|r| r.verified);
+        reports.extend(of_candidate);
+    }
+    if reports.is_empty() {
+        return Ok(ExitCode::from(EXIT_UNVERIFIED));
+    }
     let mut rendered = Vec::new();
     match args.format {
         VerifyFormat::Json if matches!(source, ImageSource::Registry(_)) => {
@@ -88,24 +124,24 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
                 }
                 write_table(&mut rendered, report)?;
             }
-            if reports.len() > 1 {
+            if several_sets {
                 use std::io::Write;
                 writeln!(rendered)?;
                 writeln!(
                     rendered,
                     "{}: {}",
                     args.image,
-                    if verified {
-                        "VERIFIED (by at least one attestation set)"
-                    } else {
-                        "NOT VERIFIED"
+                    match (all_verified, several_images) {
+                        (true, true) => "VERIFIED (every image a client could take, each by at least one attestation set)",
+                        (true, false) => "VERIFIED (by at least one attestation set)",
+                        (false, _) => "NOT VERIFIED",
                     }
                 )?;
             }
         }
     }
     write_result(None, &rendered)?;
-    Ok(if verified {
+    Ok(if all_verified {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNVERIFIED)
@@ -138,25 +174,52 @@ fn write_table(out: &mut Vec<u8>, report: &Report) -> std::io::Result<()> {
     )
 }
 
-/// The image's digests as the registry has them now, and the attestation sets beside it.
-fn registry_sets(
+/// The images of a registry reference to verify, each with the digests a subject must name and
+/// its attestation sets (beside it in the registry, or in `local`): the image a client asking for
+/// the platform takes, and every other one some client of that platform could take (an index with
+/// `linux/amd64` and `linux/amd64/v3` images: which one a client pulls depends on the client).
+fn registry_candidates(
     docker: &DockerFlags,
     text: &str,
     layouts: &[Layout],
     platform: Option<&Platform>,
-) -> anyhow::Result<(Vec<String>, Vec<LoadedSet>)> {
+    local: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Candidate>> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let (repository, image) = open_image(
-        &config_dir(&docker.engine_flags(), &env),
-        &reference,
-        platform,
-    )?;
-    let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
-    for message in unreadable {
-        eprintln!("warning: registry:{text}: {message}");
+    let repository = open_repository(&config_dir(&docker.engine_flags(), &env), &reference)?;
+    let reached = reach(&repository, &reference)?;
+    let choice = reached.choose(platform)?;
+    if choice.could_take.len() > 1 {
+        let asked = platform.cloned().unwrap_or_else(Platform::host);
+        let images: Vec<String> = choice
+            .could_take
+            .iter()
+            .map(|leaf| format!("{} {}", leaf.describe_platform(), leaf.digest))
+            .collect();
+        eprintln!(
+            "registry:{text}: a client asking for {asked} could take any of {} images ({}); each must verify",
+            images.len(),
+            images.join(", ")
+        );
     }
-    Ok((image.digests(), sets))
+    let mut candidates = Vec::new();
+    for leaf in &choice.could_take {
+        let image = reached.image(&repository, leaf)?;
+        let digests = image.digests();
+        let sets = match local {
+            Some(directory) => load_set(directory, &digests).map(|set| vec![set]),
+            None => {
+                let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
+                for message in unreadable {
+                    eprintln!("warning: registry:{text}: {message}");
+                }
+                Ok(sets)
+            }
+        };
+        candidates.push(Candidate { digests, sets });
+    }
+    Ok(candidates)
 }
 
 /// The image ID and manifest digests the image has now: an engine image is only inspected (its

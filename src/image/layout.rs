@@ -2,11 +2,12 @@
 //! OCI image layout (`index.json` → manifest → config and layers), whichever the input holds.
 //! Where the blobs live (a tar stream already scanned, or a directory) is behind [`Blobs`].
 
-use super::platform::{choose_platform, describe_platforms, Platform};
+use super::platform::Platform;
 use super::ImageError;
 use crate::layers::digest::{sha256_digest, sha256_hex};
 use crate::layers::path::{join, normalize_entry_path, parent};
 use crate::layers::LayerFiles;
+use crate::oci::walk::{is_index, walk, Leaf, Tree, WalkError};
 use serde::Deserialize;
 
 /// One layer after its single pass: what it holds and the digests computed on the way.
@@ -53,31 +54,8 @@ struct LegacyManifestEntry {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Descriptor {
-    #[serde(default)]
-    media_type: Option<String>,
     digest: String,
-    #[serde(default)]
-    platform: Option<DescriptorPlatform>,
-    #[serde(default)]
-    annotations: Option<std::collections::BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize)]
-struct DescriptorPlatform {
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Index {
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
 }
 
 #[derive(Deserialize)]
@@ -86,14 +64,9 @@ struct Manifest {
     layers: Vec<Descriptor>,
 }
 
-const INDEX_MEDIA_TYPES: [&str; 2] = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
-
 /// Finds the image in `blobs` (legacy `manifest.json` first, then OCI `index.json`) and reads its
 /// layers in order. `input` names the source in errors; `platform` picks an index's entry (see
-/// [`choose_platform`]).
+/// [`crate::oci::walk::Tree::choose`]).
 pub fn locate(
     blobs: &mut dyn Blobs,
     input: &str,
@@ -176,92 +149,86 @@ fn locate_oci(
     bytes: &[u8],
     platform: Option<&Platform>,
 ) -> Result<Located, ImageError> {
-    let mut index: Index = parse_json(input, "index.json", bytes)?;
-    let mut tags = Vec::new();
-    // Follow nested indexes (an image index inside the layout's index) down to one manifest.
-    for _depth in 0..4 {
-        let descriptor = choose_manifest(input, &mut index.manifests, platform)?;
-        if let Some(name) = descriptor
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("io.containerd.image.name"))
-        {
-            tags.push(name.clone());
-        }
-        let blob_path = blob_path_checked(input, &descriptor.digest)?;
-        let blob = blobs
-            .metadata(&blob_path)?
-            .ok_or_else(|| missing(input, "manifest", &descriptor.digest))?;
-        check_digest(input, &blob_path, &descriptor.digest, &sha256_digest(&blob))?;
-        let is_index = descriptor
-            .media_type
-            .as_deref()
-            .is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m));
-        if is_index {
-            index = parse_json(input, &blob_path, &blob)?;
-            continue;
-        }
-        let manifest: Manifest = parse_json(input, &blob_path, &blob)?;
-        let config_path = blob_path_checked(input, &manifest.config.digest)?;
-        let config_bytes = blobs
-            .metadata(&config_path)?
-            .ok_or_else(|| missing(input, "config", &manifest.config.digest))?;
-        check_digest(
-            input,
-            &config_path,
-            &manifest.config.digest,
-            &sha256_digest(&config_bytes),
-        )?;
-        let paths = manifest
-            .layers
-            .iter()
-            .map(|layer| blob_path_checked(input, &layer.digest))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut layers = Vec::with_capacity(paths.len());
-        for ((layer, path), scanned) in manifest
-            .layers
-            .iter()
-            .zip(&paths)
-            .zip(blobs.layers(&paths)?)
-        {
-            let scanned = scanned.ok_or_else(|| missing(input, "layer", &layer.digest))?;
-            check_digest(input, path, &layer.digest, &scanned.blob_digest)?;
-            layers.push(scanned);
-        }
-        return Ok(Located {
-            repo_tags: tags,
-            manifest_digest: Some(descriptor.digest.clone()),
-            config_bytes,
-            layers,
-        });
-    }
-    Err(ImageError::Layout {
+    let layout_error = |detail: String| ImageError::Layout {
         input: input.into(),
-        detail: "image indexes nest more than 4 deep".into(),
+        detail,
+    };
+    // Every manifest index.json reaches (through nested indexes), then the one a client takes.
+    let tree = walk(&sha256_digest(bytes), bytes, |digest| {
+        let path = blob_path_checked(input, digest)?;
+        blobs.metadata(&path)
+    })
+    .map_err(|e| match e {
+        WalkError::Fetch(e) => e,
+        WalkError::Invalid { what, detail } => {
+            layout_error(format!("index.json: {what}: {detail}"))
+        }
+    })?;
+    let leaf = choose_leaf(input, &tree, platform)?;
+    let blob_path = blob_path_checked(input, &leaf.digest)?;
+    let blob = blobs
+        .metadata(&blob_path)?
+        .ok_or_else(|| missing(input, "manifest", &leaf.digest))?;
+    check_digest(input, &blob_path, &leaf.digest, &sha256_digest(&blob))?;
+    if is_index(&blob) {
+        return Err(layout_error(format!(
+            "{blob_path} is an image index, but its entry says image manifest"
+        )));
+    }
+    let manifest: Manifest = parse_json(input, &blob_path, &blob)?;
+    let config_path = blob_path_checked(input, &manifest.config.digest)?;
+    let config_bytes = blobs
+        .metadata(&config_path)?
+        .ok_or_else(|| missing(input, "config", &manifest.config.digest))?;
+    check_digest(
+        input,
+        &config_path,
+        &manifest.config.digest,
+        &sha256_digest(&config_bytes),
+    )?;
+    let paths = manifest
+        .layers
+        .iter()
+        .map(|layer| blob_path_checked(input, &layer.digest))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut layers = Vec::with_capacity(paths.len());
+    for ((layer, path), scanned) in manifest
+        .layers
+        .iter()
+        .zip(&paths)
+        .zip(blobs.layers(&paths)?)
+    {
+        let scanned = scanned.ok_or_else(|| missing(input, "layer", &layer.digest))?;
+        check_digest(input, path, &layer.digest, &scanned.blob_digest)?;
+        layers.push(scanned);
+    }
+    Ok(Located {
+        repo_tags: leaf.names.clone(),
+        manifest_digest: Some(leaf.digest.clone()),
+        config_bytes,
+        layers,
     })
 }
 
-/// Picks the manifest of the asked platform, else this machine's (or the only one).
-fn choose_manifest<'a>(
+/// The manifest to read: the one a client asking for the platform takes (this machine's when none
+/// is asked for; then, when it takes none, the first runnable one, as `docker pull` of a foreign
+/// image would be asked to with `--platform`).
+fn choose_leaf<'a>(
     input: &str,
-    manifests: &'a mut [Descriptor],
+    tree: &'a Tree,
     wanted: Option<&Platform>,
-) -> Result<&'a Descriptor, ImageError> {
-    let platforms: Vec<_> = manifests
-        .iter()
-        .map(|d| {
-            d.platform
-                .as_ref()
-                .map(|p| (p.os.as_str(), p.architecture.as_str(), p.variant.as_deref()))
-        })
-        .collect();
-    match (choose_platform(&platforms, wanted), wanted) {
-        (Some(i), _) => Ok(&manifests[i]),
-        (None, Some(wanted)) => Err(ImageError::NotFound {
+) -> Result<&'a Leaf, ImageError> {
+    let asked = wanted.cloned().unwrap_or_else(Platform::host);
+    if let Some(choice) = tree.choose(&asked) {
+        return Ok(choice.chosen);
+    }
+    match (wanted, tree.runnable().first()) {
+        (None, Some(first)) => Ok(first),
+        (Some(wanted), _) => Err(ImageError::NotFound {
             input: input.into(),
             detail: format!(
                 "the image index has no {wanted} image (it has: {})",
-                describe_platforms(&platforms)
+                tree.describe_platforms()
             ),
         }),
         (None, None) => Err(ImageError::Layout {

@@ -10,12 +10,12 @@ pub mod config;
 mod engine_source;
 mod layout;
 mod oci_dir;
-pub mod platform;
+pub use crate::oci::platform;
 mod registry_source;
 
 pub use config::ImageConfig;
 pub use engine_source::{inspect_only, tagged_images, InspectedImage};
-pub use platform::{choose_platform, host_architecture, Platform};
+pub use platform::{host_architecture, Platform};
 
 use crate::engine::{Endpoint, EngineError};
 use crate::layers::digest::sha256_digest;
@@ -311,19 +311,28 @@ fn open_file(input: &str, path: &std::path::Path) -> Result<std::fs::File, Image
 /// against it, and squashes the layers.
 /// The image must be of the platform asked for, whatever index entry or archive it came from.
 fn check_platform(config: &ImageConfig, wanted: &Platform, input: &str) -> Result<(), ImageError> {
-    let os = config.os.as_deref().unwrap_or("unknown");
-    let architecture = config.architecture.as_deref().unwrap_or("unknown");
-    let variant_differs = wanted.variant.is_some() && config.variant != wanted.variant;
-    if os == wanted.os && architecture == wanted.architecture && !variant_differs {
+    if platform::config_matches(
+        wanted,
+        config.os.as_deref(),
+        config.architecture.as_deref(),
+        config.variant.as_deref(),
+    ) {
         return Ok(());
     }
-    let mut actual = format!("{os}/{architecture}");
+    let mut actual = format!(
+        "{}/{}",
+        config.os.as_deref().unwrap_or("unknown"),
+        config.architecture.as_deref().unwrap_or("unknown")
+    );
     if let Some(variant) = &config.variant {
         actual = format!("{actual}/{variant}");
     }
     Err(ImageError::NotFound {
         input: input.to_string(),
-        detail: format!("the image is {actual}, not {wanted}"),
+        detail: format!(
+            "the image is {}, not {wanted}",
+            crate::text::escape_controls(&actual)
+        ),
     })
 }
 

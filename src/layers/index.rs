@@ -168,7 +168,7 @@ mod tests {
             entry(
                 "usr/lib/os-release",
                 EntryKind::File {
-                    contents: Some(b"ID=debian".to_vec()),
+                    contents: Some(std::sync::Arc::new(b"ID=debian".to_vec())),
                 },
             ),
         ]));

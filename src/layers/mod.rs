@@ -9,6 +9,7 @@
 
 pub mod decompress;
 pub mod digest;
+mod header_guard;
 mod index;
 pub mod path;
 pub mod probe;
@@ -140,13 +141,19 @@ fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
     builder.build()
 }
 
-/// Bounds on what the pass keeps, so that a hostile image cannot exhaust memory.
+/// Bounds on what the pass keeps, so that a hostile image cannot exhaust memory. One `Limits` is
+/// made per image read: its kept-bytes budget is shared by all the image's layers, however many
+/// are read at once.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// A wanted file larger than this is noted (with a warning) but its bytes are not kept.
     pub max_file_bytes: u64,
-    /// Once this many bytes are kept in one layer, further wanted files are skipped with a warning.
-    pub max_kept_bytes_per_layer: u64,
+    /// The bytes of wanted files kept for the whole image; once spent, further wanted files are
+    /// skipped with a warning. Shared by clones (the layers read in parallel).
+    pub kept_budget: KeptBudget,
+    /// The bytes hard links to kept files may add up to (they share the file's bytes, but each is
+    /// cataloged as the file it is: this bounds the parsing a link farm can cause).
+    pub link_budget: KeptBudget,
     /// At most this many symlinks are remembered per layer.
     pub max_symlinks_per_layer: usize,
 }
@@ -155,19 +162,50 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 64 * 1024 * 1024,
-            max_kept_bytes_per_layer: 512 * 1024 * 1024,
+            kept_budget: KeptBudget::new(160 * 1024 * 1024),
+            link_budget: KeptBudget::new(1024 * 1024 * 1024),
             max_symlinks_per_layer: 1_000_000,
         }
+    }
+}
+
+/// Bytes that may still be kept, shared across threads.
+#[derive(Debug, Clone)]
+pub struct KeptBudget {
+    total: u64,
+    remaining: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl KeptBudget {
+    pub fn new(total: u64) -> Self {
+        KeptBudget {
+            total,
+            remaining: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(total)),
+        }
+    }
+
+    /// Takes `bytes` from the budget; false (and nothing taken) when that much is not left.
+    pub fn take(&self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        self.remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
     }
 }
 
 /// What a kept layer entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A regular file (or a hardlink to one). `contents` is `None` when the file was too large to keep
-    /// or was a hardlink whose target was not kept.
+    /// A regular file (or a hardlink to one, which shares its bytes). `contents` is `None` when the
+    /// file was too large to keep or was a hardlink whose target was not kept.
     File {
-        contents: Option<Vec<u8>>,
+        contents: Option<std::sync::Arc<Vec<u8>>>,
     },
     Symlink {
         target: String,

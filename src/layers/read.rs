@@ -2,6 +2,7 @@
 //! symlink, the whiteouts, and the paths of all non-directory entries (hashed) so that a file
 //! replacing a directory can hide what lower layers had below it.
 
+use super::header_guard::HeaderGuard;
 use super::path::{file_name, join, normalize_entry_path, parent, PathError};
 use super::{Entry, EntryKind, Limits, Wanted};
 use std::collections::hash_map::DefaultHasher;
@@ -78,9 +79,19 @@ pub fn read_layer<R: Read + Seek>(
     wanted: &Wanted,
     limits: &Limits,
 ) -> Result<LayerFiles, LayerReadError> {
+    let mut guard = HeaderGuard::new(reader);
+    let mut layer = read_entries(&mut guard, wanted, limits)?;
+    layer.warnings.append(&mut guard.warnings);
+    Ok(layer)
+}
+
+fn read_entries<R: Read + Seek>(
+    reader: R,
+    wanted: &Wanted,
+    limits: &Limits,
+) -> Result<LayerFiles, LayerReadError> {
     let mut archive = tar::Archive::new(reader);
     let mut layer = LayerFiles::default();
-    let mut kept_bytes: u64 = 0;
     let mut symlinks: usize = 0;
     // Index into `layer.entries` of each kept regular file, for hardlinks to it.
     let mut kept_files: HashMap<String, usize> = HashMap::new();
@@ -160,19 +171,18 @@ pub fn read_layer<R: Read + Seek>(
                         limits.max_file_bytes
                     ));
                     EntryKind::File { contents: None }
-                } else if kept_bytes + size > limits.max_kept_bytes_per_layer {
+                } else if !limits.kept_budget.take(size) {
                     layer.warnings.push(format!(
-                        "{path}: the layer already keeps {kept_bytes} bytes of cataloged files (limit {}); skipped",
-                        limits.max_kept_bytes_per_layer
+                        "{path}: the image already keeps {} bytes of cataloged files (the limit); skipped",
+                        limits.kept_budget.total()
                     ));
                     EntryKind::File { contents: None }
                 } else {
                     let mut contents = Vec::with_capacity(size as usize);
                     (&mut entry).take(size).read_to_end(&mut contents)?;
-                    kept_bytes += contents.len() as u64;
                     kept_files.insert(path.clone(), layer.entries.len());
                     EntryKind::File {
-                        contents: Some(contents),
+                        contents: Some(std::sync::Arc::new(contents)),
                     }
                 }
             }
@@ -182,10 +192,20 @@ pub fn read_layer<R: Read + Seek>(
                     .map(|t| String::from_utf8_lossy(&t).into_owned())
                     .unwrap_or_default();
                 let target = normalize_entry_path(&raw_target)?;
+                // The bytes are shared, not copied: a thousand links cost one file.
                 match kept_files.get(&target).map(|&i| &layer.entries[i].kind) {
-                    Some(EntryKind::File { contents }) => EntryKind::File {
-                        contents: contents.clone(),
+                    Some(EntryKind::File {
+                        contents: Some(contents),
+                    }) if limits.link_budget.take(contents.len() as u64) => EntryKind::File {
+                        contents: Some(contents.clone()),
                     },
+                    Some(EntryKind::File { contents: Some(_) }) => {
+                        layer.warnings.push(format!(
+                            "{path}: hardlink to {target}: the image's hard links to cataloged files already add up to {} bytes (the limit); skipped",
+                            limits.link_budget.total()
+                        ));
+                        EntryKind::File { contents: None }
+                    }
                     _ => {
                         layer.warnings.push(format!(
                             "{path}: hardlink to {target}, whose contents were not kept; skipped"

@@ -74,7 +74,7 @@ mod tests {
         Entry {
             path: path.into(),
             kind: EntryKind::File {
-                contents: Some(body.as_bytes().to_vec()),
+                contents: Some(std::sync::Arc::new(body.as_bytes().to_vec())),
             },
             mode: 0o644,
             uid: 0,
@@ -95,7 +95,7 @@ mod tests {
 
     fn body(index: &FileIndex, path: &str) -> Option<String> {
         match &index.get(path)?.entry.kind {
-            EntryKind::File { contents: Some(c) } => Some(String::from_utf8(c.clone()).unwrap()),
+            EntryKind::File { contents: Some(c) } => Some(String::from_utf8(c.to_vec()).unwrap()),
             _ => None,
         }
     }

@@ -191,22 +191,32 @@ pub fn open_image(
     reference: &oci_client::Reference,
     platform: Option<&crate::image::Platform>,
 ) -> Result<(Repository, super::RegistryImage), RegistryError> {
-    let credentials = super::auth::credentials_for(docker_config, reference.registry())?;
-    let repository = Repository::new(reference, &credentials)?;
+    let repository = open_repository(docker_config, reference)?;
     let image = super::resolve(&repository, reference, platform)?;
     Ok((repository, image))
 }
 
-/// The sets attached to `image`: to its manifest, then, when the reference named an image index,
-/// to that index (where `cosign attest` on the tag puts them, and `attest --push` too for a
-/// single-platform index). A location that cannot be read is a message when the other gives sets.
+/// A client for the repository of `reference`, with the docker config's credentials for its
+/// registry.
+pub fn open_repository(
+    docker_config: &std::path::Path,
+    reference: &oci_client::Reference,
+) -> Result<Repository, RegistryError> {
+    let credentials = super::auth::credentials_for(docker_config, reference.registry())?;
+    Repository::new(reference, &credentials)
+}
+
+/// The sets attached to `image`: to its manifest, then, when the reference named an image index
+/// holding no other runnable image, to that index (where `cosign attest` on the tag puts them, and
+/// `attest --push` too). Statements at an index of several images say nothing of any one of them
+/// and are not read. A location that cannot be read is a message when the other gives sets.
 pub fn image_attestation_sets(
     repository: &Repository,
     image: &super::RegistryImage,
     layouts: &[Layout],
 ) -> Result<(Vec<LoadedSet>, Vec<String>), RegistryError> {
     let at_manifest = attestation_sets(repository, &image.manifest.digest, layouts);
-    let Some(index) = &image.index else {
+    let Some(index) = image.index_as_subject() else {
         return at_manifest;
     };
     let at_index = attestation_sets(repository, &index.digest, layouts);

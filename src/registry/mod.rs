@@ -9,8 +9,11 @@ pub mod client;
 pub mod fetch;
 pub mod push;
 
+use crate::oci::platform::Platform;
+use crate::oci::walk::{is_index, walk, Choice, Leaf, Tree, WalkError};
 use client::{Manifest, Repository};
 use oci_client::Reference;
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -44,128 +47,156 @@ pub fn parse_reference(text: &str) -> Result<Reference, RegistryError> {
 #[derive(Debug, Clone)]
 pub struct RegistryImage {
     /// The image manifest: the one the reference names, or, when it names an image index, the
-    /// index's entry for this machine's platform (as `docker pull` chooses).
+    /// index's entry a client takes for the platform (see [`crate::oci::walk::Tree::choose`]).
     pub manifest: Manifest,
     /// The index the reference named, when it named one.
     pub index: Option<Manifest>,
     /// The image config digest (the image ID).
     pub config_digest: Option<String>,
+    /// How many runnable manifests the index holds (through nested indexes), when there is one.
+    pub index_runnable: usize,
 }
 
 impl RegistryImage {
-    /// The digests an attestation subject may name: the image manifest digest, the image ID, and
-    /// the index the reference named (what cosign attests when given the tag of an index).
+    /// The digests an attestation subject must name for this image: the image manifest digest, and
+    /// the index the reference named when that index holds no other runnable image (what cosign
+    /// attests when given such a tag). Never the image ID alone: another manifest may reuse this
+    /// config with other layers.
     pub fn digests(&self) -> Vec<String> {
         std::iter::once(self.manifest.digest.clone())
-            .chain(self.config_digest.clone())
-            .chain(self.index.as_ref().map(|index| index.digest.clone()))
+            .chain(
+                self.index
+                    .as_ref()
+                    .filter(|_| self.index_runnable == 1)
+                    .map(|index| index.digest.clone()),
+            )
             .collect()
+    }
+
+    /// The index digest, when it may stand for this image in a subject (see [`Self::digests`]).
+    pub fn index_as_subject(&self) -> Option<&Manifest> {
+        self.index.as_ref().filter(|_| self.index_runnable == 1)
     }
 }
 
-/// Resolves `reference` (a tag or digest) in `repository` to an image manifest, following an image
-/// index to `platform`, else this machine's platform (see [`crate::image::platform`]).
-pub fn resolve(
-    repository: &Repository,
-    reference: &Reference,
-    platform: Option<&crate::image::Platform>,
-) -> Result<RegistryImage, RegistryError> {
+/// What a reference names in its registry now: the manifest or index, and every manifest reachable
+/// from it ([`crate::oci::walk`]).
+#[derive(Debug, Clone)]
+pub struct Reached {
+    pub reference: Reference,
+    pub root: Manifest,
+    pub tree: Tree,
+}
+
+/// Fetches what `reference` (a tag or digest) names and walks it.
+pub fn reach(repository: &Repository, reference: &Reference) -> Result<Reached, RegistryError> {
     let tag_or_digest = reference
         .digest()
         .or(reference.tag())
         .unwrap_or("latest")
         .to_string();
-    let not_found = || RegistryError::NotFound {
-        reference: reference.whole(),
-    };
-    let mut manifest = repository.manifest(&tag_or_digest)?.ok_or_else(not_found)?;
-    let mut index = None;
-    // An index of indexes is allowed by the spec; follow a few levels, as layouts are.
-    for _depth in 0..4 {
-        let parsed = manifest_json(reference, &manifest)?;
-        let Some(entries) = parsed["manifests"].as_array() else {
-            let config_digest = parsed["config"]["digest"].as_str().map(str::to_string);
-            return Ok(RegistryImage {
-                manifest,
-                index,
-                config_digest,
-            });
-        };
-        let platforms: Vec<crate::image::platform::EntryPlatform> = entries
-            .iter()
-            .map(|e| {
-                let p = &e["platform"];
-                Some((
-                    p["os"].as_str()?,
-                    p["architecture"].as_str()?,
-                    p["variant"].as_str(),
-                ))
-            })
-            .collect();
-        let chosen = match crate::image::choose_platform(&platforms, platform) {
-            Some(i) => entries[i]["digest"].as_str(),
-            None => match platform {
-                Some(wanted) => {
-                    return Err(RegistryError::NoPlatform {
-                        reference: reference.whole(),
-                        platform: wanted.to_string(),
-                        available: crate::image::platform::describe_platforms(&platforms),
-                    })
-                }
-                None => None,
-            },
-        }
-        .ok_or_else(|| RegistryError::Invalid {
-            what: format!("image index {} of {}", manifest.digest, reference.whole()),
-            detail: "it lists no image manifest".into(),
+    let root = repository
+        .manifest(&tag_or_digest)?
+        .ok_or_else(|| RegistryError::NotFound {
+            reference: reference.whole(),
         })?;
-        if crate::layers::digest::sha256_hex(chosen).is_none() {
-            return Err(RegistryError::Invalid {
-                what: format!("image index {} of {}", manifest.digest, reference.whole()),
-                detail: format!("{chosen:?} is not a sha256 digest"),
-            });
-        }
-        let next = repository
-            .manifest(chosen)?
-            .ok_or_else(|| RegistryError::Invalid {
-                what: format!("image index {} of {}", manifest.digest, reference.whole()),
-                detail: format!("it names manifest {chosen}, which the registry does not have"),
-            })?;
-        index.get_or_insert(manifest);
-        manifest = next;
-    }
-    Err(RegistryError::Invalid {
-        what: format!("manifest of {}", reference.whole()),
-        detail: "image indexes nest more than 4 deep".into(),
+    let tree = walk(&root.digest, &root.bytes, |digest| {
+        repository.manifest(digest).map(|m| m.map(|m| m.bytes))
+    })
+    .map_err(|e| match e {
+        WalkError::Fetch(e) => e,
+        WalkError::Invalid { what, detail } => RegistryError::Invalid {
+            what: format!("{what} of {}", reference.whole()),
+            detail,
+        },
+    })?;
+    Ok(Reached {
+        reference: reference.clone(),
+        root,
+        tree,
     })
 }
 
-/// The platforms of the images an index lists (`os/architecture[/variant]`), leaving out
-/// `unknown/unknown` entries (buildx's attestation manifests, not runnable images); an entry with no
-/// platform counts as one.
-pub fn index_platforms(
-    reference: &Reference,
-    index: &Manifest,
-) -> Result<Vec<String>, RegistryError> {
-    let parsed = manifest_json(reference, index)?;
-    let entries = parsed["manifests"].as_array().cloned().unwrap_or_default();
-    Ok(entries
-        .iter()
-        .filter_map(|entry| {
-            let platform = &entry["platform"];
-            let os = platform["os"].as_str().unwrap_or("unknown");
-            let architecture = platform["architecture"].as_str().unwrap_or("unknown");
-            if platform.is_object() && os == "unknown" && architecture == "unknown" {
-                return None;
+impl Reached {
+    /// The image one leaf of the walk is, fetched by its digest and checked to be an image manifest.
+    pub fn image(
+        &self,
+        repository: &Repository,
+        leaf: &Leaf,
+    ) -> Result<RegistryImage, RegistryError> {
+        let invalid = |detail: String| RegistryError::Invalid {
+            what: format!("manifest {} of {}", leaf.digest, self.reference.whole()),
+            detail,
+        };
+        let manifest = if self.tree.is_index {
+            let fetched = repository.manifest(&leaf.digest)?.ok_or_else(|| {
+                invalid("the index names it, but the registry does not have it".into())
+            })?;
+            let actual = format!("sha256:{:x}", Sha256::digest(&fetched.bytes));
+            if actual != leaf.digest {
+                return Err(invalid(format!(
+                    "its content has digest {actual}: corrupt or tampered with"
+                )));
             }
-            let mut name = format!("{os}/{architecture}");
-            if let Some(variant) = platform["variant"].as_str() {
-                name.push('/');
-                name.push_str(variant);
-            }
-            Some(name)
+            fetched
+        } else {
+            self.root.clone()
+        };
+        if is_index(&manifest.bytes) {
+            return Err(invalid(
+                "it is an image index, but its entry says image manifest".into(),
+            ));
+        }
+        let parsed = manifest_json(&self.reference, &manifest)?;
+        Ok(RegistryImage {
+            config_digest: parsed["config"]["digest"].as_str().map(str::to_string),
+            manifest,
+            index: self.tree.is_index.then(|| self.root.clone()),
+            index_runnable: self.tree.runnable().len(),
         })
-        .collect())
+    }
+
+    /// What a client asking for `platform` (this machine's when `None`) takes, and what other
+    /// clients of that platform might. Without a platform, an index none of whose images this
+    /// machine runs gives its first runnable image, and every runnable image as what others take.
+    pub fn choose(&self, platform: Option<&Platform>) -> Result<Choice<'_>, RegistryError> {
+        let asked = platform.cloned().unwrap_or_else(Platform::host);
+        if let Some(choice) = self.tree.choose(&asked) {
+            return Ok(choice);
+        }
+        let runnable = self.tree.runnable();
+        match (platform, runnable.first()) {
+            (None, Some(first)) => Ok(Choice {
+                chosen: first,
+                could_take: runnable.clone(),
+            }),
+            (Some(wanted), _) => Err(RegistryError::NoPlatform {
+                reference: self.reference.whole(),
+                platform: wanted.to_string(),
+                available: self.tree.describe_platforms(),
+            }),
+            (None, None) => Err(RegistryError::Invalid {
+                what: format!(
+                    "image index {} of {}",
+                    self.root.digest,
+                    self.reference.whole()
+                ),
+                detail: "it lists no runnable image manifest".into(),
+            }),
+        }
+    }
+}
+
+/// Resolves `reference` (a tag or digest) in `repository` to the image manifest a client asking
+/// for `platform` (else this machine's) takes, through any nesting of indexes.
+pub fn resolve(
+    repository: &Repository,
+    reference: &Reference,
+    platform: Option<&Platform>,
+) -> Result<RegistryImage, RegistryError> {
+    let reached = reach(repository, reference)?;
+    let choice = reached.choose(platform)?;
+    reached.image(repository, choice.chosen)
 }
 
 fn manifest_json(

@@ -1,16 +1,17 @@
 //! Deciding whether one container image may run, for `docker vouch serve`: the image reference is
 //! resolved in its registry now (a tag to the digest it names at this moment), its attestation sets
 //! are read beside it, and every check of [`crate::verify`] is run, exactly as `docker vouch verify
-//! registry:REF` does. An index of several platforms is admitted only when the image of each
-//! platform verifies (which node, and so which image, the pod gets is not known at admission).
-//! Outcomes are cached by manifest (or index) digest for a while (the tag is resolved on every
-//! request, so a moved tag is never served from the cache); registry errors are not cached.
+//! registry:REF` does. An index is admitted only when every runnable image it holds verifies
+//! (which node, and so which image, the pod gets is not known at admission).
+//! Every manifest is found by the one index walk ([`crate::oci::walk`]) and judged by its digest.
+//! Outcomes are cached by registry, repository and the digest the reference names, for a while
+//! (the tag is resolved on every request, so a moved tag is never served from the cache); registry
+//! errors are not cached.
 
 use crate::attest::keys::PublicKey;
-use crate::image::Platform;
 use crate::registry::client::Repository;
-use crate::registry::fetch::{image_attestation_sets, open_image, Layout};
-use crate::registry::{index_platforms, parse_reference, resolve, RegistryImage};
+use crate::registry::fetch::{image_attestation_sets, open_repository, Layout};
+use crate::registry::{parse_reference, reach, Reached, RegistryError, RegistryImage};
 use crate::verify::{verify, Requirements};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -58,9 +59,9 @@ impl Checker {
         }
     }
 
-    /// Judges `image` (a reference as a pod spec writes it). When it names an index of several
-    /// platforms, every image the index lists must verify: the node the pod will run on (and so the
-    /// image its kubelet pulls) is not known here.
+    /// Judges `image` (a reference as a pod spec writes it). When it names an index, every runnable
+    /// image reachable from it (through nested indexes, each by its own digest) must verify: the
+    /// node the pod will run on, and so the image its runtime pulls, is not known here.
     pub fn judge(&self, image: &str) -> Judgement {
         let refused = |digest: Option<String>, why: String| Judgement {
             digest,
@@ -71,16 +72,22 @@ impl Checker {
             Ok(reference) => reference,
             Err(e) => return refused(None, e.to_string()),
         };
-        let (repository, resolved) = match open_image(&self.docker_config, &reference, None) {
-            Ok(opened) => opened,
+        let repository = match open_repository(&self.docker_config, &reference) {
+            Ok(repository) => repository,
             Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
         };
-        let digest = resolved.manifest.digest.clone();
-        // The index, when there is one, determines every manifest below it.
-        let key = resolved
-            .index
-            .as_ref()
-            .map_or_else(|| digest.clone(), |index| index.digest.clone());
+        let reached = match reach(&repository, &reference) {
+            Ok(reached) => reached,
+            Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
+        };
+        let digest = reached.root.digest.clone();
+        // What the reference names determines everything below it; the same digest in another
+        // repository is another question (its attestations live there).
+        let key = format!(
+            "{}/{}@{digest}",
+            reference.resolve_registry(),
+            reference.repository()
+        );
         if let Some(refusal) = self.cached(&key) {
             return Judgement {
                 digest: Some(digest),
@@ -88,19 +95,7 @@ impl Checker {
                 cached: true,
             };
         }
-        let platforms = match &resolved.index {
-            Some(index) => match index_platforms(&reference, index) {
-                Ok(platforms) => platforms,
-                Err(e) => return refused(Some(digest), e.to_string()),
-            },
-            None => Vec::new(),
-        };
-        let outcome = if platforms.len() > 1 {
-            self.every_platform(image, &reference, &repository, &resolved, &platforms)
-        } else {
-            self.refusal_of(image, &repository, &resolved)
-        };
-        let refusal = match outcome {
+        let refusal = match self.every_runnable(image, &repository, &reached) {
             Ok(refusal) => refusal,
             // Registry errors are not remembered.
             Err(why) => return refused(Some(digest), why),
@@ -113,41 +108,39 @@ impl Checker {
         }
     }
 
-    /// Each platform's image of the index `resolved` came through, judged; the refusals name the
+    /// Every runnable manifest `reached` holds, judged by its digest; the refusals name the
     /// platform and the manifest.
-    fn every_platform(
+    fn every_runnable(
         &self,
         image: &str,
-        reference: &oci_client::Reference,
         repository: &Repository,
-        resolved: &RegistryImage,
-        platforms: &[String],
+        reached: &Reached,
     ) -> Result<Option<String>, String> {
-        let Some(index) = &resolved.index else {
-            return self.refusal_of(image, repository, resolved);
-        };
-        // By digest: the tag may move while the platforms are read.
-        let pinned = oci_client::Reference::with_digest(
-            reference.registry().to_string(),
-            reference.repository().to_string(),
-            index.digest.clone(),
-        );
+        let runnable = reached.tree.runnable();
+        if runnable.is_empty() {
+            return Ok(Some(format!(
+                "NOT VERIFIED: the image index {} lists no runnable image",
+                reached.root.digest
+            )));
+        }
         let mut refusals = Vec::new();
-        for name in platforms {
-            let platform = match name.parse::<Platform>() {
-                Ok(platform) => platform,
-                Err(e) => {
-                    refusals.push(format!("index entry {e}"));
-                    continue;
-                }
+        for leaf in &runnable {
+            let why = match reached.image(repository, leaf) {
+                Ok(resolved) => self.refusal_of(image, repository, &resolved)?,
+                // A manifest that is not what its index says is a refusal, not an outage.
+                Err(e @ RegistryError::Invalid { .. }) => Some(format!("NOT VERIFIED: {e}")),
+                Err(e) => return Err(format!("cannot be resolved in its registry: {e}")),
             };
-            let image_of_platform = resolve(repository, &pinned, Some(&platform))
-                .map_err(|e| format!("cannot be resolved in its registry: {e}"))?;
-            if let Some(why) = self.refusal_of(image, repository, &image_of_platform)? {
-                refusals.push(format!(
-                    "its {name} image {}: {why}",
-                    image_of_platform.manifest.digest
-                ));
+            if let Some(why) = why {
+                refusals.push(if reached.tree.is_index {
+                    format!(
+                        "its {} image {}: {why}",
+                        leaf.describe_platform(),
+                        leaf.digest
+                    )
+                } else {
+                    why
+                });
             }
         }
         Ok((!refusals.is_empty()).then(|| refusals.join("; ")))

@@ -202,6 +202,24 @@ impl Layer {
         self.entry(name, tar::EntryType::Symlink, b"", Some(target))
     }
 
+    pub fn hardlink(self, name: &str, target: &str) -> Self {
+        self.entry(name, tar::EntryType::Link, b"", Some(target))
+    }
+
+    /// A GNU long-name entry (`././@LongLink`, type `L`) declaring and holding `size` bytes.
+    pub fn gnu_long_name(mut self, size: usize) -> Self {
+        let mut header = tar::Header::new_gnu();
+        header.as_mut_bytes()[..13].copy_from_slice(b"././@LongLink");
+        header.set_entry_type(tar::EntryType::GNULongName);
+        header.set_size(size as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        self.tar.extend_from_slice(header.as_bytes());
+        self.tar
+            .resize(self.tar.len() + size.div_ceil(512) * 512, b'a');
+        self
+    }
+
     /// A whiteout deleting `path` from lower layers.
     pub fn whiteout(self, path: &str) -> Self {
         let (dir, name) = match path.rsplit_once('/') {

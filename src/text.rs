@@ -1,0 +1,51 @@
+//! Text from images and registries on its way to a terminal or a log: control characters (newlines
+//! that would forge log lines, escape sequences that would drive the terminal) are shown escaped,
+//! never passed through.
+
+use std::borrow::Cow;
+
+/// `text` with every control character (C0, DEL, C1) written as a `\u{..}` escape (`\n`, `\r` and
+/// `\t` by their names); unchanged, and not copied, when it has none.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            c if c.is_control() => escaped.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+/// At most `limit` characters of `text`, escaped, with `…` when cut: for quoting what a peer sent.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    let mut cut: String = text.chars().take(limit).collect();
+    let more = text.chars().nth(limit).is_some();
+    cut = escape_controls(&cut).into_owned();
+    if more {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_the_rest_kept() {
+        assert!(matches!(escape_controls("linux/amd64"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("a\nINFO forged\r\x1b[2J\u{9b}é"),
+            "a\\nINFO forged\\r\\u{1b}[2J\\u{9b}é"
+        );
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("a\x07", 5), "a\\u{7}");
+    }
+}
