@@ -868,3 +868,152 @@ fn hostile_indexes_are_judged_by_every_manifest_they_reach() {
     assert_eq!(response["allowed"], true, "{response:#}");
     docker(&["rmi", &a, &b, &elsewhere, &a_local, &b_local]);
 }
+
+/// A review about an object that ran `old` before this UPDATE and runs `new` now.
+fn update(uid: &str, old: &[&str], new: &[&str]) -> Value {
+    let mut review = admission(uid, "UPDATE", "Pod", pod(new));
+    review["request"]["oldObject"] = pod(old);
+    review
+}
+
+/// A peer on 127.0.0.1 that accepts connections (up to 64) and never answers: its port, and the
+/// connections it holds.
+fn silent_registry() -> (u16, Arc<Mutex<Vec<std::net::TcpStream>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let holder = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(64).flatten() {
+            holder.lock().unwrap().push(stream);
+        }
+    });
+    (port, held)
+}
+
+/// A registry that accepts connections and never answers: every review about its images is
+/// refused within the review deadline, and the server stays responsive meanwhile.
+#[test]
+fn a_registry_that_never_answers_is_refused_within_the_deadline() {
+    let w = Workspace::new();
+    let (port, held) = silent_registry();
+    let server = Server::start(&w, &["--review-timeout", "3s"]);
+    let images: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|name| format!("127.0.0.1:{port}/silent/{name}:1"))
+        .collect();
+    let refs: Vec<&str> = images.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let response = server.review(&admission("slow1", "CREATE", "Pod", pod(&refs)));
+    let took = started.elapsed();
+    assert_eq!(response["allowed"], false, "{response:#}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not decided within 3 s"), "{message}");
+    assert!(took.as_secs_f64() < 6.0, "decided after {took:?}");
+    // The server is not stuck behind it.
+    assert_eq!(server.request("GET", "/healthz", None).0, 200);
+    assert!(!held.lock().unwrap().is_empty(), "the registry was asked");
+}
+
+/// An UPDATE that leaves the images as they were (scaling, a finalizer removed) runs nothing
+/// new: allowed without asking any registry, unless `--reverify-updates`; a changed image is
+/// verified.
+#[test]
+fn updates_that_change_no_image_are_allowed() {
+    let w = Workspace::new();
+    // Nothing answers there: verifying it is always a refusal.
+    let unverifiable = "127.0.0.1:1/team/app:1";
+    let server = Server::start(&w, &[]);
+    let response = server.review(&update("up1", &[unverifiable], &[unverifiable]));
+    assert_eq!(response["allowed"], true, "{response:#}");
+    let response = server.review(&update("up2", &["127.0.0.1:1/team/app:0"], &[unverifiable]));
+    assert_eq!(
+        response["allowed"], false,
+        "a changed image is verified: {response:#}"
+    );
+    let response = server.review(&admission("up3", "CREATE", "Pod", pod(&[unverifiable])));
+    assert_eq!(response["allowed"], false, "{response:#}");
+    drop(server);
+    let server = Server::start(&w, &["--reverify-updates"]);
+    let response = server.review(&update("up4", &[unverifiable], &[unverifiable]));
+    assert_eq!(response["allowed"], false, "{response:#}");
+}
+
+/// Peers that open connections and send nothing: each is closed after the handshake timeout;
+/// over `--max-connections` a new connection is closed at once, and served again once the idle
+/// ones are gone.
+#[test]
+fn idle_and_excess_connections_are_closed() {
+    use std::io::Read;
+    let w = Workspace::new();
+    let server = Server::start(&w, &["--max-connections", "2"]);
+    let idle: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| std::net::TcpStream::connect(&server.address).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = server.curl(&server.cert, "GET", "/healthz", None);
+    assert!(!out.status.success(), "a third connection was served");
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("2 connections are open (the limit)")),
+        "{:?}",
+        server.log()
+    );
+    // The idle ones are closed by the server (read gives end of stream) within the handshake
+    // timeout, and the slots come back.
+    for mut stream in idle {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        let started = std::time::Instant::now();
+        let read = stream.read(&mut buf).unwrap_or(0);
+        assert_eq!(read, 0, "closed without a word");
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    }
+    assert_eq!(server.request("GET", "/healthz", None).0, 200);
+}
+
+/// Reviews of one image at the same time share one judgement (the registry is asked once); a
+/// registry error is remembered for a few seconds, so a dead registry is not asked on every review.
+#[test]
+fn concurrent_reviews_share_one_judgement_and_errors_are_remembered() {
+    let w = Workspace::new();
+    let (port, held) = silent_registry();
+    let server = Arc::new(Server::start(&w, &["--review-timeout", "3s"]));
+    let image = format!("127.0.0.1:{port}/silent/shared:1");
+    let reviews: Vec<_> = (0..4)
+        .map(|i| {
+            let server = server.clone();
+            let image = image.clone();
+            std::thread::spawn(move || {
+                server.review(&admission(
+                    &format!("co{i}"),
+                    "CREATE",
+                    "Pod",
+                    pod(&[&image]),
+                ))
+            })
+        })
+        .collect();
+    for review in reviews {
+        let response = review.join().unwrap();
+        assert_eq!(response["allowed"], false, "{response:#}");
+    }
+    assert_eq!(
+        held.lock().unwrap().len(),
+        1,
+        "four reviews of one image asked the registry once"
+    );
+
+    // Nothing listens on port 1: the first review finds out, the next is told from memory.
+    let dead = "127.0.0.1:1/team/app:1";
+    let first = server.review(&admission("dead1", "CREATE", "Pod", pod(&[dead])));
+    let message = first["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("cannot reach the registry"), "{message}");
+    let second = server.review(&admission("dead2", "CREATE", "Pod", pod(&[dead])));
+    let message = second["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("the registry error of"), "{message}");
+}

@@ -373,10 +373,23 @@ pub struct ServeArgs {
     /// Address and port to listen on
     #[arg(long, value_name = "ADDRESS", default_value = "0.0.0.0:8443")]
     pub listen: String,
-    /// How long an image's outcome is reused, by manifest digest (tags are resolved on every
-    /// request); 0s to verify every time
+    /// How long an image's outcome is reused, by registry, repository and digest (tags are
+    /// resolved on every request); 0s to verify every time
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::verify::parse_duration)]
     pub cache_ttl: std::time::Duration,
+    /// A review not decided within this is refused (keep it under the webhook's timeoutSeconds)
+    #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = crate::verify::parse_duration)]
+    pub review_timeout: std::time::Duration,
+    /// Connections open at once; more are closed at once
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Reviews decided at once; more wait for a slot within their deadline
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reviews: u32,
+    /// Re-verify the images an UPDATE leaves unchanged (by default they are allowed, so scaling
+    /// down or removing a finalizer is never blocked)
+    #[arg(long)]
+    pub reverify_updates: bool,
 }
 
 /// What an image must have to be trusted (`verify` and `serve`).

@@ -6,7 +6,7 @@
 use super::{DockerFlags, ServeArgs};
 use crate::engine::config_dir;
 use crate::serve::checker::Checker;
-use crate::serve::{serve, tls_config};
+use crate::serve::{serve, tls_config, ServeOptions};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -21,7 +21,13 @@ pub fn run(docker: &DockerFlags, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         args.trust.layouts(),
         args.cache_ttl,
     );
-    serve(&args.listen, tls, checker, |address| {
+    let options = ServeOptions {
+        review_timeout: args.review_timeout,
+        max_connections: args.max_connections as usize,
+        max_reviews: args.max_reviews as usize,
+        reverify_updates: args.reverify_updates,
+    };
+    serve(&args.listen, tls, checker, options, |address| {
         eprintln!("vouch serve: listening on https://{address} (POST /validate, GET /healthz)");
     })?;
     Ok(ExitCode::SUCCESS)

@@ -35,6 +35,16 @@ pub struct Review {
     pub object: String,
     /// Every container image, in order: init containers, containers, ephemeral containers.
     pub images: Vec<ContainerImage>,
+    /// For an UPDATE, the images of the object as it was (`oldObject`).
+    pub old_images: Vec<ContainerImage>,
+}
+
+impl Review {
+    /// Whether `image` already ran in the object before this UPDATE (the same reference in the
+    /// same field): scaling, a label or a finalizer change runs nothing new.
+    pub fn unchanged(&self, image: &ContainerImage) -> bool {
+        self.operation == "UPDATE" && self.old_images.contains(image)
+    }
 }
 
 /// Where the pod spec sits in an object of `kind` (none for kinds that run nothing).
@@ -80,6 +90,27 @@ pub fn parse_review(body: &[u8]) -> Result<Review, AdmissionError> {
     let namespace = request["namespace"]
         .as_str()
         .or(object["metadata"]["namespace"].as_str());
+    let images = images_of(kind, object)?;
+    let old_images = if operation == "UPDATE" {
+        images_of(kind, &request["oldObject"])?
+    } else {
+        Vec::new()
+    };
+    Ok(Review {
+        uid: uid.to_string(),
+        operation: operation.to_string(),
+        kind: kind.to_string(),
+        object: match namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_string(),
+        },
+        images,
+        old_images,
+    })
+}
+
+/// The container images of an object of `kind` (none for kinds that run nothing).
+fn images_of(kind: &str, object: &Value) -> Result<Vec<ContainerImage>, AdmissionError> {
     let mut images = Vec::new();
     if let Some(spec) = pod_spec(kind, object) {
         for list in ["initContainers", "containers", "ephemeralContainers"] {
@@ -98,16 +129,7 @@ pub fn parse_review(body: &[u8]) -> Result<Review, AdmissionError> {
             }
         }
     }
-    Ok(Review {
-        uid: uid.to_string(),
-        operation: operation.to_string(),
-        kind: kind.to_string(),
-        object: match namespace {
-            Some(ns) => format!("{ns}/{name}"),
-            None => name.to_string(),
-        },
-        images,
-    })
+    Ok(images)
 }
 
 /// The AdmissionReview response: allowed, or refused with HTTP-like code 403 and `message`.

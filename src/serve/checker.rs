@@ -1,12 +1,14 @@
 //! Deciding whether one container image may run, for `docker vouch serve`: the image reference is
 //! resolved in its registry now (a tag to the digest it names at this moment), its attestation sets
 //! are read beside it, and every check of [`crate::verify`] is run, exactly as `docker vouch verify
-//! registry:REF` does. An index is admitted only when every runnable image it holds verifies
+//! registry:REF` does. Every manifest is found by the one index walk ([`crate::oci::walk`]) and
+//! judged by its digest: an index is admitted only when every runnable image it holds verifies
 //! (which node, and so which image, the pod gets is not known at admission).
-//! Every manifest is found by the one index walk ([`crate::oci::walk`]) and judged by its digest.
+//!
 //! Outcomes are cached by registry, repository and the digest the reference names, for a while
-//! (the tag is resolved on every request, so a moved tag is never served from the cache); registry
-//! errors are not cached.
+//! (the tag is resolved on every request, so a moved tag is never served from the cache).
+//! Concurrent reviews of one image share one judgement; a registry that cannot be asked is
+//! remembered for a few seconds (the reviews meanwhile are refused at once), never cached longer.
 
 use crate::attest::keys::PublicKey;
 use crate::registry::client::Repository;
@@ -15,7 +17,7 @@ use crate::registry::{parse_reference, reach, Reached, RegistryError, RegistryIm
 use crate::verify::{verify, Requirements};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The most cached outcomes kept (an entry is a digest and a short message).
@@ -28,8 +30,49 @@ pub struct Judgement {
     pub digest: Option<String>,
     /// `None` when verified; else why not.
     pub refusal: Option<String>,
-    /// Taken from the cache.
+    /// Taken from the cache (or from a registry error remembered for a few seconds).
     pub cached: bool,
+    /// The registry could not be asked (not cached as an outcome; remembered briefly).
+    pub registry_error: bool,
+}
+
+/// How long a registry error is remembered: a dead registry is asked again after this, not on
+/// every review.
+const ERROR_TTL: Duration = Duration::from_secs(10);
+
+/// A judgement in progress that other reviews of the same image wait for.
+#[derive(Default)]
+struct InFlight {
+    outcome: Mutex<Option<Judgement>>,
+    done: Condvar,
+}
+
+/// Completes an [`InFlight`] even when judging panics, so that no waiter waits forever.
+struct Completion<'a> {
+    checker: &'a Checker,
+    image: &'a str,
+    flight: Arc<InFlight>,
+    outcome: Option<Judgement>,
+}
+
+impl Drop for Completion<'_> {
+    fn drop(&mut self) {
+        let outcome = self.outcome.take().unwrap_or_else(|| Judgement {
+            digest: None,
+            refusal: Some("the review failed unexpectedly".into()),
+            cached: false,
+            registry_error: true,
+        });
+        *lock(&self.flight.outcome) = Some(outcome);
+        self.flight.done.notify_all();
+        lock(&self.checker.in_flight).remove(self.image);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub struct Checker {
@@ -39,6 +82,10 @@ pub struct Checker {
     layouts: Vec<Layout>,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Option<String>)>>,
+    /// Registry errors by image reference, remembered for [`ERROR_TTL`].
+    errors: Mutex<HashMap<String, (Instant, Judgement)>>,
+    /// Judgements in progress by image reference: concurrent reviews of one image share one.
+    in_flight: Mutex<HashMap<String, Arc<InFlight>>>,
 }
 
 impl Checker {
@@ -56,17 +103,87 @@ impl Checker {
             layouts,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            errors: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
     /// Judges `image` (a reference as a pod spec writes it). When it names an index, every runnable
     /// image reachable from it (through nested indexes, each by its own digest) must verify: the
     /// node the pod will run on, and so the image its runtime pulls, is not known here.
+    ///
+    /// Concurrent judgements of the same reference share one; a registry error is remembered for
+    /// [`ERROR_TTL`] (the reviews meanwhile are refused with it at once).
     pub fn judge(&self, image: &str) -> Judgement {
+        if let Some(remembered) = self.remembered_error(image) {
+            return remembered;
+        }
+        let (flight, leader) = {
+            let mut in_flight = lock(&self.in_flight);
+            match in_flight.get(image) {
+                Some(flight) => (flight.clone(), false),
+                None => {
+                    let flight = Arc::new(InFlight::default());
+                    in_flight.insert(image.to_string(), flight.clone());
+                    (flight, true)
+                }
+            }
+        };
+        if !leader {
+            let mut outcome = lock(&flight.outcome);
+            while outcome.is_none() {
+                outcome = flight
+                    .done
+                    .wait(outcome)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            return outcome.clone().unwrap_or_else(|| unreachable!());
+        }
+        let mut completion = Completion {
+            checker: self,
+            image,
+            flight,
+            outcome: None,
+        };
+        let judged = self.judge_now(image);
+        if judged.registry_error {
+            let mut errors = lock(&self.errors);
+            errors.retain(|_, (at, _)| at.elapsed() < ERROR_TTL);
+            if errors.len() < CACHE_LIMIT {
+                errors.insert(image.to_string(), (Instant::now(), judged.clone()));
+            }
+        }
+        completion.outcome = Some(judged.clone());
+        judged
+    }
+
+    fn remembered_error(&self, image: &str) -> Option<Judgement> {
+        let errors = lock(&self.errors);
+        let (at, judged) = errors.get(image)?;
+        (at.elapsed() < ERROR_TTL).then(|| Judgement {
+            refusal: judged.refusal.as_ref().map(|why| {
+                format!(
+                    "{why} (the registry error of {} s ago)",
+                    at.elapsed().as_secs()
+                )
+            }),
+            cached: true,
+            ..judged.clone()
+        })
+    }
+
+    fn judge_now(&self, image: &str) -> Judgement {
         let refused = |digest: Option<String>, why: String| Judgement {
             digest,
             refusal: Some(why),
             cached: false,
+            registry_error: false,
+        };
+        let unreachable = |digest: Option<String>, why: String| Judgement {
+            digest,
+            refusal: Some(why),
+            cached: false,
+            registry_error: true,
         };
         let reference = match parse_reference(image) {
             Ok(reference) => reference,
@@ -78,6 +195,9 @@ impl Checker {
         };
         let reached = match reach(&repository, &reference) {
             Ok(reached) => reached,
+            Err(e @ (RegistryError::Request { .. } | RegistryError::Io { .. })) => {
+                return unreachable(None, format!("cannot be resolved in its registry: {e}"))
+            }
             Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
         };
         let digest = reached.root.digest.clone();
@@ -93,18 +213,20 @@ impl Checker {
                 digest: Some(digest),
                 refusal,
                 cached: true,
+                registry_error: false,
             };
         }
         let refusal = match self.every_runnable(image, &repository, &reached) {
             Ok(refusal) => refusal,
-            // Registry errors are not remembered.
-            Err(why) => return refused(Some(digest), why),
+            // Registry errors are not cached as outcomes (only remembered briefly).
+            Err(why) => return unreachable(Some(digest), why),
         };
         self.remember(&key, refusal.clone());
         Judgement {
             digest: Some(digest),
             refusal,
             cached: false,
+            registry_error: false,
         }
     }
 

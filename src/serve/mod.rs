@@ -9,6 +9,7 @@ pub mod admission;
 pub mod checker;
 pub mod tls;
 
+use crate::text::escape_controls;
 use admission::{parse_review, response, Review};
 use bytes::Bytes;
 use checker::Checker;
@@ -17,6 +18,8 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The largest review body read (the API server sends objects up to about 3 MiB).
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -50,6 +53,27 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Serve
 
 /// How long a stopping server waits for the reviews in progress.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a client has to complete the TLS handshake, to send the request headers, and to send
+/// the body: a peer that dribbles bytes holds a connection this long at most.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the server protects itself (and the cluster's API server) from slow and abusive peers.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// A review not decided within this is refused (fail closed), well inside the API server's
+    /// webhook timeout (10 s by default).
+    pub review_timeout: Duration,
+    /// Connections open at once; more are closed at once.
+    pub max_connections: usize,
+    /// Reviews decided at once (each may wait on registries); more wait for a slot, within their
+    /// deadline.
+    pub max_reviews: usize,
+    /// Re-verify images an UPDATE leaves unchanged (default: they are allowed, so that scaling
+    /// down or removing a finalizer is never blocked by an expired verdict).
+    pub reverify_updates: bool,
+}
 
 /// Installs the handlers for SIGTERM (as the kubelet sends) and SIGINT at once, so that a signal
 /// arriving right after the "listening" line is not lost, and returns a future that resolves when
@@ -81,6 +105,7 @@ pub fn serve(
     address: &str,
     tls: rustls::ServerConfig,
     checker: Checker,
+    options: ServeOptions,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,6 +114,9 @@ pub fn serve(
         .map_err(|e| ServeError::Runtime(e.to_string()))?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
     let checker = Arc::new(checker);
+    let connections = Arc::new(Semaphore::new(options.max_connections));
+    let reviews = Arc::new(Semaphore::new(options.max_reviews));
+    let options = Arc::new(options);
     runtime.block_on(async move {
         let listen_error = |e: std::io::Error| ServeError::Listen {
             address: address.to_string(),
@@ -114,22 +142,50 @@ pub fn serve(
                 },
                 _ = &mut stop => break,
             };
+            // Over the limit, the connection is closed at once: the API server retries, and an
+            // abuser holding connections open gets no more.
+            let Ok(slot) = connections.clone().try_acquire_owned() else {
+                eprintln!(
+                    "vouch serve: connection from {peer} closed: {} connections are open (the limit)",
+                    options.max_connections
+                );
+                drop(stream);
+                continue;
+            };
             let acceptor = acceptor.clone();
             let checker = checker.clone();
+            let reviews = reviews.clone();
+            let options = options.clone();
             let watcher = graceful.watcher();
             tokio::spawn(async move {
-                let stream = match acceptor.accept(stream).await {
-                    Ok(stream) => stream,
-                    Err(e) => {
+                let _slot = slot;
+                let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
                         eprintln!("vouch serve: TLS handshake with {peer} failed: {e}");
+                        return;
+                    }
+                    Err(_) => {
+                        eprintln!(
+                            "vouch serve: TLS handshake with {peer} not done within {} s; closed",
+                            HANDSHAKE_TIMEOUT.as_secs()
+                        );
                         return;
                     }
                 };
                 let service = hyper::service::service_fn(move |request| {
                     let checker = checker.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(request, checker).await) }
+                    let reviews = reviews.clone();
+                    let options = options.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(
+                            handle(request, checker, reviews, options).await,
+                        )
+                    }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 if let Err(e) = watcher.watch(connection).await {
                     eprintln!("vouch serve: connection from {peer}: {e}");
@@ -159,19 +215,44 @@ fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
     response
 }
 
-async fn handle(request: Request<Incoming>, checker: Arc<Checker>) -> Response<Full<Bytes>> {
+fn json_response(answer: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    checker: Arc<Checker>,
+    reviews: Arc<Semaphore>,
+    options: Arc<ServeOptions>,
+) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok".into()),
         (&Method::POST, "/validate") => {
-            let body = match Limited::new(request.into_body(), BODY_LIMIT)
-                .collect()
-                .await
-            {
-                Ok(body) => body.to_bytes(),
-                Err(e) => {
+            let collected = tokio::time::timeout(
+                BODY_TIMEOUT,
+                Limited::new(request.into_body(), BODY_LIMIT).collect(),
+            )
+            .await;
+            let body = match collected {
+                Ok(Ok(body)) => body.to_bytes(),
+                Ok(Err(e)) => {
                     return plain(
                         StatusCode::BAD_REQUEST,
                         format!("reading the request body (at most {BODY_LIMIT} bytes): {e}"),
+                    )
+                }
+                Err(_) => {
+                    return plain(
+                        StatusCode::REQUEST_TIMEOUT,
+                        format!(
+                            "the request body did not arrive within {} s",
+                            BODY_TIMEOUT.as_secs()
+                        ),
                     )
                 }
             };
@@ -179,20 +260,34 @@ async fn handle(request: Request<Incoming>, checker: Arc<Checker>) -> Response<F
                 Ok(review) => review,
                 Err(e) => return plain(StatusCode::BAD_REQUEST, e.to_string()),
             };
-            let decided = tokio::task::spawn_blocking(move || decide(&checker, &review)).await;
+            let uid = review.uid.clone();
+            let subject = format!("{} {} {}", review.operation, review.kind, review.object);
+            let deadline = options.review_timeout;
+            // Waiting for a slot counts toward the deadline; the decision runs on a blocking
+            // thread (registry calls), and is abandoned (refused) when the deadline passes.
+            let decided = tokio::time::timeout(deadline, async move {
+                let _slot = reviews.acquire_owned().await;
+                tokio::task::spawn_blocking(move || decide(&checker, &review, &options)).await
+            })
+            .await;
             match decided {
-                Ok(answer) => {
-                    let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
-                    response.headers_mut().insert(
-                        hyper::header::CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static("application/json"),
-                    );
-                    response
-                }
-                Err(e) => plain(
+                Ok(Ok(answer)) => json_response(&answer),
+                Ok(Err(e)) => plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("the review could not be decided: {e}"),
                 ),
+                Err(_) => {
+                    let message = format!(
+                        "vouch: the review was not decided within {} s (registries slow or unreachable): refused",
+                        deadline.as_secs_f64()
+                    );
+                    eprintln!(
+                        "vouch serve: {}: refused: {}",
+                        escape_controls(&subject),
+                        escape_controls(&message)
+                    );
+                    json_response(&response(&uid, Some(&message)))
+                }
             }
         }
         (_, "/validate") | (_, "/healthz") => plain(
@@ -207,16 +302,23 @@ async fn handle(request: Request<Incoming>, checker: Arc<Checker>) -> Response<F
 }
 
 /// The AdmissionReview response for `review`, logged as one line.
-fn decide(checker: &Checker, review: &Review) -> serde_json::Value {
+fn decide(checker: &Checker, review: &Review, options: &ServeOptions) -> serde_json::Value {
     let subject = format!("{} {} {}", review.operation, review.kind, review.object);
     // Deleting or attaching to an object runs no new image.
     if !matches!(review.operation.as_str(), "CREATE" | "UPDATE") || review.images.is_empty() {
-        eprintln!("vouch serve: {subject}: allowed (no image to run)");
+        eprintln!(
+            "vouch serve: {}: allowed (no image to run)",
+            escape_controls(&subject)
+        );
         return response(&review.uid, None);
     }
     let mut refusals = Vec::new();
     let mut verified = Vec::new();
     for container in &review.images {
+        if !options.reverify_updates && review.unchanged(container) {
+            verified.push(format!("{} (unchanged by this update)", container.image));
+            continue;
+        }
         let judged = checker.judge(&container.image);
         let digest = judged.digest.as_deref().unwrap_or("unresolved");
         match judged.refusal {
@@ -232,11 +334,19 @@ fn decide(checker: &Checker, review: &Review) -> serde_json::Value {
         }
     }
     if refusals.is_empty() {
-        eprintln!("vouch serve: {subject}: allowed: {}", verified.join(", "));
+        eprintln!(
+            "vouch serve: {}: allowed: {}",
+            escape_controls(&subject),
+            escape_controls(&verified.join(", "))
+        );
         response(&review.uid, None)
     } else {
         let message = format!("vouch: {}", refusals.join(" | "));
-        eprintln!("vouch serve: {subject}: refused: {message}");
+        eprintln!(
+            "vouch serve: {}: refused: {}",
+            escape_controls(&subject),
+            escape_controls(&message)
+        );
         response(&review.uid, Some(&message))
     }
 }
