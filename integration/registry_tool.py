@@ -13,6 +13,9 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
       byte changed (signature kept), as an attacker with push rights could.
   registry_tool.py add-foreign REGISTRY REPO DIGEST
       Appends another tool's attestation layer (SLSA provenance) to the .att manifest.
+  registry_tool.py flood-att REGISTRY REPO DIGEST N
+      Appends N more copies of the SBOM layer to the .att manifest (each claiming vouch's SBOM
+      predicate type), as an attacker with push rights could to make verifiers fetch without end.
   registry_tool.py tamper-referrers REGISTRY REPO DIGEST
       Replaces each vouch SBOM referrer in the fallback referrers index by a forged copy whose
       bundle carries a changed payload.
@@ -233,6 +236,17 @@ def add_foreign(registry, digest):
     registry.put_manifest(tag, manifest, MANIFEST)
 
 
+def flood_att(registry, digest, count):
+    tag = digest_tag(digest) + ".att"
+    manifest = json.loads(registry.manifest(tag))
+    sbom = next(l for l in manifest["layers"] if l.get("annotations", {}).get("predicateType") == SBOM)
+    manifest["layers"].extend(dict(sbom) for _ in range(count))
+    config = json.loads(registry.blob(manifest["config"]["digest"]))
+    config["rootfs"]["diff_ids"] = [l["digest"] for l in manifest["layers"]]
+    manifest["config"].update(registry.put_blob(json.dumps(config).encode()))
+    registry.put_manifest(tag, manifest, MANIFEST)
+
+
 def tamper_referrers(registry, digest):
     tag = digest_tag(digest)
     index = json.loads(registry.manifest(tag))
@@ -312,6 +326,8 @@ def main(argv):
         tamper_att(registry, digest)
     elif command == "add-foreign":
         add_foreign(registry, digest)
+    elif command == "flood-att":
+        flood_att(registry, digest, int(argv[4]))
     elif command == "tamper-referrers":
         tamper_referrers(registry, digest)
     elif command == "put-index":

@@ -22,7 +22,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("docker vouch: error: {err:#}");
+            eprintln!(
+                "docker vouch: error: {}",
+                vouch::text::escape_controls_in_lines(&format!("{err:#}"))
+            );
             if err.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(EXIT_USAGE)
             } else {

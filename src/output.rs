@@ -121,6 +121,16 @@ pub fn write_columns<W: Write + ?Sized>(
     rows: &[Vec<String>],
 ) -> std::io::Result<()> {
     let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    // Cells hold text from images and registries: no control character reaches the terminal.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| crate::text::escape_controls(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -23,6 +23,15 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
+/// [`escape_controls`] except for line breaks, for messages of several lines of our own (a policy
+/// file's errors, one per line): each line's other control characters are escaped.
+pub fn escape_controls_in_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| escape_controls(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// At most `limit` characters of `text`, escaped, with `…` when cut: for quoting what a peer sent.
 pub fn excerpt(text: &str, limit: usize) -> String {
     let mut cut: String = text.chars().take(limit).collect();
@@ -46,6 +55,7 @@ mod tests {
             "a\\nINFO forged\\r\\u{1b}[2J\\u{9b}é"
         );
         assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(escape_controls_in_lines("a\x1b\nb\r"), "a\\u{1b}\nb\\r");
         assert_eq!(excerpt("a\x07", 5), "a\\u{7}");
     }
 }

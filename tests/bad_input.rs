@@ -338,3 +338,24 @@ fn outputs_are_written_through_devices_and_links() {
         "no temporary file left"
     );
 }
+
+/// Text from an image (a package name with a terminal escape and a bell) is shown escaped in a
+/// table, never passed to the terminal.
+#[test]
+fn control_characters_from_an_image_are_escaped_in_tables() {
+    let status = "Package: evil\u{1b}[2Jred\nStatus: install ok installed\nVersion: 1.0\u{7}\nArchitecture: amd64\n\n";
+    let layer = Layer::new().file("var/lib/dpkg/status", status);
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    let dir = dir_with_archive(&archive);
+    let out = run_vouch(
+        dir.path(),
+        &["sbom", "docker-archive:img.tar", "--format", "table"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("evil\\u{1b}[2Jred"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "{table:?}"
+    );
+}

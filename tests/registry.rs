@@ -174,6 +174,32 @@ fn attest_push_attaches_both_layouts_and_verify_reads_them() {
         "the index keeps one of each"
     );
 
+    // An .att manifest flooded with statement layers claiming vouch's predicate types is not
+    // fetched layer by layer: that layout is unreadable (exit 3 when it is the only one asked
+    // for, a warning beside the referrers otherwise); attesting again clears it.
+    let out = registry_tool(&["flood-att", &registry, &repo, &digest, "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = format!("registry:{name}");
+    let out = vouch_in(
+        w,
+        &config,
+        &["verify", &image, "--key", "cosign.pub", "--layout", "att"],
+    );
+    fails_with(
+        &out,
+        3,
+        "statement layers claim vouch's predicate types (at most 16 are read)",
+    );
+    let (code, sets) = verify_registry(w, &config, &name, &[]);
+    assert_eq!(code, 0, "{sets:?}");
+    assert_eq!(sets.len(), 1, "the referrers alone: {sets:?}");
+    let out = vouch_in(
+        w,
+        &config,
+        &["attest", &name, "--key", "cosign.key", "--push", "-q"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
     // A tampered .att (the SBOM envelope's payload changed, the manifest rewritten to match) is
     // refused; the untouched referrers still verify the image, and the report says which failed.
     let out = registry_tool(&["tamper-att", &registry, &repo, &digest]);

@@ -27,6 +27,9 @@ pub struct EnvelopeSignature {
     pub sig: String,
 }
 
+/// The most signatures one envelope may carry (cosign writes one; a few keys or co-signers more).
+pub const MAX_SIGNATURES: usize = 16;
+
 /// The pre-authentication encoding of a payload.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!(
@@ -62,6 +65,8 @@ pub enum EnvelopeError {
     PayloadEncoding(String),
     #[error("no signature verifies with the given key(s) ({0})")]
     NoValidSignature(String),
+    #[error("the envelope carries {0} signatures (at most {MAX_SIGNATURES} are checked): refused")]
+    TooManySignatures(usize),
 }
 
 impl Envelope {
@@ -80,6 +85,10 @@ impl Envelope {
     ) -> Result<(Vec<u8>, &'k PublicKey), EnvelopeError> {
         if self.signatures.is_empty() {
             return Err(EnvelopeError::NoSignatures);
+        }
+        // Each signature costs a verification per key: an envelope carrying thousands is refused.
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(EnvelopeError::TooManySignatures(self.signatures.len()));
         }
         let payload = self.payload_bytes()?;
         let message = pae(&self.payload_type, &payload);
@@ -124,6 +133,12 @@ mod tests {
         let mut retyped = envelope.clone();
         retyped.payload_type = "text/plain".into();
         assert!(retyped.verify(&public).is_err(), "the type is signed too");
+        let mut crowded = envelope.clone();
+        crowded.signatures = vec![envelope.signatures[0].clone(); MAX_SIGNATURES + 1];
+        assert_eq!(
+            crowded.verify(&public).unwrap_err(),
+            EnvelopeError::TooManySignatures(MAX_SIGNATURES + 1)
+        );
         let mut unsigned = envelope.clone();
         unsigned.signatures.clear();
         assert_eq!(

@@ -96,7 +96,10 @@ pub fn evaluate_image(
     let sbom = sbom_of(&read, args.sbom.as_deref(), reference, quiet)?;
     if !quiet {
         for warning in &read.warnings {
-            eprintln!("warning: {reference}: {warning}");
+            eprintln!(
+                "{}",
+                crate::text::escape_controls(&format!("warning: {reference}: {warning}"))
+            );
         }
     }
 

@@ -59,7 +59,10 @@ pub fn sbom_of(
                 catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
             if !quiet {
                 for warning in &inventory.warnings {
-                    eprintln!("warning: {reference}: {warning}");
+                    eprintln!(
+                        "{}",
+                        crate::text::escape_controls(&format!("warning: {reference}: {warning}"))
+                    );
                 }
             }
             let mut rendered = Vec::new();
@@ -132,7 +135,10 @@ pub fn vulnerability_findings(
     })?;
     if !quiet {
         for warning in &collected.warnings {
-            eprintln!("warning: {warning}");
+            eprintln!(
+                "{}",
+                crate::text::escape_controls(&format!("warning: {warning}"))
+            );
         }
     }
     Ok(Some(collected))

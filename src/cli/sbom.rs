@@ -19,7 +19,10 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
         catalog::catalog(&read.files).with_context(|| format!("cataloging {}", args.image))?;
     if !args.quiet {
         for warning in read.warnings.iter().chain(&inventory.warnings) {
-            eprintln!("warning: {}: {warning}", args.image);
+            eprintln!(
+                "{}",
+                crate::text::escape_controls(&format!("warning: {}: {warning}", args.image))
+            );
         }
     }
 

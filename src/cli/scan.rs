@@ -32,7 +32,10 @@ pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let sbom = sbom_of(&read, args.sbom.as_deref(), &args.image, args.quiet)?;
     if !args.quiet {
         for warning in &read.warnings {
-            eprintln!("warning: {}: {warning}", args.image);
+            eprintln!(
+                "{}",
+                crate::text::escape_controls(&format!("warning: {}: {warning}", args.image))
+            );
         }
     }
     let components = components_from_sbom(&sbom);

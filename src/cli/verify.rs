@@ -212,7 +212,12 @@ fn registry_candidates(
             None => {
                 let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
                 for message in unreadable {
-                    eprintln!("warning: registry:{text}: {message}");
+                    eprintln!(
+                        "{}",
+                        crate::text::escape_controls(&format!(
+                            "warning: registry:{text}: {message}"
+                        ))
+                    );
                 }
                 Ok(sets)
             }

@@ -16,8 +16,11 @@ use crate::attest::set::LoadedSet;
 use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
 use oci_client::manifest::OciImageManifest;
 
-/// The largest envelope or bundle read (an SBOM of a very large image stays well under this).
-const STATEMENT_LIMIT: u64 = 256 * 1024 * 1024;
+/// The largest envelope or bundle read (the SBOM of an image of 20,000 packages is about 30 MiB).
+const STATEMENT_LIMIT: u64 = 64 * 1024 * 1024;
+/// The most statement layers of an `.att` manifest fetched (only those claiming vouch's predicate
+/// types are fetched at all).
+const ATT_LAYER_LIMIT: usize = 16;
 /// The most referrers looked at.
 const REFERRER_LIMIT: usize = 200;
 
@@ -92,11 +95,28 @@ pub fn att_set(repository: &Repository, digest: &str) -> Result<Option<LoadedSet
             detail: format!("not an OCI image manifest ({e})"),
         })?;
     let mut slots = Slots::default();
-    for layer in manifest
+    // Other tools' statements (other predicate types) are not fetched; ours are, up to a limit.
+    let ours: Vec<_> = manifest
         .layers
         .iter()
         .filter(|l| l.media_type == DSSE_MEDIA_TYPE)
-    {
+        .filter(|l| {
+            l.annotations
+                .as_ref()
+                .and_then(|a| a.get(PREDICATE_TYPE_ANNOTATION))
+                .is_none_or(|p| p == SBOM_PREDICATE || p == VSA_PREDICATE)
+        })
+        .collect();
+    if ours.len() > ATT_LAYER_LIMIT {
+        return Err(RegistryError::Invalid {
+            what: location,
+            detail: format!(
+                "{} statement layers claim vouch's predicate types (at most {ATT_LAYER_LIMIT} are read)",
+                ours.len()
+            ),
+        });
+    }
+    for layer in ours {
         let annotated = layer
             .annotations
             .as_ref()
