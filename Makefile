@@ -1,5 +1,5 @@
 # vouch: `make demo` (install, engine, example image, SBOM, verdicts, scan, attest, verify) and `make test` (every test).
-.PHONY: all build install deps engine demo test bench lint clean
+.PHONY: all build install deps engine demo test bench fuzz lint clean
 
 all: build
 
@@ -23,6 +23,10 @@ test:
 
 bench:
 	bench/run.sh
+
+# Every fuzz target, coverage-guided, FUZZ_SECONDS each (default 300); CI runs them briefly in make test.
+fuzz:
+	fuzz/run.sh
 
 lint:
 	cargo fmt --check

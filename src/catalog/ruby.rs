@@ -37,16 +37,19 @@ fn first_literal(text: &str) -> Option<String> {
                 return Some(text[i + 1..i + 1 + end].to_string());
             }
             b'%' if text[i..].starts_with("%q") || text[i..].starts_with("%Q") => {
-                let open = *bytes.get(i + 2)?;
+                // The delimiter may be any character, several bytes long in UTF-8.
+                let rest = &text[i + 2..];
+                let open = rest.chars().next()?;
                 let close = match open {
-                    b'<' => '>',
-                    b'{' => '}',
-                    b'(' => ')',
-                    b'[' => ']',
-                    other => other as char,
+                    '<' => '>',
+                    '{' => '}',
+                    '(' => ')',
+                    '[' => ']',
+                    other => other,
                 };
-                let end = text[i + 3..].find(close)?;
-                return Some(text[i + 3..i + 3 + end].to_string());
+                let body = &rest[open.len_utf8()..];
+                let end = body.find(close)?;
+                return Some(body[..end].to_string());
             }
             _ => i += 1,
         }
@@ -60,7 +63,11 @@ fn literals(mut text: &str) -> Vec<String> {
     while let Some(lit) = first_literal(text) {
         let Some(at) = text.find(&lit) else { break };
         out.push(lit.clone());
-        text = &text[(at + lit.len() + 1).min(text.len())..];
+        let mut next = (at + lit.len() + 1).min(text.len());
+        while !text.is_char_boundary(next) {
+            next += 1;
+        }
+        text = &text[next..];
     }
     out
 }
@@ -173,6 +180,14 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_with_multibyte_delimiters_do_not_split_characters() {
+        // Found by the fuzz smoke run: `%q` followed by a character of several bytes.
+        assert_eq!(first_literal("%q\u{e9}abc\u{e9} x"), Some("abc".into()));
+        assert_eq!(first_literal("%q\u{e9}abc"), None);
+        assert_eq!(literals("%q\u{2603}a\u{2603} 'b'"), ["a", "b"]);
+    }
 
     #[test]
     fn reads_a_generated_gemspec() {

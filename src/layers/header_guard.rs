@@ -77,7 +77,9 @@ impl<R: Read + Seek> HeaderGuard<R> {
         if kind == b'S' && block[482] != 0 {
             self.sparse_extensions = true;
         }
-        start + BLOCK + size.div_ceil(BLOCK).saturating_mul(BLOCK)
+        start
+            .saturating_add(BLOCK)
+            .saturating_add(size.div_ceil(BLOCK).saturating_mul(BLOCK))
     }
 
     /// Whether the header just completed is an extension over the limit; if so it is rewritten to

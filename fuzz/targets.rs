@@ -1,0 +1,313 @@
+//! The fuzz targets: each takes untrusted bytes the way vouch meets them and must neither panic,
+//! hang nor run away with memory. Shared by the libFuzzer binaries (`fuzz/fuzz_targets/`, run by
+//! `make fuzz` through `cargo fuzz`) and the CI smoke run (`tests/fuzz_smoke.rs`, a seeded
+//! mutation loop). Seeds are real files of this machine (Debian's dpkg status, Python's and npm's
+//! package metadata, Ruby gemspecs, jars, ELF binaries), laid out where their package managers put
+//! them; see [`seeds`].
+
+#![allow(dead_code)]
+
+use std::io::Cursor;
+use std::sync::OnceLock;
+use vouch::layers::{read_layer, squash, Limits};
+
+/// A fuzz target: untrusted bytes in, nothing out (a panic or a hang is the finding).
+pub type Target = fn(&[u8]);
+
+/// Every target, by name.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("layer", layer),
+    ("catalog_file", catalog_file),
+    ("index_walk", index_walk),
+    ("admission", admission),
+    ("envelope", envelope),
+    ("osv_record", osv_record),
+    ("vex", vex),
+    ("policy", policy),
+    ("image_config", image_config),
+];
+
+/// A layer tar (plain, gzip or zstd, as the layer pass meets them), through the layer pass, the
+/// squash and every cataloger.
+pub fn layer(data: &[u8]) {
+    let wanted = vouch::catalog::wanted();
+    let Ok((reader, _)) = vouch::layers::decompress::decompressed(Cursor::new(data)) else {
+        return;
+    };
+    let mut buffered = Vec::new();
+    // The decompressed stream is bounded here: a fuzz input must not make the harness itself
+    // allocate without end.
+    if std::io::Read::read_to_end(&mut std::io::Read::take(reader, 64 << 20), &mut buffered)
+        .is_err()
+    {
+        return;
+    }
+    if let Ok(files) = read_layer(Cursor::new(buffered), &wanted, &Limits::default()) {
+        let _ = vouch::catalog::catalog(&squash(vec![files]));
+    }
+}
+
+/// Where each cataloger looks, for [`catalog_file`]: the first byte of an input picks one.
+pub const CATALOGED_PATHS: &[&str] = &[
+    "var/lib/dpkg/status",
+    "var/lib/dpkg/status.d/base",
+    "lib/apk/db/installed",
+    "var/lib/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages.db",
+    "usr/lib/python3/dist-packages/pkg-1.0.dist-info/METADATA",
+    "usr/lib/python3/dist-packages/pkg.egg-info/PKG-INFO",
+    "app/node_modules/pkg/package.json",
+    "var/lib/gems/3.1.0/specifications/pkg-1.0.gemspec",
+    "app/vendor/composer/installed.json",
+    "app/app.deps.json",
+    "etc/os-release",
+    "usr/bin/app",
+    "app/app.jar",
+];
+
+/// One file at a cataloged path (chosen by the first byte), the rest of the input its content:
+/// the parsers reached directly, without the tar framing in the way.
+pub fn catalog_file(data: &[u8]) {
+    let Some((&choice, content)) = data.split_first() else {
+        return;
+    };
+    let path = CATALOGED_PATHS[choice as usize % CATALOGED_PATHS.len()];
+    layer(&tar_of(&[(path, content)]));
+}
+
+/// A tar of regular files (for seeds and [`catalog_file`]).
+pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o755);
+        header.set_entry_type(tar::EntryType::Regular);
+        if builder.append_data(&mut header, path, *content).is_err() {
+            return Vec::new();
+        }
+    }
+    builder.into_inner().unwrap_or_default()
+}
+
+/// An image index (or manifest) as a registry or a layout serves it, walked and chosen from for
+/// a few platforms; nested indexes are looked up among the JSON documents of the input's lines.
+pub fn index_walk(data: &[u8]) {
+    let documents: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
+    let digest = |bytes: &[u8]| {
+        use sha2::Digest;
+        format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+    };
+    let store: std::collections::HashMap<String, Vec<u8>> =
+        documents.iter().map(|d| (digest(d), d.to_vec())).collect();
+    let root = documents[0];
+    let Ok(tree) = vouch::oci::walk::walk::<std::convert::Infallible>(&digest(root), root, |d| {
+        Ok(store.get(d).cloned())
+    }) else {
+        return;
+    };
+    for platform in [
+        "linux/amd64",
+        "linux/amd64/v3",
+        "linux/arm64",
+        "linux/arm/v6",
+        "windows/amd64",
+    ] {
+        if let Ok(platform) = platform.parse() {
+            let _ = tree.choose(&platform);
+        }
+    }
+    let _ = tree.describe_platforms();
+}
+
+/// An AdmissionReview body as the API server (or anyone reaching the webhook) sends it.
+pub fn admission(data: &[u8]) {
+    let _ = vouch::serve::admission::parse_review(data);
+}
+
+/// A DSSE envelope (or a Sigstore bundle carrying one), parsed and checked against a key.
+pub fn envelope(data: &[u8]) {
+    static KEY: OnceLock<Vec<vouch::attest::keys::PublicKey>> = OnceLock::new();
+    let keys = KEY.get_or_init(|| {
+        let (_, public) = vouch::attest::keys::generate(b"").expect("a key pair");
+        vec![
+            vouch::attest::keys::PublicKey::from_pem(public.as_bytes(), "fuzz.pub")
+                .expect("the public key"),
+        ]
+    });
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let envelope = value.get("dsseEnvelope").cloned().unwrap_or(value);
+    if let Ok(envelope) = serde_json::from_value::<vouch::attest::dsse::Envelope>(envelope) {
+        let _ = envelope.verify(keys);
+        let _ = envelope.payload_bytes();
+    }
+}
+
+/// An OSV record, matched against a few versions in each ecosystem's ordering.
+pub fn osv_record(data: &[u8]) {
+    use vouch::version::Scheme;
+    let Ok(record) = serde_json::from_slice::<vouch::vuln::osv::Record>(data) else {
+        return;
+    };
+    let _ = record.aliases_and_upstream();
+    for affected in &record.affected {
+        let _ = record.severity(affected);
+        for scheme in [
+            Scheme::Dpkg,
+            Scheme::Rpm,
+            Scheme::Apk,
+            Scheme::Pep440,
+            Scheme::Semver,
+            Scheme::Maven,
+            Scheme::Gem,
+        ] {
+            for version in [
+                "0",
+                "1.0.0",
+                "2:1.2-3",
+                "1.0rc1",
+                "v1.2.3-0.20230101-abcdef",
+            ] {
+                let _ = affected.affects(scheme, version);
+            }
+        }
+    }
+}
+
+/// An OpenVEX or CycloneDX VEX document.
+pub fn vex(data: &[u8]) {
+    let _ = vouch::vuln::vex::parse(data, "fuzz.vex.json");
+}
+
+/// A policy file (YAML or JSON, with Rego modules inline).
+pub fn policy(data: &[u8]) {
+    let origin = vouch::policy::config::Origin {
+        name: "fuzz.yaml".into(),
+        dir: None,
+    };
+    let _ = vouch::policy::config::Policy::parse(data, &origin);
+}
+
+/// An image config.
+pub fn image_config(data: &[u8]) {
+    if let Ok(config) = serde_json::from_slice::<vouch::image::ImageConfig>(data) {
+        let _ = config.diff_ids();
+    }
+}
+
+/// Seeds for `target`: real files of this machine, in the shape the target takes. Files that are
+/// not there are skipped (the list says which were found).
+pub fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let read = |path: &str| std::fs::read(path).ok();
+    let first_of = |pattern_dir: &str, suffix: &str| -> Option<Vec<u8>> {
+        let mut entries: Vec<_> = std::fs::read_dir(pattern_dir).ok()?.flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        entries
+            .iter()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .and_then(|p| std::fs::read(p).ok())
+    };
+    let mut real: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut add = |path: &'static str, bytes: Option<Vec<u8>>| {
+        if let Some(bytes) = bytes {
+            // A seed of at most 256 KiB (the head of a large file).
+            real.push((path, bytes.into_iter().take(256 * 1024).collect()));
+        }
+    };
+    add("var/lib/dpkg/status", read("/var/lib/dpkg/status"));
+    add("etc/os-release", read("/etc/os-release"));
+    add("usr/bin/app", read("/usr/bin/ls"));
+    add(
+        "usr/lib/python3/dist-packages/pkg-1.0.dist-info/METADATA",
+        first_of_dist_info(),
+    );
+    add(
+        "app/node_modules/pkg/package.json",
+        read("/usr/share/nodejs/semver/package.json")
+            .or_else(|| read("/usr/lib/node_modules/npm/package.json")),
+    );
+    add(
+        "var/lib/gems/3.1.0/specifications/pkg-1.0.gemspec",
+        first_of(
+            "/usr/share/rubygems-integration/all/specifications",
+            ".gemspec",
+        ),
+    );
+    add("app/app.jar", read("/usr/share/java/commons-lang3.jar"));
+    add("app/go", first_go_binary());
+    match target {
+        "layer" => real.iter().map(|(path, bytes)| tar_of(&[(path, bytes)])).collect(),
+        "catalog_file" => real
+            .iter()
+            .filter_map(|(path, bytes)| {
+                let choice = CATALOGED_PATHS.iter().position(|p| p == path)?;
+                let mut seed = vec![choice as u8];
+                seed.extend_from_slice(bytes);
+                Some(seed)
+            })
+            .collect(),
+        "index_walk" => vec![
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1,"platform":{"os":"linux","architecture":"amd64","variant":"v3"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"platform":{"os":"linux","architecture":"arm64","os.features":["x"]}}]}"#.to_vec(),
+        ],
+        "admission" => vec![
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Deployment"},"operation":"UPDATE","object":{"spec":{"template":{"spec":{"containers":[{"name":"a","image":"r/a:1"}]}}}},"oldObject":{"spec":{"template":{"spec":{"initContainers":[{"image":"r/b@sha256:00"}]}}}}}}"#.to_vec(),
+        ],
+        "envelope" => vec![
+            br#"{"payloadType":"application/vnd.in-toto+json","payload":"eyJhIjoxfQ==","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}"#.to_vec(),
+        ],
+        "osv_record" => vec![
+            br#"{"id":"DSA-1","modified":"2024-01-01T00:00:00Z","aliases":["CVE-1"],"affected":[{"package":{"ecosystem":"Debian:12","name":"bash"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"5.2.15-2+b3"}]}],"versions":["5.2.15-2"]}],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}"#.to_vec(),
+        ],
+        "vex" => vec![
+            br#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"a","timestamp":"2024-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:deb/debian/bash@5.2"}],"status":"not_affected","justification":"component_not_present"}]}"#.to_vec(),
+        ],
+        "policy" => vec![vouch::policy::config::DEFAULT_POLICY.as_bytes().to_vec()],
+        "image_config" => vec![
+            br#"{"architecture":"amd64","os":"linux","config":{"User":"1000","Cmd":["/app"],"Labels":{"a":"b"},"ExposedPorts":{"80/tcp":{}}},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#.to_vec(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn first_of_dist_info() -> Option<Vec<u8>> {
+    for dir in [
+        "/usr/lib/python3/dist-packages",
+        "/usr/lib/python3.11/site-packages",
+    ] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut infos: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.to_string_lossy().ends_with(".dist-info"))
+            .collect();
+        infos.sort();
+        if let Some(bytes) = infos
+            .iter()
+            .find_map(|p| std::fs::read(p.join("METADATA")).ok())
+        {
+            return Some(bytes);
+        }
+    }
+    None
+}
+
+fn first_go_binary() -> Option<Vec<u8>> {
+    let entries = std::fs::read_dir("/usr/lib").ok()?;
+    let mut gos: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("go-"))
+        })
+        .collect();
+    gos.sort();
+    gos.iter()
+        .find_map(|p| std::fs::read(p.join("bin/gofmt")).ok())
+}
