@@ -48,57 +48,146 @@ fn follow_links(path: &Path) -> Result<std::path::PathBuf, String> {
 /// followed first (the link stays, its target is replaced); a path that names something other than
 /// a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written through, never renamed over.
 pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), OutputError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let error = |detail: String| OutputError {
-        path: path.display().to_string(),
-        detail,
-    };
-    let target = follow_links(path).map_err(error)?;
-    match std::fs::metadata(&target) {
-        Ok(meta) if meta.is_dir() => return Err(error("it is a directory".into())),
-        Ok(meta) if !meta.is_file() => return write_through(&target, bytes).map_err(error),
-        _ => {}
-    }
-    let path = target.as_path();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| error("not a file path".into()))?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&temp);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
+    let mut sink = Sink::create(Some(path), mode)?;
+    sink.write_all(bytes)
+        .map_err(|e| sink.error(e.to_string()))?;
+    sink.finish()
+}
+
+/// Where a result is written as it is produced (an SBOM of 200,000 packages is never held whole):
+/// standard output, a device or FIFO written through, or a temporary file beside the target that
+/// [`Sink::finish`] renames over it. Dropped unfinished (an error midway), the temporary file is
+/// removed and the target is untouched.
+pub struct Sink {
+    shown: String,
+    kind: SinkKind,
+}
+
+enum SinkKind {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    Through(std::io::BufWriter<std::fs::File>),
+    Atomic {
+        file: Option<std::io::BufWriter<std::fs::File>>,
+        temp: std::path::PathBuf,
+        target: std::path::PathBuf,
+    },
+}
+
+impl Sink {
+    /// A sink for `path` (standard output when `None`); see [`write_atomically_with_mode`].
+    pub fn create(path: Option<&Path>, mode: u32) -> Result<Sink, OutputError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let Some(path) = path else {
+            return Ok(Sink {
+                shown: "standard output".into(),
+                kind: SinkKind::Stdout(std::io::BufWriter::new(std::io::stdout())),
+            });
+        };
+        let error = |detail: String| OutputError {
+            path: path.display().to_string(),
+            detail,
+        };
+        let target = follow_links(path).map_err(error)?;
+        match std::fs::metadata(&target) {
+            Ok(meta) if meta.is_dir() => return Err(error("it is a directory".into())),
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(|e| error(format!("{}: {e}", target.display())))?;
+                return Ok(Sink {
+                    shown: path.display().to_string(),
+                    kind: SinkKind::Through(std::io::BufWriter::new(file)),
+                });
+            }
+            _ => {}
+        }
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| error("not a file path".into()))?;
+        let temp = dir.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&temp);
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(error(e.to_string()));
+            .open(&temp)
+            .map_err(|e| error(e.to_string()))?;
+        Ok(Sink {
+            shown: path.display().to_string(),
+            kind: SinkKind::Atomic {
+                file: Some(std::io::BufWriter::new(file)),
+                temp,
+                target,
+            },
+        })
     }
-    Ok(())
+
+    fn error(&self, detail: String) -> OutputError {
+        OutputError {
+            path: self.shown.clone(),
+            detail,
+        }
+    }
+
+    /// Flushes everything; a file is synced and renamed over its target.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        let done = match &mut self.kind {
+            SinkKind::Stdout(out) => out.flush(),
+            SinkKind::Through(out) => out.flush(),
+            SinkKind::Atomic { file, temp, target } => match file.take() {
+                Some(out) => out
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|file| file.sync_all())
+                    .and_then(|_| std::fs::rename(&*temp, &*target)),
+                None => Ok(()),
+            },
+        };
+        done.map_err(|e| self.error(e.to_string()))
+    }
 }
 
-/// Writes into an existing non-regular file (a device, a FIFO), as a shell redirection would.
-fn write_through(target: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(target)
-        .map_err(|e| format!("{}: {e}", target.display()))?;
-    file.write_all(bytes)
-        .and_then(|_| file.flush())
-        .map_err(|e| format!("{}: {e}", target.display()))
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.kind {
+            SinkKind::Stdout(out) => out.write(buf),
+            SinkKind::Through(out) => out.write(buf),
+            SinkKind::Atomic { file, .. } => match file {
+                Some(out) => out.write(buf),
+                None => Err(std::io::Error::other("the output is finished")),
+            },
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.kind {
+            SinkKind::Stdout(out) => out.flush(),
+            SinkKind::Through(out) => out.flush(),
+            SinkKind::Atomic { file, .. } => file.as_mut().map_or(Ok(()), |out| out.flush()),
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let SinkKind::Atomic {
+            file: Some(_),
+            temp,
+            ..
+        } = &self.kind
+        {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
 }
 
 /// Writes a command's result: atomically to `path` when one is given, else to standard output.
@@ -206,6 +295,23 @@ mod tests {
         use std::os::unix::fs::FileTypeExt;
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_sink_dropped_unfinished_leaves_the_target_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("sbom.json");
+        std::fs::write(&target, b"old").unwrap();
+        {
+            let mut sink = Sink::create(Some(&target), 0o644).unwrap();
+            sink.write_all(b"half of a new").unwrap();
+        }
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let mut sink = Sink::create(Some(&target), 0o644).unwrap();
+        sink.write_all(b"new").unwrap();
+        sink.finish().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 
     #[test]

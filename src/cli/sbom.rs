@@ -3,9 +3,9 @@
 use super::inputs::read_image_arg;
 use super::{DockerFlags, SbomArgs, SbomFormat};
 use crate::catalog;
-use crate::output::write_result;
 use crate::sbom::{build_bom, spdx::spdx_document, table::write_table, write_json, write_xml};
 use anyhow::Context;
+use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
@@ -17,6 +17,11 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
     )?;
     let inventory =
         catalog::catalog(&read.files).with_context(|| format!("cataloging {}", args.image))?;
+    // The kept file contents are not needed past cataloging (a large dpkg status is tens of MB).
+    let read = crate::image::ReadImage {
+        files: Default::default(),
+        ..read
+    };
     if !args.quiet {
         for warning in read.warnings.iter().chain(&inventory.warnings) {
             eprintln!(
@@ -26,17 +31,20 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let mut rendered = Vec::new();
+    // Written as it is made: the SBOM of a large image is never held whole.
+    let mut rendered = crate::output::Sink::create(args.output.as_deref(), 0o644)?;
     match args.format {
         SbomFormat::CyclonedxJson => {
             let bom = build_bom(&read.image, &inventory)?;
+            drop(inventory);
             write_json(bom, &mut rendered)?;
-            rendered.push(b'\n');
+            rendered.write_all(b"\n")?;
         }
         SbomFormat::CyclonedxXml => {
             let bom = build_bom(&read.image, &inventory)?;
+            drop(inventory);
             write_xml(bom, &mut rendered)?;
-            rendered.push(b'\n');
+            rendered.write_all(b"\n")?;
         }
         SbomFormat::SpdxJson => {
             let now = time::OffsetDateTime::now_utc()
@@ -48,10 +56,10 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
             let unique = uuid::Uuid::new_v4().to_string();
             let document = spdx_document(&read.image, &inventory, &created, &unique);
             serde_json::to_writer_pretty(&mut rendered, &document)?;
-            rendered.push(b'\n');
+            rendered.write_all(b"\n")?;
         }
         SbomFormat::Table => write_table(&read.image, &inventory, &mut rendered)?,
     }
-    write_result(args.output.as_deref(), &rendered)?;
+    rendered.finish()?;
     Ok(ExitCode::SUCCESS)
 }
