@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("envelope", envelope),
     ("osv_record", osv_record),
     ("vex", vex),
+    ("scanner_report", scanner_report),
     ("policy", policy),
     ("image_config", image_config),
 ];
@@ -182,6 +183,30 @@ pub fn vex(data: &[u8]) {
     let _ = vouch::vuln::vex::parse(data, "fuzz.vex.json");
 }
 
+/// The image ID the fuzzed scanner reports are about (a report naming another image is refused
+/// before its findings are read).
+const REPORT_IMAGE_ID: &str =
+    "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945";
+
+/// A Trivy or Grype JSON report, tied to a few components.
+pub fn scanner_report(data: &[u8]) {
+    let subject = vouch::vuln::ImageSubject {
+        reference: "fuzz:1".into(),
+        id: REPORT_IMAGE_ID.into(),
+        digests: vec![],
+        repositories: vec!["fuzz".into()],
+        diff_ids: vec!["sha256:00".into()],
+    };
+    let component = vouch::sbom::read::Component {
+        name: "bash".into(),
+        version: "5.2.15-2".into(),
+        purl: "pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12".into(),
+        purl_type: "deb".into(),
+        ..Default::default()
+    };
+    let _ = vouch::vuln::report::parse(data, "fuzz.json", &subject, &[component]);
+}
+
 /// A policy file (YAML or JSON, with Rego modules inline).
 pub fn policy(data: &[u8]) {
     let origin = vouch::policy::config::Origin {
@@ -239,6 +264,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
     );
     add("app/app.jar", read("/usr/share/java/commons-lang3.jar"));
     add("app/go", first_go_binary());
+    // No apk, Composer or .NET tool on Debian: documents in the exact shape those tools write.
+    add("lib/apk/db/installed", Some(b"C:Q1Jq8FwvHJyzfDcHGxM9RkjMpRf8w=\nP:musl\nV:1.2.4-r2\nA:x86_64\nS:383152\nI:622592\nT:the musl c library (libc) implementation\nU:https://musl.libc.org/\nL:MIT\no:musl\nm:Timo Teras <timo.teras@iki.fi>\nt:1698690017\nc:1f6a3b7a0e9bd7c4e5e9c1dfbd3c1c6c1c5f0e4c\np:so:libc.musl-x86_64.so.1=1\nF:lib\nR:ld-musl-x86_64.so.1\na:0:0:755\nZ:Q1zXq1lZ3Ko5tWn0e0vKJq1dVsy7c=\n\nC:Q1G7s=\nP:busybox\nV:1.36.1-r15\nA:x86_64\nD:so:libc.musl-x86_64.so.1\no:busybox\n\n".to_vec()));
+    add("app/vendor/composer/installed.json", Some(br#"{"packages":[{"name":"monolog/monolog","version":"3.5.0","version_normalized":"3.5.0.0","type":"library","license":["MIT"],"require":{"php":">=8.1","psr/log":"^2.0 || ^3.0"}},{"name":"psr/log","version":"3.0.0","type":"library","license":["MIT"]}],"dev":true,"dev-package-names":[]}"#.to_vec()));
+    add("app/app.deps.json", Some(br#"{"runtimeTarget":{"name":".NETCoreApp,Version=v8.0","signature":""},"targets":{".NETCoreApp,Version=v8.0":{"app/1.0.0":{"dependencies":{"Newtonsoft.Json":"13.0.3"},"runtime":{"app.dll":{}}},"Newtonsoft.Json/13.0.3":{"runtime":{"lib/net6.0/Newtonsoft.Json.dll":{"assemblyVersion":"13.0.0.0","fileVersion":"13.0.3.27908"}}}}},"libraries":{"app/1.0.0":{"type":"project","serviceable":false,"sha512":""},"Newtonsoft.Json/13.0.3":{"type":"package","serviceable":true,"sha512":"sha512-HrC5BXdl00IP9zeV+0Z848QWPAoCr9P3bDEZguI+gkLcBKAOxix/tLEAAHC+UvDNPv4a2d18lOReHMOagPa+zQ==","path":"newtonsoft.json/13.0.3","hashPath":"newtonsoft.json.13.0.3.nupkg.sha512"}}}"#.to_vec()));
     match target {
         "layer" => real.iter().map(|(path, bytes)| tar_of(&[(path, bytes)])).collect(),
         "catalog_file" => real
@@ -264,6 +293,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         ],
         "vex" => vec![
             br#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"x","author":"a","timestamp":"2024-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:deb/debian/bash@5.2"}],"status":"not_affected","justification":"component_not_present"}]}"#.to_vec(),
+        ],
+        "scanner_report" => vec![
+            format!(r#"{{"SchemaVersion":2,"ArtifactName":"fuzz:1","ArtifactType":"container_image","Metadata":{{"ImageID":"{REPORT_IMAGE_ID}","RepoDigests":["fuzz@sha256:aaaa"]}},"Results":[{{"Target":"debian","Class":"os-pkgs","Type":"debian","Vulnerabilities":[{{"VulnerabilityID":"CVE-2022-3715","PkgName":"bash","PkgIdentifier":{{"PURL":"pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12"}},"InstalledVersion":"5.2.15-2","FixedVersion":"5.2.15-2+b3","Layer":{{"DiffID":"sha256:00"}},"Severity":"HIGH","Title":"bash: a heap-buffer-overflow","CVSS":{{"nvd":{{"V3Vector":"CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H","V3Score":7.8}}}}}}]}}]}}"#).into_bytes(),
+            format!(r#"{{"matches":[{{"vulnerability":{{"id":"CVE-2022-3715","severity":"High","fix":{{"versions":["5.2.15-2+b3"],"state":"fixed"}},"cvss":[]}},"relatedVulnerabilities":[{{"id":"CVE-2022-3715"}}],"artifact":{{"name":"bash","version":"5.2.15-2","type":"deb","purl":"pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12","locations":[{{"path":"/var/lib/dpkg/status","layerID":"sha256:00"}}]}}}}],"source":{{"type":"image","target":{{"userInput":"fuzz:1","imageID":"{REPORT_IMAGE_ID}","manifestDigest":"sha256:ffff","repoDigests":[],"layers":[]}}}}}}"#).into_bytes(),
         ],
         "policy" => vec![vouch::policy::config::DEFAULT_POLICY.as_bytes().to_vec()],
         "image_config" => vec![

@@ -78,12 +78,23 @@ pub fn load(
         path: shown.clone(),
         detail,
     })?;
+    parse(&bytes, &shown, subject, components)
+}
+
+/// A report's bytes (`shown` names it in messages), tied to `components`.
+pub fn parse(
+    bytes: &[u8],
+    shown: &str,
+    subject: &ImageSubject,
+    components: &[Component],
+) -> Result<Report, ReportError> {
+    let shown = shown.to_string();
     let not_a_report = |detail: String| ReportError::NotAReport {
         path: shown.clone(),
         detail,
     };
     let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| not_a_report(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| not_a_report(e.to_string()))?;
     let (tool, stated) =
         if value.get("SchemaVersion").is_some() && value.get("ArtifactName").is_some() {
             let report: trivy::Report = serde_json::from_value(value)
@@ -105,7 +116,7 @@ pub fn load(
         tool,
         findings,
         unlisted,
-        digest: format!("sha256:{:x}", Sha256::digest(&bytes)),
+        digest: format!("sha256:{:x}", Sha256::digest(bytes)),
     })
 }
 
