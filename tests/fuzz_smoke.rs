@@ -5,7 +5,8 @@
 //! target. A panic fails the test with the input saved under `target/fuzz-smoke/`; an input taking
 //! over 5 s is a hang and fails it too. Coverage-guided runs are `make fuzz` (`cargo fuzz`).
 //! `VOUCH_FUZZ_CORPUS=DIR` writes the seeds as corpus directories for `make fuzz`;
-//! `VOUCH_FUZZ_REPLAY=TARGET:FILE` runs one saved input with its panic shown.
+//! `VOUCH_FUZZ_REPLAY=TARGET:FILE` runs one saved input with its panic shown. Inputs that once
+//! crashed are kept in `fuzz/regressions/TARGET/` and replayed on every run.
 
 #[path = "../fuzz/targets.rs"]
 mod targets;
@@ -128,7 +129,16 @@ fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
     std::panic::set_hook(Box::new(|_| {}));
     let mut report = Vec::new();
     for (name, target) in targets::TARGETS {
-        let seeds = targets::seeds(name);
+        // Inputs that once crashed (fuzz/regressions/TARGET/) are replayed first, as seeds.
+        let mut seeds = targets::seeds(name);
+        let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions")
+            .join(name);
+        if let Ok(entries) = std::fs::read_dir(regressions) {
+            for entry in entries.flatten() {
+                seeds.push(std::fs::read(entry.path()).unwrap());
+            }
+        }
         assert!(!seeds.is_empty(), "{name}: no seed found on this machine");
         if let Some(corpus) = &corpus {
             let dir = corpus.join(name);

@@ -252,6 +252,29 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_declared_size_does_not_overflow() {
+        // Found by the fuzz smoke run: a base-256 size near u64::MAX overflowed the next header's
+        // offset. The parser refuses the entry; the guard must not panic first.
+        let mut header = tar::Header::new_gnu();
+        header.set_path("x").unwrap();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.as_mut_bytes()[124] = 0x80;
+        for b in &mut header.as_mut_bytes()[125..136] {
+            *b = 0xff;
+        }
+        header.set_cksum();
+        let mut bytes = header.as_bytes().to_vec();
+        bytes.extend_from_slice(&[0; 1024]);
+        let mut guard = HeaderGuard::new(io::Cursor::new(bytes));
+        let mut archive = tar::Archive::new(&mut guard);
+        if let Ok(entries) = archive.entries_with_seek() {
+            for entry in entries {
+                let _ = entry;
+            }
+        }
+    }
+
+    #[test]
     fn numbers_in_both_encodings() {
         assert_eq!(
             HeaderGuard::<io::Cursor<Vec<u8>>>::number(b"00000001000\0"),
