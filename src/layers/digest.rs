@@ -91,16 +91,7 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-/// Checks that `digest` is `sha256:` followed by 64 lowercase hex digits and returns the hex part.
-/// Digests come from manifests an attacker may write, and name files: nothing else may pass.
-pub fn sha256_hex(digest: &str) -> Option<&str> {
-    let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then_some(hex)
-}
+pub use crate::oci::digest::sha256_hex;
 
 #[cfg(test)]
 mod tests {

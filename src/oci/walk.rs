@@ -194,7 +194,7 @@ impl Walker {
                     detail: format!("its indexes list more than {MAX_ENTRIES} manifests"),
                 });
             }
-            if crate::layers::digest::sha256_hex(&entry.digest).is_none() {
+            if super::digest::sha256_hex(&entry.digest).is_none() {
                 return Err(WalkError::Invalid {
                     what: what(),
                     detail: format!(

@@ -209,7 +209,7 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
 pub fn open_image(
     docker_config: &std::path::Path,
     reference: &oci_client::Reference,
-    platform: Option<&crate::image::Platform>,
+    platform: Option<&crate::oci::platform::Platform>,
 ) -> Result<(Repository, super::RegistryImage), RegistryError> {
     let repository = open_repository(docker_config, reference)?;
     let image = super::resolve(&repository, reference, platform)?;
