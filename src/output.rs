@@ -190,13 +190,19 @@ impl Drop for Sink {
     }
 }
 
-/// Writes a command's result: atomically to `path` when one is given, else to standard output.
+/// Writes a command's result (a table or a JSON document): atomically to `path` when one is given,
+/// else to standard output. Text from images and registries is in it, so any control character
+/// other than a line break is written escaped (JSON has none raw: serde escapes them).
 pub fn write_result(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    let escaped = match std::str::from_utf8(bytes) {
+        Ok(text) => crate::text::escape_controls_in_lines(text).into_bytes(),
+        Err(_) => bytes.to_vec(),
+    };
     match path {
-        Some(path) => write_atomically(path, bytes)?,
+        Some(path) => write_atomically(path, &escaped)?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(bytes)?;
+            stdout.write_all(&escaped)?;
             stdout.flush()?;
         }
     }

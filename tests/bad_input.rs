@@ -345,7 +345,7 @@ fn outputs_are_written_through_devices_and_links() {
 fn control_characters_from_an_image_are_escaped_in_tables() {
     let status = "Package: evil\u{1b}[2Jred\nStatus: install ok installed\nVersion: 1.0\u{7}\nArchitecture: amd64\n\n";
     let layer = Layer::new().file("var/lib/dpkg/status", status);
-    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("t:1");
+    let archive = TestImage::new(vec![layer.bytes()]).docker_archive("evil\u{1b}]0;pwned\u{7}:1");
     let dir = dir_with_archive(&archive);
     let out = run_vouch(
         dir.path(),
@@ -357,5 +357,13 @@ fn control_characters_from_an_image_are_escaped_in_tables() {
     assert!(
         !table.contains('\u{1b}') && !table.contains('\u{7}'),
         "{table:?}"
+    );
+    // The verdict table names the image (its tag came from the archive).
+    let out = run_vouch(dir.path(), &["check", "docker-archive:img.tar"]);
+    let verdict = String::from_utf8_lossy(&out.stdout);
+    assert!(verdict.contains("evil\\u{1b}]0;pwned"), "{verdict}");
+    assert!(
+        !verdict.contains('\u{1b}') && !verdict.contains('\u{7}'),
+        "{verdict:?}"
     );
 }

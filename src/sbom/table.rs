@@ -7,7 +7,11 @@ use std::io::{self, Write};
 
 /// Writes the image summary and one row per package (name, version, type, layer, path).
 pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) -> io::Result<()> {
-    writeln!(out, "Image:    {}", image.display_name())?;
+    writeln!(
+        out,
+        "Image:    {}",
+        crate::text::escape_controls(image.display_name())
+    )?;
     writeln!(out, "Digest:   {}", image.digest())?;
     let os = inventory
         .distro
