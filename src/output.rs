@@ -198,15 +198,10 @@ pub fn write_result(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
         Ok(text) => crate::text::escape_controls_in_lines(text).into_bytes(),
         Err(_) => bytes.to_vec(),
     };
-    match path {
-        Some(path) => write_atomically(path, &escaped)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&escaped)?;
-            stdout.flush()?;
-        }
-    }
-    Ok(())
+    let mut sink = Sink::create(path, 0o644)?;
+    sink.write_all(&escaped)
+        .map_err(|e| sink.error(e.to_string()))?;
+    Ok(sink.finish()?)
 }
 
 /// Writes a header and rows as left-aligned columns two spaces apart, as `docker images` does.

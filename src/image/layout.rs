@@ -7,7 +7,7 @@ use super::ImageError;
 use crate::layers::digest::{sha256_digest, sha256_hex};
 use crate::layers::path::{join, normalize_entry_path, parent};
 use crate::layers::LayerFiles;
-use crate::oci::walk::{is_index, walk, Leaf, Tree, WalkError};
+use crate::oci::walk::{is_index, walk, Leaf, Tree, Unchosen, WalkError};
 use serde::Deserialize;
 
 /// One layer after its single pass: what it holds and the digests computed on the way.
@@ -218,20 +218,17 @@ fn choose_leaf<'a>(
     tree: &'a Tree,
     wanted: Option<&Platform>,
 ) -> Result<&'a Leaf, ImageError> {
-    let asked = wanted.cloned().unwrap_or_else(Platform::host);
-    if let Some(choice) = tree.choose(&asked) {
-        return Ok(choice.chosen);
-    }
-    match (wanted, tree.runnable().first()) {
-        (None, Some(first)) => Ok(first),
-        (Some(wanted), _) => Err(ImageError::NotFound {
+    match tree.choose_for(wanted) {
+        Ok(choice) => Ok(choice.chosen),
+        Err(Unchosen::NoPlatform) => Err(ImageError::NotFound {
             input: input.into(),
             detail: format!(
-                "the image index has no {wanted} image (it has: {})",
+                "the image index has no {} image (it has: {})",
+                wanted.map(Platform::to_string).unwrap_or_default(),
                 tree.describe_platforms()
             ),
         }),
-        (None, None) => Err(ImageError::Layout {
+        Err(Unchosen::NoRunnable) => Err(ImageError::Layout {
             input: input.into(),
             detail: "the image index lists no image manifest".into(),
         }),

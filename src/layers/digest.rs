@@ -86,12 +86,7 @@ impl<R: BufRead> Seek for HashingReader<R> {
     }
 }
 
-/// `sha256:<hex>` of a byte slice.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-pub use crate::oci::digest::sha256_hex;
+pub use crate::oci::digest::{sha256_digest, sha256_hex};
 
 #[cfg(test)]
 mod tests {

@@ -11,3 +11,9 @@ pub fn sha256_hex(digest: &str) -> Option<&str> {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
     .then_some(hex)
 }
+
+/// `sha256:<hex>` of a byte slice.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+}

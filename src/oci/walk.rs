@@ -10,9 +10,9 @@
 //! type is not an index is a leaf, whatever it claims; reading it as an image then fails when it is
 //! not one (fail closed).
 
+use super::digest::sha256_digest;
 use super::platform::{rank, same_family, EntryPlatform, Platform};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// How deep indexes may nest (the spec allows nesting; nobody needs more than this).
@@ -83,6 +83,15 @@ pub struct Choice<'a> {
     pub could_take: Vec<&'a Leaf>,
 }
 
+/// Why [`Tree::choose_for`] chose nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unchosen {
+    /// The platform asked for has no image here.
+    NoPlatform,
+    /// The index lists no runnable image.
+    NoRunnable,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError<E> {
     #[error(transparent)]
@@ -113,10 +122,6 @@ struct Entry {
 /// Whether manifest bytes are an index (they list `manifests`).
 pub fn is_index(bytes: &[u8]) -> bool {
     serde_json::from_slice::<Document>(bytes).is_ok_and(|d| d.manifests.is_some())
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// Walks what `root_digest` (whose bytes are `root_bytes`) names. `fetch` gives the bytes of a
@@ -269,13 +274,11 @@ impl Walker {
                 what: what(),
                 detail: "it is not there".into(),
             })?;
-        if sha256_digest(&bytes) != digest {
+        let actual = sha256_digest(&bytes);
+        if actual != digest {
             return Err(WalkError::Invalid {
                 what: what(),
-                detail: format!(
-                    "its content has digest {}: corrupt or tampered with",
-                    sha256_digest(&bytes)
-                ),
+                detail: format!("its content has digest {actual}: corrupt or tampered with"),
             });
         }
         let document: Document =
@@ -348,6 +351,25 @@ impl Tree {
             })
             .collect();
         Some(Choice { chosen, could_take })
+    }
+
+    /// [`Tree::choose`] for `platform`, else this machine's; when nothing is asked for and this
+    /// machine takes nothing, the first runnable image, with every runnable image as what others
+    /// might take (a foreign image read or verified without `--platform`).
+    pub fn choose_for(&self, platform: Option<&Platform>) -> Result<Choice<'_>, Unchosen> {
+        let asked = platform.cloned().unwrap_or_else(Platform::host);
+        if let Some(choice) = self.choose(&asked) {
+            return Ok(choice);
+        }
+        let runnable = self.runnable();
+        match (platform, runnable.first()) {
+            (None, Some(first)) => Ok(Choice {
+                chosen: first,
+                could_take: runnable.clone(),
+            }),
+            (Some(_), _) => Err(Unchosen::NoPlatform),
+            (None, None) => Err(Unchosen::NoRunnable),
+        }
     }
 
     /// The runnable manifests' platforms, for a message (`linux/amd64, linux/arm64/v8`).

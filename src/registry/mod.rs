@@ -10,10 +10,9 @@ pub mod fetch;
 pub mod push;
 
 use crate::oci::platform::Platform;
-use crate::oci::walk::{is_index, walk, Choice, Leaf, Tree, WalkError};
+use crate::oci::walk::{is_index, walk, Choice, Leaf, Tree, Unchosen, WalkError};
 use client::{Manifest, Repository};
 use oci_client::Reference;
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -64,12 +63,7 @@ impl RegistryImage {
     /// config with other layers.
     pub fn digests(&self) -> Vec<String> {
         std::iter::once(self.manifest.digest.clone())
-            .chain(
-                self.index
-                    .as_ref()
-                    .filter(|_| self.index_runnable == 1)
-                    .map(|index| index.digest.clone()),
-            )
+            .chain(self.index_as_subject().map(|index| index.digest.clone()))
             .collect()
     }
 
@@ -129,16 +123,10 @@ impl Reached {
             detail,
         };
         let manifest = if self.tree.is_index {
-            let fetched = repository.manifest(&leaf.digest)?.ok_or_else(|| {
+            // Fetched by digest: the client checks the content against it.
+            repository.manifest(&leaf.digest)?.ok_or_else(|| {
                 invalid("the index names it, but the registry does not have it".into())
-            })?;
-            let actual = format!("sha256:{:x}", Sha256::digest(&fetched.bytes));
-            if actual != leaf.digest {
-                return Err(invalid(format!(
-                    "its content has digest {actual}: corrupt or tampered with"
-                )));
-            }
-            fetched
+            })?
         } else {
             self.root.clone()
         };
@@ -160,30 +148,23 @@ impl Reached {
     /// clients of that platform might. Without a platform, an index none of whose images this
     /// machine runs gives its first runnable image, and every runnable image as what others take.
     pub fn choose(&self, platform: Option<&Platform>) -> Result<Choice<'_>, RegistryError> {
-        let asked = platform.cloned().unwrap_or_else(Platform::host);
-        if let Some(choice) = self.tree.choose(&asked) {
-            return Ok(choice);
-        }
-        let runnable = self.tree.runnable();
-        match (platform, runnable.first()) {
-            (None, Some(first)) => Ok(Choice {
-                chosen: first,
-                could_take: runnable.clone(),
-            }),
-            (Some(wanted), _) => Err(RegistryError::NoPlatform {
-                reference: self.reference.whole(),
-                platform: wanted.to_string(),
-                available: self.tree.describe_platforms(),
-            }),
-            (None, None) => Err(RegistryError::Invalid {
-                what: format!(
-                    "image index {} of {}",
-                    self.root.digest,
-                    self.reference.whole()
-                ),
-                detail: "it lists no runnable image manifest".into(),
-            }),
-        }
+        self.tree
+            .choose_for(platform)
+            .map_err(|unchosen| match unchosen {
+                Unchosen::NoPlatform => RegistryError::NoPlatform {
+                    reference: self.reference.whole(),
+                    platform: platform.map(Platform::to_string).unwrap_or_default(),
+                    available: self.tree.describe_platforms(),
+                },
+                Unchosen::NoRunnable => RegistryError::Invalid {
+                    what: format!(
+                        "image index {} of {}",
+                        self.root.digest,
+                        self.reference.whole()
+                    ),
+                    detail: "it lists no runnable image manifest".into(),
+                },
+            })
     }
 }
 
