@@ -1,6 +1,7 @@
 //! Writing result files safely: to a temporary file beside the target, then renamed over it, so a
 //! failure leaves either the old file or the new one and never a half-written one.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -205,35 +206,54 @@ pub fn write_result(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Writes a header and rows as left-aligned columns two spaces apart, as `docker images` does.
-pub fn write_columns<W: Write + ?Sized>(
+pub fn write_columns<W: Write + ?Sized, C: AsRef<str>>(
     out: &mut W,
     header: &[&str],
-    rows: &[Vec<String>],
+    rows: &[Vec<C>],
 ) -> std::io::Result<()> {
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    // Cells hold text from images and registries: no control character reaches the terminal.
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|cell| crate::text::escape_controls(cell).into_owned())
-                .collect()
-        })
-        .collect();
-    let rows = rows.as_slice();
+    write_columns_with(out, header, rows.len(), |row, column| {
+        rows.get(row)
+            .and_then(|r| r.get(column))
+            .map(|c| Cow::Borrowed(c.as_ref()))
+            .unwrap_or_default()
+    })
+}
+
+/// [`write_columns`] for `count` rows whose cells `cell(row, column)` makes on demand (twice: once
+/// to measure, once to write), so 200,000 rows are never held. Cells hold text from images and
+/// registries: control characters are escaped on the way out.
+pub fn write_columns_with<'c, W: Write + ?Sized>(
+    out: &mut W,
+    header: &[&str],
+    count: usize,
+    cell: impl Fn(usize, usize) -> Cow<'c, str>,
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+    for row in 0..count {
+        for (column, w) in widths.iter_mut().enumerate() {
+            let text = cell(row, column);
+            *w = (*w).max(crate::text::escape_controls(&text).chars().count());
         }
     }
-    for row in std::iter::once(&header).chain(rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
+    let mut line = String::new();
+    let mut write_line = |cells: &mut dyn Iterator<Item = Cow<'_, str>>| -> std::io::Result<()> {
+        line.clear();
+        for (i, (text, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let text = crate::text::escape_controls(&text).into_owned();
+            line.push_str(&text);
+            line.extend(std::iter::repeat_n(
+                ' ',
+                w.saturating_sub(text.chars().count()),
+            ));
+        }
+        writeln!(out, "{}", line.trim_end())
+    };
+    write_line(&mut header.iter().map(|h| Cow::Borrowed(*h)))?;
+    for row in 0..count {
+        write_line(&mut (0..header.len()).map(|column| cell(row, column)))?;
     }
     Ok(())
 }

@@ -4,8 +4,9 @@
 /// The layer and path of the file a package was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
-    /// Image-root-relative path, without the leading slash.
-    pub path: String,
+    /// Image-root-relative path, without the leading slash (shared: the 200,000 packages of one
+    /// dpkg status name it once).
+    pub path: std::sync::Arc<str>,
     /// Position of the layer in the image's layer list (lowest is 0).
     pub layer_index: usize,
 }
@@ -14,7 +15,7 @@ impl Evidence {
     /// The evidence of a kept file: its path and layer.
     pub fn of(entry: &crate::layers::IndexedEntry) -> Evidence {
         Evidence {
-            path: entry.entry.path.clone(),
+            path: entry.entry.path.as_str().into(),
             layer_index: entry.layer_index,
         }
     }
@@ -43,6 +44,10 @@ impl Distro {
     }
 }
 
+/// A property's name: a constant for most (`vouch:dpkg:source`), built for a few
+/// (`vouch:go:build:KEY`), so that 200,000 packages do not each allocate the same names.
+pub type PropertyName = std::borrow::Cow<'static, str>;
+
 /// One package found in the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
@@ -59,7 +64,7 @@ pub struct Package {
     /// The cataloger that found it (`dpkg`).
     pub cataloger: &'static str,
     /// Extra facts as `vouch:*` property name and value (source package, architecture, ...).
-    pub properties: Vec<(String, String)>,
+    pub properties: Vec<(PropertyName, String)>,
 }
 
 /// Builds a purl string from its parts, percent-encoding as the purl spec requires (no `@version`

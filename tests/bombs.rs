@@ -1,6 +1,7 @@
 //! Small hostile images that used to drive the layer pass to gigabytes of memory or to hang: hard
 //! links re-copying a kept file, a GNU long name read whole, an rpm database whose `Packages` is a
-//! recursive view, and per-layer caps that added up across layers. Each is read by the real binary
+//! recursive view, per-layer caps that added up across layers, and a dpkg status of 200,000
+//! packages (60 MB, a 250 MB SBOM) that every output format once held whole. Each is read by the real binary
 //! (`sbom docker-archive:`), whose peak RSS (from `wait4`) must stay under 256 MiB, with a warning
 //! naming what was cut and every good package of the image still reported.
 
@@ -28,10 +29,22 @@ print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 /// Runs `sbom docker-archive:img.tar` in `dir` (a hang past 120 s fails the test), and returns its
 /// exit code, standard output, standard error and peak RSS in KiB.
 fn sbom_with_peak_rss(dir: &Path) -> (i32, Vec<u8>, String, i64) {
+    let (code, stderr, peak) = run_with_peak_rss(dir, &["sbom", "docker-archive:img.tar"]);
+    (
+        code,
+        std::fs::read(dir.join("stdout")).unwrap(),
+        stderr,
+        peak,
+    )
+}
+
+/// Runs vouch with `args` in `dir`, its standard output into `dir/stdout`; returns its exit code,
+/// standard error and peak RSS in KiB.
+fn run_with_peak_rss(dir: &Path, args: &[&str]) -> (i32, String, i64) {
     let out = std::process::Command::new("python3")
         .args(["-c", MEASURE, "120"])
         .arg(vouch().get_program())
-        .args(["sbom", "docker-archive:img.tar"])
+        .args(args)
         .current_dir(dir)
         .output()
         .expect("python3 runs");
@@ -41,12 +54,7 @@ fn sbom_with_peak_rss(dir: &Path) -> (i32, Vec<u8>, String, i64) {
     let (code, peak) = (fields.next().unwrap(), fields.next().unwrap());
     let stderr = std::fs::read_to_string(dir.join("stderr")).unwrap();
     assert_ne!(code, 124, "timed out after 120 s: {stderr}");
-    (
-        code as i32,
-        std::fs::read(dir.join("stdout")).unwrap(),
-        stderr,
-        peak,
-    )
+    (code as i32, stderr, peak)
 }
 
 /// A layer with Debian's `bash` in the dpkg status: the good package that must survive.
@@ -170,4 +178,112 @@ fn the_kept_bytes_budget_is_one_for_the_whole_image() {
         .collect();
     layers.push(good_layer());
     assert_survives(layers, "bytes of cataloged files (the limit); skipped");
+}
+
+/// What the 200,000-package SBOMs are checked for: names, and the dependency edges they list.
+#[derive(serde::Deserialize)]
+struct CycloneDx {
+    components: Vec<Named>,
+    dependencies: Vec<DependencyEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DependencyEntry {
+    #[serde(rename = "dependsOn", default)]
+    depends_on: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Spdx {
+    packages: Vec<Named>,
+    relationships: Vec<serde::de::IgnoredAny>,
+}
+
+#[test]
+fn two_hundred_thousand_dpkg_packages_in_every_format() {
+    // Each package depends on the next and on libc6 (through a Provides of package 0); 60 MB of
+    // status, as dpkg writes it.
+    const COUNT: usize = 200_000;
+    let mut status = String::with_capacity(COUNT * 300);
+    for i in 0..COUNT {
+        let provides = if i == 0 { "Provides: libc6\n" } else { "" };
+        status.push_str(&format!(
+            "Package: pkg{i}\nStatus: install ok installed\nPriority: optional\nSection: libs\n\
+             Installed-Size: 100\nMaintainer: Someone <someone@example.org>\nArchitecture: amd64\n\
+             Source: src{i}\nVersion: 1.{i}-1\n{provides}Depends: pkg{} (>= 1.0), libc6 (>= 2.36)\n\
+             Description: package number {i}\n more text here\n\n",
+            (i + 1) % COUNT
+        ));
+    }
+    let layers = vec![
+        Layer::new().file("var/lib/dpkg/status", &status).bytes(),
+        Layer::new()
+            .file(
+                "var/lib/dpkg/status.d/bash",
+                &dpkg_paragraph("bash", "5.2.15-2+b2"),
+            )
+            .bytes(),
+    ];
+    drop(status);
+    let archive = TestImage::new(layers).docker_archive("bomb:1");
+    let dir = dir_with_archive(&archive);
+    drop(archive);
+    let stdout =
+        || std::io::BufReader::new(std::fs::File::open(dir.path().join("stdout")).unwrap());
+    let library_names = |names: Vec<Named>| -> usize {
+        let (mut count, mut bash) = (0, false);
+        for n in &names {
+            count += usize::from(n.name.starts_with("pkg"));
+            bash |= n.name == "bash";
+        }
+        assert!(bash, "bash is reported");
+        count
+    };
+    for format in ["cyclonedx-json", "cyclonedx-xml", "spdx-json", "table"] {
+        let (code, stderr, peak) = run_with_peak_rss(
+            dir.path(),
+            &["sbom", "--format", format, "docker-archive:img.tar"],
+        );
+        assert_eq!(code, 0, "{format}: {stderr}");
+        eprintln!("{format}: peak RSS {} MiB", peak / 1024);
+        assert!(
+            peak <= PEAK_RSS_LIMIT_KIB,
+            "{format}: peak RSS {} MiB is over 256 MiB; stderr: {stderr}",
+            peak / 1024
+        );
+        match format {
+            "cyclonedx-json" => {
+                let sbom: CycloneDx = serde_json::from_reader(stdout()).expect("CycloneDX JSON");
+                assert_eq!(library_names(sbom.components), COUNT);
+                let edges: usize = sbom.dependencies.iter().map(|d| d.depends_on.len()).sum();
+                // pkgN -> pkgN+1 for all, and -> pkg0 (libc6) for all but pkg0 and pkg199999,
+                // whose next package is pkg0 itself.
+                assert_eq!(edges, 2 * COUNT - 2);
+            }
+            "spdx-json" => {
+                let sbom: Spdx = serde_json::from_reader(stdout()).expect("SPDX JSON");
+                assert_eq!(library_names(sbom.packages), COUNT);
+                // DESCRIBES, CONTAINS for each package and bash, and the dependency edges.
+                assert_eq!(sbom.relationships.len(), 1 + COUNT + 1 + 2 * COUNT - 2);
+            }
+            "cyclonedx-xml" => {
+                let mut count = 0;
+                for line in std::io::BufRead::lines(stdout()) {
+                    count += usize::from(line.unwrap().trim_start().starts_with("<name>pkg"));
+                }
+                assert_eq!(count, COUNT);
+            }
+            _ => {
+                let rows = std::io::BufRead::lines(stdout())
+                    .filter(|l| l.as_ref().unwrap().starts_with("pkg"))
+                    .count();
+                assert_eq!(rows, COUNT);
+            }
+        }
+    }
 }

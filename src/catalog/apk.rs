@@ -107,13 +107,13 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
         };
         let mut properties = Vec::new();
         if let Some(o) = record.get('o') {
-            properties.push(("vouch:apk:origin".to_string(), o.to_string()));
+            properties.push(("vouch:apk:origin".into(), o.to_string()));
         }
         if let Some(a) = arch {
-            properties.push(("vouch:apk:architecture".to_string(), a.to_string()));
+            properties.push(("vouch:apk:architecture".into(), a.to_string()));
         }
         if let Some(m) = record.get('m') {
-            properties.push(("vouch:apk:maintainer".to_string(), m.to_string()));
+            properties.push(("vouch:apk:maintainer".into(), m.to_string()));
         }
         output.packages.push(Package {
             name: name.to_string(),
@@ -123,7 +123,7 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             licenses: record.get('L').and_then(normalize).into_iter().collect(),
             cpe: None,
             evidence: Evidence {
-                path: DATABASE.to_string(),
+                path: DATABASE.into(),
                 layer_index: entry.layer_index,
             },
             cataloger: NAME,

@@ -98,7 +98,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 licenses,
                 cpe: None,
                 evidence: Evidence {
-                    path: path.clone(),
+                    path: path.as_str().into(),
                     layer_index: entry.layer_index,
                 },
                 cataloger: NAME,

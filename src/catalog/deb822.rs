@@ -89,26 +89,40 @@ impl Pending {
 }
 
 /// Splits a deb822 file into paragraphs, each parsed on its own so one bad paragraph loses nothing
-/// else.
-pub fn parse_paragraphs(text: &str) -> Vec<Result<Paragraph, ParagraphError>> {
-    let mut out = Vec::new();
-    let mut current: Option<Pending> = None;
-    for (i, raw_line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if raw_line.trim().is_empty() {
-            out.extend(current.take().map(Pending::finish));
-            continue;
-        }
-        current
-            .get_or_insert_with(|| Pending {
-                line: line_no,
-                fields: Vec::new(),
-                error: None,
-            })
-            .add_line(line_no, raw_line);
+/// else. Lazy: a status file of 200,000 packages is never held as parsed fields all at once.
+pub fn parse_paragraphs(text: &str) -> Paragraphs<'_> {
+    Paragraphs {
+        lines: text.lines().enumerate(),
     }
-    out.extend(current.take().map(Pending::finish));
-    out
+}
+
+/// The paragraphs of a deb822 text, parsed one at a time as they are asked for.
+pub struct Paragraphs<'a> {
+    lines: std::iter::Enumerate<std::str::Lines<'a>>,
+}
+
+impl Iterator for Paragraphs<'_> {
+    type Item = Result<Paragraph, ParagraphError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut current: Option<Pending> = None;
+        for (i, raw_line) in self.lines.by_ref() {
+            if raw_line.trim().is_empty() {
+                if current.is_some() {
+                    break;
+                }
+                continue;
+            }
+            current
+                .get_or_insert_with(|| Pending {
+                    line: i + 1,
+                    fields: Vec::new(),
+                    error: None,
+                })
+                .add_line(i + 1, raw_line);
+        }
+        current.map(Pending::finish)
+    }
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -43,7 +43,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
             };
             let mut properties = Vec::new();
             if let Some(sha) = library.get("sha512").and_then(Value::as_str) {
-                properties.push(("vouch:nuget:sha512".to_string(), sha.to_string()));
+                properties.push(("vouch:nuget:sha512".into(), sha.to_string()));
             }
             by_key.insert(key.to_ascii_lowercase(), output.packages.len());
             output.packages.push(Package {
@@ -54,7 +54,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 licenses: Vec::new(),
                 cpe: None,
                 evidence: Evidence {
-                    path: path.clone(),
+                    path: path.as_str().into(),
                     layer_index: entry.layer_index,
                 },
                 cataloger: NAME,

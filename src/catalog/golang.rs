@@ -9,7 +9,7 @@
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Evidence, Package, PropertyName};
 use memchr::memmem;
 
 pub const NAME: &str = "go-module-binary";
@@ -280,39 +280,40 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 
 fn add_binary(info: &BuildInfo, entry: &IndexedEntry, output: &mut CatalogOutput) {
     let evidence = Evidence::of(entry);
-    let mut push = |name: &str, version: &str, purl_version: &str, extra: Vec<(String, String)>| {
-        let cpe = (name == "stdlib").then(|| crate::package::cpe("golang", "go", purl_version));
-        let (namespace, short) = match name.rsplit_once('/') {
-            Some((ns, n)) => (Some(ns), n),
-            None => (None, name),
+    let mut push =
+        |name: &str, version: &str, purl_version: &str, extra: Vec<(PropertyName, String)>| {
+            let cpe = (name == "stdlib").then(|| crate::package::cpe("golang", "go", purl_version));
+            let (namespace, short) = match name.rsplit_once('/') {
+                Some((ns, n)) => (Some(ns), n),
+                None => (None, name),
+            };
+            let purl = build_purl("golang", namespace, short, purl_version, &[]).ok()?;
+            let mut properties = vec![("vouch:go:toolchain".into(), info.go_version.clone())];
+            properties.extend(extra);
+            output.packages.push(Package {
+                name: name.to_string(),
+                version: version.to_string(),
+                purl_type: "golang",
+                purl,
+                licenses: Vec::new(),
+                cpe,
+                evidence: evidence.clone(),
+                cataloger: NAME,
+                properties,
+            });
+            Some(output.packages.len() - 1)
         };
-        let purl = build_purl("golang", namespace, short, purl_version, &[]).ok()?;
-        let mut properties = vec![("vouch:go:toolchain".to_string(), info.go_version.clone())];
-        properties.extend(extra);
-        output.packages.push(Package {
-            name: name.to_string(),
-            version: version.to_string(),
-            purl_type: "golang",
-            purl,
-            licenses: Vec::new(),
-            cpe,
-            evidence: evidence.clone(),
-            cataloger: NAME,
-            properties,
-        });
-        Some(output.packages.len() - 1)
-    };
     let main_index = info.main.as_ref().and_then(|m| {
         let mut extra = Vec::new();
         if let Some(p) = &info.path {
-            extra.push(("vouch:go:mainPackage".to_string(), p.clone()));
+            extra.push(("vouch:go:mainPackage".into(), p.clone()));
         }
         for (k, v) in &info.settings {
             if matches!(
                 k.as_str(),
                 "GOOS" | "GOARCH" | "vcs.revision" | "CGO_ENABLED"
             ) {
-                extra.push((format!("vouch:go:build:{k}"), v.clone()));
+                extra.push((format!("vouch:go:build:{k}").into(), v.clone()));
             }
         }
         push(&m.path, &m.version, &m.version, extra)

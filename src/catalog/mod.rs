@@ -83,7 +83,7 @@ pub fn json_files<'a>(
 pub struct Inventory {
     pub distro: Option<Distro>,
     pub packages: Vec<Package>,
-    /// `(dependent, dependency)` pairs of indices into `packages`.
+    /// `(dependent, dependency)` pairs of indices into `packages`, sorted and unique.
     pub dependencies: Vec<(usize, usize)>,
     pub warnings: Vec<String>,
 }
@@ -142,14 +142,25 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     ];
     for output in os_outputs.into_iter().chain(language_outputs) {
         let offset = inventory.packages.len();
-        inventory.dependencies.extend(
-            output
-                .dependencies
-                .iter()
-                .map(|&(from, to)| (from + offset, to + offset)),
-        );
-        inventory.packages.extend(output.packages);
+        if offset == 0 && inventory.dependencies.is_empty() {
+            inventory.dependencies = output.dependencies;
+        } else {
+            inventory.dependencies.extend(
+                output
+                    .dependencies
+                    .iter()
+                    .map(|&(from, to)| (from + offset, to + offset)),
+            );
+        }
+        if inventory.packages.is_empty() {
+            // Taken, not copied: 200,000 packages are not held twice while the list is joined.
+            inventory.packages = output.packages;
+        } else {
+            inventory.packages.extend(output.packages);
+        }
         inventory.warnings.extend(output.warnings);
     }
+    inventory.dependencies.sort_unstable();
+    inventory.dependencies.dedup();
     Ok(inventory)
 }

@@ -190,7 +190,7 @@ fn to_package(manifest: Manifest, entry: &IndexedEntry) -> Result<(Package, Vec<
     let purl = build_purl("npm", namespace, short_name, &manifest.version, &[])?;
     let mut properties = Vec::new();
     if let Some(a) = &manifest.author {
-        properties.push(("vouch:npm:author".to_string(), a.clone()));
+        properties.push(("vouch:npm:author".into(), a.clone()));
     }
     let package = Package {
         name: manifest.name,

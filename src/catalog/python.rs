@@ -106,7 +106,7 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, String> {
     // Headers end at the first blank line; the description body follows and is not needed.
     let headers = text.split("\n\n").next().unwrap_or_default();
     let headers = headers.split("\r\n\r\n").next().unwrap_or_default();
-    let paragraph = match parse_paragraphs(headers).into_iter().next() {
+    let paragraph = match parse_paragraphs(headers).next() {
         Some(Ok(p)) => p,
         Some(Err(e)) => return Err(format!("not core metadata ({e})")),
         None => return Err("empty metadata file".into()),
@@ -180,7 +180,7 @@ fn to_package(metadata: &Metadata, entry: &IndexedEntry) -> Result<Package, Stri
     )?;
     let mut properties = Vec::new();
     if let Some(a) = &metadata.author {
-        properties.push(("vouch:python:author".to_string(), a.clone()));
+        properties.push(("vouch:python:author".into(), a.clone()));
     }
     Ok(Package {
         name: metadata.name.clone(),

@@ -2,8 +2,6 @@
 //! groups (alternatives by name) resolved to installed packages by name or through what packages
 //! provide, as the package managers themselves satisfy them.
 
-use std::collections::{BTreeSet, HashMap};
-
 /// What one installed package asks for and offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Relations {
@@ -15,47 +13,95 @@ pub struct Relations {
     pub provides: Vec<String>,
 }
 
-/// Resolves every package's dependency groups to the installed packages that satisfy them: each
-/// alternative that is installed (by name, else through `Provides`), preferring the dependent's own
-/// architecture (or `all`) when several architectures are installed. Returns unique
-/// `(dependent, dependency)` index pairs.
-pub fn resolve(relations: &[Relations]) -> Vec<(usize, usize)> {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_provides: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in relations.iter().enumerate() {
-        by_name.entry(r.name.as_str()).or_default().push(i);
-        for p in &r.provides {
-            by_provides.entry(p.as_str()).or_default().push(i);
-        }
+/// The installed packages by name and by the virtual names they provide: what dependencies are
+/// resolved against. Borrows every name and keeps them in two sorted lists (no allocation per
+/// package), so a database of 200,000 packages is indexed in a few MB.
+#[derive(Debug, Default)]
+pub struct Installed<'a> {
+    arch: Vec<Option<&'a str>>,
+    /// `(name, package index)`, sorted once [`Installed::index`] is called.
+    by_name: Vec<(&'a str, usize)>,
+    /// `(virtual name, package index)`, likewise.
+    by_provides: Vec<(&'a str, usize)>,
+}
+
+impl<'a> Installed<'a> {
+    /// Adds the next package (its index is the number added before it).
+    pub fn add(&mut self, name: &'a str, arch: Option<&'a str>) {
+        self.by_name.push((name, self.arch.len()));
+        self.arch.push(arch);
     }
-    let mut edges = BTreeSet::new();
-    for (i, r) in relations.iter().enumerate() {
-        for group in &r.depends {
-            for alternative in group {
-                let Some(candidates) = by_name
-                    .get(alternative.as_str())
-                    .or_else(|| by_provides.get(alternative.as_str()))
-                else {
-                    continue;
-                };
-                let same_arch: Vec<usize> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|&c| {
-                        let arch = relations[c].arch.as_deref();
-                        arch == r.arch.as_deref() || arch == Some("all")
-                    })
-                    .collect();
-                let chosen = if same_arch.is_empty() {
-                    candidates.clone()
-                } else {
-                    same_arch
-                };
-                edges.extend(chosen.into_iter().filter(|&c| c != i).map(|c| (i, c)));
+
+    /// Records that package `index` provides `virtual_name`.
+    pub fn provides(&mut self, index: usize, virtual_name: &'a str) {
+        self.by_provides.push((virtual_name, index));
+    }
+
+    /// Sorts the lists for lookups; call once every package has been added.
+    pub fn index(&mut self) {
+        self.by_name.sort_unstable();
+        self.by_provides.sort_unstable();
+    }
+
+    /// The packages named `name` in a sorted list.
+    fn named<'l>(list: &'l [(&'a str, usize)], name: &str) -> &'l [(&'a str, usize)] {
+        let start = list.partition_point(|(n, _)| *n < name);
+        let end = start + list[start..].partition_point(|(n, _)| *n == name);
+        &list[start..end]
+    }
+
+    /// Adds to `edges` a `(from, dependency)` pair for each installed package that satisfies one of
+    /// package `from`'s dependency groups: each alternative that is installed (by name, else
+    /// through `Provides`), preferring `from`'s own architecture (or `all`) when several
+    /// architectures are installed.
+    pub fn resolve<S: AsRef<str>>(
+        &self,
+        from: usize,
+        groups: &[Vec<S>],
+        edges: &mut Vec<(usize, usize)>,
+    ) {
+        let own_arch = self.arch.get(from).copied().flatten();
+        for alternative in groups.iter().flatten() {
+            let alternative = alternative.as_ref();
+            let mut candidates = Self::named(&self.by_name, alternative);
+            if candidates.is_empty() {
+                candidates = Self::named(&self.by_provides, alternative);
             }
+            let same_arch = |&(_, c): &(&str, usize)| {
+                let arch = self.arch.get(c).copied().flatten();
+                arch == own_arch || arch == Some("all")
+            };
+            let any_same_arch = candidates.iter().any(same_arch);
+            edges.extend(
+                candidates
+                    .iter()
+                    .filter(|c| !any_same_arch || same_arch(c))
+                    .map(|&(_, c)| c)
+                    .filter(|&c| c != from)
+                    .map(|c| (from, c)),
+            );
         }
     }
-    edges.into_iter().collect()
+}
+
+/// Resolves every package's dependency groups to the installed packages that satisfy them (see
+/// [`Installed::resolve`]). Returns unique `(dependent, dependency)` index pairs, sorted.
+pub fn resolve(relations: &[Relations]) -> Vec<(usize, usize)> {
+    let mut installed = Installed::default();
+    for (i, r) in relations.iter().enumerate() {
+        installed.add(&r.name, r.arch.as_deref());
+        for p in &r.provides {
+            installed.provides(i, p);
+        }
+    }
+    installed.index();
+    let mut edges = Vec::new();
+    for (i, r) in relations.iter().enumerate() {
+        installed.resolve(i, &r.depends, &mut edges);
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    edges
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
             licenses: spec.licenses.iter().filter_map(|l| normalize(l)).collect(),
             cpe: None,
             evidence: Evidence {
-                path: p.clone(),
+                path: p.as_str().into(),
                 layer_index: entry.layer_index,
             },
             cataloger: NAME,

@@ -155,13 +155,13 @@ fn add_binary(data: &AuditData, entry: &IndexedEntry, output: &mut CatalogOutput
         };
         let mut properties = Vec::new();
         if let Some(source) = &crate_.source {
-            properties.push(("vouch:cargo:source".to_string(), source.clone()));
+            properties.push(("vouch:cargo:source".into(), source.clone()));
         }
         if let Some(kind) = &crate_.kind {
-            properties.push(("vouch:cargo:kind".to_string(), kind.clone()));
+            properties.push(("vouch:cargo:kind".into(), kind.clone()));
         }
         if crate_.root {
-            properties.push(("vouch:cargo:root".to_string(), "true".to_string()));
+            properties.push(("vouch:cargo:root".into(), "true".to_string()));
         }
         index_of[i] = Some(output.packages.len());
         output.packages.push(Package {

@@ -7,7 +7,7 @@ use crate::catalog;
 use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{read_image, Image, ImageSource, ReadImage};
 use crate::layers::{Limits, Wanted};
-use crate::sbom::{build_bom, write_json};
+use crate::sbom::write_json;
 use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
@@ -66,7 +66,7 @@ pub fn sbom_of(
                 }
             }
             let mut rendered = Vec::new();
-            write_json(build_bom(&read.image, &inventory)?, &mut rendered)?;
+            write_json(&read.image, &inventory, &mut rendered)?;
             serde_json::from_slice(&rendered).context("re-reading the SBOM just written")
         }
     }

@@ -3,7 +3,7 @@
 use super::inputs::read_image_arg;
 use super::{DockerFlags, SbomArgs, SbomFormat};
 use crate::catalog;
-use crate::sbom::{build_bom, spdx::spdx_document, table::write_table, write_json, write_xml};
+use crate::sbom::{spdx::write_spdx, table::write_table, write_json, write_xml};
 use anyhow::Context;
 use std::io::Write;
 use std::process::ExitCode;
@@ -35,15 +35,11 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
     let mut rendered = crate::output::Sink::create(args.output.as_deref(), 0o644)?;
     match args.format {
         SbomFormat::CyclonedxJson => {
-            let bom = build_bom(&read.image, &inventory)?;
-            drop(inventory);
-            write_json(bom, &mut rendered)?;
+            write_json(&read.image, &inventory, &mut rendered)?;
             rendered.write_all(b"\n")?;
         }
         SbomFormat::CyclonedxXml => {
-            let bom = build_bom(&read.image, &inventory)?;
-            drop(inventory);
-            write_xml(bom, &mut rendered)?;
+            write_xml(&read.image, &inventory, &mut rendered)?;
             rendered.write_all(b"\n")?;
         }
         SbomFormat::SpdxJson => {
@@ -54,8 +50,7 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
                 .format(&time::format_description::well_known::Rfc3339)
                 .context("formatting the creation time")?;
             let unique = uuid::Uuid::new_v4().to_string();
-            let document = spdx_document(&read.image, &inventory, &created, &unique);
-            serde_json::to_writer_pretty(&mut rendered, &document)?;
+            write_spdx(&read.image, &inventory, &created, &unique, &mut rendered)?;
             rendered.write_all(b"\n")?;
         }
         SbomFormat::Table => write_table(&read.image, &inventory, &mut rendered)?,

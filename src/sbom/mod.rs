@@ -1,28 +1,29 @@
-//! Packages + image identity and config → a CycloneDX 1.5 document (through the cyclonedx-bom
-//! crate), and the human table view ([`table`]).
+//! Packages + image identity and config → a CycloneDX 1.5 document, and the human table view
+//! ([`table`]).
+//!
+//! JSON ([`cyclonedx_json`]) and XML ([`cyclonedx_xml`]) are written component by component as they
+//! are serialized, so the SBOM of an image with 200,000 packages is never held whole. Both take
+//! what each component says from the functions here (bom-refs, properties, licenses); unit tests
+//! hold both to what the cyclonedx-bom crate writes for the same inventory (`reference`, test
+//! builds only).
 //!
 //! `metadata.component` is the image (type `container`, version = its digest) with the image config
 //! as `vouch:config:*` properties; each package is a component whose bom-ref is its purl (made unique
 //! when two records share one), with `vouch:layer`, `vouch:path` and `vouch:cataloger` properties.
 
+pub mod cyclonedx_json;
+pub mod cyclonedx_xml;
 pub mod read;
+#[cfg(test)]
+mod reference;
 pub mod spdx;
 pub mod table;
 
 use crate::catalog::Inventory;
 use crate::image::Image;
-use crate::package::Package;
-use cyclonedx_bom::external_models::normalized_string::NormalizedString;
-use cyclonedx_bom::external_models::uri::Purl;
-use cyclonedx_bom::models::bom::{Bom, SpecVersion, UrnUuid};
-use cyclonedx_bom::models::component::{Classification, Component, Components, Cpe};
-use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
-use cyclonedx_bom::models::license::{License as CdxLicense, LicenseChoice, Licenses};
-use cyclonedx_bom::models::metadata::Metadata;
-use cyclonedx_bom::models::property::{Properties, Property};
-use cyclonedx_bom::models::tool::Tools;
+use crate::package::{Distro, Package};
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::str::FromStr;
 
 pub const TOOL_NAME: &str = "docker-vouch";
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -36,226 +37,214 @@ pub enum SbomError {
     Write(String),
 }
 
-/// Builds the CycloneDX document for an image and what was found in it.
-pub fn build_bom(image: &Image, inventory: &Inventory) -> Result<Bom, SbomError> {
-    let mut components = Vec::with_capacity(inventory.packages.len() + 1);
-    if let Some(distro) = &inventory.distro {
-        let mut os = Component::new(
-            Classification::OperatingSystem,
-            &distro.id,
-            distro.version_id.as_deref().unwrap_or(""),
-            Some(format!(
-                "os:{}@{}",
-                distro.id,
-                distro.version_id.as_deref().unwrap_or("unknown")
-            )),
-        );
-        if distro.version_id.is_none() {
-            os.version = None;
+/// A property of a component, as (name, value).
+pub(crate) type Prop<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// One entry of a component's `licenses`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LicenseEntry<'a> {
+    Id(&'a str),
+    Name(&'a str),
+    /// CycloneDX allows an expression only alone.
+    Expression(String),
+}
+
+/// Each package's bom-ref: its purl, made unique (`PURL#2`, `PURL#3`, ...) when records share one.
+pub(crate) fn bom_refs(packages: &[Package]) -> Vec<Cow<'_, str>> {
+    let mut used: HashSet<Cow<'_, str>> = HashSet::with_capacity(packages.len());
+    let mut refs = Vec::with_capacity(packages.len());
+    for package in packages {
+        let mut bom_ref = Cow::Borrowed(package.purl.as_str());
+        let mut n = 1;
+        while used.contains(&bom_ref) {
+            n += 1;
+            bom_ref = Cow::Owned(format!("{}#{n}", package.purl));
         }
-        os.description = distro.pretty_name.as_deref().map(NormalizedString::new);
-        let mut props =
-            evidence_properties(image, &distro.evidence.path, distro.evidence.layer_index);
-        props.push(property("vouch:cataloger", "os-release"));
-        if let Some(c) = &distro.version_codename {
-            props.push(property("vouch:os:codename", c));
+        used.insert(bom_ref.clone());
+        refs.push(bom_ref);
+    }
+    refs
+}
+
+/// The inventory's dependency edges in `(dependent, dependency)` order: as they are when the
+/// catalog made them (sorted, unique), else a sorted copy (an inventory built some other way).
+pub(crate) fn sorted_edges(edges: &[(usize, usize)]) -> Cow<'_, [(usize, usize)]> {
+    if edges.windows(2).all(|w| w[0] <= w[1]) {
+        Cow::Borrowed(edges)
+    } else {
+        let mut sorted = edges.to_vec();
+        sorted.sort_unstable();
+        Cow::Owned(sorted)
+    }
+}
+
+/// Each package's bom-ref with its dependencies' bom-refs (sorted, unique), in package order, from
+/// edges sorted by dependent ([`sorted_edges`]).
+pub(crate) fn dependency_lists<'r>(
+    refs: &'r [Cow<'r, str>],
+    sorted: &'r [(usize, usize)],
+) -> impl Iterator<Item = (&'r str, Vec<&'r str>)> + 'r {
+    let mut next = 0;
+    refs.iter().enumerate().map(move |(from, bom_ref)| {
+        let mut depends_on = Vec::new();
+        while let Some(&(f, to)) = sorted.get(next) {
+            if f > from {
+                break;
+            }
+            next += 1;
+            if f == from {
+                depends_on.extend(refs.get(to).map(|r| r.as_ref()));
+            }
         }
-        os.properties = Some(Properties(props));
-        components.push(os);
-    }
-
-    let mut used_refs: HashSet<String> = HashSet::new();
-    let mut package_refs = Vec::with_capacity(inventory.packages.len());
-    for package in &inventory.packages {
-        let component = package_component(image, package, &mut used_refs)?;
-        package_refs.push(component.bom_ref.clone().unwrap_or_default());
-        components.push(component);
-    }
-    let dependencies = dependency_graph(&package_refs, &inventory.dependencies);
-
-    let mut metadata = Metadata::new().map_err(|e| SbomError::Build(e.to_string()))?;
-    let mut tool = Component::new(Classification::Application, TOOL_NAME, TOOL_VERSION, None);
-    tool.publisher = Some(NormalizedString::new("vouch"));
-    metadata.tools = Some(Tools::Object {
-        services: None,
-        components: Some(Components(vec![tool])),
-    });
-    metadata.component = Some(image_component(image));
-
-    Ok(Bom {
-        version: 1,
-        serial_number: Some(UrnUuid::generate()),
-        metadata: Some(metadata),
-        components: Some(Components(components)),
-        dependencies: Some(dependencies),
-        spec_version: SpecVersion::V1_5,
-        ..Bom::default()
+        depends_on.sort_unstable();
+        depends_on.dedup();
+        (bom_ref.as_ref(), depends_on)
     })
 }
 
-/// Writes the document as CycloneDX 1.5 XML.
-pub fn write_xml<W: std::io::Write>(bom: Bom, writer: &mut W) -> Result<(), SbomError> {
-    bom.output_as_xml_v1_5(writer)
-        .map_err(|e| SbomError::Write(e.to_string()))
-}
-
-/// Writes the document as CycloneDX 1.5 JSON.
-pub fn write_json<W: std::io::Write>(bom: Bom, writer: &mut W) -> Result<(), SbomError> {
-    bom.output_as_json_v1_5(writer)
-        .map_err(|e| SbomError::Write(e.to_string()))
-}
-
-/// One `dependencies` entry per package (CycloneDX lists leaves with an empty `dependsOn` too), each
-/// `dependsOn` unique and sorted.
-fn dependency_graph(refs: &[String], edges: &[(usize, usize)]) -> Dependencies {
-    let mut depends_on: Vec<std::collections::BTreeSet<&str>> =
-        vec![Default::default(); refs.len()];
-    for &(from, to) in edges {
-        if let (Some(set), Some(target)) = (depends_on.get_mut(from), refs.get(to)) {
-            set.insert(target);
-        }
-    }
-    Dependencies(
-        refs.iter()
-            .zip(depends_on)
-            .map(|(r, deps)| Dependency {
-                dependency_ref: r.clone(),
-                dependencies: deps.into_iter().map(str::to_string).collect(),
-            })
-            .collect(),
-    )
-}
-
-/// The component's `licenses`: a list of license objects, or (CycloneDX allows an expression only
-/// alone) one expression ANDing everything declared when any declared license is an expression.
-fn licenses(declared: &[crate::license::License]) -> Option<Licenses> {
+/// The component's `licenses`: license objects, or (CycloneDX allows an expression only alone) one
+/// expression ANDing everything declared when any declared license is an expression.
+pub(crate) fn license_entries(declared: &[crate::license::License]) -> Vec<LicenseEntry<'_>> {
     use crate::license::License;
-    if declared.is_empty() {
-        return None;
+    if declared.iter().any(|l| matches!(l, License::Expression(_))) {
+        return vec![LicenseEntry::Expression(crate::license::spdx_expression(
+            declared,
+        ))];
     }
-    if !declared.iter().any(|l| matches!(l, License::Expression(_))) {
-        return Some(Licenses(
-            declared
-                .iter()
-                .map(|l| match l {
-                    License::Id(id) => LicenseChoice::License(CdxLicense::license_id(id)),
-                    other => LicenseChoice::License(CdxLicense::named_license(other.as_str())),
-                })
-                .collect(),
-        ));
-    }
-    Some(Licenses(vec![LicenseChoice::expression(
-        &crate::license::spdx_expression(declared),
-    )]))
+    declared
+        .iter()
+        .map(|l| match l {
+            License::Id(id) => LicenseEntry::Id(id),
+            other => LicenseEntry::Name(other.as_str()),
+        })
+        .collect()
 }
 
-fn property(name: &str, value: &str) -> Property {
-    Property::new(name, value)
-}
-
-fn evidence_properties(image: &Image, path: &str, layer_index: usize) -> Vec<Property> {
-    let mut props = Vec::new();
+/// Where a component was found: the layer's diffID and position, and the path.
+fn evidence_properties<'a>(image: &'a Image, path: &str, layer_index: usize) -> Vec<Prop<'a>> {
+    let mut props = Vec::with_capacity(4);
     if let Some(layer) = image.layers.get(layer_index) {
-        props.push(property("vouch:layer", &layer.diff_id));
+        props.push(("vouch:layer".into(), layer.diff_id.as_str().into()));
     }
-    props.push(property("vouch:layerIndex", &layer_index.to_string()));
-    props.push(property("vouch:path", &format!("/{path}")));
+    props.push(("vouch:layerIndex".into(), layer_index.to_string().into()));
+    props.push(("vouch:path".into(), format!("/{path}").into()));
     props
 }
 
-fn package_component(
-    image: &Image,
-    package: &Package,
-    used_refs: &mut HashSet<String>,
-) -> Result<Component, SbomError> {
-    let mut bom_ref = package.purl.clone();
-    let mut n = 1;
-    while !used_refs.insert(bom_ref.clone()) {
-        n += 1;
-        bom_ref = format!("{}#{n}", package.purl);
+/// The operating system component's properties.
+pub(crate) fn os_properties<'a>(image: &'a Image, distro: &'a Distro) -> Vec<Prop<'a>> {
+    let mut props = evidence_properties(image, &distro.evidence.path, distro.evidence.layer_index);
+    props.push(("vouch:cataloger".into(), "os-release".into()));
+    if let Some(c) = &distro.version_codename {
+        props.push(("vouch:os:codename".into(), c.as_str().into()));
     }
-    let mut component = Component::new(
-        Classification::Library,
-        &package.name,
-        &package.version,
-        Some(bom_ref),
-    );
-    if package.version.is_empty() {
-        component.version = None;
-    }
-    component.cpe = package.cpe.as_deref().map(Cpe::new);
-    component.purl = Some(
-        Purl::from_str(&package.purl)
-            .map_err(|_| SbomError::Build(format!("invalid purl {}", package.purl)))?,
-    );
-    component.licenses = licenses(&package.licenses);
-    let mut props =
-        evidence_properties(image, &package.evidence.path, package.evidence.layer_index);
-    props.push(property("vouch:cataloger", package.cataloger));
-    props.extend(package.properties.iter().map(|(k, v)| property(k, v)));
-    component.properties = Some(Properties(props));
-    Ok(component)
+    props
 }
 
-/// `metadata.component`: the image itself, with its identity and runtime config as properties.
-fn image_component(image: &Image) -> Component {
-    let mut component = Component::new(
-        Classification::Container,
-        image.display_name(),
-        image.digest(),
-        Some(format!("image:{}", image.digest())),
+/// A package component's properties: its evidence, cataloger and what its database said.
+pub(crate) fn package_properties<'a>(image: &'a Image, package: &'a Package) -> Vec<Prop<'a>> {
+    let mut props =
+        evidence_properties(image, &package.evidence.path, package.evidence.layer_index);
+    props.push(("vouch:cataloger".into(), package.cataloger.into()));
+    props.extend(
+        package
+            .properties
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_str()))),
     );
+    props
+}
+
+/// The operating system component's bom-ref (`os:debian@12`).
+pub(crate) fn os_ref(distro: &Distro) -> String {
+    format!(
+        "os:{}@{}",
+        distro.id,
+        distro.version_id.as_deref().unwrap_or("unknown")
+    )
+}
+
+/// The image component's bom-ref (`image:DIGEST`).
+pub(crate) fn image_ref(image: &Image) -> String {
+    format!("image:{}", image.digest())
+}
+
+/// `metadata.component`'s properties: the image's identity and runtime config.
+pub(crate) fn image_properties(image: &Image) -> Vec<Prop<'_>> {
     let runtime = image.config.runtime();
-    let mut props = vec![
-        property("vouch:image:source", image.source),
-        property("vouch:image:reference", &image.reference),
-        property("vouch:image:id", &image.id),
-        property("vouch:image:platform", &image.config.platform()),
+    let mut props: Vec<Prop<'_>> = vec![
+        ("vouch:image:source".into(), image.source.into()),
+        (
+            "vouch:image:reference".into(),
+            image.reference.as_str().into(),
+        ),
+        ("vouch:image:id".into(), image.id.as_str().into()),
+        (
+            "vouch:image:platform".into(),
+            image.config.platform().into(),
+        ),
     ];
     if let Some(d) = &image.manifest_digest {
-        props.push(property("vouch:image:manifestDigest", d));
+        props.push(("vouch:image:manifestDigest".into(), d.as_str().into()));
     }
     props.extend(
         image
             .repo_tags
             .iter()
-            .map(|t| property("vouch:image:tag", t)),
+            .map(|t| ("vouch:image:tag".into(), t.as_str().into())),
     );
     props.extend(
         image
             .repo_digests
             .iter()
-            .map(|d| property("vouch:image:repoDigest", d)),
+            .map(|d| ("vouch:image:repoDigest".into(), d.as_str().into())),
     );
     props.extend(
         image
             .layers
             .iter()
-            .map(|l| property("vouch:image:layer", &l.diff_id)),
+            .map(|l| ("vouch:image:layer".into(), l.diff_id.as_str().into())),
     );
-    props.push(property(
-        "vouch:config:user",
-        runtime.user.as_deref().unwrap_or(""),
+    props.push((
+        "vouch:config:user".into(),
+        runtime.user.clone().unwrap_or_default().into(),
     ));
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_default();
     if let Some(e) = &runtime.entrypoint {
-        props.push(property("vouch:config:entrypoint", &json(e)));
+        props.push(("vouch:config:entrypoint".into(), json(e).into()));
     }
     if let Some(c) = &runtime.cmd {
-        props.push(property("vouch:config:cmd", &json(c)));
+        props.push(("vouch:config:cmd".into(), json(c).into()));
     }
     if let Some(w) = runtime.working_dir.as_deref().filter(|w| !w.is_empty()) {
-        props.push(property("vouch:config:workingDir", w));
+        props.push(("vouch:config:workingDir".into(), w.to_string().into()));
     }
     for (k, v) in runtime.labels.iter().flatten() {
-        props.push(property(&format!("vouch:config:label:{k}"), v));
+        props.push((format!("vouch:config:label:{k}").into(), v.clone().into()));
     }
     for port in runtime.exposed_ports.iter().flat_map(|p| p.keys()) {
-        props.push(property("vouch:config:exposedPort", port));
+        props.push(("vouch:config:exposedPort".into(), port.clone().into()));
     }
     if let Some(test) = runtime.healthcheck.as_ref().and_then(|h| h.test.as_ref()) {
-        props.push(property("vouch:config:healthcheck", &json(test)));
+        props.push(("vouch:config:healthcheck".into(), json(test).into()));
     }
-    component.properties = Some(Properties(props));
-    component
+    props
+}
+
+/// Writes the document as CycloneDX 1.5 XML, streamed (see [`cyclonedx_xml`]).
+pub fn write_xml<W: std::io::Write>(
+    image: &Image,
+    inventory: &Inventory,
+    writer: W,
+) -> Result<(), SbomError> {
+    cyclonedx_xml::write(image, inventory, writer)
+}
+
+/// Writes the document as CycloneDX 1.5 JSON, streamed (see [`cyclonedx_json`]).
+pub fn write_json<W: std::io::Write>(
+    image: &Image,
+    inventory: &Inventory,
+    writer: W,
+) -> Result<(), SbomError> {
+    cyclonedx_json::write(image, inventory, writer)
 }

@@ -19,26 +19,12 @@ use crate::catalog::Inventory;
 use crate::image::Image;
 use crate::license::{license_ref, spdx_expression, License};
 use crate::package::{build_purl, Package};
+use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 const NOASSERTION: &str = "NOASSERTION";
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Document {
-    spdx_version: &'static str,
-    data_license: &'static str,
-    #[serde(rename = "SPDXID")]
-    spdx_id: &'static str,
-    name: String,
-    document_namespace: String,
-    creation_info: CreationInfo,
-    packages: Vec<SpdxPackage>,
-    relationships: Vec<Relationship>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    has_extracted_licensing_infos: Vec<ExtractedLicense>,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,10 +90,18 @@ struct ExternalRef {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Relationship {
-    spdx_element_id: String,
+struct Relationship<'a> {
+    spdx_element_id: &'a str,
     relationship_type: &'static str,
-    related_spdx_element: String,
+    related_spdx_element: &'a str,
+}
+
+fn relationship<'a>(from: &'a str, kind: &'static str, to: &'a str) -> Relationship<'a> {
+    Relationship {
+        spdx_element_id: from,
+        relationship_type: kind,
+        related_spdx_element: to,
+    }
 }
 
 #[derive(Serialize)]
@@ -118,101 +112,225 @@ struct ExtractedLicense {
     name: String,
 }
 
-/// `SPDXRef-` + an id made of letters, digits, `.` and `-`, unique in the document.
-struct Ids(HashSet<String>);
+/// `SPDXRef-` + an id made of letters, digits, `.` and `-`, unique in the document: a second
+/// package of one name gets `-2`, and so on. The ids made so far are remembered by a 64-bit hash
+/// (200,000 packages in a few MB); a hash collision only makes an id take a suffix it did not
+/// need, never two packages share one.
+struct Ids(HashSet<u64>);
 
 impl Ids {
-    fn make(&mut self, kind: &str, name: &str) -> String {
-        let base = format!("SPDXRef-{kind}-{}", license_ref(name));
-        let mut id = base.clone();
+    /// The id's suffix number (1 for none), remembering the id.
+    fn number(&mut self, base: &str) -> u32 {
         let mut n = 1;
-        while !self.0.insert(id.clone()) {
+        while !self.0.insert(hash(&Self::with_number(base, n))) {
             n += 1;
-            id = format!("{base}-{n}");
         }
-        id
+        n
+    }
+
+    fn base(kind: &str, name: &str) -> String {
+        format!("SPDXRef-{kind}-{}", license_ref(name))
+    }
+
+    fn with_number(base: &str, n: u32) -> Cow<'_, str> {
+        if n == 1 {
+            Cow::Borrowed(base)
+        } else {
+            Cow::Owned(format!("{base}-{n}"))
+        }
+    }
+
+    fn make(&mut self, kind: &str, name: &str) -> String {
+        let base = Self::base(kind, name);
+        let n = self.number(&base);
+        Self::with_number(&base, n).into_owned()
     }
 }
 
-/// Builds the SPDX 2.3 document for an image and what was found in it, created at `created`
-/// (RFC 3339, UTC) in the namespace made unique by `unique` (a UUID).
-pub fn spdx_document(
+fn hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
+
+/// A package's id: made again from its name and suffix number when written.
+fn package_id(package: &Package, number: u32) -> String {
+    let base = Ids::base("Package", &package_name(package));
+    Ids::with_number(&base, number).into_owned()
+}
+
+fn package_name(package: &Package) -> String {
+    format!("{}-{}", package.purl_type, package.name)
+}
+
+/// Writes the SPDX 2.3 document for an image and what was found in it, created at `created`
+/// (RFC 3339, UTC) in the namespace made unique by `unique` (a UUID), pretty-printed.
+///
+/// Streamed: `packages` and `relationships` are made entry by entry as they are serialized, so an
+/// image with 200,000 packages is never held as a document.
+pub fn write_spdx<W: std::io::Write>(
     image: &Image,
     inventory: &Inventory,
     created: &str,
     unique: &str,
-) -> serde_json::Value {
+    writer: W,
+) -> serde_json::Result<()> {
     let mut ids = Ids(HashSet::new());
-    let mut extracted: BTreeMap<String, ExtractedLicense> = BTreeMap::new();
     let image_id = ids.make("Image", image.display_name());
-    let mut packages = vec![image_package(image, image_id.clone())];
-    let mut relationships = vec![Relationship {
-        spdx_element_id: "SPDXRef-DOCUMENT".into(),
-        relationship_type: "DESCRIBES",
-        related_spdx_element: image_id.clone(),
-    }];
-    let contains = |id: &str| Relationship {
-        spdx_element_id: image_id.clone(),
-        relationship_type: "CONTAINS",
-        related_spdx_element: id.to_string(),
+    let os_id = inventory
+        .distro
+        .as_ref()
+        .map(|distro| ids.make("OperatingSystem", &distro.id));
+    let package_numbers: Vec<u32> = inventory
+        .packages
+        .iter()
+        .map(|package| ids.number(&Ids::base("Package", &package_name(package))))
+        .collect();
+    drop(ids);
+    let document = Document {
+        image,
+        inventory,
+        image_id,
+        os_id,
+        package_numbers,
+        created,
+        unique,
     };
-    if let Some(distro) = &inventory.distro {
-        let id = ids.make("OperatingSystem", &distro.id);
-        relationships.push(contains(&id));
-        let mut os = SpdxPackage::metadata_only(
-            distro.id.clone(),
-            id,
-            distro.version_id.clone(),
-            "OPERATING-SYSTEM",
-        );
-        os.source_info = Some(found_at(
-            image,
-            "os-release",
-            &distro.evidence.path,
-            distro.evidence.layer_index,
-        ));
-        packages.push(os);
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, writer);
+    serde_json::to_writer_pretty(&mut buffered, &document)?;
+    std::io::Write::flush(&mut buffered).map_err(serde_json::Error::io)
+}
+
+/// The document, serialized lazily.
+struct Document<'a> {
+    image: &'a Image,
+    inventory: &'a Inventory,
+    image_id: String,
+    os_id: Option<String>,
+    /// Each package's SPDX id suffix number (see [`Ids`]), by its index in the inventory.
+    package_numbers: Vec<u32>,
+    created: &'a str,
+    unique: &'a str,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let image = self.image;
+        let extracted = extracted_licenses(&self.inventory.packages);
+        let mut doc = serializer.serialize_struct("Document", 9)?;
+        doc.serialize_field("spdxVersion", "SPDX-2.3")?;
+        doc.serialize_field("dataLicense", "CC0-1.0")?;
+        doc.serialize_field("SPDXID", "SPDXRef-DOCUMENT")?;
+        doc.serialize_field("name", image.display_name())?;
+        doc.serialize_field(
+            "documentNamespace",
+            &format!(
+                "https://github.com/docker-vouch/spdx/{}-{}",
+                license_ref(image.display_name()),
+                self.unique
+            ),
+        )?;
+        doc.serialize_field(
+            "creationInfo",
+            &CreationInfo {
+                created: self.created.to_string(),
+                creators: vec![
+                    format!("Tool: {TOOL_NAME}-{TOOL_VERSION}"),
+                    "Organization: vouch".into(),
+                ],
+            },
+        )?;
+        doc.serialize_field("packages", &Packages(self))?;
+        doc.serialize_field("relationships", &Relationships(self))?;
+        if !extracted.is_empty() {
+            doc.serialize_field(
+                "hasExtractedLicensingInfos",
+                &extracted.into_values().collect::<Vec<_>>(),
+            )?;
+        }
+        doc.end()
     }
-    let mut package_ids = Vec::with_capacity(inventory.packages.len());
-    for package in &inventory.packages {
-        let id = ids.make(
-            "Package",
-            &format!("{}-{}", package.purl_type, package.name),
-        );
-        relationships.push(contains(&id));
-        package_ids.push(id.clone());
-        packages.push(package_entry(image, package, id, &mut extracted));
+}
+
+/// `packages`: the image, its operating system, then each package, made when written.
+struct Packages<'d, 'a>(&'d Document<'a>);
+
+impl Serialize for Packages<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let document = self.0;
+        let (image, inventory) = (document.image, document.inventory);
+        let mut seq = serializer.serialize_seq(None)?;
+        seq.serialize_element(&image_package(image, document.image_id.clone()))?;
+        if let (Some(distro), Some(id)) = (&inventory.distro, &document.os_id) {
+            let mut os = SpdxPackage::metadata_only(
+                distro.id.clone(),
+                id.clone(),
+                distro.version_id.clone(),
+                "OPERATING-SYSTEM",
+            );
+            os.source_info = Some(found_at(
+                image,
+                "os-release",
+                &distro.evidence.path,
+                distro.evidence.layer_index,
+            ));
+            seq.serialize_element(&os)?;
+        }
+        for (package, &n) in inventory.packages.iter().zip(&document.package_numbers) {
+            seq.serialize_element(&package_entry(image, package, package_id(package, n)))?;
+        }
+        seq.end()
     }
-    for &(dependent, dependency) in &inventory.dependencies {
-        if let (Some(from), Some(to)) = (package_ids.get(dependent), package_ids.get(dependency)) {
-            relationships.push(Relationship {
-                spdx_element_id: from.clone(),
-                relationship_type: "DEPENDS_ON",
-                related_spdx_element: to.clone(),
-            });
+}
+
+/// `relationships`: the document DESCRIBES the image, which CONTAINS the operating system and
+/// every package; each dependency edge is a DEPENDS_ON.
+struct Relationships<'d, 'a>(&'d Document<'a>);
+
+impl Serialize for Relationships<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let document = self.0;
+        let image_id = document.image_id.as_str();
+        let mut seq = serializer.serialize_seq(None)?;
+        seq.serialize_element(&relationship("SPDXRef-DOCUMENT", "DESCRIBES", image_id))?;
+        if let Some(os_id) = &document.os_id {
+            seq.serialize_element(&relationship(image_id, "CONTAINS", os_id))?;
+        }
+        let packages = &document.inventory.packages;
+        let id = |index: usize| {
+            let package = packages.get(index)?;
+            let number = document.package_numbers.get(index)?;
+            Some(package_id(package, *number))
+        };
+        for index in 0..packages.len() {
+            if let Some(package) = id(index) {
+                seq.serialize_element(&relationship(image_id, "CONTAINS", &package))?;
+            }
+        }
+        for &(dependent, dependency) in &document.inventory.dependencies {
+            if let (Some(from), Some(to)) = (id(dependent), id(dependency)) {
+                seq.serialize_element(&relationship(&from, "DEPENDS_ON", &to))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// Every license the SPDX list lacks, as a `LicenseRef-` with its text, once each.
+fn extracted_licenses(packages: &[Package]) -> BTreeMap<String, ExtractedLicense> {
+    let mut extracted = BTreeMap::new();
+    for license in packages.iter().flat_map(|p| &p.licenses) {
+        if let License::Name(name) = license {
+            let license_id = format!("LicenseRef-{}", license_ref(name));
+            extracted
+                .entry(license_id.clone())
+                .or_insert_with(|| ExtractedLicense {
+                    license_id,
+                    extracted_text: name.clone(),
+                    name: name.clone(),
+                });
         }
     }
-    let document = Document {
-        spdx_version: "SPDX-2.3",
-        data_license: "CC0-1.0",
-        spdx_id: "SPDXRef-DOCUMENT",
-        name: image.display_name().to_string(),
-        document_namespace: format!(
-            "https://github.com/docker-vouch/spdx/{}-{unique}",
-            license_ref(image.display_name())
-        ),
-        creation_info: CreationInfo {
-            created: created.to_string(),
-            creators: vec![
-                format!("Tool: {TOOL_NAME}-{TOOL_VERSION}"),
-                "Organization: vouch".into(),
-            ],
-        },
-        packages,
-        relationships,
-        has_extracted_licensing_infos: extracted.into_values().collect(),
-    };
-    serde_json::to_value(document).unwrap_or_default()
+    extracted
 }
 
 /// `found by the dpkg cataloger at /var/lib/dpkg/status in layer 2 (sha256:…)`.
@@ -259,24 +377,7 @@ fn purl_ref(purl: String) -> ExternalRef {
     }
 }
 
-fn package_entry(
-    image: &Image,
-    package: &Package,
-    id: String,
-    extracted: &mut BTreeMap<String, ExtractedLicense>,
-) -> SpdxPackage {
-    for license in &package.licenses {
-        if let License::Name(name) = license {
-            let license_id = format!("LicenseRef-{}", license_ref(name));
-            extracted
-                .entry(license_id.clone())
-                .or_insert_with(|| ExtractedLicense {
-                    license_id,
-                    extracted_text: name.clone(),
-                    name: name.clone(),
-                });
-        }
-    }
+fn package_entry(image: &Image, package: &Package, id: String) -> SpdxPackage {
     let mut external_refs = vec![purl_ref(package.purl.clone())];
     if let Some(cpe) = &package.cpe {
         external_refs.push(ExternalRef {
@@ -317,6 +418,13 @@ mod tests {
     #[test]
     fn ids_are_unique_and_made_of_allowed_characters() {
         let mut ids = Ids(HashSet::new());
+        assert_eq!(ids.make("Package", "x-2"), "SPDXRef-Package-x-2");
+        assert_eq!(ids.make("Package", "x"), "SPDXRef-Package-x");
+        assert_eq!(
+            ids.make("Package", "x"),
+            "SPDXRef-Package-x-3",
+            "x-2 is taken"
+        );
         assert_eq!(
             ids.make("Package", "deb-libc6"),
             "SPDXRef-Package-deb-libc6"

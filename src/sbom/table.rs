@@ -2,7 +2,8 @@
 
 use crate::catalog::Inventory;
 use crate::image::Image;
-use crate::output::write_columns;
+use crate::output::write_columns_with;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Writes the image summary and one row per package (name, version, type, layer, path).
@@ -31,19 +32,37 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
     )?;
     writeln!(out)?;
 
-    let mut rows: Vec<Vec<String>> = inventory
-        .packages
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.version.clone(),
-                p.purl_type.to_string(),
-                image.layer_label(p.evidence.layer_index),
-                format!("/{}", p.evidence.path),
-            ]
-        })
+    let layer_labels: Vec<String> = (0..image.layers.len())
+        .map(|i| image.layer_label(i))
         .collect();
-    rows.sort();
-    write_columns(out, &["NAME", "VERSION", "TYPE", "LAYER", "PATH"], &rows)
+    let packages = &inventory.packages;
+    let cell = |index: usize, column: usize| -> Cow<'_, str> {
+        let Some(p) = packages.get(index) else {
+            return Cow::Borrowed("");
+        };
+        match column {
+            0 => Cow::Borrowed(p.name.as_str()),
+            1 => Cow::Borrowed(p.version.as_str()),
+            2 => Cow::Borrowed(p.purl_type),
+            3 => match layer_labels.get(p.evidence.layer_index) {
+                Some(label) => Cow::Borrowed(label.as_str()),
+                None => Cow::Owned(image.layer_label(p.evidence.layer_index)),
+            },
+            _ => Cow::Owned(format!("/{}", p.evidence.path)),
+        }
+    };
+    // Sorted by every column in turn, as rows: an order of indices, not a copy of the rows.
+    let mut order: Vec<usize> = (0..packages.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        (0..5)
+            .map(|c| cell(a, c).cmp(&cell(b, c)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    write_columns_with(
+        out,
+        &["NAME", "VERSION", "TYPE", "LAYER", "PATH"],
+        order.len(),
+        |row, column| order.get(row).map(|&i| cell(i, column)).unwrap_or_default(),
+    )
 }

@@ -9,10 +9,11 @@
 pub mod copyright;
 
 use super::deb822::{parse_paragraphs, Paragraph};
-use super::relations::{self, Relations};
+use super::relations;
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::package::{build_purl, Distro, Evidence, Package};
+use std::sync::Arc;
 
 pub const NAME: &str = "dpkg";
 pub const GLOBS: &[&str] = &[
@@ -26,20 +27,27 @@ const STATUS: &str = "var/lib/dpkg/status";
 const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
 
 /// Finds every installed package in the image's dpkg databases.
+///
+/// Two passes over each database: the first makes the packages, the second resolves their
+/// `Depends` against all of them, parsing each paragraph again rather than holding 200,000
+/// packages' relations at once.
 pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
     let mut output = CatalogOutput::default();
-    let databases = files.entries().filter(|e| {
-        let p = e.entry.path.as_str();
-        p == STATUS
-            || (p.starts_with(STATUS_DIR)
-                && !p[STATUS_DIR.len()..].contains('/')
-                && !p.ends_with(".md5sums"))
-    });
-    let mut relations = Vec::new();
-    for entry in databases {
-        catalog_database(entry, distro, &mut output, &mut relations);
-    }
-    output.dependencies = relations::resolve(&relations);
+    let databases: Vec<&IndexedEntry> = files
+        .entries()
+        .filter(|e| {
+            let p = e.entry.path.as_str();
+            p == STATUS
+                || (p.starts_with(STATUS_DIR)
+                    && !p[STATUS_DIR.len()..].contains('/')
+                    && !p.ends_with(".md5sums"))
+        })
+        .collect();
+    let read: Vec<DatabaseRead> = databases
+        .iter()
+        .map(|entry| catalog_database(entry, distro, &mut output))
+        .collect();
+    output.dependencies = dependencies(&databases, &read, &output.packages);
     output.owned_files = owned_files(files, &output.packages);
     for package in &mut output.packages {
         match copyright::licenses_for(files, &package.name) {
@@ -52,12 +60,22 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
     output
 }
 
+/// What the first pass learned of one database: which of its paragraphs became packages (by
+/// position), and what those packages provide.
+#[derive(Default)]
+struct DatabaseRead {
+    /// `(paragraph position, package index)`, in order.
+    packages: Vec<(usize, usize)>,
+    /// `(package index, virtual package name)`.
+    provides: Vec<(usize, String)>,
+}
+
 fn catalog_database(
     entry: &IndexedEntry,
     distro: Option<&Distro>,
     output: &mut CatalogOutput,
-    relations: &mut Vec<Relations>,
-) {
+) -> DatabaseRead {
+    let mut read = DatabaseRead::default();
     let path = &entry.entry.path;
     let Some(bytes) = entry.contents() else {
         if matches!(entry.entry.kind, crate::layers::EntryKind::File { .. }) {
@@ -65,10 +83,11 @@ fn catalog_database(
                 "/{path}: contents not read (too large); its packages are missing"
             ));
         }
-        return;
+        return read;
     };
     let text = String::from_utf8_lossy(bytes);
-    for paragraph in parse_paragraphs(&text) {
+    let shared_path: Arc<str> = path.as_str().into();
+    for (position, paragraph) in parse_paragraphs(&text).enumerate() {
         let paragraph = match paragraph {
             Ok(p) => p,
             Err(e) => {
@@ -78,10 +97,19 @@ fn catalog_database(
                 continue;
             }
         };
-        match package_from(&paragraph, path, entry.layer_index, distro) {
+        match package_from(&paragraph, &shared_path, entry.layer_index, distro) {
             Ok(Some(package)) => {
+                let index = output.packages.len();
                 output.packages.push(package);
-                relations.push(relations_of(&paragraph));
+                read.packages.push((position, index));
+                if let Some(provides) = paragraph.get("Provides") {
+                    read.provides.extend(
+                        parse_dependency_field(provides)
+                            .into_iter()
+                            .flatten()
+                            .map(|name| (index, name)),
+                    );
+                }
             }
             Ok(None) => {}
             Err(e) => output.warnings.push(format!(
@@ -90,6 +118,63 @@ fn catalog_database(
             )),
         }
     }
+    read
+}
+
+/// The second pass: each package's `Pre-Depends` and `Depends` resolved (through `Provides`)
+/// against every installed package.
+fn dependencies(
+    databases: &[&IndexedEntry],
+    read: &[DatabaseRead],
+    packages: &[Package],
+) -> Vec<(usize, usize)> {
+    let mut installed = relations::Installed::default();
+    for package in packages {
+        installed.add(&package.name, architecture(package));
+    }
+    for (index, name) in read.iter().flat_map(|r| &r.provides) {
+        installed.provides(*index, name);
+    }
+    installed.index();
+    let mut edges = Vec::new();
+    for (entry, read) in databases.iter().zip(read) {
+        let Some(bytes) = entry.contents() else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(bytes);
+        let mut wanted = read.packages.iter().peekable();
+        for (position, paragraph) in parse_paragraphs(&text).enumerate() {
+            let Some(&&(at, index)) = wanted.peek() else {
+                break;
+            };
+            if position != at {
+                continue;
+            }
+            wanted.next();
+            let Ok(paragraph) = paragraph else {
+                continue;
+            };
+            let mut groups = Vec::new();
+            for field in ["Pre-Depends", "Depends"] {
+                if let Some(value) = paragraph.get(field) {
+                    groups.extend(parse_dependency_field(value));
+                }
+            }
+            installed.resolve(index, &groups, &mut edges);
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    edges
+}
+
+/// The package's dpkg architecture, as its paragraph gave it.
+fn architecture(package: &Package) -> Option<&str> {
+    package
+        .properties
+        .iter()
+        .find(|(k, _)| k == "vouch:dpkg:architecture")
+        .map(|(_, v)| v.as_str())
 }
 
 /// True when dpkg's status says the package's files are on disk.
@@ -103,7 +188,7 @@ fn files_installed(status: Option<&str>) -> bool {
 
 fn package_from(
     paragraph: &Paragraph,
-    path: &str,
+    path: &Arc<str>,
     layer_index: usize,
     distro: Option<&Distro>,
 ) -> Result<Option<Package>, String> {
@@ -134,7 +219,7 @@ fn package_from(
 
     let mut properties = Vec::new();
     if let Some(a) = arch {
-        properties.push(("vouch:dpkg:architecture".to_string(), a.to_string()));
+        properties.push(("vouch:dpkg:architecture".into(), a.to_string()));
     }
     if let Some(source) = paragraph.get("Source") {
         // `Source: name (version)` when the source version differs from the binary's.
@@ -142,14 +227,14 @@ fn package_from(
             Some((n, v)) => (n, v.trim_matches(|c| c == '(' || c == ')' || c == ' ')),
             None => (source, version),
         };
-        properties.push(("vouch:dpkg:source".to_string(), source_name.to_string()));
+        properties.push(("vouch:dpkg:source".into(), source_name.to_string()));
         properties.push((
-            "vouch:dpkg:sourceVersion".to_string(),
+            "vouch:dpkg:sourceVersion".into(),
             source_version.to_string(),
         ));
     }
     if let Some(m) = paragraph.get("Maintainer") {
-        properties.push(("vouch:dpkg:maintainer".to_string(), m.to_string()));
+        properties.push(("vouch:dpkg:maintainer".into(), m.to_string()));
     }
     Ok(Some(Package {
         name: name.to_string(),
@@ -159,7 +244,7 @@ fn package_from(
         licenses: Vec::new(),
         cpe: None,
         evidence: Evidence {
-            path: path.to_string(),
+            path: Arc::clone(path),
             layer_index,
         },
         cataloger: NAME,
@@ -172,12 +257,7 @@ fn package_from(
 fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<String> {
     let mut owned = Vec::new();
     for package in packages {
-        let arch = package
-            .properties
-            .iter()
-            .find(|(k, _)| k == "vouch:dpkg:architecture")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
+        let arch = architecture(package).unwrap_or_default();
         let candidates = [
             format!("var/lib/dpkg/info/{}.list", package.name),
             format!("var/lib/dpkg/info/{}:{arch}.list", package.name),
@@ -200,25 +280,6 @@ fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<String> {
         }
     }
     owned
-}
-
-/// dpkg's view of a package's relations: `Pre-Depends` and `Depends` groups, and `Provides`.
-fn relations_of(p: &Paragraph) -> Relations {
-    let mut depends = Vec::new();
-    for field in ["Pre-Depends", "Depends"] {
-        if let Some(value) = p.get(field) {
-            depends.extend(parse_dependency_field(value));
-        }
-    }
-    Relations {
-        name: p.get("Package").unwrap_or_default().to_string(),
-        arch: p.get("Architecture").map(str::to_string),
-        depends,
-        provides: p
-            .get("Provides")
-            .map(|v| parse_dependency_field(v).into_iter().flatten().collect())
-            .unwrap_or_default(),
-    }
 }
 
 /// `libc6 (>= 2.34), debconf (>= 0.5) | debconf-2.0, perl:any` → `[[libc6], [debconf, debconf-2.0], [perl]]`.
@@ -278,7 +339,7 @@ Version: 2024a-0+deb12u1
 
     #[test]
     fn parses_paragraphs_and_recovers_from_broken_ones() {
-        let paragraphs = parse_paragraphs(STATUS_SAMPLE);
+        let paragraphs: Vec<_> = parse_paragraphs(STATUS_SAMPLE).collect();
         assert_eq!(paragraphs.len(), 5);
         assert_eq!(
             paragraphs[0].as_ref().unwrap().get("Version"),
@@ -309,12 +370,11 @@ Version: 2024a-0+deb12u1
             },
         };
         let paragraphs: Vec<_> = parse_paragraphs(STATUS_SAMPLE)
-            .into_iter()
             .filter_map(Result::ok)
             .collect();
         let packages: Vec<Package> = paragraphs
             .iter()
-            .filter_map(|p| package_from(p, STATUS, 0, Some(&distro)).unwrap())
+            .filter_map(|p| package_from(p, &STATUS.into(), 0, Some(&distro)).unwrap())
             .collect();
         let purls: Vec<&str> = packages.iter().map(|p| p.purl.as_str()).collect();
         assert_eq!(
@@ -348,8 +408,10 @@ Version: 2024a-0+deb12u1
 
     #[test]
     fn missing_version_is_an_error_not_a_panic() {
-        let p = &parse_paragraphs("Package: x\nStatus: install ok installed\n")[0];
-        let err = package_from(p.as_ref().unwrap(), STATUS, 0, None).unwrap_err();
+        let p = parse_paragraphs("Package: x\nStatus: install ok installed\n")
+            .next()
+            .unwrap();
+        let err = package_from(p.as_ref().unwrap(), &STATUS.into(), 0, None).unwrap_err();
         assert!(err.contains("no Version"), "{err}");
     }
 }

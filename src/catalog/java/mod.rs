@@ -287,9 +287,9 @@ fn add_archive(
         let Ok(purl) = build_purl("maven", group, artifact, version, &[]) else {
             return;
         };
-        let mut properties = vec![("vouch:java:archive".to_string(), location.clone())];
+        let mut properties = vec![("vouch:java:archive".into(), location.clone())];
         if let Some(g) = group {
-            properties.push(("vouch:java:groupId".to_string(), g.to_string()));
+            properties.push(("vouch:java:groupId".into(), g.to_string()));
         }
         output.packages.push(Package {
             name: artifact.to_string(),

@@ -235,11 +235,11 @@ fn add_packages(
         let mut properties = Vec::new();
         for (tag, key) in [(header::SOURCERPM, "sourceRpm"), (header::VENDOR, "vendor")] {
             if let Some(v) = header.string(tag) {
-                properties.push((format!("vouch:rpm:{key}"), v));
+                properties.push((format!("vouch:rpm:{key}").into(), v));
             }
         }
         if let Some(a) = &arch {
-            properties.push(("vouch:rpm:architecture".to_string(), a.clone()));
+            properties.push(("vouch:rpm:architecture".into(), a.clone()));
         }
         let display_version = match epoch {
             Some(e) => format!("{e}:{purl_version}"),
@@ -258,7 +258,7 @@ fn add_packages(
                 .into_iter()
                 .collect(),
             evidence: Evidence {
-                path: db_path.clone(),
+                path: db_path.as_str().into(),
                 layer_index: entry.layer_index,
             },
             cataloger: NAME,
