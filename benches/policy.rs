@@ -102,11 +102,11 @@ fn main() {
     .expect("the bench policy is valid");
     assert_eq!(policy.rules.len(), 50);
     let components = components();
-    let sbom = serde_json::json!({
+    let sbom = vouch::sbom::read::Sbom::Saved(serde_json::json!({
         "components": components.iter().map(|c| serde_json::json!({
             "name": c.name, "version": c.version, "purl": c.purl
         })).collect::<Vec<_>>()
-    });
+    }));
     let files = FileFacts {
         files: (0..200)
             .map(|i| FileFact {

@@ -285,6 +285,7 @@ pub fn attest_image(
 
     stage("signing the SBOM and verdict statements");
     let verdict_json = serde_json::to_value(&evaluated.verdict)?;
+    let sbom = evaluated.sbom.document()?;
     let result = match evaluated.verdict.outcome {
         Outcome::Passed => "PASSED",
         Outcome::Failed => "FAILED",
@@ -292,7 +293,7 @@ pub fn attest_image(
     let files = signed_set(
         &SetInput {
             subject: &subject,
-            sbom: &evaluated.sbom,
+            sbom: &sbom,
             verdict: &verdict_json,
             result,
             time_verified: &evaluated.verdict.evaluated_at,

@@ -11,7 +11,7 @@ use crate::image::{inspect_only, tagged_images, Image};
 use crate::layers::{Notable, Probes};
 use crate::output::write_result;
 use crate::policy::config::DEFAULT_POLICY;
-use crate::policy::input::{components_from_sbom, BaseImage, BaseSource, ImageFacts, Input};
+use crate::policy::input::{BaseImage, BaseSource, ImageFacts, Input};
 use crate::policy::verdict::{write_table, Outcome, Verdict, VulnerabilitySources};
 use crate::policy::{evaluate, now, Policy};
 use crate::UsageError;
@@ -68,7 +68,7 @@ pub fn load_policy(args: &EvaluationArgs) -> anyhow::Result<Policy> {
 /// An image read, cataloged and judged.
 pub struct Evaluated {
     pub verdict: Verdict,
-    pub sbom: serde_json::Value,
+    pub sbom: crate::sbom::read::Sbom,
     pub image: Image,
 }
 
@@ -91,9 +91,12 @@ pub fn evaluate_image(
         .context("the account files' globs")?
         .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
         .with_notable(notable.clone());
-    let read = read_image_arg(docker, reference, &wanted, platform)?;
+    let mut read = read_image_arg(docker, reference, &wanted, platform)?;
 
     let sbom = sbom_of(&read, args.sbom.as_deref(), reference, quiet)?;
+    // Past cataloging, only the account files' bytes are read (by the facts).
+    read.files
+        .release_contents(|path| facts::GLOBS.contains(&path));
     if !quiet {
         for warning in &read.warnings {
             eprintln!(
@@ -110,7 +113,7 @@ pub fn evaluate_image(
         }
     }
     let image = image_facts(&read.image, base);
-    let components = components_from_sbom(&sbom);
+    let components = sbom.components();
     let vulnerabilities =
         vulnerability_findings(&args.vulnerabilities, &components, &read.image, quiet)?;
     let file_facts = facts::collect(&read.files, &notable);

@@ -7,7 +7,7 @@ use crate::catalog;
 use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{read_image, Image, ImageSource, ReadImage};
 use crate::layers::{Limits, Wanted};
-use crate::sbom::write_json;
+use crate::sbom::read::Sbom;
 use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
@@ -37,14 +37,14 @@ pub fn read_image_arg(
     )?)
 }
 
-/// The image's SBOM as JSON: read from `saved` (which must describe this image), else built from
-/// the files just read.
+/// The image's SBOM: read from `saved` (which must describe this image), else cataloged from the
+/// files just read.
 pub fn sbom_of(
     read: &ReadImage,
     saved: Option<&Path>,
     reference: &str,
     quiet: bool,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<Sbom> {
     match saved {
         Some(path) => {
             let bytes = std::fs::read(path)
@@ -52,7 +52,7 @@ pub fn sbom_of(
             let sbom: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|e| UsageError(format!("{}: not a JSON SBOM ({e})", path.display())))?;
             check_sbom_subject(&sbom, &read.image, &path.display().to_string())?;
-            Ok(sbom)
+            Ok(Sbom::Saved(sbom))
         }
         None => {
             let inventory =
@@ -65,9 +65,10 @@ pub fn sbom_of(
                     );
                 }
             }
-            let mut rendered = Vec::new();
-            write_json(&read.image, &inventory, &mut rendered)?;
-            serde_json::from_slice(&rendered).context("re-reading the SBOM just written")
+            Ok(Sbom::Built {
+                image: Box::new(read.image.clone()),
+                inventory,
+            })
         }
     }
 }

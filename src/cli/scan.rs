@@ -7,7 +7,6 @@ use super::inputs::{read_image_arg, sbom_of, vulnerability_findings};
 use super::{DockerFlags, ScanArgs, ScanFormat};
 use crate::catalog;
 use crate::output::write_result;
-use crate::policy::input::components_from_sbom;
 use crate::policy::now;
 use crate::vuln::present::{cyclonedx_with_vulnerabilities, scan_document, write_table};
 use crate::UsageError;
@@ -38,7 +37,7 @@ pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let components = components_from_sbom(&sbom);
+    let components = sbom.components();
     let collected =
         vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?
             .unwrap_or_default();
@@ -57,7 +56,7 @@ pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ScanFormat::CyclonedxJson => {
             serde_json::to_writer_pretty(
                 &mut rendered,
-                &cyclonedx_with_vulnerabilities(sbom, &collected),
+                &cyclonedx_with_vulnerabilities(sbom.document()?.into_owned(), &collected),
             )?;
             rendered.push(b'\n');
         }

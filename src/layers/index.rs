@@ -44,6 +44,19 @@ impl FileIndex {
         FileIndex { files }
     }
 
+    /// Drops the kept bytes of every file whose path `keep` refuses, once the stages that read them
+    /// are done: a 60 MB dpkg status is not held through the policy's evaluation. The entries stay
+    /// (path, kind, mode), as `contents: None`.
+    pub fn release_contents(&mut self, keep: impl Fn(&str) -> bool) {
+        for (path, indexed) in &mut self.files {
+            if let EntryKind::File { contents } = &mut indexed.entry.kind {
+                if !keep(path) {
+                    *contents = None;
+                }
+            }
+        }
+    }
+
     /// The entry at exactly this path, without following symlinks.
     pub fn get(&self, path: &str) -> Option<&IndexedEntry> {
         self.files.get(path)

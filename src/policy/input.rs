@@ -6,7 +6,6 @@ use crate::facts::FileFacts;
 pub use crate::sbom::read::{components_from_sbom, purl_base, Component};
 pub use crate::vuln::VulnerabilityFinding;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// How the base image was learned.
@@ -75,8 +74,8 @@ pub struct Input<'a> {
     pub files: &'a FileFacts,
     /// `None` when no vulnerability source was given: vulnerability rules cannot be evaluated.
     pub vulnerabilities: Option<&'a [VulnerabilityFinding]>,
-    /// The SBOM document, for Rego rules.
-    pub sbom: &'a Value,
+    /// The SBOM, made a document for Rego rules.
+    pub sbom: &'a crate::sbom::read::Sbom,
     /// Today, `YYYY-MM-DD` (UTC), for exception expiry.
     pub today: &'a str,
 }

@@ -1,8 +1,114 @@
 //! Reading an SBOM back: the components of a CycloneDX JSON document (ours or another tool's), as
-//! later stages (policy, vulnerability matching) see them, so that a saved SBOM can be checked again.
+//! later stages (policy, vulnerability matching) see them, so that a saved SBOM can be checked again;
+//! and [`Sbom`], the SBOM those stages take, which is made into a document only when one is needed.
 
+use crate::catalog::Inventory;
+use crate::image::Image;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
+
+/// The image's SBOM as the later stages take it: a saved document as it was read, or the inventory
+/// just cataloged. The inventory is made into a document only for what needs the document itself
+/// (a Rego rule's `input.sbom`, an attestation, `scan --format cyclonedx-json`): as a JSON value,
+/// 200,000 packages take some 1.5 GB.
+#[derive(Debug)]
+pub enum Sbom {
+    Saved(Value),
+    Built {
+        image: Box<Image>,
+        inventory: Inventory,
+    },
+}
+
+impl Sbom {
+    /// The components, as the rules and the vulnerability matching see them.
+    pub fn components(&self) -> Vec<Component> {
+        match self {
+            Sbom::Saved(document) => components_from_sbom(document),
+            Sbom::Built { image, inventory } => components_from_inventory(image, inventory),
+        }
+    }
+
+    /// The CycloneDX JSON document.
+    pub fn document(&self) -> Result<Cow<'_, Value>, super::SbomError> {
+        match self {
+            Sbom::Saved(document) => Ok(Cow::Borrowed(document)),
+            Sbom::Built { image, inventory } => {
+                let mut rendered = Vec::new();
+                super::write_json(image, inventory, &mut rendered)?;
+                serde_json::from_slice(&rendered)
+                    .map(Cow::Owned)
+                    .map_err(|e| super::SbomError::Write(format!("re-reading the SBOM: {e}")))
+            }
+        }
+    }
+}
+
+/// The components of the document [`super::write_json`] would write for this inventory, read as
+/// [`components_from_sbom`] reads them, without writing it.
+pub fn components_from_inventory(image: &Image, inventory: &Inventory) -> Vec<Component> {
+    use super::cyclonedx_json::normalized;
+    inventory
+        .packages
+        .iter()
+        .map(|package| {
+            let properties = super::package_properties(image, package);
+            let property = |name: &str| {
+                properties
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| normalized(v).into_owned())
+            };
+            let licenses = super::license_entries(&package.licenses)
+                .into_iter()
+                .map(|entry| match entry {
+                    super::LicenseEntry::Id(id) => id.to_string(),
+                    super::LicenseEntry::Name(name) => normalized(name).into_owned(),
+                    super::LicenseEntry::Expression(e) => e,
+                })
+                .collect();
+            Component::from_properties(
+                normalized(&package.name).into_owned(),
+                normalized(&package.version).into_owned(),
+                package.purl.clone(),
+                licenses,
+                property,
+            )
+        })
+        .collect()
+}
+
+impl Component {
+    /// A component from its identity and `vouch:*` properties (looked up by `property`).
+    fn from_properties(
+        name: String,
+        version: String,
+        purl: String,
+        licenses: Vec<String>,
+        property: impl Fn(&str) -> Option<String>,
+    ) -> Component {
+        Component {
+            name,
+            version,
+            purl_type: purl_type(&purl),
+            purl,
+            licenses,
+            layer_index: property("vouch:layerIndex").and_then(|i| i.parse().ok()),
+            path: property("vouch:path"),
+            source: property("vouch:dpkg:source").or_else(|| property("vouch:apk:origin")),
+            source_version: property("vouch:dpkg:sourceVersion"),
+        }
+    }
+}
+
+/// The purl's type (`deb` of `pkg:deb/...`).
+fn purl_type(purl: &str) -> String {
+    purl.strip_prefix("pkg:")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+        .to_string()
+}
 
 /// One SBOM component, as the rules see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -61,11 +167,6 @@ pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
     list.iter()
         .filter_map(|c| {
             let purl = c.get("purl")?.as_str()?.to_string();
-            let purl_type = purl
-                .strip_prefix("pkg:")
-                .and_then(|rest| rest.split('/').next())
-                .unwrap_or_default()
-                .to_string();
             let property = |name: &str| {
                 c.get("properties")?
                     .as_array()?
@@ -90,21 +191,16 @@ pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
                         .collect()
                 })
                 .unwrap_or_default();
-            Some(Component {
-                name: c.get("name")?.as_str()?.to_string(),
-                version: c
-                    .get("version")
+            Some(Component::from_properties(
+                c.get("name")?.as_str()?.to_string(),
+                c.get("version")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
                 purl,
-                purl_type,
                 licenses,
-                layer_index: property("vouch:layerIndex").and_then(|i| i.parse().ok()),
-                path: property("vouch:path"),
-                source: property("vouch:dpkg:source").or_else(|| property("vouch:apk:origin")),
-                source_version: property("vouch:dpkg:sourceVersion"),
-            })
+                property,
+            ))
         })
         .collect()
 }
@@ -112,6 +208,20 @@ pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_from_the_inventory_are_those_read_from_its_document() {
+        let image = super::super::cyclonedx_json::tests::image();
+        let inventory = super::super::cyclonedx_json::tests::inventory();
+        let sbom = Sbom::Built {
+            image: Box::new(image.clone()),
+            inventory,
+        };
+        let from_document = components_from_sbom(&sbom.document().unwrap());
+        assert_eq!(sbom.components(), from_document);
+        assert_eq!(from_document.len(), 5);
+        assert!(from_document.iter().any(|c| c.licenses.len() == 2));
+    }
 
     #[test]
     fn purl_base_drops_version_and_qualifiers_and_decodes() {

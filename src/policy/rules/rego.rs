@@ -69,9 +69,13 @@ impl RegoCheck {
     }
 
     pub fn evaluate(&self, input: &Input) -> Evaluation {
+        let sbom = input
+            .sbom
+            .document()
+            .map_err(|e| format!("the SBOM for Rego: {e}"))?;
         let document = serde_json::json!({
             "image": input.image,
-            "sbom": input.sbom,
+            "sbom": sbom,
             "files": input.files,
             "findings": input.vulnerabilities.unwrap_or_default(),
         });

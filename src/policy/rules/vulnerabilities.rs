@@ -179,7 +179,7 @@ mod tests {
             components: &components,
             files: &FileFacts::default(),
             vulnerabilities: findings,
-            sbom: &serde_json::Value::Null,
+            sbom: &crate::sbom::read::Sbom::Saved(serde_json::Value::Null),
             today: "2026-11-23",
         };
         crate::policy::evaluate(&policy, &input, "2026-11-23T00:00:00Z")
