@@ -45,6 +45,8 @@ fn run_with_peak_rss(dir: &Path, args: &[&str]) -> (i32, String, i64) {
         .args(["-c", MEASURE, "120"])
         .arg(vouch().get_program())
         .args(args)
+        // The keys these tests make have an empty password.
+        .env("VOUCH_PASSWORD", "")
         .current_dir(dir)
         .output()
         .expect("python3 runs");
@@ -307,6 +309,43 @@ fn two_hundred_thousand_dpkg_packages_in_every_format() {
         other => panic!("check exited {other}: {stderr}"),
     };
     assert_eq!(verdict["verificationResult"], expected, "{stderr}");
+
+    // `attest` refuses before it signs: the envelope would be over what verification reads (it
+    // took 3.8 GB and wrote 656 MB that no verifier accepted).
+    let keygen = vouch()
+        .args(["keygen", "--output-key-prefix", "k"])
+        .env("VOUCH_PASSWORD", "")
+        .current_dir(dir.path())
+        .output()
+        .expect("keygen runs");
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let (code, stderr, peak) = run_with_peak_rss(
+        dir.path(),
+        &[
+            "attest",
+            "--key",
+            "k.key",
+            "--output-dir",
+            "out",
+            "docker-archive:img.tar",
+        ],
+    );
+    eprintln!("attest: peak RSS {} MiB", peak / 1024);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("over the 64 MiB that verification reads"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+    assert!(
+        peak <= CHECK_PEAK_RSS_LIMIT_KIB,
+        "attest: peak RSS {} MiB",
+        peak / 1024
+    );
 }
 
 /// `check`'s bound on the 200,000-package image (see the test).

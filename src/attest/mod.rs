@@ -9,6 +9,16 @@ pub mod set;
 pub mod statement;
 
 use keys::{KeyError, PrivateKey};
+
+/// The largest DSSE envelope vouch reads (from a registry or a local set) and so the largest it
+/// signs: an SBOM of about 47 MiB, some 40,000 packages, once base64-encoded into its envelope.
+pub const ENVELOPE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The size of the envelope that carries a statement of `statement_bytes` (base64, plus the
+/// envelope's fields and a signature), rounded up.
+pub fn envelope_size(statement_bytes: u64) -> u64 {
+    statement_bytes.div_ceil(3) * 4 + 4096
+}
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use statement::{verification_summary, AttestedImage, Statement, SBOM_PREDICATE, VSA_PREDICATE};

@@ -233,6 +233,16 @@ pub fn attest_image(
 
     stage("cataloging and evaluating the policy");
     let mut evaluated = evaluate_image(docker, image_arg, &policy, evaluation, quiet, platform)?;
+    // Refused before anything is pushed or signed: an envelope over the limit could never be read
+    // back by `verify` (local or registry), and would take gigabytes to make.
+    let sbom_bytes = evaluated.sbom.json_size()?;
+    let envelope = crate::attest::envelope_size(sbom_bytes);
+    if envelope > crate::attest::ENVELOPE_LIMIT {
+        anyhow::bail!(
+            "{image_arg}: its SBOM is {sbom_bytes} bytes, so its signed envelope would be about {envelope} bytes, over the {} MiB that verification reads; nothing was pushed or written",
+            crate::attest::ENVELOPE_LIMIT / (1024 * 1024)
+        );
+    }
     let pushed = match target {
         None => None,
         Some((reference, repository)) => {

@@ -17,7 +17,7 @@ use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
 use oci_client::manifest::OciImageManifest;
 
 /// The largest envelope or bundle read (the SBOM of an image of 20,000 packages is about 30 MiB).
-const STATEMENT_LIMIT: u64 = 64 * 1024 * 1024;
+const STATEMENT_LIMIT: u64 = crate::attest::ENVELOPE_LIMIT;
 /// The most statement layers of an `.att` manifest fetched (only those claiming vouch's predicate
 /// types are fetched at all).
 const ATT_LAYER_LIMIT: usize = 16;

@@ -30,6 +30,17 @@ impl Sbom {
         }
     }
 
+    /// The size in bytes of the document as compact JSON, counted as it is written (nothing held).
+    pub fn json_size(&self) -> Result<u64, super::SbomError> {
+        let mut counter = Counter(0);
+        match self {
+            Sbom::Saved(document) => serde_json::to_writer(&mut counter, document)
+                .map_err(|e| super::SbomError::Write(e.to_string()))?,
+            Sbom::Built { image, inventory } => super::write_json(image, inventory, &mut counter)?,
+        }
+        Ok(counter.0)
+    }
+
     /// The CycloneDX JSON document.
     pub fn document(&self) -> Result<Cow<'_, Value>, super::SbomError> {
         match self {
@@ -42,6 +53,20 @@ impl Sbom {
                     .map_err(|e| super::SbomError::Write(format!("re-reading the SBOM: {e}")))
             }
         }
+    }
+}
+
+/// A writer that only counts what it is given.
+struct Counter(u64);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
