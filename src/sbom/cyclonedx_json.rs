@@ -9,9 +9,9 @@
 //! unit test below compares this writer's document with the crate's for the same inventory.
 
 use super::{
-    bom_refs, dependency_lists, image_properties, image_ref, license_entries, os_properties,
-    os_ref, package_properties, sorted_edges, LicenseEntry, Prop, SbomError, TOOL_NAME,
-    TOOL_VERSION,
+    bom_refs, dependency_lists, image_properties, image_ref, license_entries, normalized,
+    os_properties, os_ref, package_properties, sorted_edges, LicenseEntry, Prop, SbomError,
+    TOOL_NAME, TOOL_VERSION,
 };
 use crate::catalog::Inventory;
 use crate::image::Image;
@@ -252,15 +252,6 @@ fn properties(props: Vec<Prop<'_>>) -> Vec<Property<'_>> {
             },
         })
         .collect()
-}
-
-/// A CycloneDX normalizedString: carriage returns, line feeds and tabs become spaces (`\r\n` one).
-pub(super) fn normalized(value: &str) -> Cow<'_, str> {
-    if value.contains(['\r', '\n', '\t']) {
-        Cow::Owned(value.replace("\r\n", " ").replace(['\r', '\n', '\t'], " "))
-    } else {
-        Cow::Borrowed(value)
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! tree with the one cyclonedx-bom writes for the same inventory.
 
 use super::{
-    bom_refs, image_properties, image_ref, license_entries, os_properties, os_ref,
+    bom_refs, image_properties, image_ref, license_entries, normalized, os_properties, os_ref,
     package_properties, LicenseEntry, Prop, SbomError, TOOL_NAME, TOOL_VERSION,
 };
 use crate::catalog::Inventory;
@@ -141,8 +141,13 @@ impl<W: Write> Xml<W> {
 
     /// `<name>text</name>`, the text normalized as a normalizedString.
     fn text_element(&mut self, name: &str, text: &str) -> Result<(), SbomError> {
+        self.element(name, &normalized(text))
+    }
+
+    /// `<name>text</name>`, the text as it is (ids, expressions, CPEs, purls).
+    fn element(&mut self, name: &str, text: &str) -> Result<(), SbomError> {
         self.open(name)?;
-        self.write(XmlEvent::characters(&normalized(text)))?;
+        self.write(XmlEvent::characters(text))?;
         self.close()
     }
 
@@ -166,9 +171,7 @@ impl<W: Write> Xml<W> {
                 match license {
                     LicenseEntry::Id(id) => {
                         self.open("license")?;
-                        self.open("id")?;
-                        self.write(XmlEvent::characters(id))?;
-                        self.close()?;
+                        self.element("id", id)?;
                         self.close()?;
                     }
                     LicenseEntry::Name(name) => {
@@ -177,23 +180,17 @@ impl<W: Write> Xml<W> {
                         self.close()?;
                     }
                     LicenseEntry::Expression(expression) => {
-                        self.open("expression")?;
-                        self.write(XmlEvent::characters(expression))?;
-                        self.close()?;
+                        self.element("expression", expression)?;
                     }
                 }
             }
             self.close()?;
         }
         if let Some(cpe) = c.cpe {
-            self.open("cpe")?;
-            self.write(XmlEvent::characters(cpe))?;
-            self.close()?;
+            self.element("cpe", cpe)?;
         }
         if let Some(purl) = c.purl {
-            self.open("purl")?;
-            self.write(XmlEvent::characters(purl))?;
-            self.close()?;
+            self.element("purl", purl)?;
         }
         if !c.properties.is_empty() {
             self.open("properties")?;
@@ -206,11 +203,6 @@ impl<W: Write> Xml<W> {
         }
         self.close()
     }
-}
-
-/// A CycloneDX normalizedString: carriage returns, line feeds and tabs become spaces.
-fn normalized(value: &str) -> std::borrow::Cow<'_, str> {
-    super::cyclonedx_json::normalized(value)
 }
 
 #[cfg(test)]

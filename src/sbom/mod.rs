@@ -49,6 +49,15 @@ pub(crate) enum LicenseEntry<'a> {
     Expression(String),
 }
 
+/// A CycloneDX normalizedString: carriage returns, line feeds and tabs become spaces (`\r\n` one).
+pub(crate) fn normalized(value: &str) -> Cow<'_, str> {
+    if value.contains(['\r', '\n', '\t']) {
+        Cow::Owned(value.replace("\r\n", " ").replace(['\r', '\n', '\t'], " "))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
 /// Each package's bom-ref: its purl, made unique (`PURL#2`, `PURL#3`, ...) when records share one.
 pub(crate) fn bom_refs(packages: &[Package]) -> Vec<Cow<'_, str>> {
     let mut used: HashSet<Cow<'_, str>> = HashSet::with_capacity(packages.len());

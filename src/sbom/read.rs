@@ -73,7 +73,7 @@ impl std::io::Write for Counter {
 /// The components of the document [`super::write_json`] would write for this inventory, read as
 /// [`components_from_sbom`] reads them, without writing it.
 pub fn components_from_inventory(image: &Image, inventory: &Inventory) -> Vec<Component> {
-    use super::cyclonedx_json::normalized;
+    use super::normalized;
     inventory
         .packages
         .iter()
