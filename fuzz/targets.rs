@@ -77,6 +77,14 @@ pub fn catalog_file(data: &[u8]) {
     layer(&tar_of(&[(path, content)]));
 }
 
+/// The [`catalog_file`] input that puts `content` at `path` (one of [`CATALOGED_PATHS`]).
+pub fn catalog_file_input(path: &str, content: &[u8]) -> Option<Vec<u8>> {
+    let choice = CATALOGED_PATHS.iter().position(|p| *p == path)?;
+    let mut input = vec![u8::try_from(choice).ok()?];
+    input.extend_from_slice(content);
+    Some(input)
+}
+
 /// A tar of regular files (for seeds and [`catalog_file`]).
 pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -272,12 +280,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "layer" => real.iter().map(|(path, bytes)| tar_of(&[(path, bytes)])).collect(),
         "catalog_file" => real
             .iter()
-            .filter_map(|(path, bytes)| {
-                let choice = CATALOGED_PATHS.iter().position(|p| p == path)?;
-                let mut seed = vec![choice as u8];
-                seed.extend_from_slice(bytes);
-                Some(seed)
-            })
+            .filter_map(|(path, bytes)| catalog_file_input(path, bytes))
             .collect(),
         "index_walk" => vec![
             br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1,"platform":{"os":"linux","architecture":"amd64","variant":"v3"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"platform":{"os":"linux","architecture":"arm64","os.features":["x"]}}]}"#.to_vec(),

@@ -69,7 +69,9 @@ pub fn verify(
     now: time::OffsetDateTime,
 ) -> Report {
     let mut checks = Checks(Vec::new());
-    let sbom = statement(
+    // The SBOM's predicate is not read here (only its statement's bytes, for the binding): an SBOM
+    // of tens of megabytes is skipped over, never made a JSON value.
+    let sbom = statement::<serde::de::IgnoredAny>(
         &mut checks,
         "sbom",
         &set.sbom,
@@ -77,7 +79,7 @@ pub fn verify(
         digests,
         SBOM_PREDICATE,
     );
-    let verdict = statement(
+    let verdict = statement::<VerdictPredicate>(
         &mut checks,
         "verdict",
         &set.verdict,
@@ -87,7 +89,9 @@ pub fn verify(
     );
     if let (Some((_, sbom_payload)), Some((verdict, _))) = (&sbom, &verdict) {
         let digest = format!("{:x}", Sha256::digest(sbom_payload));
-        let named = verdict.predicate["inputAttestations"]
+        let named = verdict
+            .predicate
+            .input_attestations
             .as_array()
             .into_iter()
             .flatten()
@@ -116,15 +120,30 @@ pub fn verify(
     }
 }
 
-/// The checks of one envelope; the statement and its payload bytes when it can be trusted.
-fn statement(
+/// The parts of a verification summary the checks read (the rest, `vouch.verdict` among it, is
+/// skipped as it is parsed). Each is taken as whatever JSON it is: a wrong type fails its check.
+#[derive(Debug, Default, serde::Deserialize)]
+struct VerdictPredicate {
+    #[serde(rename = "verificationResult", default)]
+    verification_result: serde_json::Value,
+    #[serde(rename = "timeVerified", default)]
+    time_verified: serde_json::Value,
+    #[serde(default)]
+    policy: serde_json::Value,
+    #[serde(rename = "inputAttestations", default)]
+    input_attestations: serde_json::Value,
+}
+
+/// The checks of one envelope; the statement (its predicate read as `P`) and its payload bytes
+/// when it can be trusted.
+fn statement<P: serde::de::DeserializeOwned>(
     checks: &mut Checks,
     what: &str,
     envelope: &Result<Envelope, String>,
     keys: &[PublicKey],
     digests: &[String],
     predicate_type: &str,
-) -> Option<(Statement, Vec<u8>)> {
+) -> Option<(Statement<P>, Vec<u8>)> {
     let name = |check: &str| format!("{what}.{check}");
     let envelope = match envelope {
         Ok(e) => e,
@@ -155,7 +174,7 @@ fn statement(
     ) {
         return None;
     }
-    let statement: Statement = match serde_json::from_slice(&payload) {
+    let statement: Statement<P> = match serde_json::from_slice(&payload) {
         Ok(s) => s,
         Err(e) => {
             checks.add(
@@ -211,11 +230,11 @@ fn statement(
 
 fn verdict_checks(
     checks: &mut Checks,
-    predicate: &serde_json::Value,
+    predicate: &VerdictPredicate,
     requirements: &Requirements,
     now: time::OffsetDateTime,
 ) {
-    let result = predicate["verificationResult"].as_str().unwrap_or("");
+    let result = predicate.verification_result.as_str().unwrap_or("");
     checks.add(
         "verdict.result",
         match (result, requirements.require_pass) {
@@ -228,7 +247,7 @@ fn verdict_checks(
         },
     );
     if let Some(max_age) = requirements.max_age {
-        let stamp = predicate["timeVerified"].as_str().unwrap_or("");
+        let stamp = predicate.time_verified.as_str().unwrap_or("");
         let when =
             time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339);
         checks.add(
@@ -257,9 +276,7 @@ fn verdict_checks(
         );
     }
     if let Some(wanted) = &requirements.policy_digest {
-        let hex = predicate["policy"]["digest"]["sha256"]
-            .as_str()
-            .unwrap_or("");
+        let hex = predicate.policy["digest"]["sha256"].as_str().unwrap_or("");
         let actual = format!("sha256:{hex}");
         checks.add(
             "verdict.policy",

@@ -11,6 +11,8 @@
 #[path = "../fuzz/targets.rs"]
 mod targets;
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 /// A small, seeded generator (xorshift64*): the same seed gives the same inputs, so a failure can
@@ -107,6 +109,39 @@ fn save(target: &str, input: &[u8]) -> std::path::PathBuf {
     path
 }
 
+/// Real rpm databases (sqlite as rpm wrote it; the same headers as Berkeley DB in both byte orders
+/// and as NDB), at the paths the rpm cataloger reads them from.
+fn rpm_databases() -> Vec<(&'static str, Vec<u8>)> {
+    let (dir, headers) = support::rpmdb::installed_headers();
+    let sqlite = std::fs::read(dir.path().join("sqlite/var/lib/rpm/rpmdb.sqlite"))
+        .expect("rpm wrote an rpmdb.sqlite");
+    let mut databases = vec![
+        ("var/lib/rpm/rpmdb.sqlite", sqlite),
+        (
+            "usr/lib/sysimage/rpm/Packages.db",
+            support::rpmdb::ndb_bytes(&headers),
+        ),
+    ];
+    for big_endian in [false, true] {
+        let file = dir.path().join(format!("Packages-{big_endian}"));
+        support::rpmdb::write_bdb(&headers, 4096, big_endian, &file);
+        databases.push(("var/lib/rpm/Packages", std::fs::read(file).unwrap()));
+    }
+    databases
+}
+
+/// The rpm databases as seeds of the targets that read image files.
+fn rpm_seeds(target: &str, databases: &[(&str, Vec<u8>)]) -> Vec<Vec<u8>> {
+    databases
+        .iter()
+        .filter_map(|(path, bytes)| match target {
+            "layer" => Some(targets::tar_of(&[(path, bytes)])),
+            "catalog_file" => targets::catalog_file_input(path, bytes),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
     // `VOUCH_FUZZ_REPLAY=TARGET:FILE` runs one input, uncaught, to see its panic.
@@ -128,9 +163,11 @@ fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
     // Panics are caught and reported with their input, not printed once per mutation.
     std::panic::set_hook(Box::new(|_| {}));
     let mut report = Vec::new();
+    let rpm_databases = rpm_databases();
     for (name, target) in targets::TARGETS {
         // Inputs that once crashed (fuzz/regressions/TARGET/) are replayed first, as seeds.
         let mut seeds = targets::seeds(name);
+        seeds.extend(rpm_seeds(name, &rpm_databases));
         let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/regressions")
             .join(name);

@@ -3,16 +3,27 @@
 //! SHA-256 of its SPKI DER): what `cosign verify-blob-attestation --bundle` and OCI referrers expect.
 //! No transparency log entry: vouch signs offline with a key.
 
-use super::dsse::Envelope;
 use super::keys::PublicKey;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-pub fn bundle(envelope: &Envelope, key: &PublicKey) -> Value {
-    json!({
-        "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {"publicKey": {"hint": key.hint()}},
-        "dsseEnvelope": envelope,
-    })
+/// The bundle carrying `envelope` (an [`super::dsse::Envelope`], or a written
+/// [`super::dsse::Signed::envelope`]) signed by `key`.
+pub fn bundle<E: Serialize>(envelope: E, key: &PublicKey) -> impl Serialize {
+    #[derive(Serialize)]
+    struct Bundle<E> {
+        #[serde(rename = "mediaType")]
+        media_type: &'static str,
+        #[serde(rename = "verificationMaterial")]
+        verification_material: Value,
+        #[serde(rename = "dsseEnvelope")]
+        dsse_envelope: E,
+    }
+    Bundle {
+        media_type: BUNDLE_MEDIA_TYPE,
+        verification_material: json!({"publicKey": {"hint": key.hint()}}),
+        dsse_envelope: envelope,
+    }
 }

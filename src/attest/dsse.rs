@@ -56,6 +56,74 @@ pub fn sign(payload_type: &str, payload: &[u8], key: &PrivateKey) -> Result<Enve
     })
 }
 
+/// A payload and its signature, to be written as an envelope ([`Signed::envelope`]) without its
+/// base64 form ever held whole: an SBOM statement runs to tens of megabytes.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub payload_type: &'static str,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+impl Signed {
+    /// Signs `payload` as `payload_type`.
+    pub fn new(
+        payload_type: &'static str,
+        payload: Vec<u8>,
+        key: &PrivateKey,
+    ) -> Result<Self, KeyError> {
+        let signature = key.sign(&pae(payload_type, &payload))?;
+        Ok(Signed {
+            payload_type,
+            payload,
+            signature,
+        })
+    }
+
+    /// The envelope, as a value that serializes to the same JSON as [`Envelope`] does, encoding
+    /// the payload as it is written.
+    pub fn envelope(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            #[serde(rename = "payloadType")]
+            payload_type: &'a str,
+            payload: Base64<'a>,
+            signatures: [EnvelopeSignature; 1],
+        }
+        Written {
+            payload_type: self.payload_type,
+            payload: Base64(&self.payload),
+            signatures: [EnvelopeSignature {
+                keyid: String::new(),
+                sig: BASE64.encode(&self.signature),
+            }],
+        }
+    }
+}
+
+/// Bytes serialized as their standard base64 string, encoded a few kilobytes at a time as the
+/// serializer writes them.
+struct Base64<'a>(&'a [u8]);
+
+impl Serialize for Base64<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for Base64<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Whole 3-byte groups encode without padding, so the pieces join into one encoding.
+        let mut buffer = String::with_capacity(4 * 1024);
+        for chunk in self.0.chunks(3 * 1024) {
+            buffer.clear();
+            BASE64.encode_string(chunk, &mut buffer);
+            f.write_str(&buffer)?;
+        }
+        Ok(())
+    }
+}
+
 /// Why an envelope did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvelopeError {
@@ -117,6 +185,24 @@ mod tests {
             b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
         );
         assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
+    }
+
+    /// The envelope written from a [`Signed`] is the [`Envelope`] of the same payload and
+    /// signature, for payloads of every length modulo 3 and across the encoder's chunks.
+    #[test]
+    fn written_envelopes_are_envelopes() {
+        let (private, public) = super::super::keys::generate(b"").unwrap();
+        let key = PrivateKey::from_encrypted_pem(private.as_bytes(), b"", "k").unwrap();
+        let public = [PublicKey::from_pem(public.as_bytes(), "cosign.pub").unwrap()];
+        for length in [0, 1, 2, 3, 3071, 3072, 3073, 10_000, 100_001] {
+            let payload: Vec<u8> = (0..length).map(|i| (i * 7 % 251) as u8).collect();
+            let signed = Signed::new(IN_TOTO_PAYLOAD_TYPE, payload.clone(), &key).unwrap();
+            let written = serde_json::to_vec_pretty(&signed.envelope()).unwrap();
+            let envelope: Envelope = serde_json::from_slice(&written).unwrap();
+            assert_eq!(envelope.payload, BASE64.encode(&payload), "{length}");
+            assert_eq!(envelope.signatures[0].sig, BASE64.encode(&signed.signature));
+            assert_eq!(envelope.verify(&public).unwrap().0, payload, "{length}");
+        }
     }
 
     #[test]

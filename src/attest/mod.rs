@@ -19,16 +19,15 @@ pub const ENVELOPE_LIMIT: u64 = 64 * 1024 * 1024;
 pub fn envelope_size(statement_bytes: u64) -> u64 {
     statement_bytes.div_ceil(3) * 4 + 4096
 }
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use statement::{verification_summary, AttestedImage, Statement, SBOM_PREDICATE, VSA_PREDICATE};
 
-/// What an attestation set is made of (and the verification summary: the verdict's outcome, time
-/// and policy).
+/// What an attestation set says besides the SBOM (and the verification summary: the verdict's
+/// outcome, time and policy).
 pub struct SetInput<'a> {
     pub subject: &'a AttestedImage,
-    /// The CycloneDX SBOM.
-    pub sbom: &'a Value,
     /// The verdict document, and its outcome, time and policy.
     pub verdict: &'a Value,
     pub result: &'a str,
@@ -37,45 +36,68 @@ pub struct SetInput<'a> {
     pub policy_digest: &'a str,
 }
 
-/// The files of a signed set ([`set::write_set`] writes them): the SBOM and verdict documents, each
-/// statement's DSSE envelope and its Sigstore bundle. The verdict statement names the SBOM
-/// statement's digest, binding the two.
-pub fn signed_set(
-    input: &SetInput,
-    key: &PrivateKey,
-) -> Result<Vec<(&'static str, Vec<u8>)>, KeyError> {
-    let encode = |value: &Value| {
-        let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    };
-    let statement_bytes = |statement: &Statement| serde_json::to_vec(statement).unwrap_or_default();
-    let sbom_payload = statement_bytes(&Statement::new(
-        input.subject,
-        SBOM_PREDICATE,
-        input.sbom.clone(),
-    ));
-    let sbom_envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &sbom_payload, key)?;
-    let predicate = verification_summary(
-        input,
-        &format!("sha256:{:x}", Sha256::digest(&sbom_payload)),
-        set::SBOM_ENVELOPE,
-    );
-    let verdict_payload = statement_bytes(&Statement::new(input.subject, VSA_PREDICATE, predicate));
-    let verdict_envelope = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &verdict_payload, key)?;
-    let as_value = |e: &dsse::Envelope| serde_json::to_value(e).unwrap_or_default();
-    Ok(vec![
-        (set::SBOM_FILE, encode(input.sbom)),
-        (set::VERDICT_FILE, encode(input.verdict)),
-        (set::SBOM_ENVELOPE, encode(&as_value(&sbom_envelope))),
-        (set::VERDICT_ENVELOPE, encode(&as_value(&verdict_envelope))),
-        (
-            set::SBOM_BUNDLE,
-            encode(&bundle::bundle(&sbom_envelope, key.public())),
-        ),
-        (
-            set::VERDICT_BUNDLE,
-            encode(&bundle::bundle(&verdict_envelope, key.public())),
-        ),
-    ])
+/// A signed set: the SBOM and verdict documents and both statements signed. The verdict statement
+/// names the SBOM statement's digest, binding the two. Its files ([`SignedSet::files`]) are made as
+/// they are written: of an SBOM, only the statement's bytes are held.
+pub struct SignedSet<'a, S> {
+    sbom: &'a S,
+    verdict: &'a Value,
+    public: &'a keys::PublicKey,
+    sbom_statement: dsse::Signed,
+    verdict_statement: dsse::Signed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("writing the {0} statement: {1}")]
+    Statement(&'static str, serde_json::Error),
+}
+
+/// Signs the SBOM `sbom` (a CycloneDX document, serialized here as the statement's predicate) and
+/// the verdict of `input` for its subject.
+pub fn signed_set<'a, S: Serialize>(
+    input: &SetInput<'a>,
+    sbom: &'a S,
+    key: &'a PrivateKey,
+) -> Result<SignedSet<'a, S>, SignError> {
+    let sbom_payload = serde_json::to_vec(&Statement::new(input.subject, SBOM_PREDICATE, sbom))
+        .map_err(|e| SignError::Statement("SBOM", e))?;
+    let sbom_digest = format!("sha256:{:x}", Sha256::digest(&sbom_payload));
+    let sbom_statement = dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, sbom_payload, key)?;
+    let predicate = verification_summary(input, &sbom_digest, set::SBOM_ENVELOPE);
+    let verdict_payload =
+        serde_json::to_vec(&Statement::new(input.subject, VSA_PREDICATE, predicate))
+            .map_err(|e| SignError::Statement("verdict", e))?;
+    let verdict_statement = dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, verdict_payload, key)?;
+    Ok(SignedSet {
+        sbom,
+        verdict: input.verdict,
+        public: key.public(),
+        sbom_statement,
+        verdict_statement,
+    })
+}
+
+impl<S: Serialize> SignedSet<'_, S> {
+    /// The set's files, for [`set::write_set`]: the SBOM and verdict documents, each statement's
+    /// DSSE envelope and its Sigstore bundle.
+    pub fn files(&self) -> Vec<set::SetFile<'_>> {
+        use set::SetFile;
+        vec![
+            SetFile::json(set::SBOM_FILE, self.sbom),
+            SetFile::json(set::VERDICT_FILE, self.verdict),
+            SetFile::json(set::SBOM_ENVELOPE, self.sbom_statement.envelope()),
+            SetFile::json(set::VERDICT_ENVELOPE, self.verdict_statement.envelope()),
+            SetFile::json(
+                set::SBOM_BUNDLE,
+                bundle::bundle(self.sbom_statement.envelope(), self.public),
+            ),
+            SetFile::json(
+                set::VERDICT_BUNDLE,
+                bundle::bundle(self.verdict_statement.envelope(), self.public),
+            ),
+        ]
+    }
 }

@@ -41,8 +41,50 @@ pub fn dir_name(digest: &str) -> Result<String, SetError> {
     }
 }
 
+/// What writes a file's content into the writer it is given.
+type WriteContent<'a> = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + 'a>;
+
+/// One file of a set: its name and what writes its content (a document is serialized straight
+/// into its file, never held).
+pub struct SetFile<'a> {
+    pub name: &'static str,
+    write: WriteContent<'a>,
+}
+
+impl<'a> SetFile<'a> {
+    pub fn bytes(name: &'static str, bytes: &'a [u8]) -> Self {
+        SetFile {
+            name,
+            write: Box::new(move |out| out.write_all(bytes)),
+        }
+    }
+
+    /// `value` (a document, or a reference to one) as pretty-printed JSON and a newline.
+    pub fn json<T: serde::Serialize + 'a>(name: &'static str, value: T) -> Self {
+        SetFile {
+            name,
+            write: Box::new(move |out| {
+                serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
+                out.write_all(b"\n")
+            }),
+        }
+    }
+
+    /// Writes the content to `out`.
+    pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        (self.write)(out)
+    }
+
+    /// The content, in memory.
+    pub fn to_bytes(&self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
 /// Writes `files` as the set of `digest` under `dir`, replacing any previous set at once.
-pub fn write_set(dir: &Path, digest: &str, files: &[(&str, Vec<u8>)]) -> Result<PathBuf, SetError> {
+pub fn write_set(dir: &Path, digest: &str, files: &[SetFile]) -> Result<PathBuf, SetError> {
     let name = dir_name(digest)?;
     let target = dir.join(&name);
     let error = |detail: String| SetError::Write {
@@ -54,10 +96,13 @@ pub fn write_set(dir: &Path, digest: &str, files: &[(&str, Vec<u8>)]) -> Result<
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> std::io::Result<()> {
         std::fs::create_dir(&staging)?;
-        for (file, bytes) in files {
-            let mut out = std::fs::File::create(staging.join(file))?;
-            out.write_all(bytes)?;
-            out.sync_all()?;
+        for file in files {
+            let mut out = std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::fs::File::create(staging.join(file.name))?,
+            );
+            file.write_to(&mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         }
         std::fs::File::open(&staging)?.sync_all()?;
         if target.exists() {
@@ -145,10 +190,10 @@ mod tests {
         let first = write_set(
             dir.path(),
             &digest,
-            &[("a", b"1".to_vec()), ("b", b"1".to_vec())],
+            &[SetFile::bytes("a", b"1"), SetFile::bytes("b", b"1")],
         )
         .unwrap();
-        let second = write_set(dir.path(), &digest, &[("a", b"2".to_vec())]).unwrap();
+        let second = write_set(dir.path(), &digest, &[SetFile::bytes("a", b"2")]).unwrap();
         assert_eq!(first, second);
         assert_eq!(std::fs::read(second.join("a")).unwrap(), b"2");
         assert!(!second.join("b").exists(), "nothing of the old set is left");

@@ -21,14 +21,16 @@ pub struct Subject {
     pub digest: BTreeMap<String, String>,
 }
 
+/// A statement; its predicate a JSON value as read, or anything serializable when written (an
+/// SBOM serialized entry by entry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Statement {
+pub struct Statement<P = Value> {
     #[serde(rename = "_type")]
     pub kind: String,
     pub subject: Vec<Subject>,
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
-    pub predicate: Value,
+    pub predicate: P,
 }
 
 /// The image a statement is about.
@@ -72,8 +74,8 @@ impl AttestedImage {
     }
 }
 
-impl Statement {
-    pub fn new(subject: &AttestedImage, predicate_type: &str, predicate: Value) -> Statement {
+impl<P> Statement<P> {
+    pub fn new(subject: &AttestedImage, predicate_type: &str, predicate: P) -> Statement<P> {
         Statement {
             kind: STATEMENT_TYPE.into(),
             subject: subject.subjects(),

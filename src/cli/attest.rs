@@ -64,13 +64,7 @@ fn images_to_attest(
     let (ImageSource::Registry(text), None) = (ImageSource::parse(image_arg)?, platform) else {
         return Ok(vec![image_arg.to_string()]);
     };
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let reference = parse_reference(&text).map_err(|e| UsageError(e.to_string()))?;
-    let repository = crate::registry::fetch::open_repository(
-        &config_dir(&docker.engine_flags(), &env),
-        &reference,
-    )?;
-    let reached = crate::registry::reach(&repository, &reference)?;
+    let (reference, _, reached) = super::inputs::reach_registry(docker, &text)?;
     let runnable = reached.tree.runnable();
     if runnable.len() <= 1 {
         return Ok(vec![image_arg.to_string()]);
@@ -192,7 +186,8 @@ pub fn attest_image(
         }
     };
 
-    // With --push: the repository the attestations go to; an engine image is pushed there first.
+    // With --push: the repository the attestations go to (an engine image is pushed there once it
+    // is judged attestable).
     let source = ImageSource::parse(image_arg)?;
     let target = if push {
         let (name, from_engine) = match &source {
@@ -210,23 +205,7 @@ pub fn attest_image(
             &config_dir(&docker.engine_flags(), &env),
             reference.registry(),
         )?;
-        if from_engine {
-            stage(&format!("pushing {name}"));
-            let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
-            push_image(
-                &endpoint,
-                name,
-                reference.registry(),
-                &credentials,
-                &mut |status| {
-                    if !quiet {
-                        eprintln!("  {status}");
-                    }
-                },
-            )?;
-        }
-        let repository = Repository::new(&reference, &credentials)?;
-        Some((reference, repository))
+        Some((reference, credentials, from_engine.then_some(name)))
     } else {
         None
     };
@@ -243,6 +222,29 @@ pub fn attest_image(
             crate::attest::ENVELOPE_LIMIT / (1024 * 1024)
         );
     }
+    // With --push, an engine image goes to its registry now, and the statements after it.
+    let target = match target {
+        None => None,
+        Some((reference, credentials, engine_image)) => {
+            if let Some(name) = engine_image {
+                stage(&format!("pushing {name}"));
+                let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
+                push_image(
+                    &endpoint,
+                    name,
+                    reference.registry(),
+                    &credentials,
+                    &mut |status| {
+                        if !quiet {
+                            eprintln!("  {status}");
+                        }
+                    },
+                )?;
+            }
+            let repository = Repository::new(&reference, &credentials)?;
+            Some((reference, repository))
+        }
+    };
     let pushed = match target {
         None => None,
         Some((reference, repository)) => {
@@ -295,23 +297,24 @@ pub fn attest_image(
 
     stage("signing the SBOM and verdict statements");
     let verdict_json = serde_json::to_value(&evaluated.verdict)?;
-    let sbom = evaluated.sbom.document()?;
+    let sbom = evaluated.sbom.serializable()?;
     let result = match evaluated.verdict.outcome {
         Outcome::Passed => "PASSED",
         Outcome::Failed => "FAILED",
     };
-    let files = signed_set(
+    let signed = signed_set(
         &SetInput {
             subject: &subject,
-            sbom: &sbom,
             verdict: &verdict_json,
             result,
             time_verified: &evaluated.verdict.evaluated_at,
             policy_source: &evaluated.verdict.policy.source,
             policy_digest: &evaluated.verdict.policy.digest,
         },
+        &sbom,
         key,
     )?;
+    let files = signed.files();
     let directory = write_set(output_dir, image.digest(), &files)?;
 
     let attached = match &pushed {
@@ -321,23 +324,28 @@ pub fn attest_image(
                 "attaching the attestations to {}",
                 reference.whole()
             ));
-            let file = |name: &str| {
-                files
+            // The envelopes and bundles as the registry gets them: made again from the signed
+            // statements (the same bytes as the files just written).
+            let file = |name: &str| -> anyhow::Result<Vec<u8>> {
+                let file = files
                     .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, bytes)| bytes.as_slice())
-                    .unwrap_or_default()
+                    .find(|f| f.name == name)
+                    .ok_or_else(|| anyhow::anyhow!("{name}: not in the set"))?;
+                Ok(file.to_bytes()?)
             };
+            let (sbom_envelope, sbom_bundle) = (file(set::SBOM_ENVELOPE)?, file(set::SBOM_BUNDLE)?);
+            let (verdict_envelope, verdict_bundle) =
+                (file(set::VERDICT_ENVELOPE)?, file(set::VERDICT_BUNDLE)?);
             let statements = [
                 Statement {
                     predicate_type: SBOM_PREDICATE,
-                    envelope: file(set::SBOM_ENVELOPE),
-                    bundle: file(set::SBOM_BUNDLE),
+                    envelope: &sbom_envelope,
+                    bundle: &sbom_bundle,
                 },
                 Statement {
                     predicate_type: VSA_PREDICATE,
-                    envelope: file(set::VERDICT_ENVELOPE),
-                    bundle: file(set::VERDICT_BUNDLE),
+                    envelope: &verdict_envelope,
+                    bundle: &verdict_bundle,
                 },
             ];
             let mut attached: Vec<(String, Attached)> = Vec::new();

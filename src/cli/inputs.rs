@@ -144,3 +144,24 @@ pub fn vulnerability_findings(
     }
     Ok(Some(collected))
 }
+
+/// What the registry reference `text` names now: the reference, a client for its repository (with
+/// the docker config's credentials for its registry) and the walk of what it names.
+pub fn reach_registry(
+    docker: &DockerFlags,
+    text: &str,
+) -> anyhow::Result<(
+    oci_client::Reference,
+    crate::registry::client::Repository,
+    crate::registry::Reached,
+)> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let reference =
+        crate::registry::parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
+    let repository = crate::registry::fetch::open_repository(
+        &config_dir(&docker.engine_flags(), &env),
+        &reference,
+    )?;
+    let reached = crate::registry::reach(&repository, &reference)?;
+    Ok((reference, repository, reached))
+}

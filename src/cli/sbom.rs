@@ -43,12 +43,7 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
             rendered.write_all(b"\n")?;
         }
         SbomFormat::SpdxJson => {
-            let now = time::OffsetDateTime::now_utc()
-                .replace_nanosecond(0)
-                .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-            let created = now
-                .format(&time::format_description::well_known::Rfc3339)
-                .context("formatting the creation time")?;
+            let created = crate::sbom::timestamp()?;
             let unique = uuid::Uuid::new_v4().to_string();
             write_spdx(&read.image, &inventory, &created, &unique, &mut rendered)?;
             rendered.write_all(b"\n")?;

@@ -10,12 +10,11 @@
 use super::inputs::read_image_arg;
 use super::{DockerFlags, VerifyArgs, VerifyFormat};
 use crate::attest::set::{load_set, LoadedSet, SetError};
-use crate::engine::{config_dir, resolve_endpoint};
+use crate::engine::resolve_endpoint;
 use crate::image::{inspect_only, ImageSource, Platform};
 use crate::layers::Wanted;
 use crate::output::write_result;
-use crate::registry::fetch::{image_attestation_sets, open_repository, Layout};
-use crate::registry::{parse_reference, reach};
+use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::verify::{verify, Report};
 use crate::UsageError;
 use std::collections::HashMap;
@@ -185,10 +184,7 @@ fn registry_candidates(
     platform: Option<&Platform>,
     local: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<Candidate>> {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let reference = parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let repository = open_repository(&config_dir(&docker.engine_flags(), &env), &reference)?;
-    let reached = reach(&repository, &reference)?;
+    let (_, repository, reached) = super::inputs::reach_registry(docker, text)?;
     let choice = reached.choose(platform)?;
     if choice.could_take.len() > 1 {
         let asked = platform.cloned().unwrap_or_else(Platform::host);

@@ -321,6 +321,27 @@ impl Repository {
         format!("{}/v2/{}/{path}", self.base, self.name)
     }
 
+    /// The URL of the manifest `tag_or_digest` names, which must be a sha256 digest or a tag as
+    /// the distribution spec writes one (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`). Digests come from
+    /// indexes an attacker may write: anything else (`/`, `..`, `?`) would reach another path.
+    fn manifest_url(&self, tag_or_digest: &str) -> Result<String, RegistryError> {
+        let is_tag = |t: &str| {
+            let mut bytes = t.bytes();
+            t.len() <= 128
+                && bytes
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        };
+        if crate::oci::digest::sha256_hex(tag_or_digest).is_none() && !is_tag(tag_or_digest) {
+            return Err(self.invalid(
+                &format!("manifest {:?}", crate::text::excerpt(tag_or_digest, 80)),
+                "neither a sha256 digest nor a tag: not requested".into(),
+            ));
+        }
+        Ok(self.url(&format!("manifests/{tag_or_digest}")))
+    }
+
     fn request_failed(&self, what: &str, error: reqwest::Error) -> RegistryError {
         let causes = error_chain(&error);
         let detail = if causes.contains("certificate") {
@@ -543,6 +564,31 @@ impl Repository {
         Ok(body)
     }
 
+    /// GETs `url` (built further by `build`) and reads the answer, at most `limit` bytes, as
+    /// (Content-Type without parameters, body); `None` when the registry answers 404.
+    async fn get_capped(
+        &self,
+        what: &str,
+        read_as: &str,
+        limit: u64,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, RegistryError> {
+        let response = self.send(&self.api, what, Access::Pull, build).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(self.refused(what, response).await);
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string());
+        let body = self.read_capped(response, limit, read_as).await?;
+        Ok(Some((content_type, body)))
+    }
+
     /// The error for an answer that is not a success: its status and a registry error's first
     /// line, nothing else of its body.
     async fn refused(&self, what: &str, response: reqwest::Response) -> RegistryError {
@@ -559,27 +605,19 @@ impl Repository {
 
     /// The manifest a tag or digest names, or `None` when the registry has none.
     pub fn manifest(&self, tag_or_digest: &str) -> Result<Option<Manifest>, RegistryError> {
+        let url = self.manifest_url(tag_or_digest)?;
         let what = format!("fetching manifest {tag_or_digest}");
-        let url = self.url(&format!("manifests/{tag_or_digest}"));
         self.runtime.block_on(async {
-            let response = self
-                .send(&self.api, &what, Access::Pull, |client| {
+            let read_as = format!("manifest {tag_or_digest}");
+            let Some((header_type, bytes)) = self
+                .get_capped(&what, &read_as, MANIFEST_LIMIT, |client| {
                     client.get(&url).header(ACCEPT, MANIFEST_TYPES.join(", "))
                 })
-                .await?;
-            if response.status() == StatusCode::NOT_FOUND {
+                .await?
+            else {
                 return Ok(None);
-            }
-            if !response.status().is_success() {
-                return Err(self.refused(&what, response).await);
-            }
-            let header_type = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(';').next().unwrap_or(v).trim().to_string());
-            let what = format!("manifest {tag_or_digest}");
-            let bytes = self.read_capped(response, MANIFEST_LIMIT, &what).await?;
+            };
+            let what = read_as;
             let digest = format!("sha256:{:x}", Sha256::digest(&bytes));
             if tag_or_digest.contains(':') && digest != tag_or_digest {
                 return Err(self.invalid(
@@ -608,8 +646,8 @@ impl Repository {
         media_type: &str,
     ) -> Result<String, RegistryError> {
         let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+        let url = self.manifest_url(tag_or_digest)?;
         let what = format!("pushing manifest {tag_or_digest}");
-        let url = self.url(&format!("manifests/{tag_or_digest}"));
         let body = Bytes::copy_from_slice(bytes);
         let content_type = HeaderValue::from_str(media_type)
             .map_err(|_| self.invalid("manifest media type", media_type.to_string()))?;
@@ -703,7 +741,7 @@ impl Repository {
         descriptor: &OciDescriptor,
     ) -> Result<reqwest::Response, RegistryError> {
         let what = format!("fetching blob {}", descriptor.digest);
-        if crate::layers::digest::sha256_hex(&descriptor.digest).is_none() {
+        if crate::oci::digest::sha256_hex(&descriptor.digest).is_none() {
             return Err(self.invalid(
                 &format!("blob {:?}", crate::text::excerpt(&descriptor.digest, 80)),
                 "not a sha256 digest".into(),
@@ -779,41 +817,31 @@ impl Repository {
         digest: &str,
         artifact_type: &str,
     ) -> Result<OciImageIndex, RegistryError> {
+        let Some(hex) = crate::oci::digest::sha256_hex(digest) else {
+            return Err(self.invalid(
+                &format!("referrers of {:?}", crate::text::excerpt(digest, 80)),
+                "not a sha256 digest: not requested".into(),
+            ));
+        };
         let what = format!("listing the referrers of {digest}");
         let url = self.url(&format!("referrers/{digest}"));
-        let listed = self.runtime.block_on(async {
-            let response = self
-                .send(&self.api, &what, Access::Pull, |client| {
-                    client
-                        .get(&url)
-                        .query(&[("artifactType", artifact_type)])
-                        .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
-                })
-                .await?;
-            if response.status() == StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            if !response.status().is_success() {
-                return Err(self.refused(&what, response).await);
-            }
-            let body = self
-                .read_capped(
-                    response,
-                    REFERRERS_LIMIT,
-                    &format!("the referrers of {digest}"),
-                )
-                .await?;
-            Ok(Some(body))
-        })?;
+        let listed = self.runtime.block_on(self.get_capped(
+            &what,
+            &format!("the referrers of {digest}"),
+            REFERRERS_LIMIT,
+            |client| {
+                client
+                    .get(&url)
+                    .query(&[("artifactType", artifact_type)])
+                    .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
+            },
+        ))?;
         let (bytes, filter) = match listed {
-            Some(body) => (body, false),
-            None => {
-                let tag = digest.replace(':', "-");
-                match self.manifest(&tag)? {
-                    Some(index) => (index.bytes, true),
-                    None => return Ok(empty_index()),
-                }
-            }
+            Some((_, body)) => (body, false),
+            None => match self.manifest(&format!("sha256-{hex}"))? {
+                Some(index) => (index.bytes, true),
+                None => return Ok(empty_index()),
+            },
         };
         let mut index: OciImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
             self.invalid(
@@ -906,6 +934,49 @@ impl std::io::Read for BlobReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Digests and tags that would make another URL path are refused before any request: the
+    /// registry (a closed port) is never asked, so the error is the refusal, not "cannot reach".
+    #[test]
+    fn manifest_and_referrer_names_must_be_digests_or_tags() {
+        let reference: Reference = "127.0.0.1:1/team/app:1".parse().unwrap();
+        let repository = Repository::new(&reference, &Credentials::Anonymous).unwrap();
+        for name in [
+            "sha256:../../other/manifests/latest",
+            "../other",
+            "a/b",
+            "tag?x=1",
+            "tag#f",
+            ".hidden",
+            "",
+            &"t".repeat(129),
+            "sha512:00",
+        ] {
+            let error = repository.manifest(name).unwrap_err().to_string();
+            assert!(
+                error.contains("neither a sha256 digest nor a tag: not requested"),
+                "{name}: {error}"
+            );
+            let error = repository
+                .put_manifest(name, b"{}", "application/json")
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("not requested"), "{name}: {error}");
+            let error = repository.referrers(name, "x").unwrap_err().to_string();
+            assert!(
+                error.contains("not a sha256 digest: not requested"),
+                "{name}: {error}"
+            );
+        }
+        // A good tag and a good digest do go to the registry (which is not there).
+        for name in ["v1.2_3-rc", &format!("sha256:{}", "a".repeat(64))] {
+            let error = repository.manifest(name).unwrap_err().to_string();
+            assert!(
+                error.contains("cannot reach the registry"),
+                "{name}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn plain_http_only_for_loopback_and_listed_registries() {

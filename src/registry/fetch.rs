@@ -198,10 +198,18 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
     let bytes = repository
         .blob(layer, STATEMENT_LIMIT)
         .map_err(|e| e.to_string())?;
-    let bundle: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{what}: the bundle is not JSON ({e})"))?;
-    serde_json::from_value(bundle["dsseEnvelope"].clone())
-        .map_err(|e| format!("{what}: the bundle has no DSSE envelope ({e})"))
+    // Only the envelope is taken from the bundle (the rest is skipped as it is parsed): its
+    // payload, tens of megabytes for an SBOM, is never copied.
+    #[derive(serde::Deserialize)]
+    struct Bundle {
+        #[serde(rename = "dsseEnvelope")]
+        dsse_envelope: Option<Envelope>,
+    }
+    let bundle: Bundle = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{what}: the bundle is not a Sigstore bundle ({e})"))?;
+    bundle
+        .dsse_envelope
+        .ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))
 }
 
 /// The repository of `reference` (with the docker config's credentials for its registry) and the

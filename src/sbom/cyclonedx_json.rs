@@ -23,17 +23,7 @@ use std::io::Write;
 /// Writes the CycloneDX 1.5 JSON document for the image and its inventory to `writer` (buffered
 /// here), pretty-printed.
 pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Result<(), SbomError> {
-    let timestamp = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| SbomError::Build(format!("formatting the timestamp: {e}")))?;
-    let refs = bom_refs(&inventory.packages);
-    let document = Document {
-        image,
-        inventory,
-        refs: &refs,
-        serial_number: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-        timestamp,
-    };
+    let document = Document::new(image, inventory)?;
     let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, writer);
     serde_json::to_writer_pretty(&mut buffered, &document)
         .map_err(|e| SbomError::Write(e.to_string()))?;
@@ -42,13 +32,27 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
         .map_err(|e| SbomError::Write(e.to_string()))
 }
 
-/// The whole document, serialized lazily.
-struct Document<'a> {
+/// The whole document, serialized lazily: its serial number and timestamp are fixed when it is
+/// made, so each serialization is the same document.
+pub struct Document<'a> {
     image: &'a Image,
     inventory: &'a Inventory,
-    refs: &'a [Cow<'a, str>],
+    refs: Vec<Cow<'a, str>>,
     serial_number: String,
     timestamp: String,
+}
+
+impl<'a> Document<'a> {
+    pub fn new(image: &'a Image, inventory: &'a Inventory) -> Result<Self, SbomError> {
+        let timestamp = super::timestamp()?;
+        Ok(Document {
+            image,
+            inventory,
+            refs: bom_refs(&inventory.packages),
+            serial_number: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            timestamp,
+        })
+    }
 }
 
 impl Serialize for Document<'_> {
@@ -223,7 +227,7 @@ struct DependencyList<'d, 'a>(&'d Document<'a>);
 
 impl Serialize for DependencyList<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let refs = self.0.refs;
+        let refs = &self.0.refs;
         let edges = sorted_edges(&self.0.inventory.dependencies);
         let mut seq = serializer.serialize_seq(Some(refs.len()))?;
         for (dependency_ref, depends_on) in dependency_lists(refs, &edges) {

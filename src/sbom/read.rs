@@ -33,11 +33,8 @@ impl Sbom {
     /// The size in bytes of the document as compact JSON, counted as it is written (nothing held).
     pub fn json_size(&self) -> Result<u64, super::SbomError> {
         let mut counter = Counter(0);
-        match self {
-            Sbom::Saved(document) => serde_json::to_writer(&mut counter, document)
-                .map_err(|e| super::SbomError::Write(e.to_string()))?,
-            Sbom::Built { image, inventory } => super::write_json(image, inventory, &mut counter)?,
-        }
+        serde_json::to_writer(&mut counter, &self.serializable()?)
+            .map_err(|e| super::SbomError::Write(e.to_string()))?;
         Ok(counter.0)
     }
 
@@ -53,6 +50,34 @@ impl Sbom {
                     .map_err(|e| super::SbomError::Write(format!("re-reading the SBOM: {e}")))
             }
         }
+    }
+}
+
+/// The SBOM as a document to serialize: the saved one, or the inventory's made entry by entry as
+/// it is written (see [`super::cyclonedx_json`]); each serialization of one is the same document.
+pub enum SbomDocument<'a> {
+    Saved(&'a Value),
+    Built(Box<super::cyclonedx_json::Document<'a>>),
+}
+
+impl Serialize for SbomDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SbomDocument::Saved(document) => document.serialize(serializer),
+            SbomDocument::Built(document) => document.serialize(serializer),
+        }
+    }
+}
+
+impl Sbom {
+    /// The CycloneDX JSON document to serialize, without making it a JSON value.
+    pub fn serializable(&self) -> Result<SbomDocument<'_>, super::SbomError> {
+        Ok(match self {
+            Sbom::Saved(document) => SbomDocument::Saved(document),
+            Sbom::Built { image, inventory } => SbomDocument::Built(Box::new(
+                super::cyclonedx_json::Document::new(image, inventory)?,
+            )),
+        })
     }
 }
 
@@ -246,6 +271,29 @@ mod tests {
         assert_eq!(sbom.components(), from_document);
         assert_eq!(from_document.len(), 5);
         assert!(from_document.iter().any(|c| c.licenses.len() == 2));
+    }
+
+    /// The size attest judges an envelope by is that of the compact JSON a statement carries (the
+    /// document as a value has its keys in another order, the same bytes in all), and one
+    /// serializable document serializes the same each time (its serial number and time fixed).
+    #[test]
+    fn json_size_is_the_compact_documents() {
+        let sbom = Sbom::Built {
+            image: Box::new(super::super::cyclonedx_json::tests::image()),
+            inventory: super::super::cyclonedx_json::tests::inventory(),
+        };
+        let compact = serde_json::to_vec(&*sbom.document().unwrap()).unwrap();
+        assert_eq!(sbom.json_size().unwrap(), compact.len() as u64);
+        let document = sbom.serializable().unwrap();
+        let once = serde_json::to_vec(&document).unwrap();
+        assert_eq!(once, serde_json::to_vec(&document).unwrap());
+        let value: Value = serde_json::from_slice(&once).unwrap();
+        assert_eq!(components_from_sbom(&value), sbom.components());
+        let saved = Sbom::Saved(value.clone());
+        assert_eq!(
+            serde_json::to_vec(&saved.serializable().unwrap()).unwrap(),
+            serde_json::to_vec(&value).unwrap()
+        );
     }
 
     #[test]

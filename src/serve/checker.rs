@@ -69,6 +69,46 @@ impl Drop for Completion<'_> {
     }
 }
 
+/// Values by key, each for `ttl` after it was put, at most [`CACHE_LIMIT`] of them (when full,
+/// the expired ones go; if none has, the new value is not kept: what is kept is never flushed by a
+/// flood of new keys).
+struct ExpiringMap<V> {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, V)>>,
+}
+
+impl<V: Clone> ExpiringMap<V> {
+    fn new(ttl: Duration) -> Self {
+        ExpiringMap {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The value under `key` and how long ago it was put, unless it expired.
+    fn get(&self, key: &str) -> Option<(Duration, V)> {
+        let entries = lock(&self.entries);
+        let (at, value) = entries.get(key)?;
+        let age = at.elapsed();
+        (age < self.ttl).then(|| (age, value.clone()))
+    }
+
+    fn put(&self, key: &str, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = lock(&self.entries);
+        if entries.len() >= CACHE_LIMIT && !entries.contains_key(key) {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= CACHE_LIMIT {
+                return;
+            }
+        }
+        entries.insert(key.to_string(), (Instant::now(), value));
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -80,10 +120,10 @@ pub struct Checker {
     keys: Vec<PublicKey>,
     requirements: Requirements,
     layouts: Vec<Layout>,
-    ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Option<String>)>>,
+    /// Outcomes (`None`: verified, else the refusal) by registry, repository and digest.
+    outcomes: ExpiringMap<Option<String>>,
     /// Registry errors by image reference, remembered for [`ERROR_TTL`].
-    errors: Mutex<HashMap<String, (Instant, Judgement)>>,
+    errors: ExpiringMap<Judgement>,
     /// Judgements in progress by image reference: concurrent reviews of one image share one.
     in_flight: Mutex<HashMap<String, Arc<InFlight>>>,
 }
@@ -101,9 +141,8 @@ impl Checker {
             keys,
             requirements,
             layouts,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
-            errors: Mutex::new(HashMap::new()),
+            outcomes: ExpiringMap::new(ttl),
+            errors: ExpiringMap::new(ERROR_TTL),
             in_flight: Mutex::new(HashMap::new()),
         }
     }
@@ -147,28 +186,21 @@ impl Checker {
         };
         let judged = self.judge_now(image);
         if judged.registry_error {
-            let mut errors = lock(&self.errors);
-            errors.retain(|_, (at, _)| at.elapsed() < ERROR_TTL);
-            if errors.len() < CACHE_LIMIT {
-                errors.insert(image.to_string(), (Instant::now(), judged.clone()));
-            }
+            self.errors.put(image, judged.clone());
         }
         completion.outcome = Some(judged.clone());
         judged
     }
 
     fn remembered_error(&self, image: &str) -> Option<Judgement> {
-        let errors = lock(&self.errors);
-        let (at, judged) = errors.get(image)?;
-        (at.elapsed() < ERROR_TTL).then(|| Judgement {
-            refusal: judged.refusal.as_ref().map(|why| {
-                format!(
-                    "{why} (the registry error of {} s ago)",
-                    at.elapsed().as_secs()
-                )
-            }),
+        let (age, judged) = self.errors.get(image)?;
+        Some(Judgement {
+            refusal: judged
+                .refusal
+                .as_ref()
+                .map(|why| format!("{why} (the registry error of {} s ago)", age.as_secs())),
             cached: true,
-            ..judged.clone()
+            ..judged
         })
     }
 
@@ -208,7 +240,7 @@ impl Checker {
             reference.resolve_registry(),
             reference.repository()
         );
-        if let Some(refusal) = self.cached(&key) {
+        if let Some((_, refusal)) = self.outcomes.get(&key) {
             return Judgement {
                 digest: Some(digest),
                 refusal,
@@ -221,7 +253,7 @@ impl Checker {
             // Registry errors are not cached as outcomes (only remembered briefly).
             Err(why) => return unreachable(Some(digest), why),
         };
-        self.remember(&key, refusal.clone());
+        self.outcomes.put(&key, refusal.clone());
         Judgement {
             digest: Some(digest),
             refusal,
@@ -307,27 +339,43 @@ impl Checker {
         }
         Ok(Some(format!("NOT VERIFIED: {}", failed.join("; "))))
     }
+}
 
-    fn cached(&self, digest: &str) -> Option<Option<String>> {
-        let cache = self.cache.lock().ok()?;
-        let (at, refusal) = cache.get(digest)?;
-        (at.elapsed() < self.ttl).then(|| refusal.clone())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiring_map_forgets_after_its_ttl() {
+        let kept = ExpiringMap::new(Duration::from_secs(3600));
+        kept.put("a", 1);
+        assert_eq!(kept.get("a").map(|(_, v)| v), Some(1));
+        assert_eq!(kept.get("b"), None);
+        let brief = ExpiringMap::new(Duration::from_millis(1));
+        brief.put("a", 1);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(brief.get("a"), None, "expired");
+        let off = ExpiringMap::new(Duration::ZERO);
+        off.put("a", 1);
+        assert_eq!(off.get("a"), None, "a zero ttl keeps nothing");
     }
 
-    fn remember(&self, digest: &str, refusal: Option<String>) {
-        if self.ttl.is_zero() {
-            return;
+    /// A flood of new keys neither grows the map past its limit nor flushes what it holds.
+    #[test]
+    fn expiring_map_full_keeps_what_it_holds() {
+        let map = ExpiringMap::new(Duration::from_secs(3600));
+        for i in 0..CACHE_LIMIT {
+            map.put(&format!("k{i}"), i);
         }
-        let Ok(mut cache) = self.cache.lock() else {
-            return;
-        };
-        if cache.len() >= CACHE_LIMIT {
-            let ttl = self.ttl;
-            cache.retain(|_, (at, _)| at.elapsed() < ttl);
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-        }
-        cache.insert(digest.to_string(), (Instant::now(), refusal));
+        map.put("flood", 0);
+        assert_eq!(map.get("flood"), None);
+        assert_eq!(map.get("k0").map(|(_, v)| v), Some(0));
+        assert_eq!(lock(&map.entries).len(), CACHE_LIMIT);
+        map.put("k0", 7);
+        assert_eq!(
+            map.get("k0").map(|(_, v)| v),
+            Some(7),
+            "a held key is updated"
+        );
     }
 }

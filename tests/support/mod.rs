@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod registry;
+pub mod rpmdb;
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
