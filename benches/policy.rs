@@ -117,7 +117,9 @@ fn main() {
                 gid: 0,
                 size: 100,
                 layer_index: i % 4,
-                private_key: (i % 50 == 0).then(|| "RSA PRIVATE KEY".to_string()),
+                private_key: (i % 50 == 0)
+                    .then(|| "RSA 2048-bit (PKCS#1), unencrypted".to_string()),
+                installed_by: None,
             })
             .collect(),
         passwd: Some(AccountFile {

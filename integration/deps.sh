@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
 # Debian's docker.io (engine + CLI), docker-registry (the test registry), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
+# filesystems), openssl, ssh-keygen and puttygen (private keys in every format, for the policy tests), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
 # Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
 # (independent schema validation), spdx-tools and cyclonedx-python-lib (second readers of the SPDX
 # and CycloneDX XML SBOMs), PyNaCl and cryptography (the tests' second implementation of
@@ -26,6 +26,8 @@ command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 for java_package in libcommons-lang3-java libslf4j-java; do
   dpkg -s "$java_package" >/dev/null 2>&1 || missing+=("$java_package")

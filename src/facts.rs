@@ -8,54 +8,95 @@ use crate::layers::{
     EntryKind, FileIndex, Notable, Probe, ProbeScan, MODE_SETGID, MODE_SETUID, MODE_WORLD_WRITABLE,
 };
 
-/// Files whose contents the account checks need.
-pub const GLOBS: &[&str] = &["etc/passwd", "etc/shadow"];
+/// Files whose contents the facts need: the accounts, and dpkg's records of each installed file's
+/// MD5 (a private key in a file its package installed unchanged is that package's, not a secret).
+pub const GLOBS: &[&str] = &["etc/passwd", "etc/shadow", "var/lib/dpkg/info/*.md5sums"];
+
+/// Whether the facts read `path`'s contents (its bytes are kept past cataloging).
+pub fn keeps(path: &str) -> bool {
+    matches!(path, "etc/passwd" | "etc/shadow") || dpkg_md5sums_package(path).is_some()
+}
+
+/// The package whose MD5 list `path` is (`var/lib/dpkg/info/PKG[:ARCH].md5sums`, or a distroless
+/// `var/lib/dpkg/status.d/PKG.md5sums`).
+fn dpkg_md5sums_package(path: &str) -> Option<&str> {
+    let name = path
+        .strip_prefix("var/lib/dpkg/info/")
+        .or_else(|| path.strip_prefix("var/lib/dpkg/status.d/"))?
+        .strip_suffix(".md5sums")?;
+    (!name.contains('/')).then(|| name.split(':').next().unwrap_or(name))
+}
 
 /// The name private-key findings are filed under.
 pub const PRIVATE_KEY_PROBE: &str = "private-key";
-/// Private keys are small; larger files are not looked at.
-const PRIVATE_KEY_MAX_BYTES: u64 = 1024 * 1024;
 
-/// Finds PEM private keys (`-----BEGIN ... PRIVATE KEY-----`, OpenSSH's included) in the first
-/// bytes of a file, keeping only the PEM label.
+/// Finds private keys ([`crate::private_keys`]) in files of at most
+/// [`crate::private_keys::MAX_FILE_BYTES`]: each file is searched for a PEM marker (or a PuTTY key
+/// file's first line) as it streams past, and parsed when it ends if it has one. The finding is the
+/// file's MD5 (hex) and the keys' descriptions, one per line.
 #[derive(Debug)]
 pub struct PrivateKeyProbe;
-
-fn private_key_label(bytes: &[u8]) -> Option<&[u8]> {
-    let start = memchr::memmem::find(bytes, b"-----BEGIN ")?;
-    let rest = &bytes[start + 11..];
-    let end = memchr::memmem::find(rest, b"-----")?;
-    let label = &rest[..end];
-    (label.ends_with(b"PRIVATE KEY") && label.len() <= 64 && !label.contains(&b'\n'))
-        .then_some(label)
-}
 
 impl Probe for PrivateKeyProbe {
     fn name(&self) -> &'static str {
         PRIVATE_KEY_PROBE
     }
 
-    fn accepts(&self, _path: &str, size: u64, head: &[u8]) -> bool {
-        size <= PRIVATE_KEY_MAX_BYTES && private_key_label(head).is_some()
+    fn accepts(&self, _path: &str, size: u64, _head: &[u8]) -> bool {
+        size <= crate::private_keys::MAX_FILE_BYTES as u64
     }
 
     fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
-        Box::new(PrivateKeyScan(None))
+        Box::new(PrivateKeyScan {
+            bytes: Vec::new(),
+            marker: false,
+        })
     }
 }
 
-struct PrivateKeyScan(Option<Vec<u8>>);
+struct PrivateKeyScan {
+    /// The file so far (at most [`crate::private_keys::MAX_FILE_BYTES`]): a key is parsed from it,
+    /// and its MD5 compared with what the OS package database recorded for the path.
+    bytes: Vec<u8>,
+    /// A PEM marker or a PuTTY first line was seen.
+    marker: bool,
+}
 
 impl ProbeScan for PrivateKeyScan {
     fn feed(&mut self, chunk: &[u8]) -> bool {
-        self.0 = private_key_label(chunk).map(<[u8]>::to_vec);
-        false // the head that was accepted is the first chunk: nothing more is needed
+        let room = crate::private_keys::MAX_FILE_BYTES.saturating_sub(self.bytes.len());
+        let chunk = &chunk[..chunk.len().min(room)];
+        if !self.marker {
+            // Searched from a little before this chunk, for a marker that straddles two.
+            let from = self.bytes.len().saturating_sub(MARKER.len() - 1);
+            self.bytes.extend_from_slice(chunk);
+            self.marker = self.bytes.starts_with(b"PuTTY-User-Key-File-")
+                || memchr::memmem::find(&self.bytes[from..], MARKER).is_some();
+        } else {
+            self.bytes.extend_from_slice(chunk);
+        }
+        self.bytes.len() < crate::private_keys::MAX_FILE_BYTES
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        self.0
+        if !self.marker {
+            return None;
+        }
+        let keys = crate::private_keys::describe(&self.bytes);
+        if keys.is_empty() {
+            return None;
+        }
+        use md5::Digest;
+        let mut finding = format!("{:x}", md5::Md5::digest(&self.bytes)).into_bytes();
+        for key in keys {
+            finding.push(b'\n');
+            finding.extend_from_slice(key.as_bytes());
+        }
+        Some(finding)
     }
 }
+
+const MARKER: &[u8] = b"-----BEGIN ";
 
 /// What kind of filesystem object a fact is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,8 +119,14 @@ pub struct FileFact {
     pub size: u64,
     /// Position of the layer the entry came from.
     pub layer_index: usize,
-    /// The PEM label when the file holds a private key (`RSA PRIVATE KEY`).
+    /// What private keys the file holds (`RSA 2048-bit (PKCS#1), unencrypted`; several joined by
+    /// `; `).
     pub private_key: Option<String>,
+    /// For a file holding a private key: the OS package that installed it, when the file is still
+    /// byte for byte what the package database recorded (a package's demo or test key, public with
+    /// the package).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<String>,
 }
 
 impl FileFact {
@@ -133,6 +180,8 @@ pub struct FileFacts {
 /// Collects the facts from the squashed index. `notable` is what the layer pass was asked to note.
 pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
     let mut facts = FileFacts::default();
+    // (position in facts.files, MD5) of each file holding a private key.
+    let mut key_md5s: Vec<(usize, String)> = Vec::new();
     for indexed in index.entries() {
         let entry = &indexed.entry;
         let (kind, private_key) = match &entry.kind {
@@ -144,7 +193,7 @@ pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
                 findings
                     .iter()
                     .find(|f| f.probe == PRIVATE_KEY_PROBE)
-                    .map(|f| String::from_utf8_lossy(&f.bytes).into_owned()),
+                    .and_then(|f| parse_key_finding(&f.bytes)),
             ),
             EntryKind::Other => (FileKind::Other, None),
             EntryKind::Symlink { .. } => continue,
@@ -152,6 +201,10 @@ pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
         let noted = matches!(entry.kind, EntryKind::Noted { .. })
             || notable.notes(&entry.path, entry.mode, kind == FileKind::File);
         if noted || private_key.is_some() {
+            let (md5, private_key) = private_key.unzip();
+            if let Some(md5) = md5 {
+                key_md5s.push((facts.files.len(), md5));
+            }
             facts.files.push(FileFact {
                 path: entry.path.clone(),
                 kind,
@@ -161,7 +214,21 @@ pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
                 size: entry.size,
                 layer_index: indexed.layer_index,
                 private_key,
+                installed_by: None,
             });
+        }
+    }
+    if !key_md5s.is_empty() {
+        let recorded = dpkg_md5s(
+            index,
+            key_md5s.iter().map(|(i, _)| facts.files[*i].path.as_str()),
+        );
+        for (i, md5) in key_md5s {
+            let fact = &mut facts.files[i];
+            fact.installed_by = recorded
+                .iter()
+                .find(|(path, sum, _)| *path == fact.path && sum.eq_ignore_ascii_case(&md5))
+                .map(|(_, _, package)| package.clone());
         }
     }
     let text = |path: &str| {
@@ -195,6 +262,43 @@ pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
     facts
 }
 
+/// A private-key finding of [`PrivateKeyScan`]: (the file's MD5, the keys' descriptions).
+fn parse_key_finding(bytes: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines = text.lines();
+    let md5 = lines.next()?.to_string();
+    let keys: Vec<&str> = lines.collect();
+    (!keys.is_empty()).then(|| (md5, keys.join("; ")))
+}
+
+/// What dpkg recorded of `paths`: (path, MD5, package) from every `*.md5sums` the image keeps.
+fn dpkg_md5s<'a>(
+    index: &FileIndex,
+    paths: impl Iterator<Item = &'a str>,
+) -> Vec<(String, String, String)> {
+    let wanted: std::collections::HashSet<&str> = paths.collect();
+    let mut recorded = Vec::new();
+    for indexed in index.entries() {
+        let Some(package) = dpkg_md5sums_package(&indexed.entry.path) else {
+            continue;
+        };
+        let Some(contents) = indexed.contents() else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(contents).lines() {
+            // `MD5  path` (two spaces; the path relative to the root).
+            let Some((sum, path)) = line.split_once("  ") else {
+                continue;
+            };
+            let path = path.trim_start_matches('/');
+            if wanted.contains(path) {
+                recorded.push((path.to_string(), sum.to_string(), package.to_string()));
+            }
+        }
+    }
+    recorded
+}
+
 /// The `:`-separated fields of each non-empty, non-comment line, with its line number.
 fn account_lines(body: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     body.lines().enumerate().filter_map(|(n, line)| {
@@ -209,16 +313,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_pem_private_key_labels() {
-        let key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n";
-        assert_eq!(private_key_label(key), Some(&b"OPENSSH PRIVATE KEY"[..]));
+    fn private_keys_are_found_however_the_file_is_chunked() {
+        use p256::pkcs8::EncodePrivateKey;
+        let key = p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
+        let pem = key.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).unwrap();
+        let mut file = b"# a config file\n".repeat(300);
+        file.extend_from_slice(pem.as_bytes());
+        for chunk_size in [1, 5, 11, 64, 4096, file.len()] {
+            let mut scan = PrivateKeyProbe.start("k");
+            for chunk in file.chunks(chunk_size) {
+                assert!(scan.feed(chunk));
+            }
+            use md5::Digest;
+            assert_eq!(
+                scan.finish().as_deref().and_then(parse_key_finding),
+                Some((
+                    format!("{:x}", md5::Md5::digest(&file)),
+                    "EC P-256 (PKCS#8), unencrypted".to_string()
+                )),
+                "chunks of {chunk_size}"
+            );
+        }
+        // A PEM marker in source code is not a key.
+        let mut scan = PrivateKeyProbe.start("ssh.py");
+        scan.feed(b"_SK_START = b\"-----BEGIN OPENSSH PRIVATE KEY-----\"\n_SK_END = b\"-----END OPENSSH PRIVATE KEY-----\"\n");
+        assert_eq!(scan.finish(), None);
+        assert!(!PrivateKeyProbe.accepts("k", 2 * crate::private_keys::MAX_FILE_BYTES as u64, b""));
+    }
+
+    #[test]
+    fn dpkg_md5sums_name_their_package() {
         assert_eq!(
-            private_key_label(b"junk\n-----BEGIN EC PRIVATE KEY-----\n"),
-            Some(&b"EC PRIVATE KEY"[..])
+            dpkg_md5sums_package("var/lib/dpkg/info/libssl-dev:amd64.md5sums"),
+            Some("libssl-dev")
         );
-        assert_eq!(private_key_label(b"-----BEGIN CERTIFICATE-----\n"), None);
-        assert_eq!(private_key_label(b"-----BEGIN PUBLIC KEY-----\n"), None);
-        assert!(!PrivateKeyProbe.accepts("k", 2 * PRIVATE_KEY_MAX_BYTES, key));
+        assert_eq!(
+            dpkg_md5sums_package("var/lib/dpkg/status.d/base.md5sums"),
+            Some("base")
+        );
+        assert_eq!(dpkg_md5sums_package("var/lib/dpkg/info/x.list"), None);
+        assert_eq!(dpkg_md5sums_package("var/lib/dpkg/info/a/b.md5sums"), None);
+        assert!(keeps("etc/shadow") && keeps("var/lib/dpkg/info/openssl.md5sums"));
+        assert!(!keeps("var/lib/dpkg/status"));
     }
 
     #[test]

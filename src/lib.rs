@@ -20,6 +20,7 @@ pub mod oci;
 pub mod output;
 pub mod package;
 pub mod policy;
+pub mod private_keys;
 pub mod registry;
 pub mod sbom;
 pub mod serve;

@@ -130,6 +130,20 @@ fn rpm_databases() -> Vec<(&'static str, Vec<u8>)> {
     databases
 }
 
+/// Each layer seed also gzip- and zstd-compressed, as registries and `docker save` carry layers:
+/// the decompressors meet mutated streams too.
+fn compressed(layers: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for layer in layers {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(layer).unwrap();
+        out.push(gzip.finish().unwrap());
+        out.push(zstd::encode_all(layer.as_slice(), 3).unwrap());
+    }
+    out
+}
+
 /// The rpm databases as seeds of the targets that read image files.
 fn rpm_seeds(target: &str, databases: &[(&str, Vec<u8>)]) -> Vec<Vec<u8>> {
     databases
@@ -168,6 +182,9 @@ fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
         // Inputs that once crashed (fuzz/regressions/TARGET/) are replayed first, as seeds.
         let mut seeds = targets::seeds(name);
         seeds.extend(rpm_seeds(name, &rpm_databases));
+        if *name == "layer" {
+            seeds.extend(compressed(&seeds));
+        }
         let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/regressions")
             .join(name);

@@ -108,6 +108,332 @@ fn default_policy_on_debootstrap_and_on_a_non_root_image() {
     assert_eq!(verdict["summary"]["gating_findings"], 0);
 }
 
+/// The Debian packages whose files hold PEM markers without holding keys: Python's cryptography and
+/// paramiko (`serialization/ssh.py` and `pkey.py` write and read the markers), Go's sources
+/// (`crypto/x509`, `crypto/tls` and their tests), OpenSSL's headers and manual pages.
+const MARKER_PACKAGES: &str =
+    "python3-cryptography,python3-paramiko,golang-go,libssl-dev,libssl-doc,openssl";
+
+/// A Debian 12 root with `packages`, as debootstrap and apt lay them out (`integration/rootfs.sh`,
+/// cached after the first run).
+fn debian_root_with(name: &str, packages: &str) -> std::path::PathBuf {
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/rootfs.sh"))
+        .args([name, packages])
+        .output()
+        .expect("integration/rootfs.sh runs");
+    assert!(
+        out.status.success(),
+        "integration/rootfs.sh {name} {packages} (needs root, debootstrap and Debian's mirror): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Runs a key-making tool, failing the test with its output when it fails.
+fn make_key(program: &str, args: &[&str], dir: &Path) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs (make test installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Keys in every format the tools write, and what the finding must say of each.
+fn real_keys(dir: &Path) -> Vec<(&'static str, &'static str)> {
+    let openssl = |args: &[&str]| make_key("openssl", args, dir);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        "rsa-pkcs8.pem",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "rsa-pkcs8.pem",
+        "-traditional",
+        "-out",
+        "rsa-pkcs1.pem",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "rsa-pkcs8.pem",
+        "-traditional",
+        "-aes256",
+        "-passout",
+        "pass:pw",
+        "-out",
+        "rsa-legacy-encrypted.pem",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "rsa-pkcs8.pem",
+        "-aes256",
+        "-passout",
+        "pass:pw",
+        "-out",
+        "rsa-pkcs8-encrypted.pem",
+    ]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        "ec-pkcs8.pem",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "ec-pkcs8.pem",
+        "-traditional",
+        "-out",
+        "ec-sec1.pem",
+    ]);
+    openssl(&["genpkey", "-algorithm", "ED25519", "-out", "ed25519.pem"]);
+    openssl(&[
+        "genpkey",
+        "-genparam",
+        "-algorithm",
+        "DSA",
+        "-pkeyopt",
+        "dsa_paramgen_bits:2048",
+        "-out",
+        "dsa-params.pem",
+    ]);
+    openssl(&[
+        "genpkey",
+        "-paramfile",
+        "dsa-params.pem",
+        "-out",
+        "dsa-pkcs8.pem",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "dsa-pkcs8.pem",
+        "-traditional",
+        "-out",
+        "dsa-openssl.pem",
+    ]);
+    std::fs::remove_file(dir.join("dsa-params.pem")).unwrap();
+    // A certificate and then its key, as HAProxy and others read a combined PEM.
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        "ec-pkcs8.pem",
+        "-subj",
+        "/CN=x",
+        "-days",
+        "1",
+        "-out",
+        "cert.pem",
+    ]);
+    let mut combined = std::fs::read(dir.join("cert.pem")).unwrap();
+    combined.extend(std::fs::read(dir.join("ec-pkcs8.pem")).unwrap());
+    std::fs::write(dir.join("combined.pem"), combined).unwrap();
+    let ssh_keygen = |args: &[&str]| make_key("ssh-keygen", args, dir);
+    ssh_keygen(&[
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "",
+        "-f",
+        "ssh-ed25519",
+    ]);
+    ssh_keygen(&["-q", "-t", "ecdsa", "-N", "", "-C", "", "-f", "ssh-ecdsa"]);
+    ssh_keygen(&[
+        "-q",
+        "-t",
+        "rsa",
+        "-b",
+        "2048",
+        "-N",
+        "pw",
+        "-C",
+        "",
+        "-f",
+        "ssh-rsa-encrypted",
+    ]);
+    std::fs::write(dir.join("passphrase"), "pw\n").unwrap();
+    make_key(
+        "puttygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-o",
+            "putty.ppk",
+            "--new-passphrase",
+            "/dev/null",
+        ],
+        dir,
+    );
+    make_key(
+        "puttygen",
+        &[
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-o",
+            "putty-encrypted.ppk",
+            "--new-passphrase",
+            "passphrase",
+        ],
+        dir,
+    );
+    for public in [
+        "ssh-ed25519.pub",
+        "ssh-ecdsa.pub",
+        "ssh-rsa-encrypted.pub",
+        "passphrase",
+        "cert.pem",
+    ] {
+        std::fs::remove_file(dir.join(public)).unwrap();
+    }
+    vec![
+        ("combined.pem", "EC P-384 (PKCS#8), unencrypted"),
+        ("dsa-openssl.pem", "DSA 2048-bit (OpenSSL), unencrypted"),
+        ("dsa-pkcs8.pem", "DSA (PKCS#8), unencrypted"),
+        ("ec-pkcs8.pem", "EC P-384 (PKCS#8), unencrypted"),
+        ("ec-sec1.pem", "EC P-384 (SEC1), unencrypted"),
+        ("ed25519.pem", "Ed25519 (PKCS#8), unencrypted"),
+        (
+            "putty-encrypted.ppk",
+            "ssh-rsa (PuTTY PPK v3), encrypted (aes256-cbc)",
+        ),
+        ("putty.ppk", "ssh-ed25519 (PuTTY PPK v3), unencrypted"),
+        (
+            "rsa-legacy-encrypted.pem",
+            "RSA (traditional PEM), encrypted (AES-256-CBC)",
+        ),
+        ("rsa-pkcs1.pem", "RSA 2048-bit (PKCS#1), unencrypted"),
+        (
+            "rsa-pkcs8-encrypted.pem",
+            "private key (PKCS#8), encrypted (PBES2, PBKDF2)",
+        ),
+        ("rsa-pkcs8.pem", "RSA 2048-bit (PKCS#8), unencrypted"),
+        ("ssh-ecdsa", "ecdsa-sha2-nistp256 (OpenSSH), unencrypted"),
+        ("ssh-ed25519", "ssh-ed25519 (OpenSSH), unencrypted"),
+        ("ssh-rsa-encrypted", "ssh-rsa (OpenSSH), encrypted"),
+    ]
+}
+
+/// The default policy on an image of Debian packages whose sources, headers and manuals hold PEM
+/// markers as text, and whose demos and test data hold keys published with the packages (each file
+/// as dpkg recorded it): it passes (11 such files once failed it). The same image with keys made by
+/// openssl, ssh-keygen and puttygen in every format, and one of OpenSSL's demo keys overwritten with
+/// a new key, fails with exactly those files, each described.
+#[test]
+fn the_default_policy_passes_marker_text_and_finds_every_real_key() {
+    require_engine();
+    let root = debian_root_with("pem-markers", MARKER_PACKAGES);
+    // The precondition: the markers are there, as text and as the packages' own demo keys.
+    for (file, marker) in [
+        (
+            "usr/lib/python3/dist-packages/cryptography/hazmat/primitives/serialization/ssh.py",
+            "-----BEGIN OPENSSH PRIVATE KEY-----",
+        ),
+        // Real keys, public with their packages: OpenSSL's demos and Go's test data.
+        (
+            "usr/share/doc/libssl-dev/demos/certs/apps/rootkey.pem",
+            "-----BEGIN RSA PRIVATE KEY-----",
+        ),
+        (
+            "usr/share/go-1.19/src/crypto/tls/testdata/example-key.pem",
+            "-----BEGIN EC PRIVATE KEY-----",
+        ),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+        assert!(text.contains(marker), "{file} holds {marker:?}");
+    }
+    let clean = import_dir_with(
+        &root,
+        &tag("markers"),
+        &["-c", "USER 1000", "-c", "ENTRYPOINT [\"/usr/bin/python3\"]"],
+    );
+    let (code, verdict, _) = check(&clean, None, &[]);
+    assert_eq!(code, 0, "{:#}", verdict["rules"]);
+    assert_eq!(verdict["verificationResult"], "PASSED");
+
+    let keys = tempfile::tempdir().unwrap();
+    let expected = real_keys(keys.path());
+    let files: Vec<(String, Vec<u8>)> = expected
+        .iter()
+        .map(|(name, _)| {
+            (
+                format!("keys/{name}"),
+                std::fs::read(keys.path().join(name)).unwrap(),
+            )
+        })
+        .collect();
+    let context: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let with_keys = build_image(
+        &tag("keys"),
+        &format!(
+            "FROM {clean}\nCOPY keys/ /srv/keys/\n\
+             COPY keys/rsa-pkcs1.pem /usr/share/doc/libssl-dev/demos/certs/apps/rootkey.pem\n"
+        ),
+        &context,
+    );
+    let (code, verdict, _) = check(&with_keys, None, &[]);
+    docker(&["rmi", "-f", &with_keys, &clean]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, String)> = rule(&verdict, "no-private-keys")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["evidence"]["path"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut found_paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    found_paths.sort();
+    let mut expected_paths: Vec<String> = expected
+        .iter()
+        .map(|(n, _)| format!("/srv/keys/{n}"))
+        .collect();
+    expected_paths.push("/usr/share/doc/libssl-dev/demos/certs/apps/rootkey.pem".into());
+    expected_paths.sort();
+    assert_eq!(
+        found_paths, expected_paths,
+        "exactly the keys, and the package's file that is no longer what it installed"
+    );
+    for (name, description) in expected {
+        let (_, message) = found
+            .iter()
+            .find(|(p, _)| p.ends_with(&format!("/{name}")))
+            .unwrap();
+        assert!(
+            message.contains(&format!("holds a private key ({description})")),
+            "{name}: {message}"
+        );
+    }
+}
+
 const CONFIG_POLICY: &str = r#"version: "1"
 rules:
   - id: runtime

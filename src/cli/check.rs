@@ -94,9 +94,8 @@ pub fn evaluate_image(
     let mut read = read_image_arg(docker, reference, &wanted, platform)?;
 
     let sbom = sbom_of(&read, args.sbom.as_deref(), reference, quiet)?;
-    // Past cataloging, only the account files' bytes are read (by the facts).
-    read.files
-        .release_contents(|path| facts::GLOBS.contains(&path));
+    // Past cataloging, only the bytes the facts read are kept.
+    read.files.release_contents(facts::keeps);
     if !quiet {
         for warning in &read.warnings {
             eprintln!(

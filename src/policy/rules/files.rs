@@ -87,7 +87,11 @@ impl FilesCheck {
                     format!("{shown} matches forbidden {}", patterns.join(", ")),
                 );
             }
-            if let (true, Some(label)) = (self.private_keys, &fact.private_key) {
+            // A key its OS package installed, unchanged, is the package's (a demo or test key,
+            // public with it), not a secret baked into the image.
+            if let (true, Some(label), None) =
+                (self.private_keys, &fact.private_key, &fact.installed_by)
+            {
                 push(
                     "files.private-key",
                     format!("{shown} holds a private key ({label})"),
