@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scanner_report", scanner_report),
     ("policy", policy),
     ("image_config", image_config),
+    ("private_key", private_key),
 ];
 
 /// A layer tar (plain, gzip or zstd, as the layer pass meets them), through the layer pass, the
@@ -128,6 +129,20 @@ pub fn index_walk(data: &[u8]) {
         }
     }
     let _ = tree.describe_platforms();
+}
+
+/// A file that may hold private keys (PEM blocks of every label, PuTTY keys), parsed whole and
+/// through the layer pass's probe in uneven chunks.
+pub fn private_key(data: &[u8]) {
+    use vouch::layers::Probe;
+    let _ = vouch::private_keys::describe(data);
+    let mut scan = vouch::facts::PrivateKeyProbe.start("key");
+    for chunk in data.chunks(997) {
+        if !scan.feed(chunk) {
+            break;
+        }
+    }
+    let _ = scan.finish();
 }
 
 /// An AdmissionReview body as the API server (or anyone reaching the webhook) sends it.
@@ -302,6 +317,17 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             format!(r#"{{"matches":[{{"vulnerability":{{"id":"CVE-2022-3715","severity":"High","fix":{{"versions":["5.2.15-2+b3"],"state":"fixed"}},"cvss":[]}},"relatedVulnerabilities":[{{"id":"CVE-2022-3715"}}],"artifact":{{"name":"bash","version":"5.2.15-2","type":"deb","purl":"pkg:deb/debian/bash@5.2.15-2?arch=amd64&distro=debian-12","locations":[{{"path":"/var/lib/dpkg/status","layerID":"sha256:00"}}]}}}}],"source":{{"type":"image","target":{{"userInput":"fuzz:1","imageID":"{REPORT_IMAGE_ID}","manifestDigest":"sha256:ffff","repoDigests":[],"layers":[]}}}}}}"#).into_bytes(),
         ],
         "policy" => vec![vouch::policy::config::DEFAULT_POLICY.as_bytes().to_vec()],
+        // Keys made by the real tools are added by tests/fuzz_smoke.rs; these are the machine's
+        // files that hold markers as text or a package's demo key.
+        "private_key" => [
+            "/usr/lib/go-1.19/src/crypto/tls/testdata/example-key.pem",
+            "/usr/lib/python3/dist-packages/cryptography/hazmat/primitives/serialization/ssh.py",
+            "/etc/ssl/certs/ca-certificates.crt",
+        ]
+        .iter()
+        .filter_map(|path| read(path))
+        .map(|bytes| bytes.into_iter().take(256 * 1024).collect())
+        .collect(),
         "image_config" => vec![
             br#"{"architecture":"amd64","os":"linux","config":{"User":"1000","Cmd":["/app"],"Labels":{"a":"b"},"ExposedPorts":{"80/tcp":{}}},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#.to_vec(),
         ],

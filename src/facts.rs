@@ -32,8 +32,9 @@ pub const PRIVATE_KEY_PROBE: &str = "private-key";
 
 /// Finds private keys ([`crate::private_keys`]) in files of at most
 /// [`crate::private_keys::MAX_FILE_BYTES`]: each file is searched for a PEM marker (or a PuTTY key
-/// file's first line) as it streams past, and parsed when it ends if it has one. The finding is the
-/// file's MD5 (hex) and the keys' descriptions, one per line.
+/// file's first line) as it streams past, and parsed when it ends if it had one. The finding is the
+/// file's MD5 (hex; empty when the marker came after the first chunk) and the keys' descriptions,
+/// one per line.
 #[derive(Debug)]
 pub struct PrivateKeyProbe;
 
@@ -48,46 +49,65 @@ impl Probe for PrivateKeyProbe {
 
     fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
         Box::new(PrivateKeyScan {
-            bytes: Vec::new(),
-            marker: false,
+            seen: 0,
+            carried: Vec::new(),
+            kept: None,
+            whole: false,
         })
     }
 }
 
 struct PrivateKeyScan {
-    /// The file so far (at most [`crate::private_keys::MAX_FILE_BYTES`]): a key is parsed from it,
-    /// and its MD5 compared with what the OS package database recorded for the path.
-    bytes: Vec<u8>,
-    /// A PEM marker or a PuTTY first line was seen.
-    marker: bool,
+    /// Bytes of the file fed so far.
+    seen: usize,
+    /// The last bytes of the previous chunk, so that a marker split across two is found.
+    carried: Vec<u8>,
+    /// The file from its first chunk, when that holds a marker (a key file, a certificate chain and
+    /// its key), else from the first marker on; at most [`crate::private_keys::MAX_FILE_BYTES`].
+    kept: Option<Vec<u8>>,
+    /// `kept` is the whole file: its MD5 can be compared with what the package database recorded.
+    whole: bool,
 }
 
 impl ProbeScan for PrivateKeyScan {
     fn feed(&mut self, chunk: &[u8]) -> bool {
-        let room = crate::private_keys::MAX_FILE_BYTES.saturating_sub(self.bytes.len());
-        let chunk = &chunk[..chunk.len().min(room)];
-        if !self.marker {
-            // Searched from a little before this chunk, for a marker that straddles two.
-            let from = self.bytes.len().saturating_sub(MARKER.len() - 1);
-            self.bytes.extend_from_slice(chunk);
-            self.marker = self.bytes.starts_with(b"PuTTY-User-Key-File-")
-                || memchr::memmem::find(&self.bytes[from..], MARKER).is_some();
-        } else {
-            self.bytes.extend_from_slice(chunk);
+        let first = self.seen == 0;
+        self.seen += chunk.len();
+        if let Some(kept) = &mut self.kept {
+            let room = crate::private_keys::MAX_FILE_BYTES.saturating_sub(kept.len());
+            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            return kept.len() < crate::private_keys::MAX_FILE_BYTES;
         }
-        self.bytes.len() < crate::private_keys::MAX_FILE_BYTES
+        // Nothing is copied until a marker shows (most files have none).
+        if first && crate::private_keys::may_hold_key(chunk) {
+            self.kept = Some(chunk.to_vec());
+            self.whole = true;
+            return true;
+        }
+        let mut window = std::mem::take(&mut self.carried);
+        window.extend_from_slice(chunk);
+        if let Some(at) = memchr::memmem::find(&window, MARKER) {
+            self.kept = Some(window[at..].to_vec());
+            return true;
+        }
+        self.carried = window[window.len().saturating_sub(MARKER.len() - 1)..].to_vec();
+        true
     }
 
     fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-        if !self.marker {
-            return None;
-        }
-        let keys = crate::private_keys::describe(&self.bytes);
+        let kept = self.kept?;
+        let keys = crate::private_keys::describe(&kept);
         if keys.is_empty() {
             return None;
         }
-        use md5::Digest;
-        let mut finding = format!("{:x}", md5::Md5::digest(&self.bytes)).into_bytes();
+        // A file kept from its first marker on has no MD5 to compare: it is never taken for a
+        // package's own file.
+        let mut finding = if self.whole {
+            use md5::Digest;
+            format!("{:x}", md5::Md5::digest(&kept)).into_bytes()
+        } else {
+            Vec::new()
+        };
         for key in keys {
             finding.push(b'\n');
             finding.extend_from_slice(key.as_bytes());
@@ -324,13 +344,16 @@ mod tests {
             for chunk in file.chunks(chunk_size) {
                 assert!(scan.feed(chunk));
             }
+            // The MD5 is there only when the first chunk showed the marker (the whole file kept).
             use md5::Digest;
+            let md5 = if chunk_size == file.len() {
+                format!("{:x}", md5::Md5::digest(&file))
+            } else {
+                String::new()
+            };
             assert_eq!(
                 scan.finish().as_deref().and_then(parse_key_finding),
-                Some((
-                    format!("{:x}", md5::Md5::digest(&file)),
-                    "EC P-256 (PKCS#8), unencrypted".to_string()
-                )),
+                Some((md5, "EC P-256 (PKCS#8), unencrypted".to_string())),
                 "chunks of {chunk_size}"
             );
         }

@@ -178,12 +178,20 @@ fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
     std::panic::set_hook(Box::new(|_| {}));
     let mut report = Vec::new();
     let rpm_databases = rpm_databases();
+    let keys = tempfile::tempdir().unwrap();
+    let key_files: Vec<Vec<u8>> = support::keys::real_keys(keys.path())
+        .iter()
+        .map(|(name, _)| std::fs::read(keys.path().join(name)).unwrap())
+        .collect();
     for (name, target) in targets::TARGETS {
         // Inputs that once crashed (fuzz/regressions/TARGET/) are replayed first, as seeds.
         let mut seeds = targets::seeds(name);
         seeds.extend(rpm_seeds(name, &rpm_databases));
         if *name == "layer" {
             seeds.extend(compressed(&seeds));
+        }
+        if *name == "private_key" {
+            seeds.extend(key_files.iter().cloned());
         }
         let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/regressions")

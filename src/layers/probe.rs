@@ -100,8 +100,11 @@ impl Probes {
             scans.iter().any(|s| s.2)
         };
         let mut more = feed_all(&mut scans, &head);
-        let mut chunk = vec![0u8; CHUNK_BYTES];
-        while more {
+        // Sized to what is left: most files scanned are small, and a zeroed 64 KiB buffer for each
+        // would cost more than reading them.
+        let left = (size as usize).saturating_sub(head.len());
+        let mut chunk = vec![0u8; CHUNK_BYTES.min(left.max(1))];
+        while more && left > 0 {
             let n = reader.read(&mut chunk)?;
             if n == 0 {
                 break;

@@ -3,6 +3,7 @@
 //! layouts) so that each layout and each kind of damage can be exercised exactly.
 #![allow(dead_code)]
 
+pub mod keys;
 pub mod registry;
 pub mod rpmdb;
 
