@@ -96,6 +96,19 @@ fn maven_packages(sbom: &serde_json::Value) -> Vec<(String, String, String, Stri
         .collect()
 }
 
+/// Runs the JDK's `jar` tool.
+fn jar_tool(args: &[&str]) {
+    let out = Command::new("jar")
+        .args(args)
+        .output()
+        .expect("the JDK's jar tool runs");
+    assert!(
+        out.status.success(),
+        "jar {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn debian_jars_match_the_maven_repo_and_nested_wars_are_read() {
     require_engine();
@@ -119,21 +132,13 @@ fn debian_jars_match_the_maven_repo_and_nested_wars_are_read() {
     std::fs::copy(nested, war_src.join("WEB-INF/lib/commons-lang3.jar")).unwrap();
     std::fs::write(war_src.join("index.html"), "<html></html>").unwrap();
     std::fs::create_dir_all(root.join("srv")).unwrap();
-    let out = Command::new("jar")
-        .args([
-            "cf",
-            root.join("srv/shop.war").to_str().unwrap(),
-            "-C",
-            war_src.to_str().unwrap(),
-            ".",
-        ])
-        .output()
-        .expect("the JDK's jar tool runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    jar_tool(&[
+        "cf",
+        root.join("srv/shop.war").to_str().unwrap(),
+        "-C",
+        war_src.to_str().unwrap(),
+        ".",
+    ]);
     // A jar cut in half: a warning, the rest still cataloged.
     let bytes = std::fs::read(nested).unwrap();
     std::fs::write(root.join("srv/broken.jar"), &bytes[..bytes.len() / 2]).unwrap();
@@ -182,4 +187,85 @@ fn debian_jars_match_the_maven_repo_and_nested_wars_are_read() {
         .args(["rmi", "-f", &tag])
         .output()
         .unwrap();
+}
+
+/// Jars made by the JDK's `jar` tool (every entry deflated, each followed by a data descriptor),
+/// 96 of them, each with a first entry of incompressible bytes one byte longer than the last, so
+/// that the descriptor after it falls at every position around the end of the first 4 KiB the
+/// layer pass hands the Java probe (and so at its read buffer's boundary). Every jar is read whole:
+/// a descriptor whose signature straddled the buffer's end once made the walk stop after that
+/// entry, silently, and the jar lost the package its `pom.properties` (the last entry) names.
+#[test]
+fn a_jar_is_read_whole_wherever_its_descriptors_fall() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("srv")).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    };
+    for k in 0..96 {
+        let src = dir.path().join(format!("src{k}"));
+        let pad = src.join("a/pad.bin");
+        std::fs::create_dir_all(pad.parent().unwrap()).unwrap();
+        std::fs::write(pad, noise(3800 + k)).unwrap();
+        let pom = src.join("META-INF/maven/org.example/offsets/pom.properties");
+        std::fs::create_dir_all(pom.parent().unwrap()).unwrap();
+        std::fs::write(
+            pom,
+            "groupId=org.example\nartifactId=offsets\nversion=4.2.0\n",
+        )
+        .unwrap();
+        let (jar, src) = (root.join(format!("srv/{k:03}.jar")), src.to_str().unwrap());
+        jar_tool(&[
+            "cf",
+            jar.to_str().unwrap(),
+            "-C",
+            src,
+            "a",
+            "-C",
+            src,
+            "META-INF/maven",
+        ]);
+    }
+    // The precondition: data descriptors, the pom.properties last, and a descriptor signature
+    // across byte 4096 in some jar.
+    let mut straddles = 0;
+    for k in 0..96 {
+        let bytes = std::fs::read(root.join(format!("srv/{k:03}.jar"))).unwrap();
+        assert!(bytes.windows(4).any(|w| w == b"PK\x07\x08"));
+        let last = bytes.windows(4).rposition(|w| w == b"PK\x03\x04").unwrap();
+        assert!(
+            bytes[last + 30..].starts_with(b"META-INF/maven/org.example/offsets/pom.properties")
+        );
+        straddles +=
+            usize::from((4093..4096).any(|at| bytes.get(at..at + 4) == Some(&b"PK\x07\x08"[..])));
+    }
+    assert!(straddles > 0, "no jar has a descriptor across byte 4096");
+
+    let tag = format!("vouch-test/java-offsets:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, warnings) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    assert!(!warnings.contains(".jar"), "{warnings}");
+    let found: BTreeSet<String> = maven_packages(&sbom)
+        .into_iter()
+        .filter(|p| {
+            (p.0.as_str(), p.1.as_str(), p.2.as_str()) == ("org.example", "offsets", "4.2.0")
+        })
+        .map(|p| p.3)
+        .collect();
+    let missing: Vec<String> = (0..96)
+        .map(|k| format!("/srv/{k:03}.jar"))
+        .filter(|path| !found.contains(path))
+        .collect();
+    assert!(missing.is_empty(), "jars read short: {missing:?}");
 }

@@ -33,6 +33,9 @@ impl<R: Read> Read for Budgeted<'_, R> {
 
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
+/// What may follow the last entry: the central directory, the end records (Zip64 and plain) and
+/// the archive extra data record of encrypted central directories.
+const AFTER_ENTRIES: [u32; 4] = [0x0201_4b50, 0x0605_4b50, 0x0606_4b50, 0x0806_4b50];
 const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 const STORED: u16 = 0;
 const DEFLATED: u16 = 8;
@@ -58,6 +61,8 @@ pub enum WalkError {
     Unstreamable { name: String, method: u16 },
     #[error("damaged zip stream ({0})")]
     Io(#[from] io::Error),
+    #[error("no entry and no central directory where the entry after {after:?} should start (bytes {found:08x}): the rest of the archive is not read")]
+    Lost { after: String, found: u32 },
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -77,12 +82,21 @@ pub fn walk<R: BufRead>(
     mut choose: impl FnMut(&EntryHeader) -> Visit,
     mut read: impl FnMut(&EntryHeader, &mut dyn Read) -> io::Result<()>,
 ) -> Result<(), WalkError> {
+    let mut previous = String::from("(the start)");
     loop {
         let mut fixed = [0u8; 30];
         // A zip ends with its central directory; running out before it means the archive is cut short.
         reader.read_exact(&mut fixed[..4])?;
-        if u32_at(&fixed, 0) != LOCAL_HEADER {
-            return Ok(()); // the central directory (or trailing data): no more entries
+        let signature = u32_at(&fixed, 0);
+        if AFTER_ENTRIES.contains(&signature) {
+            return Ok(()); // no more entries
+        }
+        if signature != LOCAL_HEADER {
+            // Lost: stopping quietly here would report half an archive as the whole.
+            return Err(WalkError::Lost {
+                after: previous,
+                found: signature.swap_bytes(),
+            });
         }
         reader.read_exact(&mut fixed[4..])?;
         let flags = u16_at(&fixed, 6);
@@ -139,6 +153,7 @@ pub fn walk<R: BufRead>(
         if has_descriptor {
             skip_descriptor(reader, zip64.is_some())?;
         }
+        previous = header.name;
     }
 }
 
@@ -172,14 +187,19 @@ fn zip64_sizes(extra: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// Skips a data descriptor: an optional signature, the CRC, and two sizes (8 bytes each for Zip64).
-fn skip_descriptor<R: BufRead>(reader: &mut R, zip64: bool) -> io::Result<()> {
-    let head = reader.fill_buf()?;
-    if head.len() >= 4 && u32_at(head, 0) == DATA_DESCRIPTOR {
-        reader.consume(4);
-    }
-    let rest = if zip64 { 4 + 16 } else { 4 + 8 };
-    let mut skip = vec![0u8; rest];
-    reader.read_exact(&mut skip)
+/// The first four bytes are read whatever the reader's buffer holds (a signature straddling the
+/// buffer's end once went unseen, and the walk lost its place).
+fn skip_descriptor<R: Read>(reader: &mut R, zip64: bool) -> io::Result<()> {
+    let mut first = [0u8; 4];
+    reader.read_exact(&mut first)?;
+    let sizes = if zip64 { 16 } else { 8 };
+    // With the signature, the CRC follows; without, those four bytes were the CRC.
+    let rest = if u32_at(&first, 0) == DATA_DESCRIPTOR {
+        4 + sizes
+    } else {
+        sizes
+    };
+    skip_exactly(reader, rest as u64)
 }
 
 #[cfg(test)]
@@ -247,6 +267,68 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(seen.len(), 3);
         assert_eq!(read, ["groupId=g\nartifactId=a\nversion=1\n"]);
+    }
+
+    /// The same archive wherever it sits relative to the reader's buffer (as a jar does at any
+    /// offset in its layer): every entry is walked. A data descriptor's signature straddling the
+    /// buffer's end once went unseen, and the walk stopped after that entry, saying nothing.
+    #[test]
+    fn walks_every_entry_at_every_buffer_alignment() {
+        let entries: Vec<(String, Vec<u8>)> = (0..12)
+            .map(|i| {
+                (
+                    format!("META-INF/e{i}.txt"),
+                    vec![b'a' + i as u8; 50 + 37 * i],
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &[u8])> = entries
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let zip = zip_with_descriptors(&borrowed);
+        for capacity in [16, 61, 64, 509, 8192] {
+            for offset in 0..capacity.min(64) {
+                let mut data = vec![0u8; offset];
+                data.extend_from_slice(&zip);
+                let mut reader = BufReader::with_capacity(capacity, &data[..]);
+                reader.read_exact(&mut vec![0u8; offset]).unwrap();
+                let mut seen = 0;
+                walk(
+                    &mut reader,
+                    &Cell::new(u64::MAX),
+                    |_| {
+                        seen += 1;
+                        Visit::Skip
+                    },
+                    |_, _| Ok(()),
+                )
+                .unwrap_or_else(|e| panic!("capacity {capacity}, offset {offset}: {e}"));
+                assert_eq!(seen, entries.len(), "capacity {capacity}, offset {offset}");
+            }
+        }
+    }
+
+    /// Bytes that are neither an entry nor the central directory where an entry should start stop
+    /// the walk with an error naming the last entry read, never quietly.
+    #[test]
+    fn losing_the_way_is_an_error() {
+        let mut zip = zip_with_descriptors(&[("a.txt", b"one"), ("b.txt", b"two")]);
+        let second = zip
+            .windows(4)
+            .rposition(|w| w == LOCAL_HEADER.to_le_bytes())
+            .unwrap();
+        zip[second..second + 4].copy_from_slice(b"JUNK");
+        let error = walk(
+            &mut BufReader::new(&zip[..]),
+            &Cell::new(u64::MAX),
+            |_| Visit::Skip,
+            |_, _| Ok(()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("after \"a.txt\""), "{error}");
+        assert!(error.contains("4a554e4b"), "{error}");
     }
 
     #[test]
