@@ -114,21 +114,6 @@ fn default_policy_on_debootstrap_and_on_a_non_root_image() {
 const MARKER_PACKAGES: &str =
     "python3-cryptography,python3-paramiko,golang-go,libssl-dev,libssl-doc,openssl";
 
-/// A Debian 12 root with `packages`, as debootstrap and apt lay them out (`integration/rootfs.sh`,
-/// cached after the first run).
-fn debian_root_with(name: &str, packages: &str) -> std::path::PathBuf {
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/rootfs.sh"))
-        .args([name, packages])
-        .output()
-        .expect("integration/rootfs.sh runs");
-    assert!(
-        out.status.success(),
-        "integration/rootfs.sh {name} {packages} (needs root, debootstrap and Debian's mirror): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
 /// The default policy on an image of Debian packages whose sources, headers and manuals hold PEM
 /// markers as text, and whose demos and test data hold keys published with the packages (each file
 /// as dpkg recorded it): it passes (11 such files once failed it). The same image with keys made by

@@ -133,9 +133,10 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
         for (key, value) in &record.fields {
             match key {
                 'F' => dir = value.clone(),
-                'R' => output
-                    .owned_files
-                    .push(crate::layers::path::join(&dir, value)),
+                'R' => output.owned_files.push((
+                    crate::layers::path::join(&dir, value),
+                    output.packages.len() - 1,
+                )),
                 _ => {}
             }
         }

@@ -8,7 +8,7 @@ use super::CatalogOutput;
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
 use crate::package::{build_purl, Evidence, Package};
 use regex::bytes::Regex;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub const NAME: &str = "binary-classifier";
@@ -182,10 +182,10 @@ fn version_prefix(file: &str) -> Option<String> {
 }
 
 /// Lists the classified binaries that no OS package owns.
-pub fn catalog(files: &FileIndex, owned: &HashSet<String>) -> CatalogOutput {
+pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for (entry, snippet) in files.findings(PROBE) {
-        if owned.contains(&entry.entry.path) {
+        if owned.contains_key(&entry.entry.path) {
             continue;
         }
         let text = String::from_utf8_lossy(snippet);

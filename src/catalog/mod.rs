@@ -22,7 +22,7 @@ pub mod rust;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Why cataloging failed as a whole (individual bad records are warnings instead).
@@ -38,8 +38,9 @@ pub struct CatalogOutput {
     pub packages: Vec<Package>,
     /// `(dependent, dependency)` pairs of indices into `packages`.
     pub dependencies: Vec<(usize, usize)>,
-    /// Files the packages own, as their package manager lists them (OS catalogers only).
-    pub owned_files: Vec<String>,
+    /// Files the packages own, as their package manager lists them, with the index of the package
+    /// in `packages` that owns each (OS catalogers only).
+    pub owned_files: Vec<(String, usize)>,
     pub warnings: Vec<String>,
 }
 
@@ -123,12 +124,19 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         apk::catalog(files, inventory.distro.as_ref()),
         rpm::catalog(files, inventory.distro.as_ref()),
     ];
-    // Files owned by OS packages, resolved through the image's symlinks (`/bin` → `usr/bin`).
-    let owned: HashSet<String> = os_outputs
-        .iter()
-        .flat_map(|o| &o.owned_files)
-        .filter_map(|p| files.resolve_path(p.trim_start_matches('/')).ok())
-        .collect();
+    // Files owned by OS packages, resolved through the image's symlinks (`/bin` → `usr/bin`), and
+    // the purl of the package that owns each.
+    let mut owners: HashMap<String, String> = HashMap::new();
+    for output in &os_outputs {
+        for (path, index) in &output.owned_files {
+            if let (Ok(resolved), Some(owner)) = (
+                files.resolve_path(path.trim_start_matches('/')),
+                output.packages.get(*index),
+            ) {
+                owners.entry(resolved).or_insert_with(|| owner.purl.clone());
+            }
+        }
+    }
     let language_outputs = [
         python::catalog(files),
         npm::catalog(files),
@@ -138,8 +146,9 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         dotnet::catalog(files),
         ruby::catalog(files),
         rust::catalog(files),
-        binary::catalog(files, &owned),
+        binary::catalog(files, &owners),
     ];
+    let os_packages: usize = os_outputs.iter().map(|o| o.packages.len()).sum();
     for output in os_outputs.into_iter().chain(language_outputs) {
         let offset = inventory.packages.len();
         if offset == 0 && inventory.dependencies.is_empty() {
@@ -162,5 +171,21 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     }
     inventory.dependencies.sort_unstable();
     inventory.dependencies.dedup();
+    // A language package whose metadata file an OS package installed (Debian's python3-*, node-*,
+    // ruby-* and lib*-java packages) says so: the OS package is how it got there, and how it is
+    // updated.
+    if !owners.is_empty() {
+        for package in &mut inventory.packages[os_packages..] {
+            let path = package.evidence.path.trim_start_matches('/');
+            let resolved = files
+                .resolve_path(path)
+                .unwrap_or_else(|_| path.to_string());
+            if let Some(owner) = owners.get(&resolved) {
+                package
+                    .properties
+                    .push(("vouch:ownedBy".into(), owner.clone()));
+            }
+        }
+    }
     Ok(inventory)
 }

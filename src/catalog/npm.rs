@@ -1,8 +1,12 @@
 //! The npm cataloger: every package installed under a `node_modules` directory
 //! (`node_modules/NAME/package.json`, `node_modules/@SCOPE/NAME/package.json`, nested at any depth),
-//! including the npm that ships inside Node.js. Purls are `pkg:npm/NAME@V` or
+//! including the npm that ships inside Node.js, and in the global module folders Debian's `node-*`
+//! packages install into (`/usr/share/nodejs`, `/usr/lib/nodejs`, `/usr/lib/TRIPLET/nodejs`). Only
+//! a folder's direct children (or `@scope` grandchildren) are packages: a package.json deeper inside
+//! a package (test fixtures, `dist/`) is not. Purls are `pkg:npm/NAME@V` or
 //! `pkg:npm/%40scope/NAME@V`. Dependency edges are resolved the way Node resolves `require`: from the
-//! package's own `node_modules` upwards through every enclosing one.
+//! package's own `node_modules` upwards through every enclosing one, then Debian's global folders
+//! (Debian's node searches them).
 
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, IndexedEntry};
@@ -52,9 +56,24 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 .push(format!("/{}: {e}; skipped", entry.entry.path)),
         }
     }
+    // Debian's search order: /usr/lib/TRIPLET/nodejs, /usr/lib/nodejs, /usr/share/nodejs.
+    let mut globals: Vec<&str> = by_dir
+        .keys()
+        .map(|dir| {
+            let parent = path::parent(dir);
+            if path::file_name(parent).starts_with('@') {
+                path::parent(parent)
+            } else {
+                parent
+            }
+        })
+        .filter(|dir| is_global_folder(dir))
+        .collect();
+    globals.sort_by_key(|g| (*g == "usr/share/nodejs", *g == "usr/lib/nodejs", *g));
+    globals.dedup();
     for (from, (dir, dependencies)) in wanted_deps.iter().enumerate() {
         for name in dependencies {
-            if let Some(to) = resolve(&by_dir, dir, name) {
+            if let Some(to) = resolve(&by_dir, &globals, dir, name) {
                 output.depends(from, to);
             }
         }
@@ -72,7 +91,18 @@ fn package_dir(p: &str) -> Option<&str> {
     if path::file_name(container).starts_with('@') {
         container = path::parent(container);
     }
-    (path::file_name(container) == "node_modules").then_some(dir)
+    (path::file_name(container) == "node_modules" || is_global_folder(container)).then_some(dir)
+}
+
+/// Debian's global module folders: `usr/share/nodejs`, `usr/lib/nodejs`, `usr/lib/TRIPLET/nodejs`.
+fn is_global_folder(dir: &str) -> bool {
+    match dir {
+        "usr/share/nodejs" | "usr/lib/nodejs" => true,
+        _ => dir
+            .strip_prefix("usr/lib/")
+            .and_then(|rest| rest.strip_suffix("/nodejs"))
+            .is_some_and(|triplet| !triplet.is_empty() && !triplet.contains('/')),
+    }
 }
 
 /// The directory of a project's own package.json: not inside `node_modules`, with packages installed
@@ -89,8 +119,14 @@ fn project_dir<'a>(p: &'a str, installed_dirs: &[&str]) -> Option<&'a str> {
         .then_some(dir)
 }
 
-/// Node's lookup: `DIR/node_modules/NAME`, then the same from each ancestor directory.
-fn resolve(by_dir: &HashMap<String, usize>, from_dir: &str, name: &str) -> Option<usize> {
+/// Node's lookup: `DIR/node_modules/NAME`, then the same from each ancestor directory, then
+/// Debian's global folders.
+fn resolve(
+    by_dir: &HashMap<String, usize>,
+    globals: &[&str],
+    from_dir: &str,
+    name: &str,
+) -> Option<usize> {
     let mut dir = from_dir;
     loop {
         if path::file_name(dir) != "node_modules" {
@@ -100,10 +136,13 @@ fn resolve(by_dir: &HashMap<String, usize>, from_dir: &str, name: &str) -> Optio
             }
         }
         if dir.is_empty() {
-            return None;
+            break;
         }
         dir = path::parent(dir);
     }
+    globals
+        .iter()
+        .find_map(|global| by_dir.get(&path::join(global, name)).copied())
 }
 
 /// The fields of a package.json that matter here.
@@ -222,6 +261,58 @@ mod tests {
         );
         assert_eq!(package_dir("app/node_modules/x/lib/package.json"), None);
         assert_eq!(package_dir("app/package.json"), None);
+        // Debian's global folders: direct children (and scoped grandchildren) only.
+        for (manifest, dir) in [
+            (
+                "usr/share/nodejs/lodash/package.json",
+                Some("usr/share/nodejs/lodash"),
+            ),
+            (
+                "usr/share/nodejs/@types/node/package.json",
+                Some("usr/share/nodejs/@types/node"),
+            ),
+            (
+                "usr/lib/nodejs/acorn/package.json",
+                Some("usr/lib/nodejs/acorn"),
+            ),
+            (
+                "usr/lib/x86_64-linux-gnu/nodejs/ws/package.json",
+                Some("usr/lib/x86_64-linux-gnu/nodejs/ws"),
+            ),
+            ("usr/share/nodejs/lodash/test/fixtures/package.json", None),
+            ("usr/share/nodejs/package.json", None),
+            ("opt/usr/share/nodejs/x/package.json", None),
+            ("usr/lib/a/b/nodejs/x/package.json", None),
+        ] {
+            assert_eq!(package_dir(manifest), dir, "{manifest}");
+        }
+    }
+
+    #[test]
+    fn debian_global_folders_are_searched_last() {
+        let by_dir: HashMap<String, usize> = [
+            ("usr/share/nodejs/a".to_string(), 0),
+            ("usr/share/nodejs/b".to_string(), 1),
+            ("usr/share/nodejs/a/node_modules/b".to_string(), 2),
+            ("usr/lib/x86_64-linux-gnu/nodejs/c".to_string(), 3),
+        ]
+        .into_iter()
+        .collect();
+        let globals = ["usr/lib/x86_64-linux-gnu/nodejs", "usr/share/nodejs"];
+        assert_eq!(
+            resolve(&by_dir, &globals, "usr/share/nodejs/a", "b"),
+            Some(2)
+        );
+        assert_eq!(
+            resolve(&by_dir, &globals, "usr/share/nodejs/b", "a"),
+            Some(0)
+        );
+        assert_eq!(
+            resolve(&by_dir, &globals, "usr/share/nodejs/b", "c"),
+            Some(3)
+        );
+        assert_eq!(resolve(&by_dir, &globals, "srv/app", "a"), Some(0));
+        assert_eq!(resolve(&by_dir, &[], "srv/app", "a"), None);
     }
 
     #[test]
@@ -269,16 +360,16 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(
-            resolve(&by_dir, "app/node_modules/a", "b"),
+            resolve(&by_dir, &[], "app/node_modules/a", "b"),
             Some(2),
             "nested copy wins"
         );
-        assert_eq!(resolve(&by_dir, "app/node_modules/b", "a"), Some(0));
+        assert_eq!(resolve(&by_dir, &[], "app/node_modules/b", "a"), Some(0));
         assert_eq!(
-            resolve(&by_dir, "app/node_modules/a", "c"),
+            resolve(&by_dir, &[], "app/node_modules/a", "c"),
             Some(3),
             "up to the root"
         );
-        assert_eq!(resolve(&by_dir, "app/node_modules/a", "zzz"), None);
+        assert_eq!(resolve(&by_dir, &[], "app/node_modules/a", "zzz"), None);
     }
 }

@@ -588,3 +588,18 @@ pub fn depends_on(sbom: &Value, prefix: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A Debian 12 root with `packages`, as debootstrap and apt lay them out (`integration/rootfs.sh`,
+/// cached after the first run).
+pub fn debian_root_with(name: &str, packages: &str) -> std::path::PathBuf {
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/rootfs.sh"))
+        .args([name, packages])
+        .output()
+        .expect("integration/rootfs.sh runs");
+    assert!(
+        out.status.success(),
+        "integration/rootfs.sh {name} {packages} (needs root, debootstrap and Debian's mirror): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}

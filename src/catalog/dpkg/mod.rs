@@ -254,9 +254,9 @@ fn package_from(
 
 /// The files dpkg says each package installed: `info/NAME.list` or `info/NAME:ARCH.list`, and for
 /// distroless images the paths in `status.d/NAME.md5sums`.
-fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<String> {
+fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<(String, usize)> {
     let mut owned = Vec::new();
-    for package in packages {
+    for (index, package) in packages.iter().enumerate() {
         let arch = architecture(package).unwrap_or_default();
         let candidates = [
             format!("var/lib/dpkg/info/{}.list", package.name),
@@ -272,10 +272,14 @@ fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<String> {
                 owned.extend(
                     text.lines()
                         .filter_map(|l| l.split_once("  "))
-                        .map(|(_, p)| p.to_string()),
+                        .map(|(_, p)| (p.to_string(), index)),
                 );
             } else {
-                owned.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+                owned.extend(
+                    text.lines()
+                        .filter(|l| !l.is_empty())
+                        .map(|l| (l.to_string(), index)),
+                );
             }
         }
     }

@@ -266,7 +266,10 @@ fn add_packages(
         });
         let mut provides = header.string_array(header::PROVIDENAME);
         let paths = header.file_paths();
-        output.owned_files.extend(paths.iter().cloned());
+        let index = output.packages.len() - 1;
+        output
+            .owned_files
+            .extend(paths.iter().map(|p| (p.clone(), index)));
         provides.extend(paths);
         relations_list.push(Relations {
             name,
