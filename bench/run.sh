@@ -12,6 +12,11 @@ SYFT=$(echo "$PEERS" | sed -n 1p)
 TRIVY=$(echo "$PEERS" | sed -n 2p)
 python3 bench/compare.py --image "$IMAGE" --vouch target/release/docker-vouch --syft "$SYFT" --trivy "$TRIVY" \
   --runs "${BENCH_RUNS:-5}" --out docs/benchmarks.md
+# One large layer, against the hashing floor (targets: ≤ 1.2× the floor, peak RSS ≤ 64 MiB).
+SCALE=$(python3 bench/scale.py --image "$(bench/scale_image.sh)" --vouch target/release/docker-vouch \
+  --syft "$SYFT" --trivy "$TRIVY" --runs "${BENCH_RUNS:-3}")
+printf '\n## One large layer\n\n%s\n' "$SCALE" >> docs/benchmarks.md
+echo "$SCALE"
 # Policy evaluation (issue: 1,000 packages and 50 rules under 50 ms), appended to the same page.
 POLICY=$(cargo bench --locked --quiet --bench policy 2>/dev/null | grep '^policy evaluation')
 printf '\n## Policy evaluation\n\n`cargo bench --bench policy` (benches/policy.rs), 30 evaluations on this machine: %s. Target: under 50 ms.\n' "$POLICY" >> docs/benchmarks.md

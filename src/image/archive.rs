@@ -7,6 +7,7 @@ use super::ImageError;
 use crate::layers::decompress::{decompressed, Compression};
 use crate::layers::digest::HashingReader;
 use crate::layers::path::normalize_entry_path;
+use crate::layers::pipe::{hash_while, PipeReader};
 use crate::layers::{read_layer, Limits, Wanted};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -299,23 +300,22 @@ pub fn read_layer_blob<R: Read>(
         .fill_buf()
         .map_err(|e| layer_error(e.to_string()))?;
     let finish_error = |e: std::io::Error| layer_error(format!("reading past the tar end: {e}"));
+    // The tar is parsed on another thread while this one reads, decompresses and hashes it.
+    let parse = |tar: &mut PipeReader| read_layer(tar, wanted, limits);
     let (files, blob_digest, diff_id, uncompressed_size) =
         if Compression::sniff(head) == Compression::None {
             // An uncompressed blob is its own tar: one hash serves as blob digest and diffID.
-            let mut hasher = HashingReader::new(buffered);
-            let files =
-                read_layer(&mut hasher, wanted, limits).map_err(|e| layer_error(e.to_string()))?;
-            let (digest, size) = hasher.finish().map_err(finish_error)?;
+            let (files, hashed) = hash_while(buffered, parse);
+            let files = files.map_err(|e| layer_error(e.to_string()))?;
+            let (digest, size) = hashed.map_err(finish_error)?;
             (files, digest.clone(), digest, size)
         } else {
             let mut blob_hasher = HashingReader::new(buffered);
             let (stream, _compression) =
                 decompressed(&mut blob_hasher).map_err(|e| layer_error(e.to_string()))?;
-            let mut diff_hasher =
-                HashingReader::new(std::io::BufReader::with_capacity(256 * 1024, stream));
-            let files = read_layer(&mut diff_hasher, wanted, limits)
-                .map_err(|e| layer_error(e.to_string()))?;
-            let (diff_id, uncompressed_size) = diff_hasher.finish().map_err(finish_error)?;
+            let (files, hashed) = hash_while(stream, parse);
+            let files = files.map_err(|e| layer_error(e.to_string()))?;
+            let (diff_id, uncompressed_size) = hashed.map_err(finish_error)?;
             let (blob_digest, _) = blob_hasher.finish().map_err(finish_error)?;
             (files, blob_digest, diff_id, uncompressed_size)
         };

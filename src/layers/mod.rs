@@ -12,6 +12,7 @@ pub mod digest;
 mod header_guard;
 mod index;
 pub mod path;
+pub mod pipe;
 pub mod probe;
 mod read;
 mod squash;
