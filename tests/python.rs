@@ -129,3 +129,126 @@ fn pip_installed_site_packages_match_pip_list() {
         .output()
         .unwrap();
 }
+
+/// What Python's own importlib.metadata finds on `paths`: (normalized name, version).
+fn importlib_distributions(paths: &[&Path]) -> BTreeSet<(String, String)> {
+    let script = "import importlib.metadata as m, json, sys\n\
+                  print(json.dumps([[d.metadata['Name'], d.version] for d in m.distributions(path=sys.argv[1:])]))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .args(paths)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: Vec<(String, String)> = serde_json::from_slice(&out.stdout).unwrap();
+    found.into_iter().map(|(n, v)| (normalize(&n), v)).collect()
+}
+
+/// Layouts pip does not make: an egg that setuptools built (`bdist_egg` of six's sdist from PyPI),
+/// unpacked as `easy_install` unpacks it (`six-1.16.0-pyX.Y.egg/EGG-INFO/PKG-INFO`), and a
+/// `.dist-info` whose suffix is not in lower case (importlib.metadata takes any case). Each is
+/// reported as importlib.metadata reports it, with easy_install's `.egg` directory on the path as
+/// its `.pth` file puts it. Neither was before.
+#[test]
+fn eggs_and_any_case_dist_info_are_found_as_importlib_finds_them() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let venv = work.join("venv");
+    let run = |program: &Path, args: &[&str], cwd: &Path| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap_or_else(|e| panic!("{program:?} runs: {e}"));
+        assert!(
+            out.status.success(),
+            "{program:?} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(
+        Path::new("python3"),
+        &["-m", "venv", venv.to_str().unwrap()],
+        &work,
+    );
+    let python = venv.join("bin/python");
+    let pip = |args: &[&str]| {
+        let mut all = vec!["-m", "pip", "--disable-pip-version-check", "-q"];
+        all.extend_from_slice(args);
+        run(&python, &all, &work);
+    };
+    // setuptools before 81 still builds eggs.
+    pip(&["install", "setuptools<81"]);
+    pip(&[
+        "download",
+        "--no-binary",
+        ":all:",
+        "--no-deps",
+        "-d",
+        ".",
+        "six==1.16.0",
+    ]);
+    run(Path::new("tar"), &["xzf", "six-1.16.0.tar.gz"], &work);
+    let sdist = work.join("six-1.16.0");
+    run(&python, &["setup.py", "-q", "bdist_egg"], &sdist);
+    let egg = std::fs::read_dir(sdist.join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "egg"))
+        .expect("bdist_egg made an egg");
+
+    let root = dir.path().join("root");
+    let site = root.join("usr/local/lib/python3.11/site-packages");
+    std::fs::create_dir_all(&site).unwrap();
+    let unpacked = site.join(egg.file_name().unwrap());
+    run(
+        Path::new("python3"),
+        &[
+            "-m",
+            "zipfile",
+            "-e",
+            egg.to_str().unwrap(),
+            unpacked.to_str().unwrap(),
+        ],
+        &work,
+    );
+    pip(&[
+        "install",
+        "--no-deps",
+        "--no-compile",
+        "--target",
+        site.to_str().unwrap(),
+        "attrs==23.2.0",
+    ]);
+    std::fs::rename(
+        site.join("attrs-23.2.0.dist-info"),
+        site.join("attrs-23.2.0.Dist-Info"),
+    )
+    .unwrap();
+
+    let expected = importlib_distributions(&[&site, &unpacked]);
+    assert_eq!(
+        expected,
+        BTreeSet::from([
+            ("attrs".to_string(), "23.2.0".to_string()),
+            ("six".to_string(), "1.16.0".to_string())
+        ]),
+        "importlib.metadata's own answer"
+    );
+    let tag = format!("vouch-test/python-layouts:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, warnings) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let found: BTreeSet<(String, String)> = packages(&sbom)
+        .into_iter()
+        .filter(|p| p.2.starts_with("pkg:pypi/"))
+        .map(|(name, version, _, _, _)| (normalize(&name), version))
+        .collect();
+    assert_eq!(found, expected, "{warnings}");
+}

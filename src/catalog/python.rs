@@ -14,10 +14,13 @@ use crate::package::{build_purl, Evidence, Package};
 use std::collections::HashMap;
 
 pub const NAME: &str = "python";
+/// `.dist-info` and `.egg-info` in any letter case, as importlib.metadata finds them; the
+/// directories `easy_install` unpacks eggs into (`NAME-V-pyX.Y.egg/EGG-INFO/PKG-INFO`).
 pub const GLOBS: &[&str] = &[
-    "**/*.dist-info/METADATA",
-    "**/*.egg-info/PKG-INFO",
-    "**/*.egg-info",
+    "**/*.[dD][iI][sS][tT]-[iI][nN][fF][oO]/METADATA",
+    "**/*.[eE][gG][gG]-[iI][nN][fF][oO]/PKG-INFO",
+    "**/*.[eE][gG][gG]-[iI][nN][fF][oO]",
+    "**/*.egg/EGG-INFO/PKG-INFO",
 ];
 
 /// Finds every installed Python distribution.
@@ -34,6 +37,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
             continue; // a directory named *.egg-info, or an oversized file (already warned)
         };
         match parse_metadata(&String::from_utf8_lossy(bytes)) {
+            Ok(metadata) if is_the_interpreter(&metadata, install_dir) => {}
             Ok(metadata) => {
                 let package = match to_package(&metadata, entry) {
                     Ok(p) => p,
@@ -73,19 +77,37 @@ fn install_dir(p: &str) -> Option<&str> {
     let meta_dir = if name == "METADATA" || name == "PKG-INFO" {
         let dir = path::parent(p);
         let dir_name = path::file_name(dir);
-        if (name == "METADATA" && dir_name.ends_with(".dist-info"))
-            || (name == "PKG-INFO" && dir_name.ends_with(".egg-info"))
+        if (name == "METADATA" && ends_with_any_case(dir_name, ".dist-info"))
+            || (name == "PKG-INFO" && ends_with_any_case(dir_name, ".egg-info"))
         {
             dir
+        } else if name == "PKG-INFO"
+            && dir_name == "EGG-INFO"
+            && path::file_name(path::parent(dir)).ends_with(".egg")
+        {
+            path::parent(dir) // an unpacked egg: the .egg directory is the distribution
         } else {
             return None;
         }
-    } else if name.ends_with(".egg-info") {
+    } else if ends_with_any_case(name, ".egg-info") {
         p // a single-file egg-info
     } else {
         return None;
     };
     Some(path::parent(meta_dir))
+}
+
+fn ends_with_any_case(name: &str, suffix: &str) -> bool {
+    name.len() > suffix.len()
+        && name
+            .get(name.len() - suffix.len()..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+}
+
+/// CPython's own `Python-X.Y.egg-info` (its build installs one in `lib-dynload`): the interpreter,
+/// not a PyPI distribution.
+fn is_the_interpreter(metadata: &Metadata, install_dir: &str) -> bool {
+    normalize_name(&metadata.name) == "python" && path::file_name(install_dir) == "lib-dynload"
 }
 
 /// The fields of a METADATA / PKG-INFO file that matter here.
@@ -286,6 +308,20 @@ mod tests {
         assert!(parse_metadata("\u{0}\u{1}garbage without colon").is_err());
     }
 
+    /// CPython's build installs `lib-dynload/Python-X.Y.egg-info` (this one from a 2.7.18 build);
+    /// it is the interpreter, not a distribution. A distribution named Python elsewhere is one.
+    #[test]
+    fn the_interpreters_own_egg_info_is_not_a_package() {
+        let text = "Metadata-Version: 1.1\nName: Python\nVersion: 2.7.18\nSummary: A high-level object-oriented programming language\nHome-page: http://www.python.org/2.7\nAuthor: Guido van Rossum and the Python community\nAuthor-email: python-dev@python.org\nLicense: PSF license\n";
+        let metadata = parse_metadata(text).unwrap();
+        let path = "usr/local/lib/python2.7/lib-dynload/Python-2.7.18-py2.7.egg-info";
+        assert!(is_the_interpreter(&metadata, install_dir(path).unwrap()));
+        assert!(!is_the_interpreter(
+            &metadata,
+            install_dir("srv/site-packages/Python-2.7.18.egg-info").unwrap()
+        ));
+    }
+
     #[test]
     fn install_directories() {
         assert_eq!(
@@ -294,6 +330,16 @@ mod tests {
         );
         assert_eq!(install_dir("app/pkg.egg-info/PKG-INFO"), Some("app"));
         assert_eq!(install_dir("app/pkg.egg-info"), Some("app"));
+        // importlib.metadata takes the suffixes in any case; easy_install's unpacked eggs.
+        assert_eq!(install_dir("sp/Foo-1.0.DIST-INFO/METADATA"), Some("sp"));
+        assert_eq!(install_dir("sp/Foo-1.0.Egg-Info/PKG-INFO"), Some("sp"));
+        assert_eq!(
+            install_dir("sp/six-1.16.0-py3.11.egg/EGG-INFO/PKG-INFO"),
+            Some("sp")
+        );
+        assert_eq!(install_dir("sp/x/EGG-INFO/PKG-INFO"), None);
+        assert_eq!(install_dir("sp/.dist-info/METADATA"), None);
+        assert_eq!(install_dir("sp/x.dist-info/metadata"), None);
         assert_eq!(install_dir("app/METADATA"), None);
     }
 }
