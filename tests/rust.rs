@@ -29,7 +29,13 @@ fn cargo_auditable_binary_matches_rust_audit_info() {
     std::fs::create_dir_all(krate.join("src")).unwrap();
     std::fs::write(
         krate.join("Cargo.toml"),
-        "[package]\nname = \"audited-app\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"=1.0.11\"\nryu = \"=1.0.18\"\n",
+        "[package]\nname = \"audited-app\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"=1.0.11\"\nryu = \"=1.0.18\"\n\n[build-dependencies]\nautocfg = \"=1.1.0\"\n",
+    )
+    .unwrap();
+    // A build script and its crate: recorded by cargo-auditable with `kind: build`.
+    std::fs::write(
+        krate.join("build.rs"),
+        "fn main() { autocfg::new().emit_has_type(\"i128\"); }\n",
     )
     .unwrap();
     std::fs::write(
@@ -55,7 +61,15 @@ fn cargo_auditable_binary_matches_rust_audit_info() {
             )
         })
         .collect();
-    assert_eq!(expected.len(), 3);
+    assert_eq!(expected.len(), 4);
+    let build_only: BTreeSet<String> = reference["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "build")
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(build_only, BTreeSet::from(["autocfg".to_string()]));
 
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("usr/local/bin")).unwrap();
@@ -93,7 +107,20 @@ fn cargo_auditable_binary_matches_rust_audit_info() {
         .map(|(name, version, _, _, _)| (name, version))
         .collect();
     assert_eq!(found, expected, "the same crates rust-audit-info reads");
-    assert_eq!(depends_on(&sbom, "pkg:cargo/audited-app@"), ["itoa", "ryu"]);
+    // What only built the program is not in it: CycloneDX's `scope: excluded`.
+    let excluded: BTreeSet<String> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["scope"] == "excluded")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(excluded, build_only);
+    assert_eq!(
+        depends_on(&sbom, "pkg:cargo/audited-app@"),
+        ["autocfg", "itoa", "ryu"],
+        "the build dependency too, as the audit data records it"
+    );
     Command::new("docker")
         .args(["rmi", "-f", &tag])
         .output()

@@ -9,9 +9,9 @@
 //! unit test below compares this writer's document with the crate's for the same inventory.
 
 use super::{
-    bom_refs, dependency_lists, image_properties, image_ref, license_entries, normalized,
-    os_properties, os_ref, package_properties, sorted_edges, LicenseEntry, Prop, SbomError,
-    TOOL_NAME, TOOL_VERSION,
+    bom_refs, component_scope, dependency_lists, image_properties, image_ref, license_entries,
+    normalized, os_properties, os_ref, package_properties, sorted_edges, LicenseEntry, Prop,
+    SbomError, TOOL_NAME, TOOL_VERSION,
 };
 use crate::catalog::Inventory;
 use crate::image::Image;
@@ -74,6 +74,7 @@ impl Serialize for Document<'_> {
                         name: TOOL_NAME.into(),
                         version: Some(TOOL_VERSION.into()),
                         description: None,
+                        scope: None,
                         licenses: None,
                         cpe: None,
                         purl: None,
@@ -87,6 +88,7 @@ impl Serialize for Document<'_> {
                     name: normalized(self.image.display_name()),
                     version: Some(normalized(self.image.digest())),
                     description: None,
+                    scope: None,
                     licenses: None,
                     cpe: None,
                     purl: None,
@@ -126,6 +128,8 @@ struct Component<'a> {
     version: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     licenses: Option<Vec<LicenseChoice<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,6 +191,7 @@ impl Serialize for Components<'_, '_> {
                 name: normalized(&distro.id),
                 version: distro.version_id.as_deref().map(normalized),
                 description: distro.pretty_name.as_deref().map(normalized),
+                scope: None,
                 licenses: None,
                 cpe: None,
                 purl: None,
@@ -211,6 +216,7 @@ impl Serialize for Components<'_, '_> {
                 name: normalized(&package.name),
                 version: (!package.version.is_empty()).then(|| normalized(&package.version)),
                 description: None,
+                scope: component_scope(package),
                 licenses: (!licenses.is_empty()).then_some(licenses),
                 cpe: package.cpe.as_deref(),
                 purl: Some(&package.purl),
@@ -323,6 +329,16 @@ pub(super) mod tests {
             vec![Declared::Id("Apache-2.0".into())],
         );
         with_cpe.cpe = Some(crate::package::cpe("openssl", "openssl", "3.0.11"));
+        // A crate cargo-auditable records as a build dependency: scope excluded.
+        let mut build_only = package(
+            "proc-macro2",
+            "1.0.70",
+            "pkg:cargo/proc-macro2@1.0.70",
+            vec![],
+        );
+        build_only
+            .properties
+            .push(("vouch:cargo:kind".into(), "build".into()));
         Inventory {
             distro: Some(Distro {
                 id: "debian".into(),
@@ -358,6 +374,7 @@ pub(super) mod tests {
                         Declared::Id("MIT".into()),
                     ],
                 ),
+                build_only,
             ],
             dependencies: vec![(1, 0), (0, 2), (0, 3), (0, 3), (1, 2), (9, 0)],
             warnings: vec![],
@@ -399,7 +416,9 @@ pub(super) mod tests {
 
         // And what the comparison relies on is there.
         let components = streamed["components"].as_array().unwrap();
-        assert_eq!(components.len(), 6);
+        assert_eq!(components.len(), 7);
+        assert_eq!(components[6]["scope"], "excluded");
+        assert!(components[5].get("scope").is_none());
         assert_eq!(components[4]["bom-ref"], "pkg:deb/debian/dup@1#2");
         assert!(components[5].get("version").is_none());
         assert_eq!(

@@ -50,6 +50,7 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
         name: image.display_name(),
         version: Some(image.digest()),
         description: None,
+        scope: None,
         licenses: Vec::new(),
         cpe: None,
         purl: None,
@@ -67,6 +68,7 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
             name: &distro.id,
             version: distro.version_id.as_deref(),
             description: distro.pretty_name.as_deref(),
+            scope: None,
             licenses: Vec::new(),
             cpe: None,
             purl: None,
@@ -80,6 +82,7 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
             name: &package.name,
             version: (!package.version.is_empty()).then_some(package.version.as_str()),
             description: None,
+            scope: super::component_scope(package),
             licenses: license_entries(&package.licenses),
             cpe: package.cpe.as_deref(),
             purl: Some(&package.purl),
@@ -113,6 +116,7 @@ struct Component<'a> {
     name: &'a str,
     version: Option<&'a str>,
     description: Option<&'a str>,
+    scope: Option<&'static str>,
     licenses: Vec<LicenseEntry<'a>>,
     cpe: Option<&'a str>,
     purl: Option<&'a str>,
@@ -162,6 +166,9 @@ impl<W: Write> Xml<W> {
         }
         if let Some(description) = c.description {
             self.text_element("description", description)?;
+        }
+        if let Some(scope) = c.scope {
+            self.element("scope", scope)?;
         }
         if !c.licenses.is_empty() {
             self.open("licenses")?;

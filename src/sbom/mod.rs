@@ -174,6 +174,16 @@ pub(crate) fn package_properties<'a>(image: &'a Image, package: &'a Package) -> 
     props
 }
 
+/// A component's CycloneDX `scope`: `excluded` for what is not in the running program (a crate
+/// cargo-auditable records as a build dependency: build scripts and proc-macros); else none said.
+pub(crate) fn component_scope(package: &Package) -> Option<&'static str> {
+    package
+        .properties
+        .iter()
+        .any(|(name, value)| name == "vouch:cargo:kind" && value == "build")
+        .then_some("excluded")
+}
+
 /// The operating system component's bom-ref (`os:debian@12`).
 pub(crate) fn os_ref(distro: &Distro) -> String {
     format!(

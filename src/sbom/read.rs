@@ -269,7 +269,7 @@ mod tests {
         };
         let from_document = components_from_sbom(&sbom.document().unwrap());
         assert_eq!(sbom.components(), from_document);
-        assert_eq!(from_document.len(), 5);
+        assert_eq!(from_document.len(), 6);
         assert!(from_document.iter().any(|c| c.licenses.len() == 2));
     }
 

@@ -5,7 +5,7 @@ use super::*;
 use cyclonedx_bom::external_models::normalized_string::NormalizedString;
 use cyclonedx_bom::external_models::uri::Purl;
 use cyclonedx_bom::models::bom::{Bom, SpecVersion, UrnUuid};
-use cyclonedx_bom::models::component::{Classification, Component, Components, Cpe};
+use cyclonedx_bom::models::component::{Classification, Component, Components, Cpe, Scope};
 use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
 use cyclonedx_bom::models::license::{License as CdxLicense, LicenseChoice, Licenses};
 use cyclonedx_bom::models::metadata::Metadata;
@@ -132,6 +132,7 @@ fn package_component(
     );
     component.licenses = licenses(&package.licenses);
     component.properties = Some(properties(package_properties(image, package)));
+    component.scope = component_scope(package).map(|_| Scope::Excluded);
     Ok(component)
 }
 
