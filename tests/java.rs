@@ -269,3 +269,72 @@ fn a_jar_is_read_whole_wherever_its_descriptors_fall() {
         .collect();
     assert!(missing.is_empty(), "jars read short: {missing:?}");
 }
+
+/// Debian's Java packages as apt installs them: each jar in `/usr/share/java` is also reached through
+/// a versioned link beside it and the links of `/usr/share/maven-repo`. Each jar is one component,
+/// listing the other paths (every link that leads to it, as the filesystem resolves them), and
+/// saying which Debian package installed it.
+#[test]
+fn a_jar_reached_by_several_paths_is_one_component_listing_them() {
+    require_engine();
+    let root = debian_root_with(
+        "debian-java",
+        "libcommons-lang3-java,libslf4j-java,ruby-rack",
+    );
+    let real_root = root.canonicalize().unwrap();
+    // Every link under /usr/share, by the file it leads to (inside the root).
+    let mut links: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut pending = vec![root.join("usr/share")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                if let Ok(target) = path.canonicalize() {
+                    if let Ok(inside) = target.strip_prefix(&real_root) {
+                        let link = path.strip_prefix(&root).unwrap();
+                        links
+                            .entry(format!("/{}", inside.display()))
+                            .or_default()
+                            .insert(format!("/{}", link.display()));
+                    }
+                }
+            } else if meta.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    let tag = format!("vouch-test/debian-java:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let mut checked = 0;
+    for component in sbom["components"].as_array().unwrap() {
+        if !component["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:maven/"))
+        {
+            continue;
+        }
+        let values = |name: &str| -> Vec<String> {
+            component["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["name"] == name)
+                .map(|p| p["value"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let path = values("vouch:path").remove(0);
+        let expected: Vec<String> = links.get(&path).into_iter().flatten().cloned().collect();
+        assert!(!expected.is_empty(), "{path}: Debian links every jar");
+        assert_eq!(values("vouch:alsoAt"), expected, "{path}");
+        let owner = values("vouch:ownedBy");
+        assert!(
+            owner.len() == 1 && owner[0].starts_with("pkg:deb/debian/lib"),
+            "{path}: {owner:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} jars checked");
+}

@@ -187,5 +187,47 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
             }
         }
     }
+    list_other_paths(files, &mut inventory.packages[os_packages..]);
     Ok(inventory)
+}
+
+/// The most other paths listed for one component (an image could link one file a million times).
+const MAX_OTHER_PATHS: usize = 16;
+
+/// A file reached by several paths (Debian's `/usr/share/maven-repo/...` and versioned
+/// `/usr/share/java/NAME-V.jar` links to `/usr/share/java/NAME.jar`) is one component: the symbolic
+/// links that lead to its file are listed as `vouch:alsoAt`, sorted, at most [`MAX_OTHER_PATHS`].
+fn list_other_paths(files: &FileIndex, packages: &mut [Package]) {
+    let evidence: HashMap<&str, ()> = packages
+        .iter()
+        .map(|p| (p.evidence.path.trim_start_matches('/'), ()))
+        .collect();
+    let mut others: HashMap<String, Vec<String>> = HashMap::new();
+    for indexed in files.entries() {
+        if !matches!(indexed.entry.kind, crate::layers::EntryKind::Symlink { .. }) {
+            continue;
+        }
+        if let Ok(target) = files.resolve_path(&indexed.entry.path) {
+            if evidence.contains_key(target.as_str()) {
+                others
+                    .entry(target)
+                    .or_default()
+                    .push(format!("/{}", indexed.entry.path));
+            }
+        }
+    }
+    if others.is_empty() {
+        return;
+    }
+    for package in packages {
+        if let Some(paths) = others.get_mut(package.evidence.path.trim_start_matches('/')) {
+            paths.sort();
+            paths.dedup();
+            for path in paths.iter().take(MAX_OTHER_PATHS) {
+                package
+                    .properties
+                    .push(("vouch:alsoAt".into(), path.clone()));
+            }
+        }
+    }
 }
