@@ -338,3 +338,44 @@ fn a_jar_reached_by_several_paths_is_one_component_listing_them() {
     }
     assert!(checked >= 10, "{checked} jars checked");
 }
+
+/// An archive named with a classifier after its artifactId (`myapp-all.jar`, `-linux-x86_64.jar`),
+/// as the shade and assembly plugins name them, is the artifact its pom.properties names: one
+/// package, not a second one made up from the file name.
+#[test]
+fn an_artifact_with_a_classifier_in_its_file_name_is_one_package() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let pom = src.join("META-INF/maven/org.example/myapp/pom.properties");
+    std::fs::create_dir_all(pom.parent().unwrap()).unwrap();
+    std::fs::write(
+        pom,
+        "groupId=org.example\nartifactId=myapp\nversion=2.0.1\n",
+    )
+    .unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("opt/app")).unwrap();
+    let jar = root.join("opt/app/myapp-all.jar");
+    jar_tool(&[
+        "cf",
+        jar.to_str().unwrap(),
+        "-C",
+        src.to_str().unwrap(),
+        "META-INF/maven",
+    ]);
+    let tag = format!("vouch-test/java-classifier:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let found: Vec<(String, String, String, String)> = maven_packages(&sbom);
+    assert_eq!(
+        found,
+        [(
+            "org.example".to_string(),
+            "myapp".to_string(),
+            "2.0.1".to_string(),
+            "/opt/app/myapp-all.jar".to_string()
+        )]
+    );
+}

@@ -236,6 +236,16 @@ fn name_and_version_from_file(file: &str) -> (String, Option<String>) {
     }
 }
 
+/// Whether a pom.properties artifactId names the archive whose file name (without version) is
+/// `file_name`: equal, or a prefix followed by a classifier or qualifier (`myapp` of `myapp-all.jar`,
+/// `netty-transport-native-epoll` of `…-linux-x86_64.jar`). Such an archive is that artifact: no
+/// second package is made up from its file name.
+fn names_file(artifact: &str, file_name: &str) -> bool {
+    file_name
+        .strip_prefix(artifact)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '_', '.']))
+}
+
 /// Lists the packages of every archive the probe read.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
@@ -322,7 +332,7 @@ fn add_archive(
             get(pom, "version"),
         ) {
             push(Some(g), a, v);
-            describes_itself |= a == file_name;
+            describes_itself |= names_file(a, &file_name);
         }
     }
     if describes_itself {
@@ -417,6 +427,18 @@ mod tests {
             "{:?}",
             f.warnings
         );
+    }
+
+    #[test]
+    fn an_artifact_id_names_its_archive_with_a_classifier() {
+        assert!(names_file("myapp", "myapp"));
+        assert!(names_file("myapp", "myapp-all"));
+        assert!(names_file(
+            "netty-transport-native-epoll",
+            "netty-transport-native-epoll-linux"
+        ));
+        assert!(!names_file("myapp", "myapplication"));
+        assert!(!names_file("commons-lang3", "commons"));
     }
 
     #[test]
