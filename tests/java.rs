@@ -379,3 +379,66 @@ fn an_artifact_with_a_classifier_in_its_file_name_is_one_package() {
         )]
     );
 }
+
+/// An archive whose own metadata comes after an archive nested in it (its manifest first, then
+/// `WEB-INF/lib/inner.jar`, then its own pom.properties, as `jar` writes them in that order) is
+/// cataloged once: the outer archive's packages were listed twice.
+#[test]
+fn an_archive_interleaved_with_its_nested_ones_is_cataloged_once() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let inner_src = dir.path().join("inner");
+    let inner_pom = inner_src.join("META-INF/maven/org.example/inner/pom.properties");
+    std::fs::create_dir_all(inner_pom.parent().unwrap()).unwrap();
+    std::fs::write(
+        inner_pom,
+        "groupId=org.example\nartifactId=inner\nversion=1.0\n",
+    )
+    .unwrap();
+    let src = dir.path().join("war");
+    std::fs::create_dir_all(src.join("WEB-INF/lib")).unwrap();
+    let inner = src.join("WEB-INF/lib/inner.jar");
+    jar_tool(&[
+        "cf",
+        inner.to_str().unwrap(),
+        "-C",
+        inner_src.to_str().unwrap(),
+        "META-INF/maven",
+    ]);
+    let pom = src.join("META-INF/maven/org.example/shop/pom.properties");
+    std::fs::create_dir_all(pom.parent().unwrap()).unwrap();
+    std::fs::write(pom, "groupId=org.example\nartifactId=shop\nversion=3.1\n").unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("srv")).unwrap();
+    let war = root.join("srv/shop.war");
+    let src = src.to_str().unwrap();
+    jar_tool(&[
+        "cf",
+        war.to_str().unwrap(),
+        "-C",
+        src,
+        "WEB-INF",
+        "-C",
+        src,
+        "META-INF/maven",
+    ]);
+    let tag = format!("vouch-test/java-interleaved:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let mut found: Vec<(String, String)> = maven_packages(&sbom)
+        .into_iter()
+        .map(|p| (p.1, p.3))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "inner".to_string(),
+                "/srv/shop.war!/WEB-INF/lib/inner.jar".to_string()
+            ),
+            ("shop".to_string(), "/srv/shop.war".to_string()),
+        ]
+    );
+}

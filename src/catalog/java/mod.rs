@@ -260,8 +260,14 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         for w in &findings.warnings {
             output.warnings.push(format!("/{}: {w}", entry.entry.path));
         }
-        let mut archives: Vec<&str> = findings.files.iter().map(|f| f.archive.as_str()).collect();
-        archives.dedup();
+        // Each archive once, in the order first met: the walk may come back to an archive after
+        // one nested in it (its manifest, then a nested jar, then its own pom.properties).
+        let mut archives: Vec<&str> = Vec::new();
+        for file in &findings.files {
+            if !archives.contains(&file.archive.as_str()) {
+                archives.push(&file.archive);
+            }
+        }
         for archive in archives {
             add_archive(entry, archive, &findings, &mut output);
         }
