@@ -122,7 +122,9 @@ impl ImageSubject {
         for tag in &image.repo_tags {
             repositories.push(crate::image::repository(tag).to_string());
         }
-        digests.dedup();
+        // Each once, the manifest digest first (a repository digest may repeat it, not next to it).
+        let mut seen = std::collections::HashSet::new();
+        digests.retain(|d| seen.insert(d.clone()));
         repositories.sort();
         repositories.dedup();
         ImageSubject {
