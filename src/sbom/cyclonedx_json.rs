@@ -265,14 +265,14 @@ fn properties(props: Vec<Prop<'_>>) -> Vec<Property<'_>> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::image::{ImageConfig, LayerInfo};
     use crate::license::License as Declared;
     use crate::package::{Distro, Evidence, Package};
     use serde_json::Value;
 
-    pub(in crate::sbom) fn image() -> Image {
+    pub(crate) fn image() -> Image {
         let config: ImageConfig = serde_json::from_value(serde_json::json!({
             "architecture": "arm64", "os": "linux", "variant": "v8",
             "config": {

@@ -202,3 +202,20 @@ pub fn match_components(
     }
     (findings, warnings)
 }
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+
+    /// A repository digest that repeats the manifest digest, not next to it: each digest once.
+    #[test]
+    fn an_images_digests_are_listed_once_manifest_first() {
+        let mut image = crate::sbom::cyclonedx_json::tests::image();
+        image.repo_digests = vec![
+            "registry.test/example@sha256:3333".into(),
+            "mirror.test/example@sha256:2222".into(),
+        ];
+        let subject = ImageSubject::of(&image);
+        assert_eq!(subject.digests, ["sha256:2222", "sha256:3333"]);
+    }
+}
