@@ -217,8 +217,10 @@ mod tests {
         assert_eq!(first, bytes[CHUNK + 3]);
         assert_eq!(digest, crate::oci::digest::sha256_digest(&bytes));
         assert_eq!(length, bytes.len() as u64);
-        let (past_end, _) = hash_while(&bytes[..10], |r| r.seek(SeekFrom::Current(11)).is_err());
-        assert!(past_end);
+        let (past_end, _) = hash_while(&bytes[..10], |r| {
+            r.seek(SeekFrom::Current(11)).unwrap_err().kind()
+        });
+        assert_eq!(past_end, io::ErrorKind::UnexpectedEof);
     }
 
     /// A source that fails: the parser sees the error where the stream broke, and so does the caller.

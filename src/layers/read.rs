@@ -73,7 +73,7 @@ const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
 /// Reads a whole uncompressed layer tar from `reader`, keeping what `wanted` asks for. The contents
-/// of other files are skipped with forward seeks (see [`super::digest::HashingReader`]).
+/// of other files are skipped with forward seeks (see [`super::pipe::PipeReader`]).
 pub fn read_layer<R: Read + Seek>(
     reader: R,
     wanted: &Wanted,
