@@ -43,19 +43,6 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Signs `payload` as `payload_type`.
-pub fn sign(payload_type: &str, payload: &[u8], key: &PrivateKey) -> Result<Envelope, KeyError> {
-    let signature = key.sign(&pae(payload_type, payload))?;
-    Ok(Envelope {
-        payload_type: payload_type.to_string(),
-        payload: BASE64.encode(payload),
-        signatures: vec![EnvelopeSignature {
-            keyid: String::new(),
-            sig: BASE64.encode(signature),
-        }],
-    })
-}
-
 /// A payload and its signature, to be written as an envelope ([`Signed::envelope`]) without its
 /// base64 form ever held whole: an SBOM statement runs to tens of megabytes.
 #[derive(Debug, Clone)]
@@ -203,6 +190,17 @@ mod tests {
             assert_eq!(envelope.signatures[0].sig, BASE64.encode(&signed.signature));
             assert_eq!(envelope.verify(&public).unwrap().0, payload, "{length}");
         }
+    }
+
+    /// The envelope of `payload` as vouch writes it, read back.
+    fn sign(
+        payload_type: &'static str,
+        payload: &[u8],
+        key: &PrivateKey,
+    ) -> Result<Envelope, KeyError> {
+        let signed = Signed::new(payload_type, payload.to_vec(), key)?;
+        let written = serde_json::to_vec(&signed.envelope()).unwrap();
+        Ok(serde_json::from_slice(&written).unwrap())
     }
 
     #[test]

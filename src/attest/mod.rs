@@ -9,9 +9,13 @@ pub mod set;
 pub mod statement;
 
 use keys::{KeyError, PrivateKey};
+use serde::Serialize;
+use serde_json::Value;
+use statement::{verification_summary, AttestedImage, Statement, SBOM_PREDICATE, VSA_PREDICATE};
 
 /// The largest DSSE envelope vouch reads (from a registry or a local set) and so the largest it
-/// signs: an SBOM of about 47 MiB, some 40,000 packages, once base64-encoded into its envelope.
+/// signs: about 48 MiB of compact SBOM JSON once base64-encoded into its envelope (some 60,000
+/// dpkg packages).
 pub const ENVELOPE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The size of the envelope that carries a statement of `statement_bytes` (base64, plus the
@@ -19,10 +23,6 @@ pub const ENVELOPE_LIMIT: u64 = 64 * 1024 * 1024;
 pub fn envelope_size(statement_bytes: u64) -> u64 {
     statement_bytes.div_ceil(3) * 4 + 4096
 }
-use serde::Serialize;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use statement::{verification_summary, AttestedImage, Statement, SBOM_PREDICATE, VSA_PREDICATE};
 
 /// What an attestation set says besides the SBOM (and the verification summary: the verdict's
 /// outcome, time and policy).
@@ -64,7 +64,7 @@ pub fn signed_set<'a, S: Serialize>(
 ) -> Result<SignedSet<'a, S>, SignError> {
     let sbom_payload = serde_json::to_vec(&Statement::new(input.subject, SBOM_PREDICATE, sbom))
         .map_err(|e| SignError::Statement("SBOM", e))?;
-    let sbom_digest = format!("sha256:{:x}", Sha256::digest(&sbom_payload));
+    let sbom_digest = crate::oci::digest::sha256_digest(&sbom_payload);
     let sbom_statement = dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, sbom_payload, key)?;
     let predicate = verification_summary(input, &sbom_digest, set::SBOM_ENVELOPE);
     let verdict_payload =

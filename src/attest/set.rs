@@ -52,6 +52,7 @@ pub struct SetFile<'a> {
 }
 
 impl<'a> SetFile<'a> {
+    #[cfg(test)]
     pub fn bytes(name: &'static str, bytes: &'a [u8]) -> Self {
         SetFile {
             name,
