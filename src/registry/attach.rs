@@ -16,7 +16,6 @@ use super::client::{Manifest, Repository};
 use super::RegistryError;
 use oci_client::manifest::{OciDescriptor, OciImageIndex, OciImageManifest};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
@@ -198,7 +197,7 @@ fn attach_referrers(
             "annotations": annotations.clone(),
         });
         let bytes = to_bytes(&manifest);
-        let digest = format!("sha256:{:x}", Sha256::digest(&bytes));
+        let digest = crate::oci::digest::sha256_digest(&bytes);
         repository.put_manifest(&digest, &bytes, OCI_MANIFEST)?;
         attached.referrers.push(digest.clone());
         entries.push(OciDescriptor {

@@ -28,7 +28,6 @@ use reqwest::header::{
     HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE,
 };
 use reqwest::{Method, StatusCode, Url};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -618,7 +617,7 @@ impl Repository {
                 return Ok(None);
             };
             let what = read_as;
-            let digest = format!("sha256:{:x}", Sha256::digest(&bytes));
+            let digest = crate::oci::digest::sha256_digest(&bytes);
             if tag_or_digest.contains(':') && digest != tag_or_digest {
                 return Err(self.invalid(
                     &what,
@@ -645,7 +644,7 @@ impl Repository {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<String, RegistryError> {
-        let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+        let digest = crate::oci::digest::sha256_digest(bytes);
         let url = self.manifest_url(tag_or_digest)?;
         let what = format!("pushing manifest {tag_or_digest}");
         let body = Bytes::copy_from_slice(bytes);
@@ -669,7 +668,7 @@ impl Repository {
 
     /// Pushes a blob unless the registry has it; returns its descriptor.
     pub fn put_blob(&self, bytes: &[u8], media_type: &str) -> Result<OciDescriptor, RegistryError> {
-        let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+        let digest = crate::oci::digest::sha256_digest(bytes);
         let what = format!("pushing blob {digest}");
         let body = Bytes::copy_from_slice(bytes);
         self.runtime.block_on(async {
@@ -774,7 +773,7 @@ impl Repository {
             let bytes = self
                 .read_capped(response, descriptor.size as u64, &what)
                 .await?;
-            let actual = format!("sha256:{:x}", Sha256::digest(&bytes));
+            let actual = crate::oci::digest::sha256_digest(&bytes);
             if actual != descriptor.digest {
                 return Err(self.invalid(
                     &what,

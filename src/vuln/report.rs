@@ -9,7 +9,6 @@ use super::purl_match::PackageUrl;
 use super::{read_limited, severity, ImageSubject, Severity, VulnerabilityFinding};
 use crate::sbom::read::Component;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -116,7 +115,7 @@ pub fn parse(
         tool,
         findings,
         unlisted,
-        digest: format!("sha256:{:x}", Sha256::digest(bytes)),
+        digest: crate::oci::digest::sha256_digest(bytes),
     })
 }
 

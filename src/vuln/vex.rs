@@ -13,7 +13,6 @@ use super::{ImageSubject, VulnerabilityFinding};
 use crate::sbom::read::percent_decode;
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// Largest VEX document read.
@@ -165,7 +164,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Document, VexError> {
     let mut document = Document {
         path: path.to_string(),
         format: "openvex",
-        digest: format!("sha256:{:x}", Sha256::digest(bytes)),
+        digest: crate::oci::digest::sha256_digest(bytes),
         statements: Vec::new(),
         warnings: Vec::new(),
     };
