@@ -86,11 +86,14 @@ impl ProbeScan for PrivateKeyScan {
         }
         let mut window = std::mem::take(&mut self.carried);
         window.extend_from_slice(chunk);
-        if let Some(at) = memchr::memmem::find(&window, MARKER) {
+        if let Some(at) = memchr::memmem::find(&window, crate::private_keys::BEGIN) {
             self.kept = Some(window[at..].to_vec());
             return true;
         }
-        self.carried = window[window.len().saturating_sub(MARKER.len() - 1)..].to_vec();
+        self.carried = window[window
+            .len()
+            .saturating_sub(crate::private_keys::BEGIN.len() - 1)..]
+            .to_vec();
         true
     }
 
@@ -115,8 +118,6 @@ impl ProbeScan for PrivateKeyScan {
         Some(finding)
     }
 }
-
-const MARKER: &[u8] = b"-----BEGIN ";
 
 /// What kind of filesystem object a fact is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -305,12 +306,7 @@ fn dpkg_md5s<'a>(
         let Some(contents) = indexed.contents() else {
             continue;
         };
-        for line in String::from_utf8_lossy(contents).lines() {
-            // `MD5  path` (two spaces; the path relative to the root).
-            let Some((sum, path)) = line.split_once("  ") else {
-                continue;
-            };
-            let path = path.trim_start_matches('/');
+        for (sum, path) in crate::catalog::dpkg::md5sums(&String::from_utf8_lossy(contents)) {
             if wanted.contains(path) {
                 recorded.push((path.to_string(), sum.to_string(), package.to_string()));
             }

@@ -36,7 +36,8 @@ pub fn describe(file: &[u8]) -> Vec<String> {
         .collect()
 }
 
-const BEGIN: &[u8] = b"-----BEGIN ";
+/// Where every PEM block starts.
+pub(crate) const BEGIN: &[u8] = b"-----BEGIN ";
 const DASHES: &[u8] = b"-----";
 
 /// Each `-----BEGIN LABEL-----` ... `-----END LABEL-----` block whose label names a private key, as
@@ -93,18 +94,18 @@ fn pem_key(label: &str, block: &[u8]) -> Option<String> {
         return (der.len() % 8 == 0)
             .then(|| format!("{kind} (traditional PEM), encrypted ({cipher})"));
     }
+    let pkcs1 = || rsa(der).map(|bits| format!("RSA {bits}-bit (PKCS#1), unencrypted"));
+    let sec1 = || ec(der).map(|kind| format!("{kind} (SEC1), unencrypted"));
+    let pkcs8 = || pkcs8(der).map(|kind| format!("{kind} (PKCS#8), unencrypted"));
     match label {
-        "RSA PRIVATE KEY" => rsa(der).map(|bits| format!("RSA {bits}-bit (PKCS#1), unencrypted")),
-        "EC PRIVATE KEY" => ec(der).map(|kind| format!("{kind} (SEC1), unencrypted")),
+        "RSA PRIVATE KEY" => pkcs1(),
+        "EC PRIVATE KEY" => sec1(),
         "DSA PRIVATE KEY" => dsa(der).map(|bits| format!("DSA {bits}-bit (OpenSSL), unencrypted")),
-        "PRIVATE KEY" => pkcs8(der).map(|kind| format!("{kind} (PKCS#8), unencrypted")),
+        "PRIVATE KEY" => pkcs8(),
         "ENCRYPTED PRIVATE KEY" => encrypted_pkcs8(der),
         "ENCRYPTED SIGSTORE PRIVATE KEY" | "ENCRYPTED COSIGN PRIVATE KEY" => cosign(der),
         // Any other label (`ANY PRIVATE KEY`, a vendor's): a key when its body is one.
-        _ => pkcs8(der)
-            .map(|kind| format!("{kind} (PKCS#8), unencrypted"))
-            .or_else(|| rsa(der).map(|bits| format!("RSA {bits}-bit (PKCS#1), unencrypted")))
-            .or_else(|| ec(der).map(|kind| format!("{kind} (SEC1), unencrypted"))),
+        _ => pkcs8().or_else(pkcs1).or_else(sec1),
     }
 }
 

@@ -22,7 +22,7 @@ pub mod rust;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Why cataloging failed as a whole (individual bad records are warnings instead).
@@ -198,9 +198,9 @@ const MAX_OTHER_PATHS: usize = 16;
 /// `/usr/share/java/NAME-V.jar` links to `/usr/share/java/NAME.jar`) is one component: the symbolic
 /// links that lead to its file are listed as `vouch:alsoAt`, sorted, at most [`MAX_OTHER_PATHS`].
 fn list_other_paths(files: &FileIndex, packages: &mut [Package]) {
-    let evidence: HashMap<&str, ()> = packages
+    let evidence: HashSet<&str> = packages
         .iter()
-        .map(|p| (p.evidence.path.trim_start_matches('/'), ()))
+        .map(|p| p.evidence.path.trim_start_matches('/'))
         .collect();
     let mut others: HashMap<String, Vec<String>> = HashMap::new();
     for indexed in files.entries() {
@@ -208,7 +208,7 @@ fn list_other_paths(files: &FileIndex, packages: &mut [Package]) {
             continue;
         }
         if let Ok(target) = files.resolve_path(&indexed.entry.path) {
-            if evidence.contains_key(target.as_str()) {
+            if evidence.contains(target.as_str()) {
                 others
                     .entry(target)
                     .or_default()

@@ -252,6 +252,13 @@ fn package_from(
     }))
 }
 
+/// The `MD5  path` lines of a dpkg `.md5sums` file, as (MD5, path relative to the root).
+pub fn md5sums(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.lines()
+        .filter_map(|line| line.split_once("  "))
+        .map(|(sum, path)| (sum, path.trim_start_matches('/')))
+}
+
 /// The files dpkg says each package installed: `info/NAME.list` or `info/NAME:ARCH.list`, and for
 /// distroless images the paths in `status.d/NAME.md5sums`.
 fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<(String, usize)> {
@@ -269,11 +276,7 @@ fn owned_files(files: &FileIndex, packages: &[Package]) -> Vec<(String, usize)> 
             };
             let text = String::from_utf8_lossy(text);
             if candidate.ends_with(".md5sums") {
-                owned.extend(
-                    text.lines()
-                        .filter_map(|l| l.split_once("  "))
-                        .map(|(_, p)| (p.to_string(), index)),
-                );
+                owned.extend(md5sums(&text).map(|(_, p)| (p.to_string(), index)));
             } else {
                 owned.extend(
                     text.lines()
