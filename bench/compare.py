@@ -57,6 +57,21 @@ def syft_keys(path):
     return [k for k in (purl_key(a.get("purl")) for a in doc.get("artifacts", [])) if k]
 
 
+def tool_commands(image, vouch, syft, trivy, trivy_cache):
+    """How each tool is run on a `docker save` tar: name -> (argv, environment or None)."""
+    return {
+        "vouch": ([vouch, "sbom", "-q", f"docker-archive:{image}"], None),
+        "syft": ([syft, "-q", f"docker-archive:{image}", "-o", "syft-json"],
+                 dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false")),
+        # No vulnerability DB can be downloaded here: Trivy runs its analyzers and the license scanner
+        # only, with an in-memory cache so that no run profits from an earlier one. Its jar analyzer needs
+        # a Java DB it cannot download, so jars are skipped for Trivy (see shared/peers/install.sh).
+        "trivy": ([trivy, "image", "--input", image, "--skip-db-update", "--offline-scan",
+                   "--scanners", "license", "--cache-backend", "memory", "--cache-dir", trivy_cache,
+                   "--skip-files", "**/*.jar", "--format", "cyclonedx", "-q"], None),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
@@ -69,17 +84,9 @@ def main():
 
     work = tempfile.mkdtemp()
     trivy_cache = os.path.join(work, "trivy-cache")
-    tools = {
-        "vouch": ([args.vouch, "sbom", "-q", f"docker-archive:{args.image}"], cyclonedx_keys, None),
-        "syft": ([args.syft, "-q", f"docker-archive:{args.image}", "-o", "syft-json"], syft_keys,
-                 dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false")),
-        # No vulnerability DB can be downloaded here: Trivy runs its analyzers and the license scanner
-        # only, with an in-memory cache so that no run profits from an earlier one. Its jar analyzer needs
-        # a Java DB it cannot download, so jars are skipped for Trivy (see shared/peers/install.sh).
-        "trivy": ([args.trivy, "image", "--input", args.image, "--skip-db-update", "--offline-scan",
-                   "--scanners", "license", "--cache-backend", "memory", "--cache-dir", trivy_cache,
-                   "--skip-files", "**/*.jar", "--format", "cyclonedx", "-q"], cyclonedx_keys, None),
-    }
+    commands = tool_commands(args.image, args.vouch, args.syft, args.trivy, trivy_cache)
+    parsers = {"vouch": cyclonedx_keys, "syft": syft_keys, "trivy": cyclonedx_keys}
+    tools = {name: (cmd, parsers[name], env) for name, (cmd, env) in commands.items()}
     results = {}
     for name, (cmd, parse, env) in tools.items():
         times, rss = [], []

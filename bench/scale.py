@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 import time
 
+from compare import tool_commands
+
 
 def measure(cmd, runs, env=None):
     """Median wall seconds and the largest peak RSS (MiB) of `runs` runs of cmd (output discarded)."""
@@ -38,17 +40,11 @@ def main():
     args = ap.parse_args()
     size = os.path.getsize(args.image)
     with tempfile.TemporaryDirectory() as cache:
-        # The peers as bench/compare.py runs them (offline; Trivy with an in-memory cache and no jars).
-        rows = [
-            ("floor: `openssl dgst -sha256` (one core)", ["openssl", "dgst", "-sha256", args.image], None),
-            ("vouch `sbom`", [args.vouch, "sbom", "-q", f"docker-archive:{args.image}"], None),
-            ("Syft", [args.syft, "-q", f"docker-archive:{args.image}", "-o", "syft-json"],
-             dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false")),
-            ("Trivy (analyzers and licenses, no jars)",
-             [args.trivy, "image", "--input", args.image, "--skip-db-update", "--offline-scan",
-              "--scanners", "license", "--cache-backend", "memory", "--cache-dir", cache,
-              "--skip-files", "**/*.jar", "--format", "cyclonedx", "-q"], None),
-        ]
+        # The tools as bench/compare.py runs them (offline; Trivy with an in-memory cache, no jars).
+        tools = tool_commands(args.image, args.vouch, args.syft, args.trivy, cache)
+        names = {"vouch": "vouch `sbom`", "syft": "Syft", "trivy": "Trivy (analyzers and licenses, no jars)"}
+        rows = [("floor: `openssl dgst -sha256` (one core)", ["openssl", "dgst", "-sha256", args.image], None)]
+        rows += [(names[name], cmd, env) for name, (cmd, env) in tools.items()]
         results = [(name, *measure(cmd, args.runs, run_env)) for name, cmd, run_env in rows]
     floor = results[0][1]
     print(f"One layer, {size / 1e9:.2f} GB (`bench/scale_image.sh`), median of {args.runs} runs:\n")
