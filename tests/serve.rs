@@ -192,6 +192,21 @@ impl Server {
     fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
+
+    /// Whether a log line holding `needle` arrives within 10 s (the server's stderr is read by
+    /// another thread: a line written just before a client saw the effect may not be there yet).
+    fn logs_within(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if self.log().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -954,10 +969,7 @@ fn idle_and_excess_connections_are_closed() {
     let out = server.curl(&server.cert, "GET", "/healthz", None);
     assert!(!out.status.success(), "a third connection was served");
     assert!(
-        server
-            .log()
-            .iter()
-            .any(|l| l.contains("2 connections are open (the limit)")),
+        server.logs_within("2 connections are open (the limit)"),
         "{:?}",
         server.log()
     );
