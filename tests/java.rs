@@ -442,3 +442,150 @@ fn an_archive_interleaved_with_its_nested_ones_is_cataloged_once() {
         ]
     );
 }
+
+/// Makes `jar` with the JDK's `jar` tool from a manifest's main section and `dir`'s `content`.
+fn jar_with_manifest(jar: &Path, manifest: &str, dir: &Path, content: &str) {
+    std::fs::create_dir_all(jar.parent().unwrap()).unwrap();
+    let manifest_file = jar.with_extension("mf");
+    std::fs::write(&manifest_file, manifest).unwrap();
+    jar_tool(&[
+        "cfm",
+        jar.to_str().unwrap(),
+        manifest_file.to_str().unwrap(),
+        "-C",
+        dir.to_str().unwrap(),
+        content,
+    ]);
+    std::fs::remove_file(manifest_file).unwrap();
+}
+
+/// Reads one `key=value` of a Java properties file.
+fn property(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} in {text}"))
+        .trim()
+        .to_string()
+}
+
+/// Three archives whose names are not in a pom.properties, each named as its own tool names it:
+/// Debian's real commons-lang3 jar with its pom.properties removed, staged as sbt and Play stage
+/// jars (`GROUP.ARTIFACT-VERSION.jar`), is named from its pom.xml (checked against the
+/// pom.properties that was removed); a Jenkins plugin installed as `git.jpi` (no version in the
+/// file name) is named from the manifest fields the Jenkins plugin build tools write; a New Relic
+/// agent's instrumentation module (`Weave-Classes`) is not reported as the library it instruments.
+#[test]
+fn sbt_jars_jenkins_plugins_and_agent_modules_are_named_as_their_tools_name_them() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let real = package_jars()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("commons-lang3"))
+        .expect("Debian's commons-lang3 jar");
+    let pom_properties = "META-INF/maven/org.apache.commons/commons-lang3/pom.properties";
+    let unzip = Command::new("unzip")
+        .args(["-p", real.to_str().unwrap(), pom_properties])
+        .output()
+        .unwrap();
+    let said = String::from_utf8(unzip.stdout).unwrap();
+    let expected = (
+        property(&said, "groupId"),
+        property(&said, "artifactId"),
+        property(&said, "version"),
+    );
+    std::fs::create_dir_all(root.join("opt/play/lib")).unwrap();
+    let staged = root.join(format!(
+        "opt/play/lib/{}.{}-{}.jar",
+        expected.0, expected.1, expected.2
+    ));
+    std::fs::copy(&real, &staged).unwrap();
+    let zip = Command::new("zip")
+        .args(["-q", "-d", staged.to_str().unwrap(), pom_properties])
+        .output()
+        .unwrap();
+    assert!(
+        zip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zip.stderr)
+    );
+
+    // A Jenkins plugin as the plugin build writes its manifest, installed under its short name.
+    let classes = dir.path().join("classes");
+    std::fs::create_dir_all(classes.join("WEB-INF")).unwrap();
+    std::fs::write(classes.join("WEB-INF/web.xml"), "<web-app/>").unwrap();
+    jar_with_manifest(
+        &root.join("usr/share/jenkins/ref/plugins/git.jpi"),
+        "Group-Id: org.jenkins-ci.plugins\nShort-Name: git\nLong-Name: Jenkins Git plugin\n\
+         Extension-Name: git\nPlugin-Version: 4.11.3 (private-01/02/2022 10:00-jenkins)\n\
+         Jenkins-Version: 2.289.1\nImplementation-Version: 4.11.3\nUrl: https://github.com/jenkinsci/git-plugin\n",
+        &classes,
+        "WEB-INF",
+    );
+    // A New Relic agent: its own manifest, and an instrumentation module naming Spring.
+    let agent = dir.path().join("agent");
+    jar_with_manifest(
+        &agent.join("instrumentation/spring-4.3.0-1.0.jar"),
+        "Implementation-Title: com.newrelic.instrumentation.spring-4.3.0\nImplementation-Version: 1.0\n\
+         Implementation-Vendor-Id: com.newrelic\nWeave-Classes: org.springframework.web.servlet.DispatcherServlet\n",
+        &classes,
+        "WEB-INF",
+    );
+    jar_with_manifest(
+        &root.join("opt/newrelic/newrelic.jar"),
+        "Implementation-Title: New Relic Java Agent\nImplementation-Version: 8.9.1\n\
+         Implementation-Vendor-Id: com.newrelic.agent.java\nPremain-Class: com.newrelic.bootstrap.BootstrapAgent\n",
+        &agent,
+        "instrumentation",
+    );
+
+    let tag = format!("vouch-test/java-named-by-tools:{}", std::process::id());
+    import_dir(&root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let mut found = maven_packages(&sbom);
+    found.sort();
+    let row = |g: &str, a: &str, v: &str, at: &str| {
+        (g.to_string(), a.to_string(), v.to_string(), at.to_string())
+    };
+    let mut wanted = [
+        row(
+            &expected.0,
+            &expected.1,
+            &expected.2,
+            &format!("/{}", staged.strip_prefix(&root).unwrap().display()),
+        ),
+        row(
+            "com.newrelic.agent.java",
+            "newrelic",
+            "8.9.1",
+            "/opt/newrelic/newrelic.jar",
+        ),
+        row(
+            "org.jenkins-ci.plugins",
+            "git",
+            "4.11.3",
+            "/usr/share/jenkins/ref/plugins/git.jpi",
+        ),
+    ];
+    wanted.sort();
+    assert_eq!(found, wanted);
+    let jenkins = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "git")
+        .unwrap();
+    assert_eq!(
+        jenkins["purl"],
+        "pkg:maven/org.jenkins-ci.plugins/git@4.11.3"
+    );
+    assert!(
+        jenkins["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "vouch:java:kind" && p["value"] == "jenkins-plugin"),
+        "{jenkins}"
+    );
+}

@@ -2,11 +2,14 @@
 //! them (`WEB-INF/lib/*.jar`, `BOOT-INF/lib/*.jar`), to a bounded depth.
 //!
 //! Archives are read by a pull-mode content probe ([`ArchiveProbe`]) as they stream past in the layer
-//! pass ([`zipstream`]): only `META-INF/MANIFEST.MF` and `META-INF/maven/*/*/pom.properties` are kept,
-//! as a small JSON snippet. Each `pom.properties` is a package `pkg:maven/GROUP/ARTIFACT@VERSION`; an
-//! archive without one is named from its manifest (`Implementation-*`, `Bundle-*`) and file name.
+//! pass ([`zipstream`]): only `META-INF/MANIFEST.MF`, `META-INF/maven/*/*/pom.properties` and (where
+//! no `pom.properties` stands beside it) the coordinates of a `pom.xml` ([`pom`]) are kept, as a small
+//! JSON snippet. Each `pom.properties` is a package `pkg:maven/GROUP/ARTIFACT@VERSION`; an archive
+//! that none names is named from its manifest (Jenkins' `Short-Name`, `Implementation-*`, `Bundle-*`)
+//! and file name, unless it is a New Relic instrumentation module (`Weave-Classes`).
 //! Inflation across an archive and everything nested in it is bounded (zip bombs), as is nesting.
 
+pub mod pom;
 pub mod zipstream;
 
 use super::CatalogOutput;
@@ -28,8 +31,11 @@ const ARCHIVE_EXTENSIONS: &[&str] = &[
 const MAX_DEPTH: usize = 4;
 /// Bytes that may be inflated for one archive file and everything nested in it.
 const INFLATE_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
-/// Largest manifest or pom.properties kept.
+/// Largest manifest, pom.properties or pom.xml read.
 const MAX_METADATA: u64 = 256 * 1024;
+/// Metadata text kept for one archive file and everything nested in it (a shaded jar of a few
+/// hundred libraries keeps a few hundred kilobytes).
+const KEPT_BUDGET: u64 = 16 * 1024 * 1024;
 
 fn is_archive_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -75,8 +81,12 @@ impl Probe for ArchiveProbe {
         stream: &mut dyn Read,
     ) -> Option<io::Result<Option<Vec<u8>>>> {
         let findings = RefCell::new(ArchiveFindings::default());
-        let budget = Cell::new(INFLATE_BUDGET);
-        scan_archive(&mut BufReader::new(stream), "", 0, &budget, &findings);
+        let budgets = Budgets {
+            inflate: Cell::new(INFLATE_BUDGET),
+            kept: Cell::new(KEPT_BUDGET),
+            kept_ran_out: Cell::new(false),
+        };
+        scan_archive(&mut BufReader::new(stream), "", 0, &budgets, &findings);
         let findings = findings.into_inner();
         if findings.files.is_empty() && findings.warnings.is_empty() {
             return Some(Ok(None));
@@ -105,20 +115,36 @@ fn unreachable_push() -> Box<dyn ProbeScan> {
 
 fn is_metadata(name: &str) -> bool {
     name.eq_ignore_ascii_case("META-INF/MANIFEST.MF")
-        || (name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties"))
+        || (name.starts_with("META-INF/maven/")
+            && (name.ends_with("/pom.properties") || name.ends_with("/pom.xml")))
+}
+
+/// What one archive file (and everything nested in it) may cost while it is read.
+struct Budgets {
+    /// Bytes that may still be inflated.
+    inflate: Cell<u64>,
+    /// Bytes of metadata text that may still be kept.
+    kept: Cell<u64>,
+    /// Whether metadata has been left unread for want of `kept`, and a warning said so.
+    kept_ran_out: Cell<bool>,
 }
 
 /// Walks one archive level, keeping metadata and descending into nested archives.
+///
+/// A `pom.xml` is held until the level has been read and only its coordinates are kept, and only
+/// when no `pom.properties` in the same directory already says them: Maven's archiver writes both,
+/// and most POMs never need parsing.
 fn scan_archive<R: io::BufRead>(
     reader: &mut R,
     archive: &str,
     depth: usize,
-    budget: &Cell<u64>,
+    budgets: &Budgets,
     findings: &RefCell<ArchiveFindings>,
 ) {
+    let pom_xmls: RefCell<Vec<(String, String)>> = RefCell::new(Vec::new());
     let result = walk(
         reader,
-        budget,
+        &budgets.inflate,
         |entry| {
             if is_metadata(&entry.name)
                 || (is_archive_name(&entry.name) && !entry.name.ends_with('/'))
@@ -132,11 +158,26 @@ fn scan_archive<R: io::BufRead>(
             if is_metadata(&entry.name) {
                 let mut text = String::new();
                 body.take(MAX_METADATA).read_to_string(&mut text).ok();
-                findings.borrow_mut().files.push(MetadataFile {
-                    archive: archive.to_string(),
-                    name: entry.name.clone(),
-                    text,
-                });
+                let left = budgets.kept.get();
+                if text.len() as u64 > left {
+                    if !budgets.kept_ran_out.replace(true) {
+                        findings.borrow_mut().warnings.push(format!(
+                            "{}: more than {KEPT_BUDGET} bytes of metadata; the rest is not read",
+                            nested_name(archive, &entry.name)
+                        ));
+                    }
+                    return Ok(());
+                }
+                budgets.kept.set(left - text.len() as u64);
+                if entry.name.ends_with("/pom.xml") {
+                    pom_xmls.borrow_mut().push((entry.name.clone(), text));
+                } else {
+                    findings.borrow_mut().files.push(MetadataFile {
+                        archive: archive.to_string(),
+                        name: entry.name.clone(),
+                        text,
+                    });
+                }
             } else if depth + 1 >= MAX_DEPTH {
                 findings.borrow_mut().warnings.push(format!(
                     "{}: nested more than {MAX_DEPTH} archives deep; not opened",
@@ -150,7 +191,7 @@ fn scan_archive<R: io::BufRead>(
                         &mut nested,
                         &nested_name(archive, &entry.name),
                         depth + 1,
-                        budget,
+                        budgets,
                         findings,
                     );
                 }
@@ -158,22 +199,39 @@ fn scan_archive<R: io::BufRead>(
             Ok(())
         },
     );
+    let mut findings = findings.borrow_mut();
+    for (name, text) in pom_xmls.into_inner() {
+        let properties = format!("{}/pom.properties", maven_directory(&name));
+        let said = findings
+            .files
+            .iter()
+            .any(|f| f.archive == archive && f.name == properties);
+        if let Some(coordinates) = pom::coordinates(&text).filter(|_| !said) {
+            findings.files.push(MetadataFile {
+                archive: archive.to_string(),
+                name,
+                text: coordinates.to_properties(),
+            });
+        }
+    }
     if let Err(e) = result {
         let what = if archive.is_empty() {
             "archive".to_string()
         } else {
             archive.to_string()
         };
-        let cut_off = if budget.get() == 0 {
+        let cut_off = if budgets.inflate.get() == 0 {
             format!("more than {INFLATE_BUDGET} bytes inflated (a zip bomb?); reading stopped")
         } else {
             e.to_string()
         };
-        findings
-            .borrow_mut()
-            .warnings
-            .push(format!("{what}: {cut_off}"));
+        findings.warnings.push(format!("{what}: {cut_off}"));
     }
+}
+
+/// `META-INF/maven/GROUP/ARTIFACT` of a file in it.
+fn maven_directory(name: &str) -> &str {
+    name.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
 fn nested_name(archive: &str, entry: &str) -> String {
@@ -238,9 +296,14 @@ fn name_and_version_from_file(file: &str) -> (String, Option<String>) {
 
 /// Whether a pom.properties artifactId names the archive whose file name (without version) is
 /// `file_name`: equal, or a prefix followed by a classifier or qualifier (`myapp` of `myapp-all.jar`,
-/// `netty-transport-native-epoll` of `…-linux-x86_64.jar`). Such an archive is that artifact: no
-/// second package is made up from its file name.
-fn names_file(artifact: &str, file_name: &str) -> bool {
+/// `netty-transport-native-epoll` of `…-linux-x86_64.jar`), or the same after the group as sbt and
+/// Play name the jars they stage (`com.typesafe.play.play_2.13-2.8.8.jar`). Such an archive is that
+/// artifact: no second package is made up from its file name.
+fn names_file(group: &str, artifact: &str, file_name: &str) -> bool {
+    let file_name = file_name
+        .strip_prefix(group)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .unwrap_or(file_name);
     file_name
         .strip_prefix(artifact)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '_', '.']))
@@ -299,13 +362,16 @@ fn add_archive(
     } else {
         format!("/{}!/{archive}", entry.entry.path)
     };
-    let mut push = |group: Option<&str>, artifact: &str, version: &str| {
+    let mut push = |group: Option<&str>, artifact: &str, version: &str, kind: Option<&str>| {
         let Ok(purl) = build_purl("maven", group, artifact, version, &[]) else {
             return;
         };
         let mut properties = vec![("vouch:java:archive".into(), location.clone())];
         if let Some(g) = group {
             properties.push(("vouch:java:groupId".into(), g.to_string()));
+        }
+        if let Some(kind) = kind {
+            properties.push(("vouch:java:kind".into(), kind.to_string()));
         }
         output.packages.push(Package {
             name: artifact.to_string(),
@@ -319,11 +385,7 @@ fn add_archive(
             properties,
         });
     };
-    let poms: Vec<Vec<(String, String)>> = in_archive
-        .iter()
-        .filter(|f| f.name.ends_with("pom.properties"))
-        .map(|f| properties(&f.text))
-        .collect();
+    let poms = declared_coordinates(&in_archive);
     let file = path::file_name(if archive.is_empty() {
         &entry.entry.path
     } else {
@@ -337,11 +399,24 @@ fn add_archive(
             get(pom, "artifactId"),
             get(pom, "version"),
         ) {
-            push(Some(g), a, v);
-            describes_itself |= names_file(a, &file_name);
+            push(Some(g), a, v, None);
+            describes_itself |= names_file(g, a, &file_name);
         }
     }
-    if describes_itself {
+    if describes_itself || get(&manifest_fields, "Weave-Classes").is_some() {
+        // A New Relic instrumentation module (`Weave-Classes`) names the library it instruments,
+        // not itself: it is part of the agent, and no package is made up from its name.
+        return;
+    }
+    if let Some(short_name) = get(&manifest_fields, "Short-Name") {
+        // A Jenkins plugin: its manifest names it (`Group-Id`, `Short-Name`, `Plugin-Version`) where
+        // its installed file name (`git.jpi`) carries no version.
+        let version = get(&manifest_fields, "Plugin-Version")
+            .or_else(|| get(&manifest_fields, "Implementation-Version"))
+            .map(|v| v.split_whitespace().next().unwrap_or(v))
+            .unwrap_or_default();
+        let group = get(&manifest_fields, "Group-Id").unwrap_or(JENKINS_GROUP);
+        push(Some(group), short_name, version, Some("jenkins-plugin"));
         return;
     }
     // No pom.properties names this archive (none at all, or only those of libraries shaded into it):
@@ -360,7 +435,21 @@ fn add_archive(
         .or_else(|| get(&manifest_fields, "Automatic-Module-Name"))
         .unwrap_or(&file_name)
         .to_string();
-    push(Some(&group), &file_name, &version);
+    push(Some(&group), &file_name, &version, None);
+}
+
+/// The group Jenkins gives a plugin whose manifest has no `Group-Id`.
+const JENKINS_GROUP: &str = "org.jenkins-ci.plugins";
+
+/// The coordinates each `META-INF/maven/GROUP/ARTIFACT/` directory of one archive declares: its
+/// `pom.properties`, else (sbt and Gradle builds write no properties) its `pom.xml`, whose
+/// coordinates the probe kept in the same form.
+fn declared_coordinates(in_archive: &[&MetadataFile]) -> Vec<Vec<(String, String)>> {
+    in_archive
+        .iter()
+        .filter(|f| f.name.ends_with("/pom.properties") || f.name.ends_with("/pom.xml"))
+        .map(|f| properties(&f.text))
+        .collect()
 }
 
 #[cfg(test)]
@@ -436,15 +525,70 @@ mod tests {
     }
 
     #[test]
+    fn kept_metadata_is_bounded_and_a_pom_xml_beside_properties_is_not_kept() {
+        let big = vec![b'#'; MAX_METADATA as usize];
+        let names: Vec<String> = (0..(KEPT_BUDGET / MAX_METADATA + 2))
+            .map(|i| format!("META-INF/maven/g/a{i}/pom.properties"))
+            .collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &big[..])).collect();
+        let f = scan(&zip_with_descriptors(&entries), "many.jar");
+        assert_eq!(f.files.len() as u64, KEPT_BUDGET / MAX_METADATA);
+        assert!(
+            f.warnings[0].contains("bytes of metadata; the rest is not read"),
+            "{:?}",
+            f.warnings
+        );
+        let pom = b"<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version></project>";
+        let both = zip_with_descriptors(&[
+            ("META-INF/maven/g/a/pom.xml", pom),
+            (
+                "META-INF/maven/g/a/pom.properties",
+                b"groupId=g\nartifactId=a\nversion=1\n",
+            ),
+            ("META-INF/maven/g/b/pom.xml", pom),
+        ]);
+        let f = scan(&both, "both.jar");
+        let kept: Vec<(&str, &str)> = f
+            .files
+            .iter()
+            .map(|m| (m.name.as_str(), m.text.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (
+                    "META-INF/maven/g/a/pom.properties",
+                    "groupId=g\nartifactId=a\nversion=1\n"
+                ),
+                (
+                    "META-INF/maven/g/b/pom.xml",
+                    "groupId=g\nartifactId=a\nversion=1\n"
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn an_artifact_id_names_its_archive_with_a_classifier() {
-        assert!(names_file("myapp", "myapp"));
-        assert!(names_file("myapp", "myapp-all"));
+        assert!(names_file("g", "myapp", "myapp"));
+        assert!(names_file("g", "myapp", "myapp-all"));
         assert!(names_file(
+            "io.netty",
             "netty-transport-native-epoll",
             "netty-transport-native-epoll-linux"
         ));
-        assert!(!names_file("myapp", "myapplication"));
-        assert!(!names_file("commons-lang3", "commons"));
+        assert!(names_file(
+            "com.typesafe.play",
+            "play_2.13",
+            "com.typesafe.play.play_2.13"
+        ));
+        assert!(!names_file("g", "myapp", "myapplication"));
+        assert!(!names_file("org.apache", "commons-lang3", "commons"));
+        assert!(!names_file(
+            "com.typesafe",
+            "play_2.13",
+            "com.typesafe.play.play_2.13"
+        ));
     }
 
     #[test]
