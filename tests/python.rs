@@ -149,10 +149,11 @@ fn importlib_distributions(paths: &[&Path]) -> BTreeSet<(String, String)> {
 }
 
 /// Layouts pip does not make: an egg that setuptools built (`bdist_egg` of six's sdist from PyPI),
-/// unpacked as `easy_install` unpacks it (`six-1.16.0-pyX.Y.egg/EGG-INFO/PKG-INFO`), and a
+/// unpacked as `easy_install` unpacks it (`six-1.16.0-pyX.Y.egg/EGG-INFO/PKG-INFO`), another
+/// (toml's) left zipped as easy_install leaves zip-safe eggs, and a
 /// `.dist-info` whose suffix is not in lower case (importlib.metadata takes any case). Each is
-/// reported as importlib.metadata reports it, with easy_install's `.egg` directory on the path as
-/// its `.pth` file puts it. Neither was before.
+/// reported as importlib.metadata reports it, with easy_install's `.egg` directory and zip on the
+/// path as its `.pth` file puts them. None was before.
 #[test]
 fn eggs_and_any_case_dist_info_are_found_as_importlib_finds_them() {
     require_engine();
@@ -185,23 +186,32 @@ fn eggs_and_any_case_dist_info_are_found_as_importlib_finds_them() {
     };
     // setuptools before 81 still builds eggs.
     pip(&["install", "setuptools<81"]);
-    pip(&[
-        "download",
-        "--no-binary",
-        ":all:",
-        "--no-deps",
-        "-d",
-        ".",
-        "six==1.16.0",
-    ]);
-    run(Path::new("tar"), &["xzf", "six-1.16.0.tar.gz"], &work);
-    let sdist = work.join("six-1.16.0");
-    run(&python, &["setup.py", "-q", "bdist_egg"], &sdist);
-    let egg = std::fs::read_dir(sdist.join("dist"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "egg"))
-        .expect("bdist_egg made an egg");
+    let build_egg = |sdist_name: &str| -> std::path::PathBuf {
+        let (name, version) = sdist_name.split_once("==").unwrap();
+        pip(&[
+            "download",
+            "--no-binary",
+            ":all:",
+            "--no-deps",
+            "-d",
+            ".",
+            sdist_name,
+        ]);
+        run(
+            Path::new("tar"),
+            &["xzf", &format!("{name}-{version}.tar.gz")],
+            &work,
+        );
+        let sdist = work.join(format!("{name}-{version}"));
+        run(&python, &["setup.py", "-q", "bdist_egg"], &sdist);
+        std::fs::read_dir(sdist.join("dist"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "egg"))
+            .expect("bdist_egg made an egg")
+    };
+    let egg = build_egg("six==1.16.0");
+    let zipped_egg = build_egg("toml==0.10.2");
 
     let root = dir.path().join("root");
     let site = root.join("usr/local/lib/python3.11/site-packages");
@@ -232,12 +242,17 @@ fn eggs_and_any_case_dist_info_are_found_as_importlib_finds_them() {
     )
     .unwrap();
 
-    let expected = importlib_distributions(&[&site, &unpacked]);
+    // A zip-safe egg as easy_install leaves it: the zip itself on sys.path.
+    let zipped = site.join(zipped_egg.file_name().unwrap());
+    std::fs::copy(&zipped_egg, &zipped).unwrap();
+
+    let expected = importlib_distributions(&[&site, &unpacked, &zipped]);
     assert_eq!(
         expected,
         BTreeSet::from([
             ("attrs".to_string(), "23.2.0".to_string()),
-            ("six".to_string(), "1.16.0".to_string())
+            ("six".to_string(), "1.16.0".to_string()),
+            ("toml".to_string(), "0.10.2".to_string())
         ]),
         "importlib.metadata's own answer"
     );

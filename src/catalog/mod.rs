@@ -19,6 +19,7 @@ pub mod relations;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
+pub mod zipstream;
 
 use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
@@ -107,6 +108,7 @@ pub fn wanted() -> Wanted {
         .with_probes(Probes(vec![
             Arc::new(golang::BuildInfoProbe),
             Arc::new(java::ArchiveProbe),
+            Arc::new(python::egg::EggProbe),
             Arc::new(binary::VersionProbe),
             Arc::new(rust::AuditableProbe),
         ]))

@@ -18,7 +18,7 @@ mod read;
 mod squash;
 
 pub use index::{FileIndex, IndexedEntry, ResolveError};
-pub use probe::{Finding, Probe, ProbeScan, Probes, SeamSearch};
+pub use probe::{pull_only, Finding, Probe, ProbeScan, Probes, SeamSearch};
 pub use read::{read_layer, LayerFiles};
 pub use squash::squash;
 

@@ -41,6 +41,21 @@ pub trait ProbeScan {
     fn finish(self: Box<Self>) -> Option<Vec<u8>>;
 }
 
+/// The push-mode scanner of a probe that always answers in pull mode ([`Probe::scan_stream`]), so
+/// that its `start` is never called: it finds nothing.
+pub fn pull_only() -> Box<dyn ProbeScan> {
+    struct Nothing;
+    impl ProbeScan for Nothing {
+        fn feed(&mut self, _: &[u8]) -> bool {
+            false
+        }
+        fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+    Box::new(Nothing)
+}
+
 /// The probes the catalogers registered.
 #[derive(Clone, Default)]
 pub struct Probes(pub Vec<Arc<dyn Probe>>);

@@ -2,7 +2,7 @@
 //! them (`WEB-INF/lib/*.jar`, `BOOT-INF/lib/*.jar`), to a bounded depth.
 //!
 //! Archives are read by a pull-mode content probe ([`ArchiveProbe`]) as they stream past in the layer
-//! pass ([`zipstream`]): only `META-INF/MANIFEST.MF`, `META-INF/maven/*/*/pom.properties` and (where
+//! pass ([`super::zipstream`]): only `META-INF/MANIFEST.MF`, `META-INF/maven/*/*/pom.properties` and (where
 //! no `pom.properties` stands beside it) the coordinates of a `pom.xml` ([`pom`]) are kept, as a small
 //! JSON snippet. Each `pom.properties` is a package `pkg:maven/GROUP/ARTIFACT@VERSION`; an archive
 //! that none names is named from its manifest (Jenkins' `Short-Name`, `Implementation-*`, `Bundle-*`)
@@ -10,16 +10,15 @@
 //! Inflation across an archive and everything nested in it is bounded (zip bombs), as is nesting.
 
 pub mod pom;
-pub mod zipstream;
 
+use super::zipstream::{walk, Visit};
 use super::CatalogOutput;
-use crate::layers::{path, FileIndex, IndexedEntry, Probe, ProbeScan};
+use crate::layers::{path, pull_only, FileIndex, IndexedEntry, Probe, ProbeScan};
 use crate::license::normalize;
 use crate::package::{build_purl, Evidence, Package};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
-use zipstream::{walk, Visit};
 
 pub const NAME: &str = "java-archive";
 pub const PROBE: &str = "java-archive";
@@ -72,7 +71,7 @@ impl Probe for ArchiveProbe {
     }
 
     fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
-        unreachable_push()
+        pull_only()
     }
 
     fn scan_stream(
@@ -97,20 +96,6 @@ impl Probe for ArchiveProbe {
                 .map_err(io::Error::other),
         )
     }
-}
-
-/// The probe is pull-only; `start` is never called because `scan_stream` always answers.
-fn unreachable_push() -> Box<dyn ProbeScan> {
-    struct Nothing;
-    impl ProbeScan for Nothing {
-        fn feed(&mut self, _: &[u8]) -> bool {
-            false
-        }
-        fn finish(self: Box<Self>) -> Option<Vec<u8>> {
-            None
-        }
-    }
-    Box::new(Nothing)
 }
 
 fn is_metadata(name: &str) -> bool {
@@ -455,7 +440,7 @@ fn declared_coordinates(in_archive: &[&MetadataFile]) -> Vec<Vec<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zipstream::tests::zip_with_descriptors;
+    use crate::catalog::zipstream::tests::zip_with_descriptors;
 
     fn scan(bytes: &[u8], path: &str) -> ArchiveFindings {
         let mut reader = bytes;

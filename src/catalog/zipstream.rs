@@ -1,4 +1,4 @@
-//! Walking a zip archive (jar, war, ear) front to back as a stream, the way the layer pass delivers
+//! Walking a zip archive (jar, war, ear, zipped Python egg) front to back as a stream, the way the layer pass delivers
 //! it: local file headers one after another, deflated entries inflated until their stream ends, data
 //! descriptors (which `java.util.zip` writes for every deflated entry) read after them. Nothing needs
 //! the central directory, so the archive is never held in memory.

@@ -1,10 +1,13 @@
 //! The Python cataloger: installed distributions from `*.dist-info/METADATA` (wheels, pip) and
-//! `*.egg-info/PKG-INFO` or a bare `*.egg-info` file (setuptools), anywhere in the image
-//! (site-packages, dist-packages, virtual environments, `pip install --target` directories).
+//! `*.egg-info/PKG-INFO` or a bare `*.egg-info` file (setuptools), eggs unpacked or zipped
+//! (`*.egg/EGG-INFO/PKG-INFO`, [`egg`]), anywhere in the image (site-packages, dist-packages, virtual
+//! environments, `pip install --target` directories).
 //!
 //! Names are normalised for the purl as PEP 503 says (`Foo_Bar` → `foo-bar`). `Requires-Dist` edges
 //! (leaving out those that only apply to an extra) link distributions installed in the same directory.
 //! Licenses come from `License-Expression`, a short `License` field, or the trove classifiers.
+
+pub mod egg;
 
 use super::deb822::parse_paragraphs;
 use super::CatalogOutput;
@@ -29,6 +32,8 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     // (install directory, normalised name) → package index, and each package's requirements.
     let mut installed: HashMap<(String, String), usize> = HashMap::new();
     let mut requirements: Vec<(String, Vec<String>)> = Vec::new();
+    // (metadata file or zipped egg, the directory its distribution is installed in, its text)
+    let mut sources: Vec<(&IndexedEntry, &str, String)> = Vec::new();
     for entry in files.entries() {
         let Some(install_dir) = install_dir(&entry.entry.path) else {
             continue;
@@ -36,7 +41,28 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         let Some(bytes) = entry.contents() else {
             continue; // a directory named *.egg-info, or an oversized file (already warned)
         };
-        match parse_metadata(&String::from_utf8_lossy(bytes)) {
+        sources.push((
+            entry,
+            install_dir,
+            String::from_utf8_lossy(bytes).into_owned(),
+        ));
+    }
+    for (entry, snippet) in files.findings(egg::PROBE) {
+        match serde_json::from_slice::<egg::EggFindings>(snippet) {
+            Ok(found) => {
+                if let Some(w) = found.warning {
+                    output.warnings.push(format!("/{}: {w}", entry.entry.path));
+                }
+                if let Some(text) = found.pkg_info {
+                    // A zipped egg is its own sys.path entry, as an unpacked one is.
+                    sources.push((entry, &entry.entry.path, text));
+                }
+            }
+            Err(e) => output.warnings.push(format!("/{}: {e}", entry.entry.path)),
+        }
+    }
+    for (entry, install_dir, text) in sources {
+        match parse_metadata(&text) {
             Ok(metadata) if is_the_interpreter(&metadata, install_dir) => {}
             Ok(metadata) => {
                 let package = match to_package(&metadata, entry) {
