@@ -108,6 +108,50 @@ fn default_policy_on_debootstrap_and_on_a_non_root_image() {
     assert_eq!(verdict["summary"]["gating_findings"], 0);
 }
 
+/// A stock Ubuntu 24.04 base (debootstrap minbase, as Ubuntu's base image is made) with a non-root
+/// USER and an ENTRYPOINT passes the default policy; and its setuid/setgid files, which the default
+/// allow list admits, are every one `find -perm -4000` and `-2000` list (an empty allow list finds exactly those).
+#[test]
+fn the_default_policy_passes_a_stock_ubuntu_base() {
+    require_engine();
+    let root = ubuntu_root();
+    let mut privileged: Vec<(String, String)> = Vec::new();
+    for (bit, code) in [("-4000", "files.setuid"), ("-2000", "files.setgid")] {
+        let find = std::process::Command::new("find")
+            .arg(&root)
+            .args(["-xdev", "-type", "f", "-perm", bit])
+            .output()
+            .unwrap();
+        for p in String::from_utf8(find.stdout).unwrap().lines() {
+            let in_image = Path::new(p)
+                .strip_prefix(&root)
+                .unwrap()
+                .display()
+                .to_string();
+            privileged.push(pair(code, &format!("/{in_image}")));
+        }
+    }
+    privileged.sort();
+    assert!(privileged.len() >= 10, "{privileged:?}");
+    let image = tag("ubuntu");
+    import_dir_with(
+        &root,
+        &image,
+        &["-c", "USER nobody", "-c", "ENTRYPOINT [\"/bin/bash\"]"],
+    );
+    let (code, verdict, _) = check(&image, None, &[]);
+    assert_eq!(code, 0, "{verdict:#}");
+    assert_eq!(verdict["summary"]["gating_findings"], 0);
+    for rule_id in ["setuid-allow-list", "accounts", "no-private-keys"] {
+        assert_eq!(rule(&verdict, rule_id)["status"], "passed", "{rule_id}");
+    }
+    let none_allowed = "version: \"1\"\nname: no-setuid\nrules:\n  - id: setuid\n    action: deny\n    files:\n      setuid_allowed: []\n";
+    let (code, verdict, _) = check(&image, Some(none_allowed), &[]);
+    docker(&["rmi", "-f", &image]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&verdict, "setuid"), privileged);
+}
+
 /// The Debian packages whose files hold PEM markers without holding keys: Python's cryptography and
 /// paramiko (`serialization/ssh.py` and `pkey.py` write and read the markers), Go's sources
 /// (`crypto/x509`, `crypto/tls` and their tests), OpenSSL's headers and manual pages.

@@ -589,16 +589,31 @@ pub fn depends_on(sbom: &Value, prefix: &str) -> Vec<String> {
     names
 }
 
+/// A stock Ubuntu 24.04 root made by debootstrap (`integration/ubuntu-rootfs.sh`, cached after the
+/// first run).
+pub fn ubuntu_root() -> std::path::PathBuf {
+    root_from_script("ubuntu-rootfs.sh", &[], "Ubuntu's mirror")
+}
+
 /// A Debian 12 root with `packages`, as debootstrap and apt lay them out (`integration/rootfs.sh`,
 /// cached after the first run).
 pub fn debian_root_with(name: &str, packages: &str) -> std::path::PathBuf {
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/rootfs.sh"))
-        .args([name, packages])
-        .output()
-        .expect("integration/rootfs.sh runs");
+    root_from_script("rootfs.sh", &[name, packages], "Debian's mirror")
+}
+
+/// Runs one of the `integration/*rootfs.sh` scripts, which print the root they made or found.
+fn root_from_script(script: &str, args: &[&str], mirror: &str) -> std::path::PathBuf {
+    let out = Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("integration")
+            .join(script),
+    )
+    .args(args)
+    .output()
+    .unwrap_or_else(|e| panic!("integration/{script} runs: {e}"));
     assert!(
         out.status.success(),
-        "integration/rootfs.sh {name} {packages} (needs root, debootstrap and Debian's mirror): {}",
+        "integration/{script} {args:?} (needs root, debootstrap and {mirror}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
