@@ -148,6 +148,7 @@ impl Component {
             path: property("vouch:path"),
             source: property("vouch:dpkg:source").or_else(|| property("vouch:apk:origin")),
             source_version: property("vouch:dpkg:sourceVersion"),
+            owned_by: property("vouch:ownedBy"),
         }
     }
 }
@@ -174,6 +175,8 @@ pub struct Component {
     /// The source package (dpkg `Source`, apk origin) and its version, when the SBOM says.
     pub source: Option<String>,
     pub source_version: Option<String>,
+    /// The OS package that installed this language package's files (`vouch:ownedBy`), when one did.
+    pub owned_by: Option<String>,
 }
 
 impl Component {

@@ -72,6 +72,11 @@ pub struct VulnerabilityFinding {
     /// What a VEX statement says about it, when one matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<vex::Applied>,
+    /// The purl of the OS package that installed the affected component's files, when one did (a
+    /// GitHub advisory on npm `lodash` whose files Debian's `node-lodash` installed): that package's
+    /// update is what fixes it, and its own advisories are a separate finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<String>,
 }
 
 impl VulnerabilityFinding {
@@ -188,6 +193,7 @@ pub fn match_components(
                                 cvss: record.cvss_vectors(affected),
                                 sources: vec!["osv".into()],
                                 vex: None,
+                                installed_by: component.owned_by.clone(),
                             });
                         }
                     }

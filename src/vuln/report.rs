@@ -238,6 +238,7 @@ fn tie(
         if !seen.insert((purl.clone(), s.id.clone())) {
             continue;
         }
+        let installed_by = chosen.and_then(|c| c.owned_by.clone());
         findings.push(VulnerabilityFinding {
             id: s.id,
             aliases: s.aliases,
@@ -251,6 +252,7 @@ fn tie(
             cvss: s.cvss,
             sources: vec![tool.to_string()],
             vex: None,
+            installed_by,
         });
     }
     (findings, unlisted)
@@ -604,6 +606,7 @@ mod tests {
                 purl: "pkg:pypi/requests@2.31.0".into(),
                 purl_type: "pypi".into(),
                 layer_index: Some(1),
+                owned_by: Some(REQUESTS_OWNER.into()),
                 ..Default::default()
             },
         ]
@@ -618,6 +621,10 @@ mod tests {
             diff_ids: diff_ids.to_vec(),
         }
     }
+
+    /// The Debian package that installed the requests component's files.
+    const REQUESTS_OWNER: &str =
+        "pkg:deb/debian/python3-requests@2.31.0%2Bdfsg-1?arch=all&distro=debian-12";
 
     fn load_json(value: serde_json::Value, diff_ids: &[String]) -> Result<Report, ReportError> {
         let dir = tempfile::tempdir().unwrap();
@@ -710,6 +717,8 @@ mod tests {
         assert_eq!(f[0].fixed_version.as_deref(), Some("2.32.0"));
         assert_eq!(f[0].severity, Severity::Medium);
         assert_eq!(f[0].layer_index, Some(1));
+        assert_eq!(f[0].installed_by.as_deref(), Some(REQUESTS_OWNER));
+        assert_eq!(f[1].installed_by, None, "libc6 is the OS package itself");
         assert_eq!(f[1].severity, Severity::Low, "negligible");
         assert_eq!(f[1].fixed_version, None);
         assert_eq!(f[1].purl, components()[0].purl);

@@ -17,6 +17,15 @@ pub struct VulnerabilitiesCheck {
     fixable_only: bool,
 }
 
+/// `, installed by pkg:deb/…` when an OS package installed the affected component's files.
+fn installed_by(finding: &VulnerabilityFinding) -> String {
+    finding
+        .installed_by
+        .as_deref()
+        .map(|owner| format!(", installed by {}", purl_base(owner)))
+        .unwrap_or_default()
+}
+
 fn evidence(finding: &VulnerabilityFinding, input: &Input) -> Evidence {
     let component = input.components.iter().find(|c| c.purl == finding.purl);
     let layer_index = finding
@@ -75,7 +84,8 @@ impl VulnerabilitiesCheck {
                     .fixed_version
                     .as_ref()
                     .map(|f| format!(", fixed in {f}"))
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    + installed_by(v).as_str();
                 findings.push(keyed(
                     Finding::new(
                         "vulnerabilities.severity",
@@ -106,9 +116,10 @@ impl VulnerabilitiesCheck {
                         Finding::new(
                             "vulnerabilities.count",
                             format!(
-                                "{} in {}: one of more than {max} {severity} findings",
+                                "{} in {}{}: one of more than {max} {severity} findings",
                                 v.id,
-                                purl_base(&v.purl)
+                                purl_base(&v.purl),
+                                installed_by(v)
                             ),
                             evidence(v, input),
                         ),
@@ -188,7 +199,12 @@ mod tests {
     #[test]
     fn thresholds_fixable_only_and_exceptions_by_id() {
         let findings = [
-            finding("CVE-1", "requests", Severity::Critical, Some("2.0")),
+            VulnerabilityFinding {
+                installed_by: Some(
+                    "pkg:deb/debian/python3-requests@1.0-1?arch=all&distro=debian-12".into(),
+                ),
+                ..finding("CVE-1", "requests", Severity::Critical, Some("2.0"))
+            },
             finding("CVE-2", "flask", Severity::Critical, None),
             finding("CVE-3", "jinja2", Severity::High, Some("3.1")),
             finding("CVE-4", "jinja2", Severity::High, Some("3.2")),
@@ -216,6 +232,12 @@ exceptions:
         assert_eq!(open, [("vulnerabilities.severity", "CVE-1")]);
         let cve1 = &rule.findings[0];
         assert_eq!(cve1.evidence.package.as_deref(), Some("requests"));
+        assert!(
+            cve1.message
+                .ends_with("fixed in 2.0, installed by pkg:deb/debian/python3-requests: above the maximum severity high"),
+            "{}",
+            cve1.message
+        );
         assert_eq!(cve1.evidence.base_image_layer, Some(true));
         assert_eq!(cve1.evidence.fixed_version.as_deref(), Some("2.0"));
         let cve4 = rule
