@@ -61,19 +61,27 @@ fn next_zlib_start(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// True when `bytes` start a zlib stream that inflates to `{"packages"`.
+///
+/// Candidates are frequent (`0x78` and a flag byte occur by chance in any large binary), so the
+/// inflater is made once per thread and reset for each: a fresh one allocates and zeroes its state.
 fn starts_audit_data(bytes: &[u8]) -> bool {
-    let mut inflater = Decompress::new(true);
-    let mut out = [0u8; JSON_START.len()];
-    match inflater.decompress(
-        &bytes[..bytes.len().min(256)],
-        &mut out,
-        FlushDecompress::None,
-    ) {
-        Ok(Status::Ok | Status::StreamEnd | Status::BufError) => {
-            inflater.total_out() as usize == out.len() && out == JSON_START
-        }
-        Err(_) => false,
+    thread_local! {
+        static INFLATER: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
     }
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(true);
+        let mut out = [0u8; JSON_START.len()];
+        match inflater.decompress(
+            &bytes[..bytes.len().min(256)],
+            &mut out,
+            FlushDecompress::None,
+        ) {
+            Ok(Status::Ok | Status::StreamEnd | Status::BufError) => {
+                inflater.total_out() as usize == out.len() && out == JSON_START
+            }
+            Err(_) => false,
+        }
+    })
 }
 
 impl ProbeScan for AuditableScan {
