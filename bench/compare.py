@@ -65,7 +65,7 @@ def tool_commands(image, vouch, syft, trivy, trivy_cache):
                  dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false")),
         # No vulnerability DB can be downloaded here: Trivy runs its analyzers and the license scanner
         # only, with an in-memory cache so that no run profits from an earlier one. Its jar analyzer needs
-        # a Java DB it cannot download, so jars are skipped for Trivy (see shared/peers/install.sh).
+        # a Java DB it cannot download, so jars are skipped for Trivy (see integration/peers.sh).
         "trivy": ([trivy, "image", "--input", image, "--skip-db-update", "--offline-scan",
                    "--scanners", "license", "--cache-backend", "memory", "--cache-dir", trivy_cache,
                    "--skip-files", "**/*.jar", "--format", "cyclonedx", "-q"], None),

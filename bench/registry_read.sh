@@ -15,7 +15,7 @@ REF=127.0.0.1:${VOUCH_REGISTRY_PORT:-5000}/vouch-bench/reference:1
 if ! skopeo inspect --tls-verify=false "docker://$REF" >/dev/null 2>&1; then
   skopeo copy -q --dest-tls-verify=false --dest-compress-format gzip "docker-archive:$TAR" "docker://$REF"
 fi
-PEERS=$(bash ../shared/peers/install.sh 2>/dev/null)
+PEERS=$(integration/peers.sh 2>/dev/null)
 SYFT=$(echo "$PEERS" | sed -n 1p)
 TRIVY=$(echo "$PEERS" | sed -n 2p)
 WORK=$(mktemp -d)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: builds the reference image (cached), installs Syft and Trivy (../shared/peers), and
+# `make bench`: builds the reference image (cached), installs Syft and Trivy (integration/peers.sh), and
 # compares the three tools on it, writing docs/benchmarks.md. Not a test: it measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +7,7 @@ integration/deps.sh
 integration/engine.sh start
 cargo build --release --locked --quiet
 IMAGE=$(bench/build_image.sh)
-PEERS=$(bash ../shared/peers/install.sh)
+PEERS=$(integration/peers.sh)
 SYFT=$(echo "$PEERS" | sed -n 1p)
 TRIVY=$(echo "$PEERS" | sed -n 2p)
 python3 bench/compare.py --image "$IMAGE" --vouch target/release/docker-vouch --syft "$SYFT" --trivy "$TRIVY" \

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "installing dependencies"
-integration/deps.sh
+integration/deps.sh demo
 step "building and installing the plugin"
 plugin/install.sh
 step "starting a Docker engine and a registry on 127.0.0.1 if none answers"

@@ -1,22 +1,52 @@
 #!/usr/bin/env bash
-# Installs what building, the demo and the tests need on a fresh Debian machine (idempotent):
-# Debian's docker.io (engine + CLI), docker-registry (the test registry), skopeo (OCI layouts for tests), debootstrap (test root
-# filesystems), openssl, ssh-keygen and puttygen (private keys in every format, for the policy tests), npm, golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and two
-# Debian Java libraries (test projects and their reference tools), Python's jsonschema and PyYAML
-# (independent schema validation), spdx-tools and cyclonedx-python-lib (second readers of the SPDX
-# and CycloneDX XML SBOMs), PyNaCl and cryptography (the tests' second implementation of
-# cosign keys and DSSE), and Syft and Trivy (../shared/peers: the vulnerability tests read
-# the image metadata Trivy writes; the benchmarks compare with both).
+# Installs what a fresh Debian machine needs (idempotent), and says what it installs:
+#
+#   integration/deps.sh demo   # what `make demo` needs: Debian's docker.io (engine + CLI),
+#                              # docker-registry (a local registry), debootstrap (the example's Debian
+#                              # base), openssl, curl and python3 (the webhook step); cargo builds vouch.
+#   integration/deps.sh [test] # all of the above, and what the tests need: skopeo (OCI layouts),
+#                              # openssh-client and putty-tools (private keys in every format), npm,
+#                              # golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, a JDK and
+#                              # two Debian Java libraries (test projects and their reference tools),
+#                              # Python's jsonschema and PyYAML (independent schema validation),
+#                              # spdx-tools and cyclonedx-python-lib (second readers of SPDX and
+#                              # CycloneDX XML), PyNaCl, cryptography and bcrypt (the tests' second
+#                              # implementation of cosign keys and DSSE; the registry's htpasswd),
+#                              # cargo-auditable and rust-audit-info, and Syft and Trivy
+#                              # (integration/peers.sh: the vulnerability tests read the image metadata
+#                              # Trivy writes; the benchmarks compare with both).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+FOR=${1:-test}
+case "$FOR" in
+  demo | test) ;;
+  *) echo "deps.sh: demo or test, not $FOR" >&2; exit 2 ;;
+esac
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "deps.sh: cargo not found: install the Rust toolchain (https://rustup.rs)" >&2
+  exit 1
+fi
+
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ "$FOR" = demo ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps.sh: installing ${missing[*]} (Debian packages, for the demo)" >&2
+    as_root apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
+  fi
+  exit 0
+fi
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v dpkg-query >/dev/null 2>&1 || missing+=(dpkg)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
@@ -25,15 +55,13 @@ command -v db5.3_load >/dev/null 2>&1 || missing+=(db5.3-util)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
 for java_package in libcommons-lang3-java libslf4j-java; do
   dpkg -s "$java_package" >/dev/null 2>&1 || missing+=("$java_package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps.sh: installing ${missing[*]}" >&2
+  echo "deps.sh: installing ${missing[*]} (Debian packages, for the tests)" >&2
   as_root apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
 fi
@@ -57,13 +85,8 @@ if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2
   python3 -m pip install -q pyyaml || as_root apt-get install -y -q python3-yaml >/dev/null
 fi
-if [ ! -x "$HOME/.cache/vouch-peers/bin/trivy" ] && [ -z "${VOUCH_TRIVY:-}" ]; then
-  echo "deps.sh: installing Syft and Trivy (../shared/peers: the vulnerability tests read the metadata Trivy writes, benchmarks compare)" >&2
-  bash "$(dirname "$0")/../../shared/peers/install.sh" >/dev/null
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "deps.sh: cargo not found: install the Rust toolchain (https://rustup.rs)" >&2
-  exit 1
+if [ -z "${VOUCH_TRIVY:-}" ]; then
+  "$(dirname "$0")/peers.sh" >/dev/null
 fi
 if ! command -v cargo-auditable >/dev/null 2>&1 || ! command -v rust-audit-info >/dev/null 2>&1; then
   echo "deps.sh: installing cargo-auditable and rust-audit-info (the Rust test's builder and reference)" >&2

@@ -271,7 +271,7 @@ fn go_binary(module_text: &str) -> Vec<u8> {
     bytes
 }
 
-/// The real Trivy (`../shared/peers/install.sh`, run by `make deps`), for report metadata.
+/// The real Trivy (`integration/peers.sh`, run by `integration/deps.sh`), for report metadata.
 fn trivy() -> String {
     let candidates = [
         std::env::var("VOUCH_TRIVY").unwrap_or_default(),
@@ -283,7 +283,7 @@ fn trivy() -> String {
     candidates
         .into_iter()
         .find(|c| !c.is_empty() && Path::new(c).is_file())
-        .expect("trivy not found: run integration/deps.sh (it installs ../shared/peers) or set VOUCH_TRIVY")
+        .expect("trivy not found: run integration/peers.sh (integration/deps.sh does) or set VOUCH_TRIVY")
 }
 
 /// The installed version of a Debian package in the test root, from dpkg itself.
