@@ -1,5 +1,5 @@
 # vouch: `make demo` (install, engine, example image, SBOM, verdicts, scan, attest, verify) and `make test` (every test).
-.PHONY: all build install deps engine demo test bench fuzz lint clean
+.PHONY: all build install deps engine image demo test bench fuzz lint clean
 
 all: build
 
@@ -14,6 +14,12 @@ install: deps
 
 engine: deps
 	integration/engine.sh start
+
+# vouch's own image (Dockerfile), tagged vouch/docker-vouch:VERSION as deploy/ names it.
+image:
+	integration/deps.sh demo
+	integration/engine.sh start
+	integration/image.sh
 
 demo:
 	integration/demo.sh

@@ -4,7 +4,8 @@
 # `docker vouch build --push` the example app (on a Debian 12 base made with debootstrap): build, SBOM,
 # policy (examples/policy.yaml, the example OSV database and VEX), sign, push, attach; show its SBOM, its
 # verdict under the built-in default policy and its vulnerabilities; and verify it from the registry as a
-# deployment would, and as the admission webhook (docker-vouch serve) does for a Pod.
+# deployment would, and as the admission webhook (docker-vouch serve) does for a Pod; then build vouch's
+# own image (Dockerfile), attest it under the default policy and verify it from the registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,13 @@ step "docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json $
 docker vouch scan --vuln-db examples/osv --vex examples/app.openvex.json "$IMAGE"
 step "docker vouch verify registry:$IMAGE --key $KEYS/cosign.pub --require-pass --max-age 24h (as a deployment would)"
 docker vouch verify "registry:$IMAGE" --key "$KEYS/cosign.pub" --require-pass --max-age 24h
+
+SELF="$REGISTRY/vouch/docker-vouch:$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+step "vouch's own image ($SELF: Dockerfile, no shell, user 65532), attested by vouch under its default policy, and verified"
+integration/image.sh target/release/docker-vouch "$SELF" >/dev/null
+docker push -q "$SELF" >/dev/null
+docker vouch attest "registry:$SELF" --key "$KEYS/cosign.key" --push --output-dir "$KEYS/attestations"
+docker vouch verify "registry:$SELF" --key "$KEYS/cosign.pub" --require-pass
 
 step "docker-vouch serve: the Kubernetes admission webhook, asked about a Pod running $IMAGE and one running an unattested image"
 WEBHOOK=$(mktemp -d)

@@ -10,7 +10,8 @@
 #                              # two Debian Java libraries (test projects and their reference tools),
 #                              # Python's jsonschema and PyYAML (independent schema validation),
 #                              # spdx-tools and cyclonedx-python-lib (second readers of SPDX and
-#                              # CycloneDX XML), PyNaCl, cryptography and bcrypt (the tests' second
+#                              # CycloneDX XML), kubernetes-validate (deploy/ against Kubernetes'
+#                              # schemas), PyNaCl, cryptography and bcrypt (the tests' second
 #                              # implementation of cosign keys and DSSE; the registry's htpasswd),
 #                              # cargo-auditable and rust-audit-info, and Syft and Trivy
 #                              # (integration/peers.sh: the vulnerability tests read the image metadata
@@ -80,6 +81,10 @@ fi
 if ! python3 -c 'import spdx_tools, cyclonedx.validation.xml, lxml' >/dev/null 2>&1; then
   echo "deps.sh: installing spdx-tools and cyclonedx-python-lib (the second readers of the SPDX and CycloneDX XML SBOMs in tests)" >&2
   python3 -m pip install -q spdx-tools 'cyclonedx-python-lib[xml-validation]'
+fi
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "deps.sh: installing kubernetes-validate 1.37.0 (Kubernetes' OpenAPI schemas, for the deploy/ manifests' test)" >&2
+  python3 -m pip install -q kubernetes-validate==1.37.0
 fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:-${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins}
-cargo build --release --locked --quiet
+if [ ! -x target/release/docker-vouch ]; then
+  echo "plugin/install.sh: cargo build --release (the longest step of a first run: about 6 minutes on 2 cores, 440 crates)" >&2
+fi
+cargo build --release --locked
 mkdir -p "$DIR"
 install -m 0755 target/release/docker-vouch "$DIR/docker-vouch.tmp.$$"
 mv "$DIR/docker-vouch.tmp.$$" "$DIR/docker-vouch"

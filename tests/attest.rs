@@ -636,4 +636,25 @@ fn with_no_flags_the_key_and_the_sets_are_where_design_says() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("cosign.key"), "{}", stderr(&out));
+    // A first try: no key and no password. The error is the missing key (and how to make one), not
+    // the missing password, and no password is asked for.
+    for command in [vec!["attest", a.as_str()], vec!["build", "-t", "x:1", "."]] {
+        let out = vouch()
+            .args(&command)
+            .current_dir(w)
+            .env_remove("VOUCH_PASSWORD")
+            .env_remove("COSIGN_PASSWORD")
+            .env_remove("VOUCH_KEY")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{command:?}: {said}");
+        assert!(
+            said.contains("no key at cosign.key: run `docker vouch keygen`")
+                && said.contains("--key PATH")
+                && !said.contains("password"),
+            "{command:?}: {said}"
+        );
+    }
 }

@@ -367,3 +367,28 @@ fn control_characters_from_an_image_are_escaped_in_tables() {
         "{verdict:?}"
     );
 }
+
+/// Every command that reads an image names every form IMAGE takes, registry:REF included (the
+/// first thing a newcomer reads), and the top-level help says them once more.
+#[test]
+fn every_command_that_reads_an_image_names_every_image_form_in_its_help() {
+    let forms = [
+        "docker:NAME",
+        "docker-archive:PATH",
+        "oci-archive:PATH",
+        "oci-dir:PATH",
+        "registry:REF",
+    ];
+    for command in ["sbom", "check", "scan", "attest", "verify"] {
+        let out = vouch().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command} --help");
+        let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for form in forms {
+            assert!(help.contains(form), "{command} --help lacks {form}: {help}");
+        }
+    }
+    let out = vouch().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(help.contains("registry:REF"), "{help}");
+}

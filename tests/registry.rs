@@ -692,11 +692,21 @@ fn https_registries_are_trusted_through_the_system_certificates() {
         String::from_utf8_lossy(&out.stdout),
         stderr(&out)
     );
+    let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("VERIFIED (by at least one attestation set)"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        said.contains("VERIFIED (by at least one attestation set)"),
+        "{said}"
     );
+    // One line per set found (both layouts), then the table of the set that decides, once.
+    let set_lines = said
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.ends_with(": VERIFIED"))
+        .count();
+    assert!(
+        said.contains("Attestation sets of ") && set_lines >= 2,
+        "{said}"
+    );
+    assert_eq!(said.matches("Image:").count(), 1, "{said}");
 }
 
 /// Another small image pushed into `repo` (an index names manifests of its own repository): its

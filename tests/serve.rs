@@ -38,34 +38,6 @@ impl Workspace {
     }
 }
 
-/// A self-signed certificate for 127.0.0.1 made by openssl: `NAME.crt` and `NAME.key` in `dir`.
-fn self_signed(dir: &Path, name: &str) {
-    let openssl = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            &format!("/CN=vouch-webhook-{name}"),
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-        ])
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(openssl.status.success(), "openssl: {}", stderr(&openssl));
-}
-
 fn run(cwd: &Path, args: &[&str]) -> Output {
     vouch()
         .args(args)

@@ -116,8 +116,15 @@ fn published_index(
     None
 }
 
-/// Loads the signing key (asking for its password when no environment variable gives it).
+/// Loads the signing key (asking for its password when no environment variable gives it). A key
+/// file that is not there is said first, before any password is asked for.
 pub fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no key at {}: run `docker vouch keygen` to make cosign.key and cosign.pub here, or pass --key PATH",
+            path.display()
+        );
+    }
     let password = password(&format!("Enter password for {}: ", path.display()), false)?;
     Ok(PrivateKey::load(path, password.as_bytes())?)
 }

@@ -31,7 +31,7 @@ pub const OUTPUT_DIR: &str = ".vouch";
     bin_name = "docker vouch",
     version,
     about,
-    after_help = "IMAGE is an engine image name or ID (or docker:NAME), docker-archive:PATH (a `docker save` tar), oci-archive:PATH or oci-dir:PATH.\nExit codes: 0 success, 1 verdict failed, 2 usage error, 3 runtime error."
+    after_help = "IMAGE is an engine image name or ID (or docker:NAME), docker-archive:PATH (a `docker save` tar), oci-archive:PATH, oci-dir:PATH, or registry:REF (read from the registry, no engine needed).\nExit codes: 0 success, 1 verdict failed, 2 usage error, 3 runtime error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -226,7 +226,8 @@ pub struct PlatformArg {
 
 #[derive(Debug, clap::Args)]
 pub struct SbomArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
+    /// registry:REF
     pub image: String,
     #[command(flatten)]
     pub platform: PlatformArg,
@@ -255,7 +256,8 @@ pub enum SbomFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
+    /// registry:REF
     #[arg(required_unless_present = "print_default_policy")]
     pub image: Option<String>,
     #[command(flatten)]
@@ -314,7 +316,8 @@ pub struct KeygenArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AttestArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
+    /// registry:REF
     pub image: String,
     #[command(flatten)]
     pub platform: PlatformArg,
@@ -343,7 +346,7 @@ pub struct AttestArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH,
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
     /// registry:REF
     pub image: String,
     #[command(flatten)]
@@ -467,7 +470,8 @@ pub struct VulnSourceArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH
+    /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
+    /// registry:REF
     pub image: String,
     #[command(flatten)]
     pub platform: PlatformArg,

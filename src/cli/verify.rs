@@ -57,6 +57,8 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
     let requirements = args.trust.requirements();
     let now = time::OffsetDateTime::now_utc();
     let mut reports: Vec<Report> = Vec::new();
+    // The range of `reports` each candidate image's sets gave.
+    let mut of_image: Vec<std::ops::Range<usize>> = Vec::new();
     let mut all_verified = true;
     let several_images = candidates.len() > 1;
     let mut several_sets = several_images;
@@ -101,6 +103,7 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
             })
             .collect();
         all_verified &= of_candidate.iter().any(|r| r.verified);
+        of_image.push(reports.len()..reports.len() + of_candidate.len());
         reports.extend(of_candidate);
     }
     if reports.is_empty() {
@@ -117,11 +120,11 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
             rendered.push(b'\n');
         }
         VerifyFormat::Table => {
-            for (i, report) in reports.iter().enumerate() {
+            for (i, range) in of_image.iter().enumerate() {
                 if i > 0 {
                     rendered.push(b'\n');
                 }
-                write_table(&mut rendered, report)?;
+                write_image_tables(&mut rendered, &reports[range.clone()])?;
             }
             if several_sets {
                 use std::io::Write;
@@ -145,6 +148,28 @@ pub fn run(docker: &DockerFlags, args: &VerifyArgs) -> anyhow::Result<ExitCode> 
     } else {
         ExitCode::from(EXIT_UNVERIFIED)
     })
+}
+
+/// One image's sets: with one set, its table; with several (a registry's layouts), a line for each
+/// set, then the table of the set that decides (the first that verifies, else the first).
+fn write_image_tables(out: &mut Vec<u8>, sets: &[Report]) -> std::io::Result<()> {
+    use std::io::Write;
+    let Some(deciding) = sets.iter().find(|r| r.verified).or(sets.first()) else {
+        return Ok(());
+    };
+    if sets.len() > 1 {
+        writeln!(out, "Attestation sets of {}:", deciding.image)?;
+        for report in sets {
+            let outcome = match report.checks.iter().find(|c| !c.passed) {
+                None if report.verified => "VERIFIED".to_string(),
+                None => "NOT VERIFIED".to_string(),
+                Some(failed) => format!("NOT VERIFIED ({}: {})", failed.name, failed.detail),
+            };
+            writeln!(out, "  {}: {outcome}", report.attestations)?;
+        }
+        writeln!(out)?;
+    }
+    write_table(out, deciding)
 }
 
 fn write_table(out: &mut Vec<u8>, report: &Report) -> std::io::Result<()> {
