@@ -42,8 +42,6 @@ const ROOMS: &[&str] = &[
 
 /// Uses that go up today: (room, the room above it that it uses).
 const DEBTS: &[(&str, &str)] = &[
-    // Image sources read registries through registry/'s client: it moves down into oci/.
-    ("image", "registry"),
     // A Package's evidence is built from the layer pass's IndexedEntry.
     ("package", "layers"),
 ];

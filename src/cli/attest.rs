@@ -19,12 +19,13 @@ use crate::attest::statement::{AttestedImage, SBOM_PREDICATE, VSA_PREDICATE};
 use crate::attest::{signed_set, SetInput};
 use crate::engine::{config_dir, resolve_endpoint};
 use crate::image::{ImageSource, Platform};
+use crate::oci::auth::credentials_for;
+use crate::oci::client::Repository;
+use crate::oci::parse_reference;
+use crate::oci::resolve::resolve;
 use crate::policy::verdict::Outcome;
 use crate::registry::attach::{attach, Attached, Statement};
-use crate::registry::auth::credentials_for;
-use crate::registry::client::Repository;
 use crate::registry::push::push_image;
-use crate::registry::{parse_reference, resolve};
 use crate::UsageError;
 use oci_client::Reference;
 use std::collections::HashMap;
@@ -97,9 +98,9 @@ fn images_to_attest(
 /// where verifiers that start from the index will not find them.
 fn published_index(
     reference: &Reference,
-    resolved: &crate::registry::RegistryImage,
+    resolved: &crate::oci::resolve::RegistryImage,
     quiet: bool,
-) -> Option<crate::registry::client::Manifest> {
+) -> Option<crate::oci::client::Manifest> {
     let index = resolved.index.as_ref()?;
     if let Some(index) = resolved.index_as_subject() {
         return Some(index.clone());

@@ -152,16 +152,15 @@ pub fn reach_registry(
     text: &str,
 ) -> anyhow::Result<(
     oci_client::Reference,
-    crate::registry::client::Repository,
-    crate::registry::Reached,
+    crate::oci::client::Repository,
+    crate::oci::resolve::Reached,
 )> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    let reference =
-        crate::registry::parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let repository = crate::registry::fetch::open_repository(
+    let reference = crate::oci::parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
+    let repository = crate::oci::resolve::open_repository(
         &config_dir(&docker.engine_flags(), &env),
         &reference,
     )?;
-    let reached = crate::registry::reach(&repository, &reference)?;
+    let reached = crate::oci::resolve::reach(&repository, &reference)?;
     Ok((reference, repository, reached))
 }

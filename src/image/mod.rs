@@ -57,7 +57,7 @@ impl ImageSource {
             ImageSource::OciDir(non_empty(rest, "oci-dir")?.into())
         } else if let Some(rest) = arg.strip_prefix("registry:") {
             let rest = non_empty(rest, "registry")?;
-            crate::registry::parse_reference(&rest)
+            crate::oci::parse_reference(&rest)
                 .map_err(|e| crate::UsageError(format!("registry:{rest}: {e}")))?;
             ImageSource::Registry(rest)
         } else if let Some(rest) = arg.strip_prefix("docker:") {
@@ -245,7 +245,8 @@ fn read_registry_image(
     limits: &Limits,
     platform: Option<&Platform>,
 ) -> Result<ReadImage, ImageError> {
-    use crate::registry::{fetch::open_image, parse_reference, RegistryError};
+    use crate::oci::resolve::open_image;
+    use crate::oci::{parse_reference, RegistryError};
     let input = format!("registry:{text}");
     let failed = |detail: String| ImageError::Io {
         input: input.clone(),

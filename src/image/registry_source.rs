@@ -1,6 +1,6 @@
 //! An image read straight from a registry (`registry:REF`), without the engine: the manifest the
 //! reference resolves to (an index is followed to this machine's platform, see
-//! [`crate::registry::resolve`]), its config, and each layer blob streamed from the registry through
+//! [`crate::oci::resolve::resolve`]), its config, and each layer blob streamed from the registry through
 //! the same single layer pass as every other source. Nothing is written to disk and no blob is held
 //! whole in memory (metadata excepted, which is size-limited).
 //!
@@ -13,8 +13,8 @@ use super::archive::{parallel_map, read_layer_blob};
 use super::layout::{Blobs, ScannedLayer};
 use super::ImageError;
 use crate::layers::{Limits, Wanted};
-use crate::registry::client::{Manifest, Repository};
-use crate::registry::RegistryError;
+use crate::oci::client::{Manifest, Repository};
+use crate::oci::RegistryError;
 use oci_client::manifest::OciDescriptor;
 use std::collections::HashMap;
 

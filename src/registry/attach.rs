@@ -12,8 +12,8 @@
 //! Blobs are pushed before the manifests that name them, and the image's own manifest is never
 //! touched; every step's outcome is recorded so a failure says what was and was not written.
 
-use super::client::{Manifest, Repository};
-use super::RegistryError;
+use crate::oci::client::{Manifest, Repository};
+use crate::oci::RegistryError;
 use oci_client::manifest::{OciDescriptor, OciImageIndex, OciImageManifest};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -9,11 +9,12 @@ use super::attach::{
     digest_tag, BUNDLE_MEDIA_TYPE, BUNDLE_PREDICATE_ANNOTATION, CREATED_ANNOTATION,
     DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION,
 };
-use super::client::Repository;
-use super::RegistryError;
 use crate::attest::dsse::Envelope;
 use crate::attest::set::LoadedSet;
 use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
+use crate::oci::client::Repository;
+use crate::oci::resolve::RegistryImage;
+use crate::oci::RegistryError;
 use oci_client::manifest::OciImageManifest;
 
 /// The largest envelope or bundle read (the SBOM of an image of 20,000 packages is about 30 MiB).
@@ -212,35 +213,13 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
         .ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))
 }
 
-/// The repository of `reference` (with the docker config's credentials for its registry) and the
-/// image it names now (of `platform` when it names an index, see [`super::resolve`]).
-pub fn open_image(
-    docker_config: &std::path::Path,
-    reference: &oci_client::Reference,
-    platform: Option<&crate::oci::platform::Platform>,
-) -> Result<(Repository, super::RegistryImage), RegistryError> {
-    let repository = open_repository(docker_config, reference)?;
-    let image = super::resolve(&repository, reference, platform)?;
-    Ok((repository, image))
-}
-
-/// A client for the repository of `reference`, with the docker config's credentials for its
-/// registry.
-pub fn open_repository(
-    docker_config: &std::path::Path,
-    reference: &oci_client::Reference,
-) -> Result<Repository, RegistryError> {
-    let credentials = super::auth::credentials_for(docker_config, reference.registry())?;
-    Repository::new(reference, &credentials)
-}
-
 /// The sets attached to `image`: to its manifest, then, when the reference named an image index
 /// holding no other runnable image, to that index (where `cosign attest` on the tag puts them, and
 /// `attest --push` too). Statements at an index of several images say nothing of any one of them
 /// and are not read. A location that cannot be read is a message when the other gives sets.
 pub fn image_attestation_sets(
     repository: &Repository,
-    image: &super::RegistryImage,
+    image: &RegistryImage,
     layouts: &[Layout],
 ) -> Result<(Vec<LoadedSet>, Vec<String>), RegistryError> {
     let at_manifest = attestation_sets(repository, &image.manifest.digest, layouts);

@@ -1,11 +1,11 @@
 //! Pushing an engine image to its registry through the engine (`POST /images/NAME/push`), with
 //! the credentials the docker CLI would send, the engine's progress shown as one line per layer
 //! status change. The registry's manifest digest is learnt afterwards from the registry itself
-//! (see [`super::resolve`]): the engine's push stream does not carry it in bollard's types.
+//! (see [`crate::oci::resolve`]): the engine's push stream does not carry it in bollard's types.
 
-use super::auth::{server_key, Credentials};
-use super::RegistryError;
 use crate::engine::{connect, engine_message, Endpoint};
+use crate::oci::auth::{server_key, Credentials};
+use crate::oci::RegistryError;
 use futures_util::StreamExt;
 
 /// Pushes `name` (`registry/repository:tag`) from the engine at `endpoint`.

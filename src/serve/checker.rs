@@ -11,9 +11,11 @@
 //! remembered for a few seconds (the reviews meanwhile are refused at once), never cached longer.
 
 use crate::attest::keys::PublicKey;
-use crate::registry::client::Repository;
-use crate::registry::fetch::{image_attestation_sets, open_repository, Layout};
-use crate::registry::{parse_reference, reach, Reached, RegistryError, RegistryImage};
+use crate::oci::client::Repository;
+use crate::oci::resolve::open_repository;
+use crate::oci::resolve::{reach, Reached, RegistryImage};
+use crate::oci::{parse_reference, RegistryError};
+use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::verify::{verify, Requirements};
 use std::collections::HashMap;
 use std::path::PathBuf;
