@@ -11,16 +11,6 @@ pub struct Evidence {
     pub layer_index: usize,
 }
 
-impl Evidence {
-    /// The evidence of a kept file: its path and layer.
-    pub fn of(entry: &crate::layers::IndexedEntry) -> Evidence {
-        Evidence {
-            path: entry.entry.path.as_str().into(),
-            layer_index: entry.layer_index,
-        }
-    }
-}
-
 /// The operating system the image declares (from os-release).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Distro {

@@ -6,7 +6,7 @@
 
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Package};
 use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -209,7 +209,7 @@ pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOut
                 classifier.cpe.1,
                 version,
             )),
-            evidence: Evidence::of(entry),
+            evidence: entry.evidence(),
             cataloger: NAME,
             properties: Vec::new(),
         });

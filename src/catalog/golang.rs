@@ -9,7 +9,7 @@
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
-use crate::package::{build_purl, Evidence, Package, PropertyName};
+use crate::package::{build_purl, Package, PropertyName};
 use memchr::memmem;
 
 pub const NAME: &str = "go-module-binary";
@@ -279,7 +279,7 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 }
 
 fn add_binary(info: &BuildInfo, entry: &IndexedEntry, output: &mut CatalogOutput) {
-    let evidence = Evidence::of(entry);
+    let evidence = entry.evidence();
     let mut push =
         |name: &str, version: &str, purl_version: &str, extra: Vec<(PropertyName, String)>| {
             let cpe = (name == "stdlib").then(|| crate::package::cpe("golang", "go", purl_version));

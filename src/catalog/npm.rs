@@ -11,7 +11,7 @@
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Package};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -238,7 +238,7 @@ fn to_package(manifest: Manifest, entry: &IndexedEntry) -> Result<(Package, Vec<
         purl,
         licenses: manifest.licenses,
         cpe: None,
-        evidence: Evidence::of(entry),
+        evidence: entry.evidence(),
         cataloger: NAME,
         properties,
     };

@@ -4,7 +4,7 @@
 
 use super::CatalogError;
 use crate::layers::FileIndex;
-use crate::package::{Distro, Evidence};
+use crate::package::Distro;
 
 pub const GLOBS: &[&str] = &["etc/os-release", "usr/lib/os-release"];
 
@@ -34,7 +34,7 @@ pub fn find_distro(files: &FileIndex) -> Result<Option<Distro>, CatalogError> {
             id_like: get("ID_LIKE")
                 .map(|v| v.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
-            evidence: Evidence::of(entry),
+            evidence: entry.evidence(),
         }));
     }
     Ok(None)

@@ -8,7 +8,7 @@
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Package};
 use flate2::{Decompress, FlushDecompress, Status};
 use serde::Deserialize;
 use std::io::Read;
@@ -179,7 +179,7 @@ fn add_binary(data: &AuditData, entry: &IndexedEntry, output: &mut CatalogOutput
             purl,
             cpe: None,
             licenses: Vec::new(),
-            evidence: Evidence::of(entry),
+            evidence: entry.evidence(),
             cataloger: NAME,
             properties,
         });

@@ -16,6 +16,14 @@ pub struct IndexedEntry {
 
 impl IndexedEntry {
     /// The file's bytes, when it is a regular file whose bytes were kept.
+    /// The evidence of this file for a package found in it: its path and layer.
+    pub fn evidence(&self) -> crate::package::Evidence {
+        crate::package::Evidence {
+            path: self.entry.path.as_str().into(),
+            layer_index: self.layer_index,
+        }
+    }
+
     pub fn contents(&self) -> Option<&[u8]> {
         match &self.entry.kind {
             EntryKind::File {

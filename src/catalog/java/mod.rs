@@ -15,7 +15,7 @@ use super::zipstream::{walk, Visit};
 use super::CatalogOutput;
 use crate::layers::{path, pull_only, FileIndex, IndexedEntry, Probe, ProbeScan};
 use crate::license::normalize;
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Package};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
@@ -365,7 +365,7 @@ fn add_archive(
             purl,
             licenses: license.clone().into_iter().collect(),
             cpe: None,
-            evidence: Evidence::of(entry),
+            evidence: entry.evidence(),
             cataloger: NAME,
             properties,
         });

@@ -13,7 +13,7 @@ use super::deb822::parse_paragraphs;
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{build_purl, Package};
 use std::collections::HashMap;
 
 pub const NAME: &str = "python";
@@ -237,7 +237,7 @@ fn to_package(metadata: &Metadata, entry: &IndexedEntry) -> Result<Package, Stri
         purl,
         licenses: licenses(metadata),
         cpe: None,
-        evidence: Evidence::of(entry),
+        evidence: entry.evidence(),
         cataloger: NAME,
         properties,
     })
