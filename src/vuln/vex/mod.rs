@@ -15,6 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::Path;
 
+mod cyclonedx;
+mod openvex;
+
 /// Largest VEX document read.
 const MAX_VEX_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -176,7 +179,7 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Document, VexError> {
             .ok_or_else(|| not_vex("an OpenVEX document without a statements list".into()))?;
         let default_time = value.get("timestamp").and_then(Value::as_str);
         for (i, raw) in statements.iter().enumerate() {
-            match openvex_statement(raw, default_time) {
+            match openvex::statement(raw, default_time) {
                 Ok(s) => document.statements.push(s),
                 Err(why) => document
                     .warnings
@@ -189,12 +192,12 @@ pub fn parse(bytes: &[u8], path: &str) -> Result<Document, VexError> {
             .get("vulnerabilities")
             .and_then(Value::as_array)
             .ok_or_else(|| not_vex("a CycloneDX document without vulnerabilities".into()))?;
-        let bom = CycloneDxContext::of(&value);
+        let bom = cyclonedx::Context::of(&value);
         for (i, raw) in vulnerabilities.iter().enumerate() {
             if raw.get("analysis").is_none() {
                 continue; // a vulnerability listing, not a statement
             }
-            match cyclonedx_statement(raw, &bom) {
+            match cyclonedx::statement(raw, &bom) {
                 Ok(s) => document.statements.push(s),
                 Err(why) => document
                     .warnings
@@ -303,190 +306,12 @@ fn subcomponent_purls(list: Option<&Value>) -> Result<Vec<PackageUrl>, String> {
         .collect()
 }
 
-fn openvex_statement(raw: &Value, default_time: Option<&str>) -> Result<Statement, String> {
-    // v0.2.0: {"vulnerability": {"name", "aliases"}}; v0.0.x: {"vulnerability": "CVE-…"}.
-    let (vulnerability, aliases) = match raw.get("vulnerability") {
-        Some(Value::String(name)) => (name.clone(), Vec::new()),
-        Some(v @ Value::Object(_)) => (
-            v.get("name")
-                .and_then(Value::as_str)
-                .ok_or("a vulnerability without a name")?
-                .to_string(),
-            v.get("aliases")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-        _ => return Err("no vulnerability".into()),
-    };
-    let status_text = raw
-        .get("status")
-        .and_then(Value::as_str)
-        .ok_or("no status")?;
-    let status = Status::from_openvex(status_text).ok_or(format!(
-        "unknown status {status_text:?} (not_affected, affected, fixed, under_investigation)"
-    ))?;
-    // v0.0.x put subcomponents beside the products.
-    let shared_subcomponents = subcomponent_purls(raw.get("subcomponents"))?;
-    let raw_products = raw
-        .get("products")
+/// The non-empty array under `key` (a statement's `products`, an analysis's `affects`).
+fn listed<'a>(raw: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+    raw.get(key)
         .and_then(Value::as_array)
-        .filter(|p| !p.is_empty())
-        .ok_or("no products")?;
-    let mut products = Vec::new();
-    let mut written = Vec::new();
-    for p in raw_products {
-        let mut subs = subcomponent_purls(p.get("subcomponents"))?;
-        subs.extend(shared_subcomponents.iter().cloned());
-        let (name, product) = product(p, subs)?;
-        written.push(name);
-        products.push(product);
-    }
-    let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_string);
-    Ok(Statement {
-        vulnerability,
-        aliases,
-        products_written: written,
-        products,
-        status,
-        justification: text("justification"),
-        detail: text("impact_statement").or_else(|| text("status_notes")),
-        timestamp: text("timestamp").or(default_time.map(str::to_string)),
-    })
-}
-
-/// What a CycloneDX VEX's `affects` refs resolve through: its own components' bom-refs, and the
-/// image it describes (`metadata.component`).
-struct CycloneDxContext {
-    refs: Vec<(String, String)>,
-    image: Option<Product>,
-}
-
-impl CycloneDxContext {
-    fn of(bom: &Value) -> CycloneDxContext {
-        let mut refs = Vec::new();
-        fn walk(list: Option<&Value>, refs: &mut Vec<(String, String)>) {
-            for c in list.and_then(Value::as_array).into_iter().flatten() {
-                if let (Some(r), Some(p)) = (
-                    c.get("bom-ref").and_then(Value::as_str),
-                    c.get("purl").and_then(Value::as_str),
-                ) {
-                    refs.push((r.to_string(), p.to_string()));
-                }
-                walk(c.get("components"), refs);
-            }
-        }
-        walk(bom.get("components"), &mut refs);
-        let image = bom
-            .pointer("/metadata/component/purl")
-            .and_then(Value::as_str)
-            .and_then(PackageUrl::parse)
-            .map(|p| from_purl(p, Vec::new()))
-            .filter(|p| matches!(p, Product::Image { .. }));
-        CycloneDxContext { refs, image }
-    }
-
-    /// The purl an `affects.ref` names: a BOM-Link (`urn:cdx:serial/version#bom-ref`) or a plain
-    /// bom-ref, looked up among the document's components, else read as a purl itself (vouch's
-    /// bom-refs are purls).
-    fn resolve(&self, reference: &str) -> Option<PackageUrl> {
-        let bom_ref = match reference.strip_prefix("urn:cdx:") {
-            Some(link) => percent_decode(link.split_once('#')?.1),
-            None => reference.to_string(),
-        };
-        let purl = self
-            .refs
-            .iter()
-            .find(|(r, _)| *r == bom_ref)
-            .map(|(_, p)| p.as_str())
-            .unwrap_or(&bom_ref);
-        // vouch gives duplicate purls a `#n` suffix to keep bom-refs unique.
-        let purl = match purl.rsplit_once('#') {
-            Some((base, n)) if n.chars().all(|c| c.is_ascii_digit()) => base,
-            _ => purl,
-        };
-        PackageUrl::parse(purl)
-    }
-}
-
-fn cyclonedx_statement(raw: &Value, bom: &CycloneDxContext) -> Result<Statement, String> {
-    let vulnerability = raw
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("a vulnerability without an id")?
-        .to_string();
-    let aliases = raw
-        .get("references")
-        .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(|x| x.get("id").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let analysis = &raw["analysis"];
-    let state = analysis
-        .get("state")
-        .and_then(Value::as_str)
-        .ok_or("an analysis without a state")?;
-    let status = Status::from_cyclonedx(state).ok_or(format!(
-        "unknown analysis state {state:?} (resolved, resolved_with_pedigree, exploitable, in_triage, false_positive, not_affected)"
-    ))?;
-    let affects = raw
-        .get("affects")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-        .ok_or("no affects")?;
-    let mut written = Vec::new();
-    let mut packages = Vec::new();
-    for a in affects {
-        let reference = a
-            .get("ref")
-            .and_then(Value::as_str)
-            .ok_or("an affects entry without a ref")?;
-        let purl = bom.resolve(reference).ok_or(format!(
-            "affects ref {reference:?} names no component of the document and is not a package URL"
-        ))?;
-        written.push(reference.to_string());
-        packages.push(purl);
-    }
-    let products = match &bom.image {
-        // A VEX about an image: its refs are components inside that image.
-        Some(Product::Image { digest, name, .. }) => vec![Product::Image {
-            digest: digest.clone(),
-            name: name.clone(),
-            subcomponents: packages,
-        }],
-        _ => packages
-            .into_iter()
-            .map(|purl| Product::Package {
-                purl,
-                subcomponents: Vec::new(),
-            })
-            .collect(),
-    };
-    let text = |key: &str| {
-        analysis
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    Ok(Statement {
-        vulnerability,
-        aliases,
-        products_written: written,
-        products,
-        status,
-        justification: text("justification"),
-        detail: text("detail"),
-        timestamp: text("lastUpdated").or_else(|| text("firstIssued")),
-    })
+        .filter(|list| !list.is_empty())
+        .ok_or(format!("no {key}"))
 }
 
 /// Whether an image product (by digest, else by the last part of its name) is `image`.
