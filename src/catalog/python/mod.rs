@@ -32,8 +32,8 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     // (install directory, normalised name) → package index, and each package's requirements.
     let mut installed: HashMap<(String, String), usize> = HashMap::new();
     let mut requirements: Vec<(String, Vec<String>)> = Vec::new();
-    // (metadata file or zipped egg, the directory its distribution is installed in, its text)
-    let mut sources: Vec<(&IndexedEntry, &str, String)> = Vec::new();
+    // Each metadata text is parsed where it lies (kept files are shared, hard links included:
+    // nothing is copied).
     for entry in files.entries() {
         let Some(install_dir) = install_dir(&entry.entry.path) else {
             continue;
@@ -41,11 +41,14 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         let Some(bytes) = entry.contents() else {
             continue; // a directory named *.egg-info, or an oversized file (already warned)
         };
-        sources.push((
-            entry,
-            install_dir,
-            String::from_utf8_lossy(bytes).into_owned(),
-        ));
+        let text = String::from_utf8_lossy(bytes);
+        add_distribution(
+            &mut output,
+            &mut installed,
+            &mut requirements,
+            (entry, install_dir),
+            &text,
+        );
     }
     for (entry, snippet) in files.findings(egg::PROBE) {
         match serde_json::from_slice::<egg::EggFindings>(snippet) {
@@ -55,35 +58,16 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
                 }
                 if let Some(text) = found.pkg_info {
                     // A zipped egg is its own sys.path entry, as an unpacked one is.
-                    sources.push((entry, &entry.entry.path, text));
+                    add_distribution(
+                        &mut output,
+                        &mut installed,
+                        &mut requirements,
+                        (entry, &entry.entry.path),
+                        &text,
+                    );
                 }
             }
             Err(e) => output.warnings.push(format!("/{}: {e}", entry.entry.path)),
-        }
-    }
-    for (entry, install_dir, text) in sources {
-        match parse_metadata(&text) {
-            Ok(metadata) if is_the_interpreter(&metadata, install_dir) => {}
-            Ok(metadata) => {
-                let package = match to_package(&metadata, entry) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        output
-                            .warnings
-                            .push(format!("/{}: {e}; skipped", entry.entry.path));
-                        continue;
-                    }
-                };
-                installed.insert(
-                    (install_dir.to_string(), normalize_name(&metadata.name)),
-                    output.packages.len(),
-                );
-                requirements.push((install_dir.to_string(), metadata.requires));
-                output.packages.push(package);
-            }
-            Err(e) => output
-                .warnings
-                .push(format!("/{}: {e}; skipped", entry.entry.path)),
         }
     }
     for (from, (dir, requires)) in requirements.iter().enumerate() {
@@ -94,6 +78,37 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         }
     }
     output
+}
+
+/// Adds the distribution whose metadata `text` is (read from `at`: the file, and the directory the
+/// distribution is installed in), with its requirements for the edges.
+fn add_distribution(
+    output: &mut CatalogOutput,
+    installed: &mut HashMap<(String, String), usize>,
+    requirements: &mut Vec<(String, Vec<String>)>,
+    at: (&IndexedEntry, &str),
+    text: &str,
+) {
+    let (entry, install_dir) = at;
+    match parse_metadata(text) {
+        Ok(metadata) if is_the_interpreter(&metadata, install_dir) => {}
+        Ok(metadata) => match to_package(&metadata, entry) {
+            Ok(package) => {
+                installed.insert(
+                    (install_dir.to_string(), normalize_name(&metadata.name)),
+                    output.packages.len(),
+                );
+                requirements.push((install_dir.to_string(), metadata.requires));
+                output.packages.push(package);
+            }
+            Err(e) => output
+                .warnings
+                .push(format!("/{}: {e}; skipped", entry.entry.path)),
+        },
+        Err(e) => output
+            .warnings
+            .push(format!("/{}: {e}; skipped", entry.entry.path)),
+    }
 }
 
 /// The directory a metadata file's distribution is installed in (`.../site-packages`), or `None`
