@@ -403,7 +403,7 @@ pub struct TrustArgs {
     pub key: Vec<PathBuf>,
     /// For registry images: where in the registry to look; repeatable [default: referrers and att]
     #[arg(long, value_enum, value_name = "LAYOUT")]
-    pub layout: Vec<crate::registry::fetch::Layout>,
+    pub layout: Vec<LayoutArg>,
     /// Refuse a verdict older than this (24h, 30m, 7d)
     #[arg(long, value_name = "DURATION", value_parser = crate::verify::parse_duration)]
     pub max_age: Option<std::time::Duration>,
@@ -437,11 +437,25 @@ impl TrustArgs {
     pub fn layouts(&self) -> Vec<crate::registry::fetch::Layout> {
         use crate::registry::fetch::Layout;
         if self.layout.is_empty() {
-            vec![Layout::Referrers, Layout::Att]
-        } else {
-            self.layout.clone()
+            return vec![Layout::Referrers, Layout::Att];
         }
+        self.layout
+            .iter()
+            .map(|asked| match asked {
+                LayoutArg::Att => Layout::Att,
+                LayoutArg::Referrers => Layout::Referrers,
+            })
+            .collect()
     }
+}
+
+/// `--layout`: where in the registry to look for attestations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LayoutArg {
+    /// cosign's `sha256-<hex>.att` tag
+    Att,
+    /// OCI 1.1 referrers (Sigstore bundles), or their fallback tag
+    Referrers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

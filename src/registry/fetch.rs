@@ -26,7 +26,7 @@ const ATT_LAYER_LIMIT: usize = 16;
 const REFERRER_LIMIT: usize = 200;
 
 /// Where in the registry to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// cosign's `sha256-<hex>.att` tag
     Att,
