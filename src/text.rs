@@ -3,6 +3,7 @@
 //! never passed through.
 
 use std::borrow::Cow;
+use std::io::Write;
 
 /// `text` with every control character (C0, DEL, C1) written as a `\u{..}` escape (`\n`, `\r` and
 /// `\t` by their names); unchanged, and not copied, when it has none.
@@ -41,6 +42,59 @@ pub fn excerpt(text: &str, limit: usize) -> String {
         cut.push('…');
     }
     cut
+}
+
+/// Writes a header and rows as left-aligned columns two spaces apart, as `docker images` does.
+pub fn write_columns<W: Write + ?Sized, C: AsRef<str>>(
+    out: &mut W,
+    header: &[&str],
+    rows: &[Vec<C>],
+) -> std::io::Result<()> {
+    write_columns_with(out, header, rows.len(), |row, column| {
+        rows.get(row)
+            .and_then(|r| r.get(column))
+            .map(|c| Cow::Borrowed(c.as_ref()))
+            .unwrap_or_default()
+    })
+}
+
+/// [`write_columns`] for `count` rows whose cells `cell(row, column)` makes on demand (twice: once
+/// to measure, once to write), so 200,000 rows are never held. Cells hold text from images and
+/// registries: control characters are escaped on the way out.
+pub fn write_columns_with<'c, W: Write + ?Sized>(
+    out: &mut W,
+    header: &[&str],
+    count: usize,
+    cell: impl Fn(usize, usize) -> Cow<'c, str>,
+) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in 0..count {
+        for (column, w) in widths.iter_mut().enumerate() {
+            let text = cell(row, column);
+            *w = (*w).max(escape_controls(&text).chars().count());
+        }
+    }
+    let mut line = String::new();
+    let mut write_line = |cells: &mut dyn Iterator<Item = Cow<'_, str>>| -> std::io::Result<()> {
+        line.clear();
+        for (i, (text, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let text = escape_controls(&text).into_owned();
+            line.push_str(&text);
+            line.extend(std::iter::repeat_n(
+                ' ',
+                w.saturating_sub(text.chars().count()),
+            ));
+        }
+        writeln!(out, "{}", line.trim_end())
+    };
+    write_line(&mut header.iter().map(|h| Cow::Borrowed(*h)))?;
+    for row in 0..count {
+        write_line(&mut (0..header.len()).map(|column| cell(row, column)))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -35,7 +35,6 @@ const ROOMS: &[&str] = &[
     "purl",
     "license",
     "version",
-    "output",
     "fsio",
     "text",
 ];

@@ -182,7 +182,7 @@ pub fn generate(password: &[u8]) -> Result<(Zeroizing<String>, String), KeyError
 }
 
 fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
-    crate::vuln::read_limited(path, MAX_KEY_FILE).map_err(|detail| KeyError::Unreadable {
+    crate::fsio::read_limited(path, MAX_KEY_FILE).map_err(|detail| KeyError::Unreadable {
         path: path.display().to_string(),
         detail,
     })

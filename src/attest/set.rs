@@ -161,7 +161,7 @@ pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
         looked.push(name);
         if path.is_dir() {
             let read = |file: &str| -> Result<Envelope, String> {
-                let bytes = crate::vuln::read_limited(&path.join(file), super::ENVELOPE_LIMIT)
+                let bytes = crate::fsio::read_limited(&path.join(file), super::ENVELOPE_LIMIT)
                     .map_err(|e| format!("{file}: {e}"))?;
                 serde_json::from_slice(&bytes)
                     .map_err(|e| format!("{file}: not a DSSE envelope ({e})"))

@@ -6,7 +6,7 @@
 //! answers at once, without reading anything else, with a "next steps" hint naming the command that
 //! attests the image.
 
-use crate::output::write_atomically_with_mode;
+use crate::fsio::write_atomically_with_mode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 
 use super::KeygenArgs;
 use crate::attest::keys::{generate, password};
-use crate::output::write_atomically_with_mode;
+use crate::fsio::write_atomically_with_mode;
 use crate::UsageError;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -32,7 +32,7 @@ pub fn run(docker: &DockerFlags, args: &SbomArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Written as it is made: the SBOM of a large image is never held whole.
-    let mut rendered = crate::output::Sink::create(args.output.as_deref(), 0o644)?;
+    let mut rendered = crate::fsio::Sink::create(args.output.as_deref(), 0o644)?;
     match args.format {
         SbomFormat::CyclonedxJson => {
             write_json(&read.image, &inventory, &mut rendered)?;

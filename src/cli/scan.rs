@@ -6,7 +6,7 @@
 use super::inputs::{read_image_arg, sbom_of, vulnerability_findings};
 use super::{DockerFlags, ScanArgs, ScanFormat};
 use crate::catalog;
-use crate::output::write_result;
+use crate::fsio::write_result;
 use crate::policy::now;
 use crate::vuln::present::{cyclonedx_with_vulnerabilities, scan_document, write_table};
 use crate::UsageError;

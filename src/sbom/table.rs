@@ -2,7 +2,7 @@
 
 use crate::catalog::Inventory;
 use crate::image::Image;
-use crate::output::write_columns_with;
+use crate::text::write_columns_with;
 use std::borrow::Cow;
 use std::io::{self, Write};
 

@@ -91,15 +91,6 @@ impl VulnerabilityFinding {
     }
 }
 
-/// Reads a whole input file of at most `max` bytes; the error says why, without the path.
-pub(crate) fn read_limited(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
-    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if size > max {
-        return Err(format!("{size} bytes, over the {max}-byte limit"));
-    }
-    std::fs::read(path).map_err(|e| e.to_string())
-}
-
 /// The image findings are about, as reports and VEX statements name it.
 #[derive(Debug, Clone, Default)]
 pub struct ImageSubject {

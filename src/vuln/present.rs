@@ -6,7 +6,7 @@ use super::sources::Collected;
 use super::vex::Status;
 use super::{severity, Severity, VulnerabilityFinding};
 use crate::image::Image;
-use crate::output::write_columns;
+use crate::text::write_columns;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -6,7 +6,8 @@
 //! SBOM does not list are kept as the report gives them, and counted.
 
 use super::purl_match::PackageUrl;
-use super::{read_limited, severity, ImageSubject, Severity, VulnerabilityFinding};
+use super::{severity, ImageSubject, Severity, VulnerabilityFinding};
+use crate::fsio::read_limited;
 use crate::sbom::read::Component;
 use serde::Deserialize;
 use std::collections::HashMap;

@@ -150,7 +150,7 @@ pub struct StatementResult {
 pub fn load(path: &Path) -> Result<Document, VexError> {
     let shown = path.display().to_string();
     let bytes =
-        super::read_limited(path, MAX_VEX_BYTES).map_err(|detail| VexError::Unreadable {
+        crate::fsio::read_limited(path, MAX_VEX_BYTES).map_err(|detail| VexError::Unreadable {
             path: shown.clone(),
             detail,
         })?;

@@ -1,7 +1,8 @@
-//! Writing result files safely: to a temporary file beside the target, then renamed over it, so a
-//! failure leaves either the old file or the new one and never a half-written one.
+//! Files in and out, safely. Results are written to a temporary file beside the target, then
+//! renamed over it, so a failure leaves either the old file or the new one and never a half-written
+//! one (through a symlink or to a device, never over it); input files are read whole only after
+//! their size is checked against a limit ([`read_limited`]).
 
-use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -205,57 +206,14 @@ pub fn write_result(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(sink.finish()?)
 }
 
-/// Writes a header and rows as left-aligned columns two spaces apart, as `docker images` does.
-pub fn write_columns<W: Write + ?Sized, C: AsRef<str>>(
-    out: &mut W,
-    header: &[&str],
-    rows: &[Vec<C>],
-) -> std::io::Result<()> {
-    write_columns_with(out, header, rows.len(), |row, column| {
-        rows.get(row)
-            .and_then(|r| r.get(column))
-            .map(|c| Cow::Borrowed(c.as_ref()))
-            .unwrap_or_default()
-    })
-}
-
-/// [`write_columns`] for `count` rows whose cells `cell(row, column)` makes on demand (twice: once
-/// to measure, once to write), so 200,000 rows are never held. Cells hold text from images and
-/// registries: control characters are escaped on the way out.
-pub fn write_columns_with<'c, W: Write + ?Sized>(
-    out: &mut W,
-    header: &[&str],
-    count: usize,
-    cell: impl Fn(usize, usize) -> Cow<'c, str>,
-) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in 0..count {
-        for (column, w) in widths.iter_mut().enumerate() {
-            let text = cell(row, column);
-            *w = (*w).max(crate::text::escape_controls(&text).chars().count());
-        }
+/// Reads a whole input file of at most `max` bytes, checking the size before reading; the error
+/// says why, without the path.
+pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > max {
+        return Err(format!("{size} bytes, over the {max}-byte limit"));
     }
-    let mut line = String::new();
-    let mut write_line = |cells: &mut dyn Iterator<Item = Cow<'_, str>>| -> std::io::Result<()> {
-        line.clear();
-        for (i, (text, w)) in cells.zip(&widths).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            let text = crate::text::escape_controls(&text).into_owned();
-            line.push_str(&text);
-            line.extend(std::iter::repeat_n(
-                ' ',
-                w.saturating_sub(text.chars().count()),
-            ));
-        }
-        writeln!(out, "{}", line.trim_end())
-    };
-    write_line(&mut header.iter().map(|h| Cow::Borrowed(*h)))?;
-    for row in 0..count {
-        write_line(&mut (0..header.len()).map(|column| cell(row, column)))?;
-    }
-    Ok(())
+    std::fs::read(path).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
