@@ -5,10 +5,10 @@
 use super::layout::{follow_archive_links, Blobs, ScannedLayer};
 use super::ImageError;
 use crate::layers::decompress::{decompressed, Compression};
-use crate::layers::digest::HashingReader;
 use crate::layers::path::normalize_entry_path;
 use crate::layers::pipe::{hash_while, PipeReader};
 use crate::layers::{read_layer, Limits, Wanted};
+use crate::oci::digest::HashingReader;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use tar::EntryType;

@@ -4,9 +4,9 @@
 
 use super::platform::Platform;
 use super::ImageError;
-use crate::layers::digest::{sha256_digest, sha256_hex};
 use crate::layers::path::{join, normalize_entry_path, parent};
 use crate::layers::LayerFiles;
+use crate::oci::digest::{sha256_digest, sha256_hex};
 use crate::oci::walk::{is_index, walk, Leaf, Tree, Unchosen, WalkError};
 use serde::Deserialize;
 

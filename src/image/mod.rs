@@ -18,8 +18,8 @@ pub use engine_source::{inspect_only, tagged_images, InspectedImage};
 pub use platform::{host_architecture, Platform};
 
 use crate::engine::{Endpoint, EngineError};
-use crate::layers::digest::sha256_digest;
 use crate::layers::{squash, FileIndex, Limits, Wanted};
+use crate::oci::digest::sha256_digest;
 use layout::{locate, Located};
 use std::path::PathBuf;
 

@@ -8,7 +8,6 @@
 //! disk and memory is bounded by what catalogers keep, not by the size of the image.
 
 pub mod decompress;
-pub mod digest;
 mod header_guard;
 mod index;
 pub mod path;

@@ -5,7 +5,7 @@
 
 use super::file::{Action, ExceptionFile, PolicyFile, RuleFile};
 use super::rules::Check;
-use crate::layers::digest::sha256_digest;
+use crate::oci::digest::sha256_digest;
 use marked_yaml::{Span, Spanned};
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@ use super::super::config::{Origin, PolicyError};
 use super::super::file::BaseImageFile;
 use super::super::input::Input;
 use super::super::verdict::{Evidence, Finding};
-use crate::layers::digest::sha256_hex;
+use crate::oci::digest::sha256_hex;
 
 #[derive(Debug)]
 pub struct BaseImageCheck {
