@@ -32,13 +32,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Manifest media types accepted when fetching.
-pub const MANIFEST_TYPES: &[&str] = &[
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+pub use super::media::MANIFEST_TYPES;
 
 /// Largest manifest or index read (the distribution spec lets registries refuse more than 4 MiB).
 pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
@@ -832,7 +826,7 @@ impl Repository {
                 client
                     .get(&url)
                     .query(&[("artifactType", artifact_type)])
-                    .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
+                    .header(ACCEPT, super::media::OCI_INDEX)
             },
         ))?;
         let (bytes, filter) = match listed {
@@ -860,7 +854,7 @@ impl Repository {
 fn empty_index() -> OciImageIndex {
     OciImageIndex {
         schema_version: 2,
-        media_type: Some("application/vnd.oci.image.index.v1+json".into()),
+        media_type: Some(super::media::OCI_INDEX.into()),
         manifests: Vec::new(),
         artifact_type: None,
         annotations: None,

@@ -1,12 +1,13 @@
 //! The OCI layer, below everything that reads images or attestations: references ([`parse_reference`]),
 //! platforms and how a client picks one ([`platform`]), the one walk of an image index ([`walk`]),
-//! resolving a reference to the image a client takes ([`resolve`]), digests ([`digest`]), and the
+//! resolving a reference to the image a client takes ([`resolve`]), digests ([`digest`]), media types ([`media`]), and the
 //! registry client ([`client`]) with the docker CLI's credentials ([`auth`]). It knows nothing of
 //! attestations or policies.
 
 pub mod auth;
 pub mod client;
 pub mod digest;
+pub mod media;
 pub mod platform;
 pub mod resolve;
 pub mod walk;

@@ -20,11 +20,7 @@ pub const MAX_DEPTH: usize = 4;
 /// The most entries read over all the indexes of one reference.
 pub const MAX_ENTRIES: usize = 1024;
 
-/// Media types of image indexes (OCI, Docker's manifest list).
-pub const INDEX_MEDIA_TYPES: &[&str] = &[
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+pub use super::media::INDEX_MEDIA_TYPES;
 
 /// The annotation naming the image an entry is (containerd, `docker save`).
 const IMAGE_NAME_ANNOTATION: &str = "io.containerd.image.name";
@@ -403,7 +399,7 @@ mod tests {
 
     fn entry(digest: &str, platform: Option<&str>, index: bool) -> serde_json::Value {
         let mut e = json!({
-            "mediaType": if index { INDEX_MEDIA_TYPES[0] } else { "application/vnd.oci.image.manifest.v1+json" },
+            "mediaType": if index { INDEX_MEDIA_TYPES[0] } else { crate::oci::media::OCI_MANIFEST },
             "digest": digest,
             "size": 100,
         });

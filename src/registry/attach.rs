@@ -19,11 +19,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
-pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub use crate::attest::bundle::BUNDLE_MEDIA_TYPE;
+use crate::oci::media::{OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST};
 /// cosign marks every signature/attestation layer with this (empty for DSSE: the signature is
 /// inside the envelope).
 pub const COSIGN_SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -172,7 +169,7 @@ fn attach_referrers(
     created: &str,
     attached: &mut Attached,
 ) -> Result<(), RegistryError> {
-    let empty = repository.put_blob(b"{}", EMPTY_MEDIA_TYPE)?;
+    let empty = repository.put_blob(b"{}", OCI_EMPTY)?;
     let mut entries = Vec::new();
     for statement in statements {
         let layer = repository.put_blob(statement.bundle, BUNDLE_MEDIA_TYPE)?;
