@@ -18,6 +18,7 @@ use crate::license::normalize;
 use crate::package::{build_purl, Package};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Read};
 
 pub const NAME: &str = "java-archive";
@@ -83,6 +84,7 @@ impl Probe for ArchiveProbe {
         let budgets = Budgets {
             inflate: Cell::new(INFLATE_BUDGET),
             kept: Cell::new(KEPT_BUDGET),
+            kept_names: Cell::new(KEPT_BUDGET),
             kept_ran_out: Cell::new(false),
         };
         scan_archive(&mut BufReader::new(stream), "", 0, &budgets, &findings);
@@ -110,6 +112,8 @@ struct Budgets {
     inflate: Cell<u64>,
     /// Bytes of metadata text that may still be kept.
     kept: Cell<u64>,
+    /// Bytes of the kept files' names (and their archives') that may still be kept.
+    kept_names: Cell<u64>,
     /// Whether metadata has been left unread for want of `kept`, and a warning said so.
     kept_ran_out: Cell<bool>,
 }
@@ -127,6 +131,8 @@ fn scan_archive<R: io::BufRead>(
     findings: &RefCell<ArchiveFindings>,
 ) {
     let pom_xmls: RefCell<Vec<(String, String)>> = RefCell::new(Vec::new());
+    // The directories of this level that have a pom.properties (its pom.xml is then not needed).
+    let with_properties: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
     let result = walk(
         reader,
         &budgets.inflate,
@@ -143,8 +149,11 @@ fn scan_archive<R: io::BufRead>(
             if is_metadata(&entry.name) {
                 let mut text = String::new();
                 body.take(MAX_METADATA).read_to_string(&mut text).ok();
+                // Names are kept too: an archive of empty metadata files costs their names.
                 let left = budgets.kept.get();
-                if text.len() as u64 > left {
+                let names_left = budgets.kept_names.get();
+                let name_cost = (archive.len() + entry.name.len()) as u64;
+                if text.len() as u64 > left || name_cost > names_left {
                     if !budgets.kept_ran_out.replace(true) {
                         findings.borrow_mut().warnings.push(format!(
                             "{}: more than {KEPT_BUDGET} bytes of metadata; the rest is not read",
@@ -154,9 +163,15 @@ fn scan_archive<R: io::BufRead>(
                     return Ok(());
                 }
                 budgets.kept.set(left - text.len() as u64);
+                budgets.kept_names.set(names_left - name_cost);
                 if entry.name.ends_with("/pom.xml") {
                     pom_xmls.borrow_mut().push((entry.name.clone(), text));
                 } else {
+                    if entry.name.ends_with("/pom.properties") {
+                        with_properties
+                            .borrow_mut()
+                            .insert(maven_directory(&entry.name).to_string());
+                    }
                     findings.borrow_mut().files.push(MetadataFile {
                         archive: archive.to_string(),
                         name: entry.name.clone(),
@@ -185,13 +200,12 @@ fn scan_archive<R: io::BufRead>(
         },
     );
     let mut findings = findings.borrow_mut();
+    let with_properties = with_properties.into_inner();
     for (name, text) in pom_xmls.into_inner() {
-        let properties = format!("{}/pom.properties", maven_directory(&name));
-        let said = findings
-            .files
-            .iter()
-            .any(|f| f.archive == archive && f.name == properties);
-        if let Some(coordinates) = pom::coordinates(&text).filter(|_| !said) {
+        if with_properties.contains(maven_directory(&name)) {
+            continue;
+        }
+        if let Some(coordinates) = pom::coordinates(&text) {
             findings.files.push(MetadataFile {
                 archive: archive.to_string(),
                 name,
@@ -308,16 +322,20 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         for w in &findings.warnings {
             output.warnings.push(format!("/{}: {w}", entry.entry.path));
         }
-        // Each archive once, in the order first met: the walk may come back to an archive after
-        // one nested in it (its manifest, then a nested jar, then its own pom.properties).
-        let mut archives: Vec<&str> = Vec::new();
+        // Each archive once, in the order first met, with its files: the walk may come back to an
+        // archive after one nested in it (its manifest, then a nested jar, then its own
+        // pom.properties). Grouped in one pass: a war may nest thousands of jars.
+        let mut archives: Vec<(&str, Vec<&MetadataFile>)> = Vec::new();
+        let mut position: HashMap<&str, usize> = HashMap::new();
         for file in &findings.files {
-            if !archives.contains(&file.archive.as_str()) {
-                archives.push(&file.archive);
-            }
+            let at = *position.entry(&file.archive).or_insert_with(|| {
+                archives.push((&file.archive, Vec::new()));
+                archives.len() - 1
+            });
+            archives[at].1.push(file);
         }
-        for archive in archives {
-            add_archive(entry, archive, &findings, &mut output);
+        for (archive, in_archive) in archives {
+            add_archive(entry, archive, &in_archive, &mut output);
         }
     }
     output
@@ -326,14 +344,9 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 fn add_archive(
     entry: &IndexedEntry,
     archive: &str,
-    findings: &ArchiveFindings,
+    in_archive: &[&MetadataFile],
     output: &mut CatalogOutput,
 ) {
-    let in_archive: Vec<&MetadataFile> = findings
-        .files
-        .iter()
-        .filter(|f| f.archive == archive)
-        .collect();
     let manifest_fields = in_archive
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
@@ -370,7 +383,7 @@ fn add_archive(
             properties,
         });
     };
-    let poms = declared_coordinates(&in_archive);
+    let poms = declared_coordinates(in_archive);
     let file = path::file_name(if archive.is_empty() {
         &entry.entry.path
     } else {
@@ -550,6 +563,27 @@ mod tests {
                     "groupId=g\nartifactId=a\nversion=1\n"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn empty_metadata_files_are_bounded_by_their_names() {
+        // Empty pom.properties cost no text, but each name is kept: a long name 4 KiB at a time.
+        let long = "x".repeat(4000);
+        let names: Vec<String> = (0..(KEPT_BUDGET / 4000 + 10))
+            .map(|i| format!("META-INF/maven/{long}/a{i}/pom.properties"))
+            .collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+        let f = scan(&zip_with_descriptors(&entries), "empty.jar");
+        assert!(
+            (f.files.len() as u64) < KEPT_BUDGET / 4000,
+            "{} files kept",
+            f.files.len()
+        );
+        assert!(
+            f.warnings[0].contains("bytes of metadata; the rest is not read"),
+            "{:?}",
+            f.warnings
         );
     }
 
