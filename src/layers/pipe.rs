@@ -78,7 +78,7 @@ where
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let hashed = match read_error {
             Some(e) => Err(e),
-            None => Ok((format!("sha256:{:x}", hasher.finalize()), length)),
+            None => Ok((crate::oci::digest::finished(hasher), length)),
         };
         (parsed, hashed)
     })

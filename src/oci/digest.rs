@@ -21,7 +21,12 @@ pub fn sha256_hex(digest: &str) -> Option<&str> {
 
 /// `sha256:<hex>` of a byte slice.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
+    finished(Sha256::new_with_prefix(bytes))
+}
+
+/// `sha256:<hex>` of what a hasher was fed: the one way a digest is written.
+pub fn finished(hasher: Sha256) -> String {
+    format!("sha256:{:x}", hasher.finalize())
 }
 
 /// Wraps a reader and hashes every byte read through it.
@@ -67,7 +72,7 @@ impl<R: BufRead> HashingReader<R> {
     pub fn finish(mut self) -> io::Result<(String, u64)> {
         self.skip(u64::MAX)?;
         Ok((
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
+            finished(self.hasher),
             self.bytes,
         ))
     }

@@ -69,12 +69,7 @@ pub fn coordinates(text: &str) -> Option<Coordinates> {
             _ => {}
         }
     }
-    let field = |name: &str| {
-        values
-            .get(name)
-            .or_else(|| values.get(&format!("parent.{name}")))
-            .and_then(|v| resolve(v, &values))
-    };
+    let field = |name: &str| declared_or_inherited(name, &values).and_then(|v| resolve(v, &values));
     Some(Coordinates {
         group: field("groupId"),
         artifact: values.get("artifactId").and_then(|v| resolve(v, &values)),
@@ -110,21 +105,27 @@ fn resolve(value: &str, values: &HashMap<String, String>) -> Option<String> {
     (!current.is_empty() && !current.contains("${")).then_some(current)
 }
 
+/// What `${name}` stands for: a coordinate of the project (inherited from the parent when the
+/// project does not declare it), of the parent, or one of the POM's properties.
 fn lookup<'a>(name: &str, values: &'a HashMap<String, String>) -> Option<&'a str> {
-    let field = name
+    if let Some(field) = name.strip_prefix("project.parent.") {
+        return values.get(&format!("parent.{field}")).map(String::as_str);
+    }
+    match name
         .strip_prefix("project.")
-        .or_else(|| name.strip_prefix("pom."));
-    let key = match (field, name.strip_prefix("project.parent.")) {
-        (_, Some(parent_field)) => format!("parent.{parent_field}"),
-        (Some(f), None) if is_coordinate(f) => {
-            return values
-                .get(f)
-                .or_else(|| values.get(&format!("parent.{f}")))
-                .map(String::as_str);
-        }
-        _ => format!("property.{name}"),
-    };
-    values.get(&key).map(String::as_str)
+        .or_else(|| name.strip_prefix("pom."))
+    {
+        Some(field) if is_coordinate(field) => declared_or_inherited(field, values),
+        _ => values.get(&format!("property.{name}")).map(String::as_str),
+    }
+}
+
+/// A coordinate as the project declares it, else as its parent does (Maven's inheritance).
+fn declared_or_inherited<'a>(field: &str, values: &'a HashMap<String, String>) -> Option<&'a str> {
+    values
+        .get(field)
+        .or_else(|| values.get(&format!("parent.{field}")))
+        .map(String::as_str)
 }
 
 #[cfg(test)]
