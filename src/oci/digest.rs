@@ -71,10 +71,7 @@ impl<R: BufRead> HashingReader<R> {
     /// `("sha256:<hex>", byte count)`.
     pub fn finish(mut self) -> io::Result<(String, u64)> {
         self.skip(u64::MAX)?;
-        Ok((
-            finished(self.hasher),
-            self.bytes,
-        ))
+        Ok((finished(self.hasher), self.bytes))
     }
 }
 
