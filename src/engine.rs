@@ -38,7 +38,7 @@ pub struct Endpoint {
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Why the engine could not be found or reached.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
     #[error("conflicting options: --host and --context cannot both be given")]
     HostAndContext,
@@ -211,7 +211,7 @@ fn context_endpoint(config_dir: &Path, name: &str) -> Result<Endpoint, EngineErr
 const REQUEST_TIMEOUT_SECS: u64 = 3600;
 
 /// Connects to the endpoint and agrees on an API version (the engine may be older than bollard).
-pub async fn connect(endpoint: &Endpoint) -> Result<bollard::Docker, EngineError> {
+async fn connect(endpoint: &Endpoint) -> Result<bollard::Docker, EngineError> {
     use bollard::{Docker, API_DEFAULT_VERSION};
     let unreachable = |detail: String| EngineError::Unreachable {
         host: endpoint.host.clone(),
@@ -244,6 +244,72 @@ pub async fn connect(endpoint: &Endpoint) -> Result<bollard::Docker, EngineError
         .negotiate_version()
         .await
         .map_err(|e| unreachable(e.to_string()))
+}
+
+/// One connection to the engine for the whole process: the endpoint, the async runtime its client
+/// lives on (one worker thread, so a spawned task, such as an export stream, runs while the caller
+/// reads), and the client, its API version agreed once.
+pub struct Connection {
+    endpoint: Endpoint,
+    runtime: tokio::runtime::Runtime,
+    docker: bollard::Docker,
+}
+
+impl Connection {
+    /// Connects to `endpoint` and agrees on an API version.
+    pub fn open(endpoint: Endpoint) -> Result<Connection, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Unreachable {
+                host: endpoint.host.clone(),
+                chosen_by: endpoint.chosen_by.clone(),
+                detail: format!("starting the async runtime: {e}"),
+            })?;
+        let docker = runtime.block_on(connect(&endpoint))?;
+        Ok(Connection {
+            endpoint,
+            runtime,
+            docker,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The engine client (cheap to clone into a spawned task).
+    pub fn docker(&self) -> &bollard::Docker {
+        &self.docker
+    }
+
+    /// The runtime the client lives on.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    /// Runs `future` to completion on the connection's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The error for a request the engine did not answer.
+    pub fn unreachable(&self, detail: String) -> EngineError {
+        EngineError::Unreachable {
+            host: self.endpoint.host.clone(),
+            chosen_by: self.endpoint.chosen_by.clone(),
+            detail,
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The engine's own message from a bollard error, without bollard's wrapping.

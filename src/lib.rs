@@ -5,7 +5,8 @@
 //! The pipeline, one module per stage: [`image`] (sources) → [`layers`] (single pass, squashed
 //! [`layers::FileIndex`]) → [`catalog`] (packages) and [`facts`] (file facts) → [`sbom`] (CycloneDX)
 //! → [`policy`] (rules → verdict), with [`version`] ordering versions per ecosystem. [`engine`] finds
-//! the Docker engine; [`cli`] is the command-line surface.
+//! the Docker engine; [`pipeline`] wires the stages together once, for [`cli`] (the command-line
+//! surface: parse, call the pipeline, render) and the servers.
 
 pub mod attest;
 pub mod build;
@@ -19,6 +20,7 @@ pub mod layers;
 pub mod license;
 pub mod oci;
 pub mod package;
+pub mod pipeline;
 pub mod policy;
 pub mod private_keys;
 pub mod registry;

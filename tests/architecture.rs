@@ -205,5 +205,10 @@ fn the_reader_sees_every_form_of_use() {
     // A use up the order is found: the check is not vacuous.
     assert!(rank("catalog") < rank("layers"));
     let uses = uses();
-    assert!(uses["cli"].contains("catalog"), "{:?}", uses["cli"]);
+    assert!(uses["cli"].contains("pipeline"), "{:?}", uses["cli"]);
+    assert!(
+        uses["pipeline"].contains("catalog"),
+        "{:?}",
+        uses["pipeline"]
+    );
 }

@@ -6,7 +6,7 @@
 //! normally have buildx, which [`super::buildx`] drives.
 
 use super::{BuildError, BuildOptions};
-use crate::engine::{connect, engine_message, Endpoint};
+use crate::engine::{engine_message, Connection};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -44,18 +44,13 @@ impl Write for ChannelWriter {
     }
 }
 
-/// Builds with the engine at `endpoint`; returns the image ID. `output` receives the build's
+/// Builds with the engine; returns the image ID. `output` receives the build's
 /// output lines as they come.
 pub fn build(
-    endpoint: &Endpoint,
+    engine: &Connection,
     options: &BuildOptions,
     output: &mut dyn FnMut(&str),
 ) -> Result<String, BuildError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| BuildError::Io(format!("starting the async runtime: {e}")))?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let context = options.context.clone();
     let dockerfile = options.dockerfile_in_context()?;
@@ -100,10 +95,8 @@ pub fn build(
         version: bollard::query_parameters::BuilderVersion::BuilderV1,
         ..Default::default()
     };
-    let result = runtime.block_on(async {
-        let docker = connect(endpoint)
-            .await
-            .map_err(|e| BuildError::Engine(e.to_string()))?;
+    let result = engine.block_on(async {
+        let docker = engine.docker();
         let body = bollard::body_try_stream(tokio_stream_of(receiver));
         let mut stream = docker.build_image(query, None, Some(body));
         let mut image_id = None;

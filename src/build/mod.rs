@@ -61,8 +61,6 @@ pub enum BuildError {
     #[error(transparent)]
     Context(#[from] context::ContextError),
     #[error("{0}")]
-    Engine(String),
-    #[error("{0}")]
     Io(String),
 }
 

@@ -1,25 +1,25 @@
-//! `docker vouch build [docker build flags] CONTEXT`: the signing key is loaded first (a wrong
-//! password costs no build), the image is built (`crate::build`: buildx when installed, else the
-//! engine), and the attest pipeline runs on the new image (`attest::attest_image`: SBOM, policy,
-//! sign, store, and with `--push` push and attach). A progress line per stage on standard error;
+//! `docker vouch build [docker build flags] CONTEXT`: the flags checked, the signing key loaded
+//! (a wrong password costs no build) and the policy read, then `pipeline::build` builds the image
+//! (buildx when installed, else the engine) and attests it (SBOM, policy, sign, store, and with
+//! `--push` push and attach). A progress line per stage on standard error;
 //! the summary on standard output. Exit 1 when the verdict failed (unless `--warn-only`), 3 when
 //! the build failed (nothing attested).
 
-use super::attest::{attest_image, load_key};
+use super::render::attestation_summary;
 use super::{BuildArgs, DockerFlags};
-use crate::build::{self, choose_builder, BuildError, BuildOptions, Builder};
-use crate::engine::resolve_endpoint;
-use crate::image::inspect_only;
+use crate::build::BuildOptions;
 use crate::oci::parse_reference;
+use crate::pipeline::attest::{load_key, AttestOptions};
+use crate::pipeline::build::build_and_attest;
+use crate::pipeline::Context;
 use crate::policy::verdict::Outcome;
 use crate::UsageError;
-use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// Exit code of a failed verdict.
 pub const EXIT_FAILED: u8 = 1;
 
-pub fn run(docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
+pub fn run(context: &Context, docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let options = build_options(args)?;
     if args.push {
         let Some(first) = options.tags.first() else {
@@ -28,77 +28,27 @@ pub fn run(docker: &DockerFlags, args: &BuildArgs) -> anyhow::Result<ExitCode> {
         parse_reference(first).map_err(|e| UsageError(format!("--push: {e}")))?;
     }
     let key = load_key(&args.key)?;
-    let stage = |text: &str| {
-        if !args.quiet {
-            eprintln!("vouch: {text}");
-        }
-    };
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let prefix = docker.as_docker_args();
-    let builder = choose_builder(env.get("VOUCH_BUILDER").map(String::as_str), &prefix)
-        .map_err(usage_or_runtime)?;
-    let endpoint = resolve_endpoint(&docker.engine_flags(), &env)?;
-    let started = std::time::Instant::now();
-    let built = match builder {
-        Builder::Buildx => {
-            stage(&format!(
-                "building {} with docker buildx",
-                args.build_context.display()
-            ));
-            build::buildx::build(&prefix, &options)
-        }
-        Builder::Engine => {
-            stage(&format!(
-                "building {} through the engine (legacy builder: no buildx installed)",
-                args.build_context.display()
-            ));
-            build::engine::build(&endpoint, &options, &mut |line| {
-                if !args.quiet {
-                    eprintln!("{line}");
-                }
-            })
-        }
-    }
-    .map_err(usage_or_runtime)?;
-    // The engine's ID for what was built (buildx may report a manifest digest).
-    let id = inspect_only(&endpoint, &built)?.id;
-    stage(&format!(
-        "built {id} in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
-
-    let image = options.tags.first().cloned().unwrap_or_else(|| id.clone());
-    let pipeline = std::time::Instant::now();
-    let attestation = attest_image(
-        docker,
-        &image,
+    // The policy is read before the build: an invalid one costs no build.
+    let policy = args.evaluation.load_policy()?;
+    let sources = args.evaluation.vulnerabilities.sources();
+    // The image just built, in the engine: one platform.
+    let judging = args.evaluation.judging(&policy, &sources, None);
+    let attestation = build_and_attest(
+        context,
+        &docker.as_docker_args(),
+        &options,
         &key,
-        &args.evaluation,
-        &super::attest::AttestOptions {
+        &judging,
+        &AttestOptions {
             output_dir: &args.output_dir,
             push: args.push,
-            quiet: args.quiet,
-            // The image just built, in the engine: one platform.
-            platform: None,
         },
     )?;
-    stage(&format!(
-        "SBOM, policy, signing and storing{} took {:.2} s",
-        if args.push { " (with the push)" } else { "" },
-        pipeline.elapsed().as_secs_f64()
-    ));
-    println!("{}", attestation.summary());
+    println!("{}", attestation_summary(&attestation));
     Ok(match attestation.outcome {
         Outcome::Failed if !args.warn_only => ExitCode::from(EXIT_FAILED),
         _ => ExitCode::SUCCESS,
     })
-}
-
-fn usage_or_runtime(error: BuildError) -> anyhow::Error {
-    match error {
-        BuildError::Usage(message) => UsageError(message).into(),
-        other => other.into(),
-    }
 }
 
 /// The build flags as [`BuildOptions`]; `--build-arg KEY` takes KEY's value from the environment

@@ -5,9 +5,9 @@ mod attest;
 mod build;
 mod check;
 mod hooks;
-mod inputs;
 mod keygen;
 mod plugin;
+mod render;
 mod sbom;
 mod scan;
 mod serve;
@@ -16,6 +16,8 @@ mod verify;
 pub use plugin::{metadata, strip_plugin_name};
 
 use crate::engine::EngineFlags;
+use crate::pipeline::Context;
+use crate::UsageError;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -466,6 +468,35 @@ pub enum VerifyFormat {
     Json,
 }
 
+impl EvaluationArgs {
+    /// The policy `--policy` names, else the built-in default; an invalid one is a usage error.
+    pub fn load_policy(&self) -> anyhow::Result<crate::policy::Policy> {
+        use crate::policy::Policy;
+        Ok(match &self.policy {
+            Some(path) => {
+                Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?
+            }
+            None => Policy::default_policy(),
+        })
+    }
+
+    /// What the pipeline judges an image with: `policy`, these flags, and `sources`.
+    pub fn judging<'a>(
+        &'a self,
+        policy: &'a crate::policy::Policy,
+        sources: &'a crate::vuln::sources::Sources,
+        platform: Option<&'a crate::image::Platform>,
+    ) -> crate::pipeline::evaluate::Judging<'a> {
+        crate::pipeline::evaluate::Judging {
+            policy,
+            sbom: self.sbom.as_deref(),
+            base_image: self.base_image.as_deref(),
+            sources,
+            platform,
+        }
+    }
+}
+
 /// Where vulnerability findings come from (`check` and `scan`).
 #[derive(Debug, clap::Args)]
 pub struct VulnSourceArgs {
@@ -480,6 +511,16 @@ pub struct VulnSourceArgs {
     /// repeatable
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+}
+
+impl VulnSourceArgs {
+    pub fn sources(&self) -> crate::vuln::sources::Sources {
+        crate::vuln::sources::Sources {
+            db: self.vuln_db.clone(),
+            reports: self.vuln_report.clone(),
+            vex: self.vex.clone(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -530,6 +571,8 @@ pub enum ScanFormat {
 
 /// Runs the parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The process's context, resolved once: every stage below shares its engine connection.
+    let context = Context::from_process(cli.docker.engine_flags(), cli.command.quiet());
     match cli.command {
         Command::PluginMetadata => {
             println!("{}", serde_json::to_string_pretty(&metadata())?);
@@ -540,13 +583,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::InstallHooks | Command::UninstallHooks => {
-            let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-            let dir = crate::engine::config_dir(&cli.docker.engine_flags(), &env);
+            let dir = context.docker_config();
             let install = matches!(cli.command, Command::InstallHooks);
             let (path, changes) = if install {
-                hooks::install(&dir)?
+                hooks::install(dir)?
             } else {
-                hooks::uninstall(&dir)?
+                hooks::uninstall(dir)?
             };
             if changes.is_empty() {
                 println!("{}: nothing to change", path.display());
@@ -560,14 +602,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build(args) => build::run(&cli.docker, &args),
-        Command::Sbom(args) => sbom::run(&cli.docker, &args),
-        Command::Check(args) => check::run(&cli.docker, &args),
-        Command::Scan(args) => scan::run(&cli.docker, &args),
+        Command::Build(args) => build::run(&context, &cli.docker, &args),
+        Command::Sbom(args) => sbom::run(&context, &args),
+        Command::Check(args) => check::run(&context, &args),
+        Command::Scan(args) => scan::run(&context, &args),
         Command::Keygen(args) => keygen::run(&args),
-        Command::Attest(args) => attest::run(&cli.docker, &args),
-        Command::Verify(args) => verify::run(&cli.docker, &args),
-        Command::Serve(args) => serve::run(&cli.docker, &args),
+        Command::Attest(args) => attest::run(&context, &args),
+        Command::Verify(args) => verify::run(&context, &args),
+        Command::Serve(args) => serve::run(&context, &args),
+    }
+}
+
+impl Command {
+    /// Whether the command was asked to print only its result (`--quiet`).
+    fn quiet(&self) -> bool {
+        match self {
+            Command::Build(args) => args.quiet,
+            Command::Sbom(args) => args.quiet,
+            Command::Check(args) => args.quiet,
+            Command::Scan(args) => args.quiet,
+            Command::Attest(args) => args.quiet,
+            _ => false,
+        }
     }
 }
 

@@ -3,10 +3,11 @@
 //! with a CycloneDX `vulnerabilities` section. Exit 1 only when `--fail-on` is given and a finding
 //! VEX does not suppress reaches that severity.
 
-use super::inputs::{read_image_arg, sbom_of, vulnerability_findings};
-use super::{DockerFlags, ScanArgs, ScanFormat};
-use crate::catalog;
+use super::{ScanArgs, ScanFormat};
 use crate::fsio::write_result;
+use crate::image::ImageArg;
+use crate::pipeline::read::{scan, Scanned};
+use crate::pipeline::Context;
 use crate::policy::now;
 use crate::vuln::present::{cyclonedx_with_vulnerabilities, scan_document, write_table};
 use crate::UsageError;
@@ -15,41 +16,35 @@ use std::process::ExitCode;
 /// Exit code when `--fail-on` is reached.
 pub const EXIT_FOUND: u8 = 1;
 
-pub fn run(docker: &DockerFlags, args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    if !args.vulnerabilities.sources().any() {
+pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let sources = args.vulnerabilities.sources();
+    if !sources.any() {
         return Err(UsageError(
             "scan needs a source of findings: --vuln-db PATH and/or --vuln-report FILE".into(),
         )
         .into());
     }
-    let read = read_image_arg(
-        docker,
-        &args.image,
-        &catalog::wanted(),
+    let image = ImageArg::parse(&args.image)?;
+    let Scanned {
+        image,
+        sbom,
+        collected,
+    } = scan(
+        context,
+        &image,
+        args.sbom.as_deref(),
+        &sources,
         args.platform.platform.as_ref(),
     )?;
-    let sbom = sbom_of(&read, args.sbom.as_deref(), &args.image, args.quiet)?;
-    if !args.quiet {
-        for warning in &read.warnings {
-            eprintln!(
-                "{}",
-                crate::text::escape_controls(&format!("warning: {}: {warning}", args.image))
-            );
-        }
-    }
-    let components = sbom.components();
-    let collected =
-        vulnerability_findings(&args.vulnerabilities, &components, &read.image, args.quiet)?
-            .unwrap_or_default();
 
     let mut rendered = Vec::new();
     match args.format {
-        ScanFormat::Table => write_table(&read.image, &collected, &mut rendered)?,
+        ScanFormat::Table => write_table(&image, &collected, &mut rendered)?,
         ScanFormat::Json => {
             let (_, stamp) = now();
             serde_json::to_writer_pretty(
                 &mut rendered,
-                &scan_document(&read.image, &collected, &stamp),
+                &scan_document(&image, &collected, &stamp),
             )?;
             rendered.push(b'\n');
         }

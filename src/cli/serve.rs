@@ -3,19 +3,17 @@
 //! admission webhook of `crate::serve` until stopped. Registry credentials come from the docker
 //! config directory, as for every other command.
 
-use super::{DockerFlags, ServeArgs};
-use crate::engine::config_dir;
+use super::ServeArgs;
+use crate::pipeline::Context;
 use crate::serve::checker::Checker;
 use crate::serve::{serve, tls_config, ServeOptions};
-use std::collections::HashMap;
 use std::process::ExitCode;
 
-pub fn run(docker: &DockerFlags, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = args.trust.keys()?;
     let tls = tls_config(&args.tls_cert, &args.tls_key)?;
-    let env: HashMap<String, String> = std::env::vars().collect();
     let checker = Checker::new(
-        config_dir(&docker.engine_flags(), &env),
+        context.docker_config().to_path_buf(),
         keys,
         args.trust.requirements(),
         args.trust.layouts(),

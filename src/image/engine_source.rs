@@ -4,7 +4,7 @@
 
 use super::archive::{scan_archive, ArchiveScan};
 use super::ImageError;
-use crate::engine::{connect, Endpoint, EngineError};
+use crate::engine::Connection;
 use crate::layers::{Limits, Wanted};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -21,33 +21,25 @@ pub struct EngineImage {
 
 /// Inspects `name` on the engine and scans its export.
 pub fn read_from_engine(
-    endpoint: &Endpoint,
+    engine: &Connection,
     name: &str,
     wanted: &Wanted,
     limits: &Limits,
 ) -> Result<(EngineImage, ArchiveScan), ImageError> {
     let input = format!("docker:{name}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| ImageError::Io {
-            input: input.clone(),
-            detail: format!("starting the async runtime: {e}"),
-        })?;
-    let docker = runtime.block_on(connect(endpoint))?;
-    let inspect = runtime.block_on(inspect(&docker, endpoint, name, &input))?;
+    let inspect = engine.block_on(inspect(engine, name, &input))?;
     let image = EngineImage {
         id: inspect.id.clone().unwrap_or_default(),
         repo_tags: inspect.repo_tags.clone().unwrap_or_default(),
         repo_digests: inspect.repo_digests.clone().unwrap_or_default(),
     };
 
-    // Export by ID, not by name: the name may be retagged while we read.
+    // Export by ID, not by name: the name may be retagged while we read. The export streams on the
+    // connection's worker thread while this one scans.
     let (sender, receiver) = sync_channel::<io::Result<Bytes>>(32);
     let export_id = image.id.clone();
-    let exporter = docker.clone();
-    runtime.spawn(async move {
+    let exporter = engine.docker().clone();
+    let export = engine.runtime().spawn(async move {
         let mut stream = exporter.export_image(&export_id);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| io::Error::other(format!("engine export failed: {e}")));
@@ -57,31 +49,35 @@ pub fn read_from_engine(
             }
         }
     });
-    let scan = scan_archive(ChannelReader::new(receiver), &input, wanted, limits)?;
-    drop(runtime);
-    Ok((image, scan))
+    let scan = scan_archive(ChannelReader::new(receiver), &input, wanted, limits);
+    // A scan that stopped early (an error, a limit) leaves the export to finish on its own: the
+    // next send fails and the task ends; abort it so it holds nothing meanwhile.
+    export.abort();
+    Ok((image, scan?))
 }
 
 /// `inspect_image`, with a missing image told apart from an unreachable engine.
 async fn inspect(
-    docker: &bollard::Docker,
-    endpoint: &Endpoint,
+    engine: &Connection,
     name: &str,
     input: &str,
 ) -> Result<bollard::models::ImageInspect, ImageError> {
-    docker.inspect_image(name).await.map_err(|e| match e {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        } => ImageError::NotFound {
-            input: input.to_string(),
-            detail: format!("no such image in the Docker engine at {}", endpoint.host),
-        },
-        other => ImageError::Engine(EngineError::Unreachable {
-            host: endpoint.host.clone(),
-            chosen_by: endpoint.chosen_by.clone(),
-            detail: other.to_string(),
-        }),
-    })
+    engine
+        .docker()
+        .inspect_image(name)
+        .await
+        .map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            } => ImageError::NotFound {
+                input: input.to_string(),
+                detail: format!(
+                    "no such image in the Docker engine at {}",
+                    engine.endpoint().host
+                ),
+            },
+            other => ImageError::Engine(engine.unreachable(other.to_string())),
+        })
 }
 
 /// An engine image's identity and layer diffIDs, from `inspect_image` alone (no export).
@@ -104,40 +100,24 @@ impl From<bollard::models::ImageInspect> for InspectedImage {
     }
 }
 
-fn current_thread_runtime(input: &str) -> Result<tokio::runtime::Runtime, ImageError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ImageError::Io {
-            input: input.to_string(),
-            detail: format!("starting the async runtime: {e}"),
-        })
-}
-
 /// Every tagged image of the engine, inspected (for finding an image's base by its layers).
-pub fn tagged_images(endpoint: &Endpoint) -> Result<Vec<InspectedImage>, ImageError> {
+pub fn tagged_images(engine: &Connection) -> Result<Vec<InspectedImage>, ImageError> {
     let input = "docker:";
-    current_thread_runtime(input)?.block_on(async {
-        let docker = connect(endpoint).await?;
-        let summaries = docker
+    engine.block_on(async {
+        let summaries = engine
+            .docker()
             .list_images(Some(
                 bollard::query_parameters::ListImagesOptionsBuilder::new()
                     .all(false)
                     .build(),
             ))
             .await
-            .map_err(|e| {
-                ImageError::Engine(EngineError::Unreachable {
-                    host: endpoint.host.clone(),
-                    chosen_by: endpoint.chosen_by.clone(),
-                    detail: e.to_string(),
-                })
-            })?;
+            .map_err(|e| ImageError::Engine(engine.unreachable(e.to_string())))?;
         let mut images = Vec::new();
         for summary in summaries {
             let tagged = summary.repo_tags.iter().any(|t| t != "<none>:<none>");
             if tagged {
-                images.push(inspect(&docker, endpoint, &summary.id, input).await?.into());
+                images.push(inspect(engine, &summary.id, input).await?.into());
             }
         }
         Ok(images)
@@ -145,13 +125,9 @@ pub fn tagged_images(endpoint: &Endpoint) -> Result<Vec<InspectedImage>, ImageEr
 }
 
 /// Inspects `name` on the engine without reading its layers.
-pub fn inspect_only(endpoint: &Endpoint, name: &str) -> Result<InspectedImage, ImageError> {
+pub fn inspect_only(engine: &Connection, name: &str) -> Result<InspectedImage, ImageError> {
     let input = format!("docker:{name}");
-    let inspect = current_thread_runtime(&input)?.block_on(async {
-        let docker = connect(endpoint).await?;
-        inspect(&docker, endpoint, name, &input).await
-    })?;
-    Ok(inspect.into())
+    Ok(engine.block_on(inspect(engine, name, &input))?.into())
 }
 
 /// A blocking `Read` over chunks sent by the export task.

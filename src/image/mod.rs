@@ -6,6 +6,7 @@
 //! config together with the squashed [`FileIndex`] of the files the catalogers asked for.
 
 mod archive;
+pub mod base;
 pub mod config;
 mod engine_source;
 mod layout;
@@ -17,7 +18,7 @@ pub use config::ImageConfig;
 pub use engine_source::{inspect_only, tagged_images, InspectedImage};
 pub use platform::{host_architecture, Platform};
 
-use crate::engine::{Endpoint, EngineError};
+use crate::engine::{Connection, EngineError};
 use crate::layers::{squash, FileIndex, Limits, Wanted};
 use crate::oci::digest::sha256_digest;
 use layout::{locate, Located};
@@ -77,6 +78,30 @@ impl ImageSource {
             ImageSource::OciDir(_) => "oci-dir",
             ImageSource::Registry(_) => "registry",
         }
+    }
+}
+
+/// An `IMAGE` argument, parsed once: as the user wrote it (for messages and the SBOM's
+/// reference) and the source it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageArg {
+    pub text: String,
+    pub source: ImageSource,
+}
+
+impl ImageArg {
+    /// Parses an `IMAGE` argument (see [`ImageSource::parse`]).
+    pub fn parse(text: &str) -> Result<ImageArg, crate::UsageError> {
+        Ok(ImageArg {
+            text: text.to_string(),
+            source: ImageSource::parse(text)?,
+        })
+    }
+}
+
+impl std::fmt::Display for ImageArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
@@ -168,13 +193,13 @@ pub struct ReadImage {
 }
 
 /// Reads the image `reference` from its source, keeping the files `wanted` asks for. The engine
-/// endpoint is only resolved for engine images; registry credentials come from `docker_config`
+/// is only connected to for engine images; registry credentials come from `docker_config`
 /// (the docker CLI's config directory). `platform` picks the image of a multi-platform index (see
 /// [`platform`]); the image read must be of that platform, whatever its source.
-pub fn read_image(
+pub fn read_image<'e>(
     reference: &str,
     source: &ImageSource,
-    endpoint: impl FnOnce() -> Result<Endpoint, EngineError>,
+    engine: impl FnOnce() -> Result<&'e Connection, EngineError>,
     docker_config: &std::path::Path,
     wanted: &Wanted,
     limits: &Limits,
@@ -183,9 +208,8 @@ pub fn read_image(
     let scheme = source.scheme();
     match source {
         ImageSource::Engine(name) => {
-            let endpoint = endpoint()?;
             let (engine_image, mut scan) =
-                engine_source::read_from_engine(&endpoint, name, wanted, limits)?;
+                engine_source::read_from_engine(engine()?, name, wanted, limits)?;
             let input = format!("docker:{name}");
             let located = locate(&mut scan, &input, platform)?;
             let mut read = assemble(reference, scheme, &input, located, scan.warnings, platform)?;

@@ -3,35 +3,11 @@
 //! file facts, and vulnerability findings when a source gave some.
 
 use crate::facts::FileFacts;
+pub use crate::image::base::{BaseImage, BaseSource};
 pub use crate::sbom::read::{components_from_sbom, purl_base, Component};
 pub use crate::vuln::VulnerabilityFinding;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// How the base image was learned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BaseSource {
-    /// `--base-image`, checked against the image's layers.
-    Flag,
-    /// The `org.opencontainers.image.base.name` / `.digest` labels.
-    Labels,
-    /// The engine's tagged image whose layers are the longest proper prefix of this image's.
-    EngineLayers,
-}
-
-/// The image the current one was built on, when known.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BaseImage {
-    pub name: Option<String>,
-    pub digests: Vec<String>,
-    pub source: Option<BaseSource>,
-    /// How many of the image's layers (from the bottom) are the base image's.
-    pub layer_count: Option<usize>,
-    /// Whether the base image's layers were found at the bottom of this image's (`None` when the
-    /// base image could not be looked at).
-    pub layers_match: Option<bool>,
-}
 
 /// The image's identity and runtime configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

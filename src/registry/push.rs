@@ -3,14 +3,14 @@
 //! status change. The registry's manifest digest is learnt afterwards from the registry itself
 //! (see [`crate::oci::resolve`]): the engine's push stream does not carry it in bollard's types.
 
-use crate::engine::{connect, engine_message, Endpoint};
+use crate::engine::{engine_message, Connection};
 use crate::oci::auth::{server_key, Credentials};
 use crate::oci::RegistryError;
 use futures_util::StreamExt;
 
-/// Pushes `name` (`registry/repository:tag`) from the engine at `endpoint`.
+/// Pushes `name` (`registry/repository:tag`) from the engine.
 pub fn push_image(
-    endpoint: &Endpoint,
+    engine: &Connection,
     name: &str,
     registry: &str,
     credentials: &Credentials,
@@ -33,16 +33,13 @@ pub fn push_image(
             ..Default::default()
         }),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(format!("starting the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let docker = connect(endpoint).await.map_err(|e| failed(e.to_string()))?;
+    engine.block_on(async {
         let options = bollard::query_parameters::PushImageOptionsBuilder::default()
             .tag(tag.unwrap_or("latest"))
             .build();
-        let mut stream = docker.push_image(repository, Some(options), credentials);
+        let mut stream = engine
+            .docker()
+            .push_image(repository, Some(options), credentials);
         let mut last = String::new();
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| failed(with_login_hint(engine_message(e), registry)))?;

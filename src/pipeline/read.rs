@@ -1,49 +1,67 @@
-//! What `check` and `scan` both take in: the SBOM (made now from the image just read, or a saved
-//! one refused when it describes another image) and the vulnerability findings of every source
-//! given on the command line, with their warnings printed.
+//! The first stages: an `IMAGE` argument read in one pass (from the engine the context connects
+//! to, an archive, a layout, or a registry with the context's credentials), its SBOM (cataloged
+//! now, or a saved one that must describe this image), and the vulnerability findings of every
+//! source given.
 
-use super::{DockerFlags, VulnSourceArgs};
-use crate::catalog;
-use crate::engine::{config_dir, resolve_endpoint};
-use crate::image::{read_image, Image, ImageSource, ReadImage};
+use super::Context;
+use crate::catalog::{self, Inventory};
+use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
-use crate::sbom::read::Sbom;
+use crate::sbom::read::{Component, Sbom};
 use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
-use anyhow::Context;
-use std::collections::HashMap;
+use anyhow::Context as _;
 use std::path::Path;
 
-/// Reads the image an `IMAGE` argument names (from the engine the docker flags select, or an
-/// archive or layout), keeping the `wanted` files; of `platform` when it names an index.
-pub fn read_image_arg(
-    docker: &DockerFlags,
-    reference: &str,
+/// Reads the image `image` names, keeping the `wanted` files; of `platform` when it names an
+/// index. The engine is connected to only for an engine image.
+pub fn read(
+    context: &Context,
+    image: &ImageArg,
     wanted: &Wanted,
-    platform: Option<&crate::image::Platform>,
+    platform: Option<&Platform>,
 ) -> anyhow::Result<ReadImage> {
-    let source = ImageSource::parse(reference)?;
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let engine_flags = docker.engine_flags();
     Ok(read_image(
-        reference,
-        &source,
-        || resolve_endpoint(&engine_flags, &env),
-        &config_dir(&engine_flags, &env),
+        &image.text,
+        &image.source,
+        || context.engine(),
+        context.docker_config(),
         wanted,
         &Limits::default(),
         platform,
     )?)
 }
 
+/// An image read and cataloged, for its SBOM: its identity and packages (the warnings of the read
+/// and of the catalogers said through the context). The files read are let go once cataloged (a
+/// large dpkg status is tens of MB).
+pub fn catalog_image(
+    context: &Context,
+    image: &ImageArg,
+    platform: Option<&Platform>,
+) -> anyhow::Result<(Image, Inventory)> {
+    let read = read(context, image, &catalog::wanted(), platform)?;
+    let ReadImage {
+        image: identity,
+        files,
+        warnings,
+    } = read;
+    let inventory = catalog::catalog(&files).with_context(|| format!("cataloging {image}"))?;
+    drop(files);
+    for warning in warnings.iter().chain(&inventory.warnings) {
+        context.warn(&format!("{image}: {warning}"));
+    }
+    Ok((identity, inventory))
+}
+
 /// The image's SBOM: read from `saved` (which must describe this image), else cataloged from the
-/// files just read.
+/// files just read (the catalogers' warnings said through the context).
 pub fn sbom_of(
+    context: &Context,
     read: &ReadImage,
     saved: Option<&Path>,
     reference: &str,
-    quiet: bool,
 ) -> anyhow::Result<Sbom> {
     match saved {
         Some(path) => {
@@ -57,13 +75,8 @@ pub fn sbom_of(
         None => {
             let inventory =
                 catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
-            if !quiet {
-                for warning in &inventory.warnings {
-                    eprintln!(
-                        "{}",
-                        crate::text::escape_controls(&format!("warning: {reference}: {warning}"))
-                    );
-                }
+            for warning in &inventory.warnings {
+                context.warn(&format!("{reference}: {warning}"));
             }
             Ok(Sbom::Built {
                 image: Box::new(read.image.clone()),
@@ -98,26 +111,15 @@ fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> an
     }
 }
 
-impl VulnSourceArgs {
-    pub fn sources(&self) -> Sources {
-        Sources {
-            db: self.vuln_db.clone(),
-            reports: self.vuln_report.clone(),
-            vex: self.vex.clone(),
-        }
-    }
-}
-
 /// The findings of every source given; `None` when none was (the policy's vulnerability rules are
 /// then not applicable). VEX without a source of findings is a usage error: it would suppress
 /// nothing.
 pub fn vulnerability_findings(
-    args: &VulnSourceArgs,
-    components: &[crate::sbom::read::Component],
+    context: &Context,
+    sources: &Sources,
+    components: &[Component],
     image: &Image,
-    quiet: bool,
 ) -> anyhow::Result<Option<Collected>> {
-    let sources = args.sources();
     if !sources.any() {
         if !sources.vex.is_empty() {
             return Err(UsageError(
@@ -127,40 +129,63 @@ pub fn vulnerability_findings(
         }
         return Ok(None);
     }
-    let collected = collect(components, &ImageSubject::of(image), &sources).map_err(|e| {
+    let collected = collect(components, &ImageSubject::of(image), sources).map_err(|e| {
         if e.is_usage() {
             anyhow::Error::new(UsageError(e.to_string()))
         } else {
             anyhow::Error::new(e)
         }
     })?;
-    if !quiet {
-        for warning in &collected.warnings {
-            eprintln!(
-                "{}",
-                crate::text::escape_controls(&format!("warning: {warning}"))
-            );
-        }
+    for warning in &collected.warnings {
+        context.warn(warning);
     }
     Ok(Some(collected))
+}
+
+/// An image's vulnerability findings, with what they were found in.
+pub struct Scanned {
+    pub image: Image,
+    pub sbom: Sbom,
+    pub collected: Collected,
+}
+
+/// Reads the image for its packages (or takes its `saved` SBOM) and gathers the findings of every
+/// source given.
+pub fn scan(
+    context: &Context,
+    image_arg: &ImageArg,
+    saved: Option<&Path>,
+    sources: &Sources,
+    platform: Option<&Platform>,
+) -> anyhow::Result<Scanned> {
+    let reference = image_arg.text.as_str();
+    let read = read(context, image_arg, &catalog::wanted(), platform)?;
+    let sbom = sbom_of(context, &read, saved, reference)?;
+    for warning in &read.warnings {
+        context.warn(&format!("{reference}: {warning}"));
+    }
+    let components = sbom.components();
+    let collected =
+        vulnerability_findings(context, sources, &components, &read.image)?.unwrap_or_default();
+    Ok(Scanned {
+        image: read.image,
+        sbom,
+        collected,
+    })
 }
 
 /// What the registry reference `text` names now: the reference, a client for its repository (with
 /// the docker config's credentials for its registry) and the walk of what it names.
 pub fn reach_registry(
-    docker: &DockerFlags,
+    context: &Context,
     text: &str,
 ) -> anyhow::Result<(
     oci_client::Reference,
     crate::oci::client::Repository,
     crate::oci::resolve::Reached,
 )> {
-    let env: HashMap<String, String> = std::env::vars().collect();
     let reference = crate::oci::parse_reference(text).map_err(|e| UsageError(e.to_string()))?;
-    let repository = crate::oci::resolve::open_repository(
-        &config_dir(&docker.engine_flags(), &env),
-        &reference,
-    )?;
+    let repository = crate::oci::resolve::open_repository(context.docker_config(), &reference)?;
     let reached = crate::oci::resolve::reach(&repository, &reference)?;
     Ok((reference, repository, reached))
 }

@@ -1,0 +1,122 @@
+//! An image judged: read once (the catalogers' files, the account files, the files the policy's
+//! file rules note, the private-key probe), its SBOM built or loaded, its base image found, its
+//! file facts and vulnerability findings gathered, and the policy evaluated into a verdict.
+
+use super::read::{read, sbom_of, vulnerability_findings};
+use super::Context;
+use crate::catalog;
+use crate::facts::{self, PrivateKeyProbe};
+use crate::image::base::{base_image, BaseImage};
+use crate::image::{Image, ImageArg, Platform};
+use crate::layers::{Notable, Probes};
+use crate::policy::input::{ImageFacts, Input};
+use crate::policy::verdict::{Verdict, VulnerabilitySources};
+use crate::policy::{evaluate as evaluate_policy, now, Policy};
+use crate::sbom::read::Sbom;
+use crate::vuln::sources::Sources;
+use anyhow::Context as _;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What an image is judged with.
+#[derive(Debug, Clone, Copy)]
+pub struct Judging<'a> {
+    pub policy: &'a Policy,
+    /// A saved SBOM of the image to judge instead of cataloging it now.
+    pub sbom: Option<&'a Path>,
+    /// The base image the user names (`--base-image`).
+    pub base_image: Option<&'a str>,
+    /// The sources of vulnerability findings (and VEX).
+    pub sources: &'a Sources,
+    /// The image of a multi-platform index to read.
+    pub platform: Option<&'a Platform>,
+}
+
+/// An image read, cataloged and judged.
+pub struct Evaluated {
+    pub verdict: Verdict,
+    pub sbom: Sbom,
+    pub image: Image,
+}
+
+/// Reads the image once, builds or loads the SBOM, gathers vulnerability findings, and evaluates
+/// the policy.
+pub fn evaluate(
+    context: &Context,
+    image_arg: &ImageArg,
+    judging: &Judging,
+) -> anyhow::Result<Evaluated> {
+    let reference = image_arg.text.as_str();
+    let policy = judging.policy;
+    let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
+        .context("the policy's path patterns")?;
+    let wanted = catalog::wanted()
+        .with_globs(facts::GLOBS.iter().copied())
+        .context("the account files' globs")?
+        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
+        .with_notable(notable.clone());
+    let mut read = read(context, image_arg, &wanted, judging.platform)?;
+
+    let sbom = sbom_of(context, &read, judging.sbom, reference)?;
+    // Past cataloging, only the bytes the facts read are kept.
+    read.files.release_contents(facts::keeps);
+    for warning in &read.warnings {
+        context.warn(&format!("{reference}: {warning}"));
+    }
+
+    let base = base_image(&read.image, judging.base_image, || context.engine().ok());
+    if let (Some(name), Some(false)) = (&base.name, base.layers_match) {
+        context.warn(&format!(
+            "{reference}: its layers do not start with those of {name}"
+        ));
+    }
+    let image = image_facts(&read.image, base);
+    let components = sbom.components();
+    let vulnerabilities =
+        vulnerability_findings(context, judging.sources, &components, &read.image)?;
+    let file_facts = facts::collect(&read.files, &notable);
+    let (today, stamp) = now();
+    let input = Input {
+        image: &image,
+        components: &components,
+        files: &file_facts,
+        vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
+        sbom: &sbom,
+        today: &today,
+    };
+    let mut verdict = evaluate_policy(policy, &input, &stamp);
+    if let Some(collected) = vulnerabilities {
+        verdict.vulnerability_sources = Some(VulnerabilitySources {
+            sources: collected.inputs,
+            vex: collected.vex,
+        });
+    }
+    Ok(Evaluated {
+        verdict,
+        sbom,
+        image: read.image,
+    })
+}
+
+/// What the policy reads of the image: its identity, runtime configuration and base.
+fn image_facts(image: &Image, base: BaseImage) -> ImageFacts {
+    let runtime = image.config.runtime();
+    ImageFacts {
+        reference: image.reference.clone(),
+        name: image.name.clone(),
+        id: image.id.clone(),
+        digest: image.digest().to_string(),
+        user: runtime.user.clone(),
+        entrypoint: runtime.entrypoint.clone().unwrap_or_default(),
+        cmd: runtime.cmd.clone().unwrap_or_default(),
+        labels: runtime.labels.clone().unwrap_or_default(),
+        exposed_ports: runtime
+            .exposed_ports
+            .as_ref()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+        healthcheck: runtime.healthcheck.as_ref().and_then(|h| h.test.clone()),
+        diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
+        base,
+    }
+}
