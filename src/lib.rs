@@ -23,6 +23,7 @@ pub mod package;
 pub mod pipeline;
 pub mod policy;
 pub mod private_keys;
+pub mod purl;
 pub mod registry;
 pub mod sbom;
 pub mod serve;

@@ -57,31 +57,6 @@ pub struct Package {
     pub properties: Vec<(PropertyName, String)>,
 }
 
-/// Builds a purl string from its parts, percent-encoding as the purl spec requires (no `@version`
-/// when the version is unknown, i.e. empty).
-pub fn build_purl(
-    purl_type: &str,
-    namespace: Option<&str>,
-    name: &str,
-    version: &str,
-    qualifiers: &[(&str, &str)],
-) -> Result<String, String> {
-    let mut builder =
-        purl::GenericPurlBuilder::new(purl_type.to_string(), name).with_version(version);
-    if let Some(ns) = namespace {
-        builder = builder.with_namespace(ns);
-    }
-    for (k, v) in qualifiers {
-        builder = builder
-            .with_qualifier(*k, *v)
-            .map_err(|e| format!("qualifier {k}={v}: {e}"))?;
-    }
-    builder
-        .build()
-        .map(|p| p.to_string())
-        .map_err(|e| format!("{purl_type}/{name}@{version}: {e}"))
-}
-
 /// `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*`, with the version's CPE-special characters escaped.
 pub fn cpe(vendor: &str, product: &str, version: &str) -> String {
     let mut escaped = String::with_capacity(version.len());
@@ -107,22 +82,6 @@ mod tests {
         assert_eq!(
             cpe("golang", "go", "1.22rc1+x"),
             "cpe:2.3:a:golang:go:1.22rc1\\+x:*:*:*:*:*:*:*"
-        );
-    }
-
-    #[test]
-    fn debian_purl_keeps_epoch_and_plus() {
-        let purl = build_purl(
-            "deb",
-            Some("debian"),
-            "libc6",
-            "1:2.36-9+deb12u4",
-            &[("arch", "amd64"), ("distro", "debian-12")],
-        )
-        .unwrap();
-        assert_eq!(
-            purl,
-            "pkg:deb/debian/libc6@1:2.36-9+deb12u4?arch=amd64&distro=debian-12"
         );
     }
 }

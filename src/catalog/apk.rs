@@ -7,7 +7,8 @@ use super::relations::{self, Relations};
 use super::CatalogOutput;
 use crate::layers::FileIndex;
 use crate::license::normalize;
-use crate::package::{build_purl, Distro, Evidence, Package};
+use crate::package::{Distro, Evidence, Package};
+use crate::purl::build_purl;
 
 pub const NAME: &str = "apk";
 pub const GLOBS: &[&str] = &["lib/apk/db/installed"];

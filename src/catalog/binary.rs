@@ -6,7 +6,8 @@
 
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
-use crate::package::{build_purl, Package};
+use crate::package::Package;
+use crate::purl::build_purl;
 use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -4,7 +4,8 @@
 
 use super::{json_files, CatalogOutput};
 use crate::layers::FileIndex;
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{Evidence, Package};
+use crate::purl::build_purl;
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -9,7 +9,8 @@
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
-use crate::package::{build_purl, Package, PropertyName};
+use crate::package::{Package, PropertyName};
+use crate::purl::build_purl;
 use memchr::memmem;
 
 pub const NAME: &str = "go-module-binary";

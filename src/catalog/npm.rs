@@ -11,7 +11,8 @@
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
-use crate::package::{build_purl, Package};
+use crate::package::Package;
+use crate::purl::build_purl;
 use serde_json::Value;
 use std::collections::HashMap;
 

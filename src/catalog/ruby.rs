@@ -8,7 +8,8 @@
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex};
 use crate::license::normalize;
-use crate::package::{build_purl, Evidence, Package};
+use crate::package::{Evidence, Package};
+use crate::purl::build_purl;
 use std::collections::HashMap;
 
 pub const NAME: &str = "ruby-gemspec";

@@ -8,7 +8,8 @@
 
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
-use crate::package::{build_purl, Package};
+use crate::package::Package;
+use crate::purl::build_purl;
 use flate2::{Decompress, FlushDecompress, Status};
 use serde::Deserialize;
 use std::io::Read;

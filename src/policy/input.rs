@@ -4,7 +4,7 @@
 
 use crate::facts::FileFacts;
 pub use crate::image::base::{BaseImage, BaseSource};
-pub use crate::sbom::read::{components_from_sbom, purl_base, Component};
+pub use crate::sbom::read::{components_from_sbom, Component};
 pub use crate::vuln::VulnerabilityFinding;
 use serde::Serialize;
 use std::collections::BTreeMap;

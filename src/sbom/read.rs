@@ -4,6 +4,7 @@
 
 use crate::catalog::Inventory;
 use crate::image::Image;
+use crate::purl::{purl_base, purl_type};
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -141,7 +142,7 @@ impl Component {
         Component {
             name,
             version,
-            purl_type: purl_type(&purl),
+            purl_type: purl_type(&purl).unwrap_or_default().to_string(),
             purl,
             licenses,
             layer_index: property("vouch:layerIndex").and_then(|i| i.parse().ok()),
@@ -151,14 +152,6 @@ impl Component {
             owned_by: property("vouch:ownedBy"),
         }
     }
-}
-
-/// The purl's type (`deb` of `pkg:deb/...`).
-fn purl_type(purl: &str) -> String {
-    purl.strip_prefix("pkg:")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// One SBOM component, as the rules see it.
@@ -184,32 +177,6 @@ impl Component {
     pub fn purl_base(&self) -> String {
         purl_base(&self.purl)
     }
-}
-
-/// `pkg:type/namespace/name` of a purl, percent-decoded (`%40scope` → `@scope`).
-pub fn purl_base(purl: &str) -> String {
-    let end = purl.find(['@', '?', '#']).unwrap_or(purl.len());
-    percent_decode(&purl[..end])
-}
-
-/// Decodes `%XX` escapes; anything else passes through.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Reads the components of a CycloneDX JSON document.
@@ -297,19 +264,6 @@ mod tests {
             serde_json::to_vec(&saved.serializable().unwrap()).unwrap(),
             serde_json::to_vec(&value).unwrap()
         );
-    }
-
-    #[test]
-    fn purl_base_drops_version_and_qualifiers_and_decodes() {
-        assert_eq!(
-            purl_base("pkg:npm/%40babel/core@7.1.0?x=y#sub"),
-            "pkg:npm/@babel/core"
-        );
-        assert_eq!(
-            purl_base("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64"),
-            "pkg:deb/debian/openssl"
-        );
-        assert_eq!(purl_base("pkg:generic/odd%zz"), "pkg:generic/odd%zz");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Names are normalised as each ecosystem's OSV records write them (PyPI's PEP 503 form, Maven's
 //! `group:artifact`, Go module paths, `@scope/name`).
 
+use crate::purl::pypi_name;
 use crate::sbom::read::Component;
 use crate::version::Scheme;
 use std::str::FromStr;
@@ -21,24 +22,6 @@ pub struct Lookup {
     pub key: Key,
     pub version: String,
     pub scheme: Scheme,
-}
-
-/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become `-`.
-pub fn pypi_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-            continue;
-        }
-        if separator && !out.is_empty() {
-            out.push('-');
-        }
-        separator = false;
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// `12` from `debian-12`, `v3.19` from `alpine-3.19.1`.

@@ -1,7 +1,7 @@
 //! Vulnerability findings, offline: components matched against an OSV database read in place
 //! ([`db`], [`osv`]), looked up under each ecosystem's name and version rules ([`ecosystem`]), with
 //! severities from CVSS vectors ([`severity`]); imported Trivy and Grype reports ([`report`]); VEX
-//! statements over them ([`vex`], [`purl_match`]); all of it merged by [`sources`]. The policy's
+//! statements over them ([`vex`], compared by [`crate::purl`]); all of it merged by [`sources`]. The policy's
 //! `vulnerabilities` rule and `docker vouch scan` ([`present`]) consume the
 //! [`VulnerabilityFinding`]s.
 
@@ -9,7 +9,6 @@ pub mod db;
 pub mod ecosystem;
 pub mod osv;
 pub mod present;
-pub mod purl_match;
 pub mod report;
 pub mod severity;
 pub mod sources;

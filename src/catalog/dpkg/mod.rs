@@ -12,7 +12,8 @@ use super::deb822::{parse_paragraphs, Paragraph};
 use super::relations;
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
-use crate::package::{build_purl, Distro, Evidence, Package};
+use crate::package::{Distro, Evidence, Package};
+use crate::purl::build_purl;
 use std::sync::Arc;
 
 pub const NAME: &str = "dpkg";

@@ -13,7 +13,8 @@ use super::deb822::parse_paragraphs;
 use super::CatalogOutput;
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
-use crate::package::{build_purl, Package};
+use crate::package::Package;
+use crate::purl::build_purl;
 use std::collections::HashMap;
 
 pub const NAME: &str = "python";

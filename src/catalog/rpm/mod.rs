@@ -15,7 +15,8 @@ use super::relations::{self, Relations};
 use super::CatalogOutput;
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::license::normalize;
-use crate::package::{build_purl, Distro, Evidence, Package};
+use crate::package::{Distro, Evidence, Package};
+use crate::purl::build_purl;
 use header::Header;
 use rusqlite::{Connection, MAIN_DB};
 

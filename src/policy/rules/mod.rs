@@ -126,7 +126,7 @@ impl PurlPattern {
                 ),
             ));
         }
-        let decoded = super::input::purl_base(trimmed);
+        let decoded = crate::purl::purl_base(trimmed);
         let matcher = globset::Glob::new(&decoded)
             .map_err(|e| origin.at(text, format!("bad purl pattern `{trimmed}`: {e}")))?
             .compile_matcher();
@@ -138,7 +138,7 @@ impl PurlPattern {
 
     /// The purl type the pattern names (`deb`), when it is not a wildcard.
     pub fn purl_type(&self) -> Option<&str> {
-        let t = self.text.strip_prefix("pkg:")?.split('/').next()?;
+        let t = crate::purl::purl_type(&self.text)?;
         (!t.contains(['*', '?', '[', '{'])).then_some(t)
     }
 

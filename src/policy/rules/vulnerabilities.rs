@@ -5,9 +5,10 @@
 //! VEX statement marks `not_affected` or `fixed` do not count at all.
 
 use super::super::file::{Severity, VulnerabilitiesFile};
-use super::super::input::{purl_base, Input, VulnerabilityFinding};
+use super::super::input::{Input, VulnerabilityFinding};
 use super::super::verdict::{Evidence, Finding};
 use super::Evaluation;
+use crate::purl::purl_base;
 use std::collections::BTreeMap;
 
 #[derive(Debug)]

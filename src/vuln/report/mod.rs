@@ -2,12 +2,12 @@
 //! Grype JSON (`grype -o json`) of the same image, turned into findings on the SBOM's components.
 //! A report of another image is refused (its image ID, else its repo digests, must be this
 //! image's); each finding is tied to the SBOM component with the same package URL (see
-//! [`super::purl_match`]), so the verdict can say which layer brought it; findings on packages the
+//! [`crate::purl`]), so the verdict can say which layer brought it; findings on packages the
 //! SBOM does not list are kept as the report gives them, and counted.
 
-use super::purl_match::PackageUrl;
 use super::{severity, ImageSubject, Severity, VulnerabilityFinding};
 use crate::fsio::read_limited;
+use crate::purl::PackageUrl;
 use crate::sbom::read::Component;
 use serde::Deserialize;
 use std::collections::HashMap;

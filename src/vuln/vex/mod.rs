@@ -8,9 +8,9 @@
 //! names the image by digest, any other purl names a component; subcomponents narrow an image (or
 //! a package) to the components inside it.
 
-use super::purl_match::PackageUrl;
 use super::{ImageSubject, VulnerabilityFinding};
-use crate::sbom::read::percent_decode;
+use crate::purl::percent_decode;
+use crate::purl::PackageUrl;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::Path;

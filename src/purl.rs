@@ -1,8 +1,11 @@
-//! Purls compared as packages, not as strings: the same package written by another tool (a VEX
-//! document, a Trivy or Grype report) differs in qualifier order, percent-encoding, name case,
-//! where the epoch sits (`epoch=1` qualifier or `1:` in the version) and how the distribution is
-//! named (`distro=debian-12.5`, `distro=bookworm`, `distro=debian-12`). [`PackageUrl::covers`] is the
-//! one comparison VEX statements and report imports use.
+//! Package URLs, in one place: built from a cataloger's parts (percent-encoded as the purl spec
+//! requires), their type and base (`pkg:type/namespace/name`, what policy patterns match) read from
+//! a string, and parsed into a normal form ([`PackageUrl`]) for comparing as packages, not strings:
+//! the same package written by another tool (a VEX document, a Trivy or Grype report) differs in
+//! qualifier order, percent-encoding, name case, where the epoch sits (`epoch=1` qualifier or `1:`
+//! in the version) and how the distribution is named (`distro=debian-12.5`, `distro=bookworm`,
+//! `distro=debian-12`). [`PackageUrl::covers`] is the one comparison VEX statements and report
+//! imports use.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -46,7 +49,7 @@ const CASE_INSENSITIVE: &[&str] = &[
 impl PackageUrl {
     /// Parses and normalises a purl; `None` when it is not one.
     pub fn parse(text: &str) -> Option<PackageUrl> {
-        let purl = purl::GenericPurl::<String>::from_str(text.trim()).ok()?;
+        let purl = ::purl::GenericPurl::<String>::from_str(text.trim()).ok()?;
         let kind = purl.package_type().to_ascii_lowercase();
         let fold = CASE_INSENSITIVE.contains(&kind.as_str());
         let mut name = purl.name().to_string();
@@ -56,7 +59,7 @@ impl PackageUrl {
             namespace = namespace.map(|n| n.to_lowercase());
         }
         if kind == "pypi" {
-            name = super::ecosystem::pypi_name(&name);
+            name = pypi_name(&name);
         }
         let mut qualifiers: BTreeMap<String, String> = purl
             .qualifiers()
@@ -155,6 +158,80 @@ pub fn distro_release(distro: &str) -> String {
     format!("{id}-{}", parts[..keep.min(parts.len())].join("."))
 }
 
+/// Builds a purl string from its parts, percent-encoding as the purl spec requires (no `@version`
+/// when the version is unknown, i.e. empty).
+pub fn build_purl(
+    purl_type: &str,
+    namespace: Option<&str>,
+    name: &str,
+    version: &str,
+    qualifiers: &[(&str, &str)],
+) -> Result<String, String> {
+    let mut builder =
+        ::purl::GenericPurlBuilder::new(purl_type.to_string(), name).with_version(version);
+    if let Some(ns) = namespace {
+        builder = builder.with_namespace(ns);
+    }
+    for (k, v) in qualifiers {
+        builder = builder
+            .with_qualifier(*k, *v)
+            .map_err(|e| format!("qualifier {k}={v}: {e}"))?;
+    }
+    builder
+        .build()
+        .map(|p| p.to_string())
+        .map_err(|e| format!("{purl_type}/{name}@{version}: {e}"))
+}
+
+/// The purl's type (`deb` of `pkg:deb/...`).
+pub fn purl_type(purl: &str) -> Option<&str> {
+    purl.strip_prefix("pkg:")?.split('/').next()
+}
+
+/// `pkg:type/namespace/name` of a purl, percent-decoded (`%40scope` → `@scope`).
+pub fn purl_base(purl: &str) -> String {
+    let end = purl.find(['@', '?', '#']).unwrap_or(purl.len());
+    percent_decode(&purl[..end])
+}
+
+/// Decodes `%XX` escapes; anything else passes through.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become `-`.
+pub fn pypi_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+            continue;
+        }
+        if separator && !out.is_empty() {
+            out.push('-');
+        }
+        separator = false;
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +289,34 @@ mod tests {
         assert_eq!(distro_release("ubuntu-22.04"), "ubuntu-22.04");
         assert_eq!(distro_release("jammy"), "ubuntu-22.04");
         assert_eq!(distro_release("rhel-9.3"), "rhel-9");
+    }
+
+    #[test]
+    fn debian_purl_keeps_epoch_and_plus() {
+        let purl = build_purl(
+            "deb",
+            Some("debian"),
+            "libc6",
+            "1:2.36-9+deb12u4",
+            &[("arch", "amd64"), ("distro", "debian-12")],
+        )
+        .unwrap();
+        assert_eq!(
+            purl,
+            "pkg:deb/debian/libc6@1:2.36-9+deb12u4?arch=amd64&distro=debian-12"
+        );
+    }
+
+    #[test]
+    fn purl_base_drops_version_and_qualifiers_and_decodes() {
+        assert_eq!(
+            purl_base("pkg:npm/%40babel/core@7.1.0?x=y#sub"),
+            "pkg:npm/@babel/core"
+        );
+        assert_eq!(
+            purl_base("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64"),
+            "pkg:deb/debian/openssl"
+        );
+        assert_eq!(purl_base("pkg:generic/odd%zz"), "pkg:generic/odd%zz");
     }
 }
