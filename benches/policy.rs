@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 use vouch::facts::{AccountFile, FileFact, FileFacts, FileKind, PasswdEntry};
-use vouch::policy::config::Origin;
+use vouch::policy::diags::Origin;
 use vouch::policy::file::Severity;
 use vouch::policy::input::{Component, ImageFacts, Input, VulnerabilityFinding};
 use vouch::policy::{evaluate, Policy};

@@ -232,7 +232,7 @@ pub fn scanner_report(data: &[u8]) {
 
 /// A policy file (YAML or JSON, with Rego modules inline).
 pub fn policy(data: &[u8]) {
-    let origin = vouch::policy::config::Origin {
+    let origin = vouch::policy::diags::Origin {
         name: "fuzz.yaml".into(),
         dir: None,
     };

@@ -757,10 +757,10 @@ fn finding_codes_agree_across_code_schema_and_docs() {
     )
     .unwrap();
     let mut in_source = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(root.join("src/policy/rules")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        in_source.extend(code.captures_iter(&text).map(|c| c[1].to_string()));
-    }
+    // Every code is declared once, in policy/diags.rs (the rules name them by the enum).
+    let text = std::fs::read_to_string(root.join("src/policy/diags.rs")).unwrap();
+    let declarations = text.split("codes! {").nth(1).unwrap();
+    in_source.extend(code.captures_iter(declarations).map(|c| c[1].to_string()));
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("schemas/verdict.schema.json")).unwrap(),
     )

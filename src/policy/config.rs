@@ -3,65 +3,12 @@
 //! expressions or globs, Rego that does not parse, exceptions naming no rule, bad dates. Each error
 //! names the file, the line and what is wrong.
 
+use super::diags::{Origin, PolicyError};
 use super::file::{Action, ExceptionFile, PolicyFile, RuleFile};
 use super::rules::Check;
 use crate::oci::digest::sha256_digest;
-use marked_yaml::{Span, Spanned};
-use std::path::{Path, PathBuf};
-
-/// Why a policy was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}{}: {message}", location(*line, *column))]
-pub struct PolicyError {
-    pub file: String,
-    /// 1-based; 0 when the error has no position.
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-fn location(line: usize, column: usize) -> String {
-    match (line, column) {
-        (0, _) => String::new(),
-        (l, 0) => format!(":{l}"),
-        (l, c) => format!(":{l}:{c}"),
-    }
-}
-
-/// Where the policy came from, for error messages and for resolving relative paths (Rego files).
-#[derive(Debug, Clone)]
-pub struct Origin {
-    /// As shown to the user: the path given, or `built-in default policy`.
-    pub name: String,
-    /// The directory relative paths are resolved from.
-    pub dir: Option<PathBuf>,
-}
-
-impl Origin {
-    pub fn error(&self, span: &Span, message: impl Into<String>) -> PolicyError {
-        let (line, column) = span
-            .start()
-            .map(|m| (m.line(), m.column()))
-            .unwrap_or((0, 0));
-        // One line per error: messages from other crates may span several.
-        let message: String = message.into();
-        PolicyError {
-            file: self.name.clone(),
-            line,
-            column,
-            message: message
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
-    }
-
-    pub fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> PolicyError {
-        self.error(value.span(), message)
-    }
-}
+use marked_yaml::Spanned;
+use std::path::Path;
 
 /// A compiled rule.
 #[derive(Debug)]

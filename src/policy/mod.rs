@@ -4,12 +4,14 @@
 //! a reason until a date; an expired exception or one that matched nothing is reported.
 
 pub mod config;
+pub mod diags;
 pub mod file;
 pub mod input;
 pub mod rules;
 pub mod verdict;
 
-pub use config::{Policy, PolicyError};
+pub use config::Policy;
+pub use diags::{Code, PolicyError};
 pub use input::Input;
 pub use verdict::Verdict;
 

@@ -2,6 +2,7 @@
 //! which were only reported, the exceptions and what became of them, and the policy's digest. Its
 //! JSON form is described by `schemas/verdict.schema.json`; [`write_table`] is the human view.
 
+use super::diags::Code;
 use super::file::{Action, Severity};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -61,7 +62,7 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable code, documented in docs/policy.md (`config.root-user`).
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// True when it fails the verdict: a `deny` rule's finding that no exception covers.
     pub gating: bool,
@@ -75,14 +76,14 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, message: String, evidence: Evidence) -> Finding {
+    pub fn new(code: Code, message: String, evidence: Evidence) -> Finding {
         Finding {
             code,
             message,
             gating: false,
             excepted_by: None,
             evidence,
-            keys: vec![code.to_string()],
+            keys: vec![code.as_str().to_string()],
         }
     }
 

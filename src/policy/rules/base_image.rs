@@ -3,7 +3,7 @@
 //! `org.opencontainers.image.base.name` / `.digest` labels; a base that cannot be determined is
 //! itself a finding, and so is a claimed base whose layers are not at the bottom of the image.
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::BaseImageFile;
 use super::super::input::Input;
 use super::super::verdict::{Evidence, Finding};
@@ -83,7 +83,7 @@ impl BaseImageCheck {
         };
         if base.name.is_none() && base.digests.is_empty() {
             return vec![Finding::new(
-                "base-image.unknown",
+                Code::BaseImageUnknown,
                 "the base image cannot be determined (give --base-image, or set the org.opencontainers.image.base.name label)".into(),
                 evidence,
             )];
@@ -91,7 +91,7 @@ impl BaseImageCheck {
         let mut findings = Vec::new();
         if base.layers_match == Some(false) {
             findings.push(Finding::new(
-                "base-image.mismatch",
+                Code::BaseImageMismatch,
                 format!("the image is not built on {shown}: its layers do not start with that image's"),
                 evidence.clone(),
             ).keyed(shown.clone()));
@@ -110,7 +110,7 @@ impl BaseImageCheck {
                 .collect();
             findings.push(
                 Finding::new(
-                    "base-image.not-allowed",
+                    Code::BaseImageNotAllowed,
                     format!(
                         "base image {shown} is not one of the allowed: {}",
                         allowed.join(", ")

@@ -2,7 +2,7 @@
 //! and `0:...` all run as root), an entrypoint or cmd, required labels whose whole value matches a
 //! pattern, no forbidden exposed port, a healthcheck that is set and not `NONE`.
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::ConfigFile;
 use super::super::input::Input;
 use super::super::verdict::{Evidence, Finding};
@@ -78,7 +78,7 @@ impl ConfigCheck {
             if runs_as_root(user) {
                 let shown = if user.is_empty() { "(unset)" } else { user };
                 findings.push(Finding::new(
-                    "config.root-user",
+                    Code::ConfigRootUser,
                     format!("the image runs as root (user {shown})"),
                     value(shown),
                 ));
@@ -86,7 +86,7 @@ impl ConfigCheck {
         }
         if self.entrypoint_or_cmd && image.entrypoint.is_empty() && image.cmd.is_empty() {
             findings.push(Finding::new(
-                "config.no-entrypoint",
+                Code::ConfigNoEntrypoint,
                 "the image sets neither an entrypoint nor a cmd".into(),
                 Evidence::default(),
             ));
@@ -95,7 +95,7 @@ impl ConfigCheck {
             match image.labels.get(name) {
                 None => findings.push(
                     Finding::new(
-                        "config.missing-label",
+                        Code::ConfigMissingLabel,
                         format!("label {name} is not set"),
                         Evidence::default(),
                     )
@@ -103,7 +103,7 @@ impl ConfigCheck {
                 ),
                 Some(v) if !regex.is_match(v) => findings.push(
                     Finding::new(
-                        "config.label-mismatch",
+                        Code::ConfigLabelMismatch,
                         format!("label {name} is `{v}`, which does not match `{pattern}`"),
                         value(v),
                     )
@@ -124,7 +124,7 @@ impl ConfigCheck {
             if forbidden {
                 findings.push(
                     Finding::new(
-                        "config.forbidden-port",
+                        Code::ConfigForbiddenPort,
                         format!("the image exposes port {port}/{protocol}"),
                         value(exposed),
                     )
@@ -136,7 +136,7 @@ impl ConfigCheck {
             let test = image.healthcheck.as_deref().unwrap_or_default();
             if test.is_empty() || test[0] == "NONE" {
                 findings.push(Finding::new(
-                    "config.no-healthcheck",
+                    Code::ConfigNoHealthcheck,
                     "the image has no healthcheck".into(),
                     Evidence::default(),
                 ));

@@ -2,7 +2,7 @@
 //! setgid files not on an allow list, world-writable files and directories not on an allow list, and
 //! the accounts in `/etc/passwd` and `/etc/shadow` (no empty password, no uid 0 but `root`).
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::FilesFile;
 use super::super::input::Input;
 use super::super::verdict::Finding;
@@ -83,7 +83,7 @@ impl FilesCheck {
                     .map(|p| p.text.as_str())
                     .collect();
                 push(
-                    "files.forbidden-path",
+                    Code::FilesForbiddenPath,
                     format!("{shown} matches forbidden {}", patterns.join(", ")),
                 );
             }
@@ -93,7 +93,7 @@ impl FilesCheck {
                 (self.private_keys, &fact.private_key, &fact.installed_by)
             {
                 push(
-                    "files.private-key",
+                    Code::FilesPrivateKey,
                     format!("{shown} holds a private key ({label})"),
                 );
             }
@@ -106,9 +106,9 @@ impl FilesCheck {
                     };
                     push(
                         if fact.setuid() {
-                            "files.setuid"
+                            Code::FilesSetuid
                         } else {
-                            "files.setgid"
+                            Code::FilesSetgid
                         },
                         format!(
                             "{shown} is {bits} (mode {:o}, owner {}) and not on the allow list",
@@ -127,7 +127,7 @@ impl FilesCheck {
                         "file"
                     };
                     push(
-                        "files.world-writable",
+                        Code::FilesWorldWritable,
                         format!(
                             "{shown} is a world-writable {what} (mode {:o})",
                             fact.mode & 0o7777
@@ -154,7 +154,7 @@ impl FilesCheck {
                 if entry.uid == Some(0) && entry.name != "root" {
                     findings.push(
                         Finding::new(
-                            "files.extra-root-account",
+                            Code::FilesExtraRootAccount,
                             format!(
                                 "account {} has uid 0 (/etc/passwd line {})",
                                 entry.name, entry.line
@@ -167,7 +167,7 @@ impl FilesCheck {
                 if entry.password.is_empty() {
                     findings.push(
                         Finding::new(
-                            "files.empty-password",
+                            Code::FilesEmptyPassword,
                             format!(
                                 "account {} has an empty password field in /etc/passwd (line {})",
                                 entry.name, entry.line
@@ -185,7 +185,7 @@ impl FilesCheck {
                 evidence.value = Some(entry.name.clone());
                 findings.push(
                     Finding::new(
-                        "files.empty-password",
+                        Code::FilesEmptyPassword,
                         format!(
                             "account {} needs no password (/etc/shadow line {})",
                             entry.name, entry.line

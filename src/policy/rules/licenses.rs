@@ -3,7 +3,7 @@
 //! is satisfied when one side is acceptable. With an allow list, a component whose license is not
 //! known or not an SPDX expression cannot be vouched for and is a finding too.
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::LicensesFile;
 use super::super::input::Input;
 use super::super::verdict::Finding;
@@ -79,7 +79,7 @@ impl LicensesCheck {
             if component.licenses.is_empty() {
                 if self.allow.is_some() {
                     findings.push(finding(
-                        "licenses.unknown",
+                        Code::LicensesUnknown,
                         format!(
                             "{} {} has no known license",
                             component.name, component.version
@@ -100,7 +100,7 @@ impl LicensesCheck {
                 Err(_) => {
                     if self.allow.is_some() {
                         findings.push(finding(
-                            "licenses.unknown",
+                            Code::LicensesUnknown,
                             format!(
                                 "{} {}: license `{}` is not an SPDX expression",
                                 component.name,
@@ -129,7 +129,7 @@ impl LicensesCheck {
             let shown = component.licenses.join(" AND ");
             if denied.is_empty() {
                 findings.push(finding(
-                    "licenses.not-allowed",
+                    Code::LicensesNotAllowed,
                     format!(
                         "{} {} is licensed {shown}, not on the allow list",
                         component.name, component.version
@@ -139,7 +139,7 @@ impl LicensesCheck {
             } else {
                 let denied: Vec<&str> = denied.iter().map(|s| s.as_str()).collect();
                 findings.push(finding(
-                    "licenses.denied",
+                    Code::LicensesDenied,
                     format!(
                         "{} {} is licensed {shown} ({} denied)",
                         component.name,

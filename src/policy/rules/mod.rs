@@ -9,7 +9,7 @@ pub mod packages;
 pub mod rego;
 pub mod vulnerabilities;
 
-use super::config::{Origin, PolicyError};
+use super::diags::{Origin, PolicyError};
 use super::file::RuleFile;
 use super::input::{Component, ImageFacts, Input};
 use super::verdict::{Evidence, Finding};

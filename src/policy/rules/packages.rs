@@ -2,7 +2,7 @@
 //! versions (`pkg:pypi/requests >= 2.32.0`), with versions ordered by each package's own ecosystem.
 //! A version that its ecosystem cannot read is a finding of its own: the rule cannot vouch for it.
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::PackagesFile;
 use super::super::input::Input;
 use super::super::verdict::Finding;
@@ -97,7 +97,7 @@ impl PackagesCheck {
             let evidence = || component_evidence(component, input.image);
             let unreadable = |e: crate::version::VersionError| {
                 Finding::new(
-                    "packages.version-unreadable",
+                    Code::PackagesVersionUnreadable,
                     format!(
                         "{} {}: cannot be compared ({e})",
                         component.name, component.version
@@ -126,7 +126,7 @@ impl PackagesCheck {
                             .unwrap_or_default();
                         findings.push(
                             Finding::new(
-                                "packages.denied",
+                                Code::PackagesDenied,
                                 format!(
                                     "{} {} is denied by {}{range}{reason}",
                                     component.name, component.version, denied.pattern.text
@@ -151,7 +151,7 @@ impl PackagesCheck {
                     Ok(true) => {}
                     Ok(false) => findings.push(
                         Finding::new(
-                            "packages.below-minimum",
+                            Code::PackagesBelowMinimum,
                             format!(
                                 "{} {} is below the minimum {range}",
                                 component.name, component.version

@@ -3,7 +3,7 @@
 //! string, or an object whose `msg` is the message). The module is parsed when the policy loads, so a
 //! module that does not parse rejects the policy before anything is evaluated.
 
-use super::super::config::{Origin, PolicyError};
+use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::RegoFile;
 use super::super::input::Input;
 use super::super::verdict::{Evidence, Finding};
@@ -118,7 +118,7 @@ impl RegoCheck {
                         .unwrap_or_else(|| denial.to_string()),
                     other => other.to_string(),
                 };
-                Finding::new("rego.deny", message.clone(), Evidence::default()).keyed(message)
+                Finding::new(Code::RegoDeny, message.clone(), Evidence::default()).keyed(message)
             })
             .collect())
     }

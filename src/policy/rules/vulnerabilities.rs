@@ -4,6 +4,7 @@
 //! Single findings are ignored through the policy's exceptions (by id, with an expiry date); findings a
 //! VEX statement marks `not_affected` or `fixed` do not count at all.
 
+use super::super::diags::Code;
 use super::super::file::{Severity, VulnerabilitiesFile};
 use super::super::input::{Input, VulnerabilityFinding};
 use super::super::verdict::{Evidence, Finding};
@@ -89,7 +90,7 @@ impl VulnerabilitiesCheck {
                     + installed_by(v).as_str();
                 findings.push(keyed(
                     Finding::new(
-                        "vulnerabilities.severity",
+                        Code::VulnerabilitiesSeverity,
                         format!(
                             "{} ({}) in {}{fix}: above the maximum severity {max}",
                             v.id,
@@ -115,7 +116,7 @@ impl VulnerabilitiesCheck {
                     }
                     findings.push(keyed(
                         Finding::new(
-                            "vulnerabilities.count",
+                            Code::VulnerabilitiesCount,
                             format!(
                                 "{} in {}{}: one of more than {max} {severity} findings",
                                 v.id,
@@ -137,7 +138,8 @@ impl VulnerabilitiesCheck {
 mod tests {
     use super::*;
     use crate::facts::FileFacts;
-    use crate::policy::config::{Origin, Policy};
+    use crate::policy::config::Policy;
+    use crate::policy::diags::Origin;
     use crate::policy::input::{Component, ImageFacts};
     use crate::policy::verdict::RuleStatus;
 
@@ -226,7 +228,12 @@ exceptions:
             .findings
             .iter()
             .filter(|f| f.excepted_by.is_none())
-            .map(|f| (f.code, f.evidence.vulnerability.as_deref().unwrap()))
+            .map(|f| {
+                (
+                    f.code.as_str(),
+                    f.evidence.vulnerability.as_deref().unwrap(),
+                )
+            })
             .collect();
         // CVE-2 has no fix (fixable_only); CVE-3 and CVE-4 are two high findings where one is
         // allowed, but CVE-4 is excepted by its alias, which leaves one.
