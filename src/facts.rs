@@ -5,12 +5,25 @@
 //! `/etc/passwd` and `/etc/shadow`.
 
 use crate::layers::{
-    EntryKind, FileIndex, Notable, Probe, ProbeScan, MODE_SETGID, MODE_SETUID, MODE_WORLD_WRITABLE,
+    EntryKind, FileIndex, Notable, Probe, ProbeScan, Probes, Wanted, MODE_SETGID, MODE_SETUID,
+    MODE_WORLD_WRITABLE,
 };
+use std::sync::Arc;
 
 /// Files whose contents the facts need: the accounts, and dpkg's records of each installed file's
 /// MD5 (a private key in a file its package installed unchanged is that package's, not a secret).
 pub const GLOBS: &[&str] = &["etc/passwd", "etc/shadow", "var/lib/dpkg/info/*.md5sums"];
+
+/// `wanted` (the catalogers' files) with what the facts need from the layer pass: the files of
+/// [`GLOBS`], the private-key probe, and the `notable` paths and modes the policy's file rules look
+/// at.
+pub fn add_wanted(wanted: Wanted, notable: Notable) -> Wanted {
+    wanted
+        .with_globs(GLOBS.iter().copied())
+        .expect("the facts' globs are valid")
+        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
+        .with_notable(notable)
+}
 
 /// Whether the facts read `path`'s contents (its bytes are kept past cataloging).
 pub fn keeps(path: &str) -> bool {

@@ -251,6 +251,39 @@ fn failures_stop_before_anything_is_attested() {
         .unwrap();
     assert!(!exists.status.success(), "nothing was built");
 
+    // An invalid policy: a usage error naming it, before building (the tag never appears, though
+    // the build itself would succeed).
+    std::fs::write(
+        w.join("bad-policy.yaml"),
+        "rules:\n  - id: x\n    nonsense: {}\n",
+    )
+    .unwrap();
+    let out = vouch_build(
+        w,
+        &config,
+        &[
+            "-t",
+            &tag,
+            "-f",
+            "ctx/docker/app.Dockerfile",
+            "--policy",
+            "bad-policy.yaml",
+            "ctx",
+        ],
+        PASSWORD,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid policy: bad-policy.yaml"),
+        "{}",
+        stderr(&out)
+    );
+    let exists = std::process::Command::new("docker")
+        .args(["image", "inspect", &tag])
+        .output()
+        .unwrap();
+    assert!(!exists.status.success(), "nothing was built");
+
     // A failing build: the engine's message, exit 3, no attestations.
     std::fs::write(
         ctx.join("Dockerfile"),

@@ -4,7 +4,7 @@
 //! packages by name or through `p:` (`so:libc.musl-x86_64.so.1`, `cmd:sh`).
 
 use super::relations::{self, Relations};
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::FileIndex;
 use crate::license::normalize;
 use crate::package::{Distro, Evidence, Package};
@@ -61,6 +61,15 @@ fn relation_name(token: &str) -> &str {
     let end = token.find(['<', '>', '=', '~']).unwrap_or(token.len());
     &token[..end]
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Os,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files, input.distro),
+};
 
 /// Finds every installed apk package.
 pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {

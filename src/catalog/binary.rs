@@ -4,7 +4,7 @@
 //! fit a classifier and keeps just the version it finds. A binary that an OS package owns is not
 //! reported again: the dpkg, apk or rpm package already stands for it.
 
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
 use crate::package::Package;
 use crate::purl::build_purl;
@@ -181,6 +181,15 @@ fn version_prefix(file: &str) -> Option<String> {
     let parts: Vec<&str> = digits.split('.').filter(|p| !p.is_empty()).collect();
     (parts.len() >= 2).then(|| format!("{}.{}.", parts[0], parts[1]))
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: &[],
+    probes: &[|| std::sync::Arc::new(VersionProbe)],
+    catalog: |input| catalog(input.files, input.owners),
+};
 
 /// Lists the classified binaries that no OS package owns.
 pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOutput {

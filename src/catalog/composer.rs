@@ -3,7 +3,7 @@
 //! `require` edges link packages of the same installation (platform requirements such as `php` and
 //! `ext-*` name no package and are left out).
 
-use super::{json_files, CatalogOutput};
+use super::{json_files, CatalogOutput, Cataloger, Kind};
 use crate::layers::FileIndex;
 use crate::license::normalize;
 use crate::package::{Evidence, Package};
@@ -13,6 +13,15 @@ use std::collections::HashMap;
 
 pub const NAME: &str = "php-composer";
 pub const GLOBS: &[&str] = &["**/vendor/composer/installed.json"];
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files),
+};
 
 /// Finds every Composer-installed package.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

@@ -2,7 +2,7 @@
 //! application (`libraries` entries of type `package`), with edges from the `targets` section.
 //! Purls are `pkg:nuget/NAME@VERSION`.
 
-use super::{json_files, CatalogOutput};
+use super::{json_files, CatalogOutput, Cataloger, Kind};
 use crate::layers::FileIndex;
 use crate::package::{Evidence, Package};
 use crate::purl::build_purl;
@@ -11,6 +11,15 @@ use std::collections::HashMap;
 
 pub const NAME: &str = "dotnet-deps";
 pub const GLOBS: &[&str] = &["**/*.deps.json"];
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files),
+};
 
 /// Finds every NuGet package listed in `.deps.json` files.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

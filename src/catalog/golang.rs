@@ -7,7 +7,7 @@
 //! The inline format of Go 1.18 and later is read; older binaries (pointer-based format) are reported
 //! with a warning.
 
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
 use crate::package::{Package, PropertyName};
 use crate::purl::build_purl;
@@ -266,6 +266,15 @@ fn read_bytes<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     *rest = tail;
     Some(text)
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: &[],
+    probes: &[|| std::sync::Arc::new(BuildInfoProbe)],
+    catalog: |input| catalog(input.files),
+};
 
 /// Lists the modules of every Go binary the probe found.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

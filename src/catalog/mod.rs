@@ -1,8 +1,10 @@
 //! Catalogers: pure functions from the squashed file index to packages, one module per ecosystem.
 //!
-//! Each cataloger declares the paths it wants (`GLOBS`) next to the function that parses them; the
-//! list below is the one place that says which catalogers run. [`wanted`] combines their globs for
-//! the layer pass; [`catalog`] runs them all on its result.
+//! Each ecosystem's file declares its [`Cataloger`] (name, the paths it wants, the content probes
+//! it runs in the layer pass, its parser, OS or language) next to the parser; [`CATALOGERS`] is the
+//! one list of them, and everything else derives from it: [`wanted`] (what the layer pass keeps) and
+//! [`catalog`] (the OS catalogers first, whose files then tell which OS package installed each
+//! language package). Adding an ecosystem is its file plus one line in [`CATALOGERS`].
 
 pub mod apk;
 pub mod binary;
@@ -21,7 +23,7 @@ pub mod ruby;
 pub mod rust;
 pub mod zipstream;
 
-use crate::layers::{FileIndex, Probes, ResolveError, Wanted};
+use crate::layers::{FileIndex, Probe, Probes, ResolveError, Wanted};
 use crate::package::{Distro, Package};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -90,28 +92,71 @@ pub struct Inventory {
     pub warnings: Vec<String>,
 }
 
-/// The globs of every cataloger, for the layer pass.
+/// Whether a cataloger reads an OS package database or language packages and binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An OS package manager's database: runs first, and the files its packages own are handed to
+    /// the others.
+    Os,
+    /// Language packages and binaries.
+    Language,
+}
+
+/// What a cataloger is given.
+pub struct CatalogInput<'a> {
+    pub files: &'a FileIndex,
+    /// The distribution `os-release` names, for OS package purls.
+    pub distro: Option<&'a Distro>,
+    /// Files OS packages own (the path resolved through the image's symlinks) and the purl of the
+    /// owner; empty while the OS catalogers run.
+    pub owners: &'a HashMap<String, String>,
+}
+
+/// One cataloger, as its ecosystem's file declares it.
+pub struct Cataloger {
+    /// The name its packages are filed under (`vouch:cataloger`).
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The paths whose files the layer pass keeps for it (globs from the image root).
+    pub globs: &'static [&'static str],
+    /// The content probes it runs over every file of the layer pass (binaries, archives).
+    pub probes: &'static [fn() -> Arc<dyn Probe>],
+    /// Its parser, over what the layer pass kept.
+    pub catalog: fn(&CatalogInput) -> CatalogOutput,
+}
+
+/// Every cataloger, in the order their packages are listed: the OS ones first.
+pub const CATALOGERS: &[Cataloger] = &[
+    dpkg::CATALOGER,
+    apk::CATALOGER,
+    rpm::CATALOGER,
+    python::CATALOGER,
+    npm::CATALOGER,
+    golang::CATALOGER,
+    java::CATALOGER,
+    composer::CATALOGER,
+    dotnet::CATALOGER,
+    ruby::CATALOGER,
+    rust::CATALOGER,
+    binary::CATALOGER,
+];
+
+/// What the layer pass keeps for the catalogers: `os-release` and every cataloger's globs, and
+/// every cataloger's probes.
 pub fn wanted() -> Wanted {
     let globs = os_release::GLOBS
         .iter()
-        .chain(dpkg::GLOBS)
-        .chain(apk::GLOBS)
-        .chain(rpm::GLOBS)
-        .chain(python::GLOBS)
-        .chain(npm::GLOBS)
-        .chain(composer::GLOBS)
-        .chain(dotnet::GLOBS)
-        .chain(ruby::GLOBS)
+        .chain(CATALOGERS.iter().flat_map(|c| c.globs))
         .copied();
     Wanted::from_globs(globs)
         .expect("the catalogers' globs are valid")
-        .with_probes(Probes(vec![
-            Arc::new(golang::BuildInfoProbe),
-            Arc::new(java::ArchiveProbe),
-            Arc::new(python::egg::EggProbe),
-            Arc::new(binary::VersionProbe),
-            Arc::new(rust::AuditableProbe),
-        ]))
+        .with_probes(Probes(
+            CATALOGERS
+                .iter()
+                .flat_map(|c| c.probes)
+                .map(|probe| probe())
+                .collect(),
+        ))
 }
 
 /// Runs every cataloger over the squashed index.
@@ -121,14 +166,22 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         distro,
         ..Default::default()
     };
-    let os_outputs = [
-        dpkg::catalog(files, inventory.distro.as_ref()),
-        apk::catalog(files, inventory.distro.as_ref()),
-        rpm::catalog(files, inventory.distro.as_ref()),
-    ];
+    let mut owners: HashMap<String, String> = HashMap::new();
+    let run = |kind: Kind, owners: &HashMap<String, String>| -> Vec<CatalogOutput> {
+        let input = CatalogInput {
+            files,
+            distro: inventory.distro.as_ref(),
+            owners,
+        };
+        CATALOGERS
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| (c.catalog)(&input))
+            .collect()
+    };
+    let os_outputs = run(Kind::Os, &owners);
     // Files owned by OS packages, resolved through the image's symlinks (`/bin` → `usr/bin`), and
     // the purl of the package that owns each.
-    let mut owners: HashMap<String, String> = HashMap::new();
     for output in &os_outputs {
         for (path, index) in &output.owned_files {
             if let (Ok(resolved), Some(owner)) = (
@@ -139,17 +192,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
             }
         }
     }
-    let language_outputs = [
-        python::catalog(files),
-        npm::catalog(files),
-        golang::catalog(files),
-        java::catalog(files),
-        composer::catalog(files),
-        dotnet::catalog(files),
-        ruby::catalog(files),
-        rust::catalog(files),
-        binary::catalog(files, &owners),
-    ];
+    let language_outputs = run(Kind::Language, &owners);
     let os_packages: usize = os_outputs.iter().map(|o| o.packages.len()).sum();
     for output in os_outputs.into_iter().chain(language_outputs) {
         let offset = inventory.packages.len();
@@ -231,5 +274,65 @@ fn list_other_paths(files: &FileIndex, packages: &mut [Package]) {
                     .push(("vouch:alsoAt".into(), path.clone()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogers_are_listed_os_first_under_unique_names() {
+        let first_language = CATALOGERS
+            .iter()
+            .position(|c| c.kind == Kind::Language)
+            .expect("language catalogers");
+        assert!(CATALOGERS[first_language..]
+            .iter()
+            .all(|c| c.kind == Kind::Language));
+        let names: HashSet<&str> = CATALOGERS.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), CATALOGERS.len());
+    }
+
+    /// A path `glob` names: each `*` and `**` stood in for by `x`, each `[..]` class by its first
+    /// character.
+    fn example_path(glob: &str) -> String {
+        let mut path = String::new();
+        let mut chars = glob
+            .replace("**", "x")
+            .replace('*', "x")
+            .chars()
+            .collect::<Vec<_>>();
+        chars.reverse();
+        while let Some(c) = chars.pop() {
+            if c == '[' {
+                let first = chars.pop().unwrap_or_default();
+                while chars.pop().is_some_and(|c| c != ']') {}
+                path.push(first);
+            } else {
+                path.push(c);
+            }
+        }
+        path
+    }
+
+    #[test]
+    fn the_layer_pass_wants_what_every_cataloger_declares() {
+        let wanted = wanted();
+        for cataloger in CATALOGERS {
+            for glob in cataloger.globs {
+                let path = example_path(glob);
+                assert!(wanted.wants(&path), "{}: {path}", cataloger.name);
+            }
+        }
+        let declared: Vec<&str> = CATALOGERS
+            .iter()
+            .flat_map(|c| c.probes)
+            .map(|probe| probe().name())
+            .collect();
+        let running: Vec<&str> = wanted.probes.0.iter().map(|p| p.name()).collect();
+        assert_eq!(running, declared);
+        assert!(!declared.is_empty());
+        assert!(wanted.wants("etc/os-release"));
     }
 }

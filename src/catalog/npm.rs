@@ -8,7 +8,7 @@
 //! package's own `node_modules` upwards through every enclosing one, then Debian's global folders
 //! (Debian's node searches them).
 
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
 use crate::package::Package;
@@ -26,6 +26,15 @@ pub const GLOBS: &[&str] = &[
 
 /// package.json files larger than this are not manifests anyone wrote by hand; they are skipped.
 const MAX_MANIFEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files),
+};
 
 /// Finds every installed npm package.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

@@ -5,7 +5,7 @@
 //! never evaluated. Purls are `pkg:gem/NAME@VERSION`; runtime dependencies link gems of the same
 //! gem directory.
 
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex};
 use crate::license::normalize;
 use crate::package::{Evidence, Package};
@@ -114,6 +114,15 @@ pub fn parse_gemspec(text: &str) -> Result<GemSpec, String> {
     }
     Ok(spec)
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files),
+};
 
 /// Finds every installed gem.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

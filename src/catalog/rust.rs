@@ -6,7 +6,7 @@
 //! inflated bytes are `{"packages"` and keeps only that stream; the cataloger inflates it (bounded)
 //! and reads the JSON. Purls are `pkg:cargo/NAME@VERSION`; edges follow the JSON's dependency indices.
 
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, IndexedEntry, Probe, ProbeScan, SeamSearch};
 use crate::package::Package;
 use crate::purl::build_purl;
@@ -142,6 +142,15 @@ pub fn parse_audit_data(compressed: &[u8]) -> Result<AuditData, String> {
     serde_json::from_slice(&json)
         .map_err(|e| format!("cargo-auditable data is not valid JSON ({e})"))
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: &[],
+    probes: &[|| std::sync::Arc::new(AuditableProbe)],
+    catalog: |input| catalog(input.files),
+};
 
 /// Lists the crates of every binary with cargo-auditable data.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

@@ -5,10 +5,10 @@
 use super::read::{read, sbom_of, vulnerability_findings};
 use super::Context;
 use crate::catalog;
-use crate::facts::{self, PrivateKeyProbe};
+use crate::facts;
 use crate::image::base::{base_image, BaseImage};
 use crate::image::{Image, ImageArg, Platform};
-use crate::layers::{Notable, Probes};
+use crate::layers::Notable;
 use crate::policy::input::{ImageFacts, Input};
 use crate::policy::verdict::{Verdict, VulnerabilitySources};
 use crate::policy::{evaluate as evaluate_policy, now, Policy};
@@ -16,7 +16,6 @@ use crate::sbom::read::Sbom;
 use crate::vuln::sources::Sources;
 use anyhow::Context as _;
 use std::path::Path;
-use std::sync::Arc;
 
 /// What an image is judged with.
 #[derive(Debug, Clone, Copy)]
@@ -50,11 +49,7 @@ pub fn evaluate(
     let policy = judging.policy;
     let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
         .context("the policy's path patterns")?;
-    let wanted = catalog::wanted()
-        .with_globs(facts::GLOBS.iter().copied())
-        .context("the account files' globs")?
-        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
-        .with_notable(notable.clone());
+    let wanted = facts::add_wanted(catalog::wanted(), notable.clone());
     let mut read = read(context, image_arg, &wanted, judging.platform)?;
 
     let sbom = sbom_of(context, &read, judging.sbom, reference)?;

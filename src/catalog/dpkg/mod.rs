@@ -10,7 +10,7 @@ pub mod copyright;
 
 use super::deb822::{parse_paragraphs, Paragraph};
 use super::relations;
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::package::{Distro, Evidence, Package};
 use crate::purl::build_purl;
@@ -26,6 +26,15 @@ pub const GLOBS: &[&str] = &[
 
 const STATUS: &str = "var/lib/dpkg/status";
 const STATUS_DIR: &str = "var/lib/dpkg/status.d/";
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Os,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files, input.distro),
+};
 
 /// Finds every installed package in the image's dpkg databases.
 ///

@@ -12,7 +12,7 @@
 pub mod pom;
 
 use super::zipstream::{walk, Visit};
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, pull_only, FileIndex, IndexedEntry, Probe, ProbeScan};
 use crate::license::normalize;
 use crate::package::Package;
@@ -308,6 +308,15 @@ fn names_file(group: &str, artifact: &str, file_name: &str) -> bool {
         .strip_prefix(artifact)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '_', '.']))
 }
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: &[],
+    probes: &[|| std::sync::Arc::new(ArchiveProbe)],
+    catalog: |input| catalog(input.files),
+};
 
 /// Lists the packages of every archive the probe read.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

@@ -10,7 +10,7 @@
 pub mod egg;
 
 use super::deb822::parse_paragraphs;
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex, IndexedEntry};
 use crate::license::{normalize, License};
 use crate::package::Package;
@@ -26,6 +26,15 @@ pub const GLOBS: &[&str] = &[
     "**/*.[eE][gG][gG]-[iI][nN][fF][oO]",
     "**/*.egg/EGG-INFO/PKG-INFO",
 ];
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Language,
+    globs: GLOBS,
+    probes: &[|| std::sync::Arc::new(egg::EggProbe)],
+    catalog: |input| catalog(input.files),
+};
 
 /// Finds every installed Python distribution.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {

@@ -12,7 +12,7 @@ pub mod header;
 pub mod ndb;
 
 use super::relations::{self, Relations};
-use super::CatalogOutput;
+use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::license::normalize;
 use crate::package::{Distro, Evidence, Package};
@@ -31,6 +31,15 @@ pub const GLOBS: &[&str] = &[
 ];
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// This cataloger, as [`super::CATALOGERS`] lists it.
+pub const CATALOGER: Cataloger = Cataloger {
+    name: NAME,
+    kind: Kind::Os,
+    globs: GLOBS,
+    probes: &[],
+    catalog: |input| catalog(input.files, input.distro),
+};
 
 /// Finds every installed rpm package.
 pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
