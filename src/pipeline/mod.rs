@@ -49,12 +49,6 @@ impl Context {
         Context::new(engine_flags, std::env::vars().collect(), quiet)
     }
 
-    /// The same flags and environment, told to be quiet or not.
-    pub fn quiet(mut self, quiet: bool) -> Context {
-        self.quiet = quiet;
-        self
-    }
-
     /// The engine: found as the docker CLI finds it and connected to on the first call; the same
     /// connection (or the same failure) after.
     pub fn engine(&self) -> Result<&Connection, EngineError> {
@@ -74,10 +68,6 @@ impl Context {
     /// The environment the context was made from.
     pub fn env(&self) -> &HashMap<String, String> {
         &self.env
-    }
-
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
     }
 
     /// A progress line (`vouch: TEXT`), unless quiet.
