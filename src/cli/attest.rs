@@ -15,7 +15,7 @@ pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
     let policy = args.evaluation.load_policy()?;
     let image = ImageArg::parse(&args.image)?;
     let platform = args.platform.platform.as_ref();
-    let sources = args.evaluation.vulnerabilities.sources();
+    let sources = args.evaluation.vulnerabilities.sources(context)?;
     let judging = args.evaluation.judging(&policy, &sources, platform);
     let options = AttestOptions {
         output_dir: &args.output_dir,

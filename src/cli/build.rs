@@ -30,7 +30,7 @@ pub fn run(context: &Context, docker: &DockerFlags, args: &BuildArgs) -> anyhow:
     let key = load_key(&args.key)?;
     // The policy is read before the build: an invalid one costs no build.
     let policy = args.evaluation.load_policy()?;
-    let sources = args.evaluation.vulnerabilities.sources();
+    let sources = args.evaluation.vulnerabilities.sources(context)?;
     // The image just built, in the engine: one platform.
     let judging = args.evaluation.judging(&policy, &sources, None);
     let attestation = build_and_attest(

@@ -26,7 +26,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let policy = args.evaluation.load_policy()?;
     let image = ImageArg::parse(image)?;
-    let sources = args.evaluation.vulnerabilities.sources();
+    let sources = args.evaluation.vulnerabilities.sources(context)?;
     let judging = args
         .evaluation
         .judging(&policy, &sources, args.platform.platform.as_ref());

@@ -4,6 +4,7 @@
 mod attest;
 mod build;
 mod check;
+mod db;
 mod hooks;
 mod keygen;
 mod plugin;
@@ -146,6 +147,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a Kubernetes validating admission webhook that verifies every image a pod would run
     Serve(ServeArgs),
+    /// The local vulnerability database: fetch osv.dev's data (or a mirror's), and say how fresh it is
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Show a hint after `docker build` naming the command that attests the image (turns on the
     /// docker CLI's hooks feature in config.json)
     InstallHooks,
@@ -161,6 +165,79 @@ pub enum Command {
         #[arg(default_value = "{}")]
         request: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Fetch each ecosystem's osv.dev all.zip (conditionally: unchanged data is not fetched again),
+    /// check it whole, and swap it in; a failed ecosystem keeps what it had
+    Update(DbUpdateArgs),
+    /// Each ecosystem's age, record count and size; exit 1 when one is older than --max-age
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbUpdateArgs {
+    /// The ecosystems, as osv.dev names them (Debian,PyPI,...), comma-separated or repeated;
+    /// `default` is Debian, Ubuntu, Alpine, Red Hat, PyPI, npm, Go, Maven, crates.io, RubyGems,
+    /// Packagist, NuGet
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "default"
+    )]
+    pub ecosystems: Vec<String>,
+    /// Where to fetch from: osv.dev's bucket by default, or a mirror with its layout
+    /// (<ecosystem>/all.zip) over http(s)://, or a directory
+    #[arg(long, value_name = "URL|DIR")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub db: DbDirArg,
+    /// The largest zip fetched (bytes; K, M and G suffixes)
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    pub max_size: u64,
+    /// Print only failures
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbStatusArgs {
+    #[command(flatten)]
+    pub db: DbDirArg,
+    /// Exit 1 when an ecosystem was last checked longer ago than this (24h, 30m, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = crate::verify::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbDirArg {
+    /// The database directory (default $VOUCH_DB_DIR, else ~/.cache/vouch/db)
+    #[arg(long, value_name = "DIR")]
+    pub db_dir: Option<PathBuf>,
+}
+
+/// `2G`, `150M`, `64K` or plain bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a size such as 150M or 2G"))?;
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("{text:?}: expected a size such as 150M or 2G")),
+    };
+    number
+        .checked_mul(scale)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text:?}: out of range"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -514,12 +591,17 @@ pub struct VulnSourceArgs {
 }
 
 impl VulnSourceArgs {
-    pub fn sources(&self) -> crate::vuln::sources::Sources {
-        crate::vuln::sources::Sources {
-            db: self.vuln_db.clone(),
-            reports: self.vuln_report.clone(),
-            vex: self.vex.clone(),
-        }
+    /// The sources given, or the local database when none was (see
+    /// [`crate::pipeline::read::vulnerability_sources`]).
+    pub fn sources(&self, context: &Context) -> anyhow::Result<crate::vuln::sources::Sources> {
+        crate::pipeline::read::vulnerability_sources(
+            context,
+            crate::vuln::sources::Sources {
+                db: self.vuln_db.clone(),
+                reports: self.vuln_report.clone(),
+                vex: self.vex.clone(),
+            },
+        )
     }
 }
 
@@ -610,6 +692,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Attest(args) => attest::run(&context, &args),
         Command::Verify(args) => verify::run(&context, &args),
         Command::Serve(args) => serve::run(&context, &args),
+        Command::Db(command) => db::run(&context, &command),
     }
 }
 
@@ -622,6 +705,7 @@ impl Command {
             Command::Check(args) => args.quiet,
             Command::Scan(args) => args.quiet,
             Command::Attest(args) => args.quiet,
+            Command::Db(DbCommand::Update(args)) => args.quiet,
             _ => false,
         }
     }

@@ -17,10 +17,10 @@ use std::process::ExitCode;
 pub const EXIT_FOUND: u8 = 1;
 
 pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let sources = args.vulnerabilities.sources();
+    let sources = args.vulnerabilities.sources(context)?;
     if !sources.any() {
         return Err(UsageError(
-            "scan needs a source of findings: --vuln-db PATH and/or --vuln-report FILE".into(),
+            "scan needs a source of findings: --vuln-db PATH and/or --vuln-report FILE, or a local database (`docker vouch db update`)".into(),
         )
         .into());
     }

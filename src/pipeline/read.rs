@@ -8,6 +8,7 @@ use crate::catalog::{self, Inventory};
 use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::read::{Component, Sbom};
+use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
 use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
@@ -111,6 +112,48 @@ fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> an
     }
 }
 
+/// The sources of findings given, or, when neither `--vuln-db` nor `--vuln-report` was, the local
+/// database `docker vouch db update` keeps (said in one line with its age, and a warning when it was
+/// last checked more than a day ago). VEX documents given stand either way.
+pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Result<Sources> {
+    if given.any() {
+        return Ok(given);
+    }
+    let store = Store::new(default_dir(context.env()));
+    let manifest = store.manifest()?;
+    if manifest.ecosystems.is_empty() {
+        return Ok(given);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let oldest = manifest
+        .ecosystems
+        .values()
+        .map(|fetched| age_seconds(&fetched.checked, now).unwrap_or(i64::MAX))
+        .max()
+        .unwrap_or_default();
+    let age = match oldest {
+        i64::MAX => "at an unknown time".to_string(),
+        seconds => format!("{} ago", describe_age(seconds)),
+    };
+    context.stage(&format!(
+        "vulnerability data: the local database in {} ({} ecosystem(s), checked {age})",
+        store.dir.display(),
+        manifest.ecosystems.len()
+    ));
+    if oldest > STALE_AFTER_SECONDS {
+        context.warn(&format!(
+            "the local vulnerability database was last checked {age}: run `docker vouch db update`"
+        ));
+    }
+    Ok(Sources {
+        db: Some(store.osv_dir()),
+        ..given
+    })
+}
+
+/// When the local database is old enough to warn about: a day.
+const STALE_AFTER_SECONDS: i64 = 24 * 3600;
+
 /// The findings of every source given; `None` when none was (the policy's vulnerability rules are
 /// then not applicable). VEX without a source of findings is a usage error: it would suppress
 /// nothing.
@@ -123,7 +166,7 @@ pub fn vulnerability_findings(
     if !sources.any() {
         if !sources.vex.is_empty() {
             return Err(UsageError(
-                "--vex needs a source of findings: --vuln-db or --vuln-report".into(),
+                "--vex needs a source of findings: --vuln-db, --vuln-report, or a local database (`docker vouch db update`)".into(),
             )
             .into());
         }

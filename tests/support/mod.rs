@@ -3,7 +3,9 @@
 //! layouts) so that each layout and each kind of damage can be exercised exactly.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod keys;
+pub mod osv;
 pub mod registry;
 pub mod rpmdb;
 

@@ -3,6 +3,12 @@
 //! nothing unpacked to disk). Only records about the packages being matched are kept: each record is
 //! first read shallowly (ids and affected package names), and parsed whole only when it names one of
 //! them. A damaged record costs that record, with a warning naming it.
+//!
+//! [`store`] is the local database `docker vouch db update` keeps ([`update`]) and that the
+//! commands read when no `--vuln-db` is given.
+
+pub mod store;
+pub mod update;
 
 use super::ecosystem::{normalize, scheme_of, Key};
 use super::osv::Record;
@@ -34,9 +40,11 @@ pub struct Database {
     unknown_ecosystems: BTreeMap<String, (String, usize)>,
 }
 
+/// A record read shallowly: its id, when it was modified, and the packages it names.
 #[derive(Deserialize)]
 struct Shallow {
     id: Option<String>,
+    modified: Option<String>,
     #[serde(default)]
     affected: Vec<ShallowAffected>,
 }

@@ -1,0 +1,153 @@
+//! `docker vouch db update` and `docker vouch db status`: the local vulnerability database
+//! (`vuln::db::store`), fetched by `vuln::db::update` and described here. Update exits 0 when every
+//! ecosystem is current, 3 when one failed (it keeps what it had); status exits 1 when the database
+//! is empty or an ecosystem is older than `--max-age`.
+
+use super::{DbCommand, DbDirArg, DbStatusArgs, DbUpdateArgs};
+use crate::pipeline::Context;
+use crate::text::write_columns;
+use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
+use crate::vuln::db::update::{
+    update, Limits, Outcome, Source, DEFAULT_ECOSYSTEMS, DEFAULT_SOURCE,
+};
+use crate::UsageError;
+use std::process::ExitCode;
+
+/// Exit code of `status` when the database is missing or too old.
+pub const EXIT_STALE: u8 = 1;
+
+pub fn run(context: &Context, command: &DbCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        DbCommand::Update(args) => run_update(context, args),
+        DbCommand::Status(args) => run_status(context, args),
+    }
+}
+
+fn store_of(context: &Context, arg: &DbDirArg) -> Store {
+    Store::new(
+        arg.db_dir
+            .clone()
+            .unwrap_or_else(|| default_dir(context.env())),
+    )
+}
+
+fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode> {
+    let source = Source::parse(args.source.as_deref().unwrap_or(DEFAULT_SOURCE))
+        .map_err(|e| UsageError(format!("--source {e}")))?;
+    let mut ecosystems: Vec<String> = Vec::new();
+    for name in args.ecosystems.iter().map(|n| n.trim()) {
+        let names: Vec<String> = if name == "default" || name == "auto" {
+            DEFAULT_ECOSYSTEMS.iter().map(|n| n.to_string()).collect()
+        } else if name.is_empty() {
+            continue;
+        } else {
+            vec![name.to_string()]
+        };
+        for name in names {
+            if !ecosystems.contains(&name) {
+                ecosystems.push(name);
+            }
+        }
+    }
+    if ecosystems.is_empty() {
+        return Err(UsageError("--ecosystems names none".into()).into());
+    }
+    let store = store_of(context, &args.db);
+    context.stage(&format!(
+        "updating {} ecosystem(s) in {} from {}",
+        ecosystems.len(),
+        store.dir.display(),
+        args.source.as_deref().unwrap_or(DEFAULT_SOURCE)
+    ));
+    let quiet = args.quiet;
+    let results = update(
+        &store,
+        &source,
+        &ecosystems,
+        Limits {
+            max_bytes: args.max_size,
+        },
+        &mut |updated| match &updated.outcome {
+            Ok(Outcome::Fetched { bytes, records }) if !quiet => println!(
+                "{}: fetched {records} records ({bytes} bytes) from {}",
+                updated.ecosystem, updated.location
+            ),
+            Ok(Outcome::Unchanged) if !quiet => {
+                println!("{}: unchanged ({})", updated.ecosystem, updated.location)
+            }
+            Ok(_) => {}
+            Err(error) => eprintln!(
+                "{}",
+                crate::text::escape_controls(&format!("{}: FAILED: {error}", updated.ecosystem))
+            ),
+        },
+    )?;
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} ecosystem(s) could not be updated (each kept what it had)",
+            results.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode> {
+    let store = store_of(context, &args.db);
+    let manifest = store.manifest()?;
+    if manifest.ecosystems.is_empty() {
+        eprintln!(
+            "{}: no vulnerability database (run `docker vouch db update`)",
+            store.dir.display()
+        );
+        return Ok(ExitCode::from(EXIT_STALE));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut stale = Vec::new();
+    for (ecosystem, fetched) in &manifest.ecosystems {
+        let checked = age_seconds(&fetched.checked, now);
+        let too_old = match (args.max_age, checked) {
+            (Some(max), Some(age)) => age > max.as_secs() as i64,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if too_old {
+            stale.push(ecosystem.clone());
+        }
+        let ago = |age: Option<i64>| {
+            age.map(|s| format!("{} ago", describe_age(s)))
+                .unwrap_or_else(|| "unknown".to_string())
+        };
+        rows.push(vec![
+            ecosystem.clone(),
+            ago(checked),
+            ago(age_seconds(&fetched.fetched, now)),
+            fetched.records.to_string(),
+            format!("{:.1} MB", fetched.bytes as f64 / 1e6),
+            fetched.from.clone(),
+        ]);
+    }
+    let mut out = Vec::new();
+    writeln_dir(&mut out, &store)?;
+    write_columns(
+        &mut out,
+        &["ECOSYSTEM", "CHECKED", "FETCHED", "RECORDS", "SIZE", "FROM"],
+        &rows,
+    )?;
+    crate::fsio::write_result(None, &out)?;
+    if !stale.is_empty() {
+        eprintln!(
+            "older than --max-age: {}; run `docker vouch db update`",
+            stale.join(", ")
+        );
+        return Ok(ExitCode::from(EXIT_STALE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn writeln_dir(out: &mut Vec<u8>, store: &Store) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(out, "Database: {}", store.dir.display())?;
+    writeln!(out)
+}

@@ -1,0 +1,206 @@
+//! The local vulnerability database that `docker vouch db update` keeps: one osv.dev `all.zip` per
+//! ecosystem under `DIR/osv/<ecosystem>/all.zip`, and `DIR/manifest.json` saying where each came
+//! from, when it was fetched and last checked, its validators (ETag, Last-Modified), digest, size and
+//! record count. `DIR` is `$VOUCH_DB_DIR`, else `$XDG_CACHE_HOME/vouch/db`, else
+//! `~/.cache/vouch/db`. The manifest is replaced atomically, after the zips it names.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The manifest's name in the database directory.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Largest manifest read (it lists a few dozen ecosystems).
+const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+
+/// Where the database lives, from the environment.
+pub fn default_dir(env: &HashMap<String, String>) -> PathBuf {
+    let non_empty = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty("VOUCH_DB_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(cache) = non_empty("XDG_CACHE_HOME") {
+        return Path::new(cache).join("vouch/db");
+    }
+    let home = non_empty("HOME").map(String::as_str).unwrap_or("/root");
+    Path::new(home).join(".cache/vouch/db")
+}
+
+/// What the manifest records of one ecosystem's zip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetched {
+    /// Where it was fetched from (a URL or a path).
+    pub from: String,
+    /// When its current bytes were fetched (RFC 3339).
+    pub fetched: String,
+    /// When the source last said it was current (a 304, or the same bytes).
+    pub checked: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// `sha256:<hex>` of the zip.
+    pub digest: String,
+    pub bytes: u64,
+    pub records: u64,
+}
+
+/// The database's manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    #[serde(default)]
+    pub ecosystems: BTreeMap<String, Fetched>,
+}
+
+/// Why the local database could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+    #[error("{path}: not a vouch database manifest ({detail})")]
+    BadManifest { path: String, detail: String },
+}
+
+/// The database directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Store {
+        Store { dir }
+    }
+
+    /// The directory of the zips, as `--vuln-db` reads it.
+    pub fn osv_dir(&self) -> PathBuf {
+        self.dir.join("osv")
+    }
+
+    /// Where an ecosystem's zip is kept.
+    pub fn zip_path(&self, ecosystem: &str) -> PathBuf {
+        self.osv_dir().join(ecosystem).join("all.zip")
+    }
+
+    /// The manifest; an empty one when the database was never updated.
+    pub fn manifest(&self) -> Result<Manifest, StoreError> {
+        let path = self.dir.join(MANIFEST);
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Ok(Manifest::default());
+        }
+        let bytes = crate::fsio::read_limited(&path, MAX_MANIFEST_BYTES).map_err(|detail| {
+            StoreError::Io {
+                path: shown.clone(),
+                detail,
+            }
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::BadManifest {
+            path: shown,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Replaces the manifest (written beside it, then renamed over it).
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<(), StoreError> {
+        let path = self.dir.join(MANIFEST);
+        let io = |e: std::io::Error| StoreError::Io {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        };
+        let mut bytes = serde_json::to_vec_pretty(manifest).map_err(|e| StoreError::Io {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        bytes.push(b'\n');
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let partial = self.dir.join(".manifest.json.partial");
+        std::fs::write(&partial, &bytes).map_err(io)?;
+        std::fs::rename(&partial, &path).map_err(io)
+    }
+}
+
+/// Seconds from the RFC 3339 time `then` to `now`; `None` when `then` does not parse.
+pub fn age_seconds(then: &str, now: time::OffsetDateTime) -> Option<i64> {
+    let then =
+        time::OffsetDateTime::parse(then, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((now - then).whole_seconds())
+}
+
+/// A duration in words a person reads at a glance: `40 s`, `12 min`, `5 h`, `3 days`.
+pub fn describe_age(seconds: i64) -> String {
+    match seconds {
+        s if s < 0 => "in the future".to_string(),
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86400 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_comes_from_the_environment() {
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            default_dir(&env(&[("VOUCH_DB_DIR", "/db"), ("HOME", "/h")])),
+            Path::new("/db")
+        );
+        assert_eq!(
+            default_dir(&env(&[("XDG_CACHE_HOME", "/c"), ("HOME", "/h")])),
+            Path::new("/c/vouch/db")
+        );
+        assert_eq!(
+            default_dir(&env(&[("HOME", "/h"), ("VOUCH_DB_DIR", "")])),
+            Path::new("/h/.cache/vouch/db")
+        );
+    }
+
+    #[test]
+    fn a_manifest_round_trips_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("db"));
+        assert_eq!(store.manifest().unwrap(), Manifest::default());
+        let mut manifest = Manifest::default();
+        manifest.ecosystems.insert(
+            "PyPI".into(),
+            Fetched {
+                from: "http://127.0.0.1:1/PyPI/all.zip".into(),
+                fetched: "2026-12-01T00:00:00Z".into(),
+                checked: "2026-12-01T01:00:00Z".into(),
+                etag: Some("\"abc\"".into()),
+                last_modified: None,
+                digest: "sha256:00".into(),
+                bytes: 10,
+                records: 2,
+            },
+        );
+        store.write_manifest(&manifest).unwrap();
+        assert_eq!(store.manifest().unwrap(), manifest);
+        std::fs::write(store.dir.join(MANIFEST), "<html>").unwrap();
+        assert!(matches!(
+            store.manifest(),
+            Err(StoreError::BadManifest { .. })
+        ));
+    }
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(describe_age(30), "30 s");
+        assert_eq!(describe_age(600), "10 min");
+        assert_eq!(describe_age(5 * 3600), "5 h");
+        assert_eq!(describe_age(3 * 86400), "3 days");
+        let now = time::OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
+        assert_eq!(age_seconds("1970-01-12T13:46:00Z", now), Some(40));
+        assert_eq!(age_seconds("yesterday", now), None);
+    }
+}

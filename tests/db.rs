@@ -1,0 +1,355 @@
+//! `docker vouch db update` and `db status` against a loopback HTTP server that serves osv.dev's
+//! bucket layout (`<ecosystem>/all.zip`, made by Python's zipfile from records in each ecosystem's
+//! published shape), and against a mirror directory: the first fetch, a 304, a changed file, a
+//! truncated download, a corrupt zip, an HTML page, a zip of another ecosystem, a redirect to a host
+//! nobody named, and a server that disappears, each leaving the previous database as it was. Then
+//! `scan` reads the local database when no `--vuln-db` is given, says so, and warns when it is old.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::http::{Mirror, Serve};
+use support::osv::{debian_record, ghsa_record, zip_records};
+use support::*;
+
+/// An all.zip of `records` (name, record), made by Python's zipfile.
+fn all_zip(records: &[(&str, Value)]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, record) in records {
+        std::fs::write(
+            dir.path().join(format!("{name}.json")),
+            serde_json::to_vec_pretty(record).unwrap(),
+        )
+        .unwrap();
+    }
+    let zip = dir.path().join("all.zip");
+    zip_records(dir.path(), &zip);
+    std::fs::read(zip).unwrap()
+}
+
+fn requests_advisory() -> (&'static str, Value) {
+    (
+        "GHSA-9wx4-h78v-vm56",
+        ghsa_record(
+            "GHSA-9wx4-h78v-vm56",
+            "CVE-2024-35195",
+            "requests",
+            "2.32.0",
+            "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N",
+        ),
+    )
+}
+
+fn jinja_advisory() -> (&'static str, Value) {
+    (
+        "GHSA-h5c8-rqwp-cp95",
+        ghsa_record(
+            "GHSA-h5c8-rqwp-cp95",
+            "CVE-2024-22195",
+            "jinja2",
+            "3.1.3",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N",
+        ),
+    )
+}
+
+fn debian_zip() -> Vec<u8> {
+    all_zip(&[(
+        "DEBIAN-CVE-2099-0001",
+        debian_record("DEBIAN-CVE-2099-0001", "glibc", "2.36-9+deb12u99"),
+    )])
+}
+
+fn db(dir: &Path, args: &[&str]) -> std::process::Output {
+    vouch()
+        .arg("db")
+        .args(args)
+        .arg("--db-dir")
+        .arg(dir)
+        .output()
+        .expect("docker-vouch runs")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn kept_zip(dir: &Path, ecosystem: &str) -> Vec<u8> {
+    std::fs::read(dir.join("osv").join(ecosystem).join("all.zip")).unwrap()
+}
+
+#[test]
+fn updates_are_conditional_checked_and_never_lose_the_old_database() {
+    let mirror = Mirror::start();
+    let pypi_v1 = all_zip(&[requests_advisory()]);
+    mirror.serve("/PyPI/all.zip", Serve::File(pypi_v1.clone()));
+    mirror.serve("/Debian/all.zip", Serve::File(debian_zip()));
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("db");
+    let update = |extra: &[&str]| {
+        let mut args = vec!["update", "--source", &mirror.base, "--ecosystems"];
+        args.push("PyPI,Debian");
+        args.extend_from_slice(extra);
+        db(&dir, &args)
+    };
+
+    // First fetch: both ecosystems, their records counted, the manifest says where from.
+    let out = update(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("PyPI: fetched 1 records"), "{text}");
+    assert!(text.contains("Debian: fetched 1 records"), "{text}");
+    assert_eq!(kept_zip(&dir, "PyPI"), pypi_v1);
+    let first = manifest(&dir);
+    assert_eq!(first["ecosystems"]["PyPI"]["records"], 1);
+    assert_eq!(
+        first["ecosystems"]["PyPI"]["digest"],
+        sha256(&pypi_v1).as_str()
+    );
+    assert!(first["ecosystems"]["PyPI"]["etag"].is_string());
+
+    // Unchanged: a conditional request each, answered 304.
+    let before = mirror.requests().len();
+    let out = update(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("PyPI: unchanged"), "{}", stdout(&out));
+    let asked = &mirror.requests()[before..];
+    assert_eq!(asked.len(), 2);
+    assert!(
+        asked
+            .iter()
+            .all(|r| r.headers.contains_key("if-none-match")),
+        "{asked:?}"
+    );
+
+    // A changed file: fetched again, the other left alone.
+    let pypi_v2 = all_zip(&[requests_advisory(), jinja_advisory()]);
+    mirror.serve("/PyPI/all.zip", Serve::File(pypi_v2.clone()));
+    let out = update(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("PyPI: fetched 2 records"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("Debian: unchanged"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(kept_zip(&dir, "PyPI"), pypi_v2);
+    let good = manifest(&dir);
+
+    // Each bad answer fails that ecosystem (exit 3, the reason named) and keeps what it had.
+    let pypi_v3 = all_zip(&[
+        requests_advisory(),
+        jinja_advisory(),
+        (
+            "GHSA-new",
+            ghsa_record("GHSA-new", "CVE-2099-1", "flask", "9", ""),
+        ),
+    ]);
+    let mut corrupt = pypi_v3.clone();
+    let middle = corrupt.len() / 3;
+    corrupt[middle..middle + 16].fill(0);
+    let wrong_ecosystem = debian_zip();
+    let elsewhere = format!(
+        "{}/PyPI/all.zip",
+        mirror.base.replace("127.0.0.1", "localhost")
+    );
+    for (serve, expected) in [
+        (
+            Serve::Truncated(pypi_v3.clone(), pypi_v3.len() / 2),
+            "truncated",
+        ),
+        (Serve::File(corrupt), "the database kept what it had"),
+        (Serve::Html, "HTML page"),
+        (Serve::File(wrong_ecosystem), "another ecosystem"),
+        (Serve::Redirect(elsewhere), "another host (localhost)"),
+    ] {
+        mirror.serve("/PyPI/all.zip", serve);
+        let out = update(&[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{expected}: {err}");
+        assert!(
+            err.contains("PyPI: FAILED") && err.contains(expected),
+            "{err}"
+        );
+        assert!(
+            err.contains("1 of 2 ecosystem(s) could not be updated"),
+            "{err}"
+        );
+        assert_eq!(kept_zip(&dir, "PyPI"), pypi_v2, "{expected}");
+        assert_eq!(
+            manifest(&dir)["ecosystems"]["PyPI"]["digest"],
+            good["ecosystems"]["PyPI"]["digest"]
+        );
+        let leftovers: Vec<PathBuf> = std::fs::read_dir(dir.join("osv/PyPI"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(leftovers, [dir.join("osv/PyPI/all.zip")], "{expected}");
+    }
+    // The redirect never reached the other host.
+    assert!(!mirror.requests().iter().any(|r| r
+        .headers
+        .get("host")
+        .is_some_and(|h| h.starts_with("localhost"))));
+
+    // A size cap, before the body is read.
+    mirror.serve("/PyPI/all.zip", Serve::File(pypi_v3.clone()));
+    let out = update(&["--max-size", "1K"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("over the 1024-byte limit"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(kept_zip(&dir, "PyPI"), pypi_v2);
+
+    // A server that is gone: both fail, the database is as it was and still reads.
+    mirror.stop();
+    let out = update(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 of 2 ecosystem(s) could not be updated"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(kept_zip(&dir, "PyPI"), pypi_v2);
+    let out = db(&dir, &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let status = stdout(&out);
+    assert!(
+        status.contains("PyPI") && status.contains("Debian"),
+        "{status}"
+    );
+
+    // Status: too old for a one-second --max-age once a second has passed.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = db(&dir, &["status", "--max-age", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("older than --max-age: Debian, PyPI"),
+        "{}",
+        stderr(&out)
+    );
+
+    // No database at all: status says how to make one.
+    let out = db(&work.path().join("none"), &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("docker vouch db update"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_mirror_directory_and_the_default_database_of_scan() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let mirror = w.join("mirror");
+    std::fs::create_dir_all(mirror.join("PyPI")).unwrap();
+    std::fs::write(
+        mirror.join("PyPI/all.zip"),
+        all_zip(&[requests_advisory(), jinja_advisory()]),
+    )
+    .unwrap();
+    let dir = w.join("db");
+    let mirror_arg = mirror.display().to_string();
+    let out = db(
+        &dir,
+        &["update", "--source", &mirror_arg, "--ecosystems", "PyPI"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("PyPI: fetched 2 records"),
+        "{}",
+        stdout(&out)
+    );
+    let out = db(
+        &dir,
+        &["update", "--source", &mirror_arg, "--ecosystems", "PyPI"],
+    );
+    assert!(stdout(&out).contains("PyPI: unchanged"), "{}", stdout(&out));
+    // A mirror without the ecosystem: that one fails, by name.
+    let out = db(
+        &dir,
+        &["update", "--source", &mirror_arg, "--ecosystems", "npm"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("npm: FAILED"), "{}", stderr(&out));
+
+    // An image with requests 2.31.0 (affected) and Jinja2 3.1.3 (fixed).
+    let layer = Layer::new()
+        .file(
+            "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+        )
+        .file(
+            "usr/lib/python3/dist-packages/Jinja2-3.1.3.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.3\n",
+        );
+    std::fs::write(
+        w.join("img.tar"),
+        TestImage::new(vec![layer.bytes()]).docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let scan = |db_dir: &Path| {
+        vouch()
+            .args(["scan", "docker-archive:img.tar", "--format", "json"])
+            .current_dir(w)
+            .env("VOUCH_DB_DIR", db_dir)
+            .output()
+            .unwrap()
+    };
+    let out = scan(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("vulnerability data: the local database in")
+            && stderr(&out).contains("1 ecosystem(s), checked"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["GHSA-9wx4-h78v-vm56"]);
+
+    // Last checked two days ago: a warning says so.
+    let mut manifest = manifest(&dir);
+    manifest["ecosystems"]["PyPI"]["checked"] = "2026-01-01T00:00:00Z".into();
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    let out = scan(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: the local vulnerability database was last checked")
+            && stderr(&out).contains("run `docker vouch db update`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // No database and no source: scan says where findings could come from.
+    let out = scan(&w.join("none"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("docker vouch db update"),
+        "{}",
+        stderr(&out)
+    );
+}

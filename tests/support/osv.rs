@@ -1,0 +1,59 @@
+//! OSV records in the shapes osv.dev publishes them, for the vulnerability and database tests.
+
+use serde_json::{json, Value};
+
+/// A Debian advisory on a source package, as osv.dev's Debian ecosystem writes it.
+pub fn debian_record(id: &str, source: &str, fixed: &str) -> Value {
+    json!({
+        "id": id,
+        "modified": "2024-09-18T03:26:56.785Z",
+        "published": "2024-04-17T18:15:15Z",
+        "upstream": [id.trim_start_matches("DEBIAN-")],
+        "details": "A flaw was found.",
+        "affected": [{
+            "package": {"name": source, "ecosystem": "Debian:12", "purl": format!("pkg:deb/debian/{source}?arch=source")},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+            "versions": []
+        }],
+        "schema_version": "1.6.3"
+    })
+}
+
+/// A GitHub advisory on a PyPI package with a CVSS vector, as osv.dev's PyPI ecosystem carries it.
+pub fn ghsa_record(id: &str, cve: &str, package: &str, fixed: &str, vector: &str) -> Value {
+    json!({
+        "schema_version": "1.4.0",
+        "id": id,
+        "modified": "2024-06-10T21:38:59Z",
+        "published": "2024-05-20T20:15:00Z",
+        "aliases": [cve],
+        "summary": "Certificate verification is skipped",
+        "details": "When making requests through a Session...",
+        "severity": [{"type": "CVSS_V3", "score": vector}],
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": package, "purl": format!("pkg:pypi/{package}")},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }],
+        "references": [{"type": "ADVISORY", "url": format!("https://nvd.nist.gov/vuln/detail/{cve}")}],
+        "database_specific": {"cwe_ids": ["CWE-670"], "severity": "MODERATE", "github_reviewed": true}
+    })
+}
+
+/// Zips the `.json` files under `dir` (any depth, flattened) into `zip` with Python's zipfile, as an
+/// osv.dev `all.zip` is made.
+pub fn zip_records(dir: &std::path::Path, zip: &std::path::Path) {
+    let script = format!(
+        "import zipfile, pathlib\nz = zipfile.ZipFile('{}', 'w', zipfile.ZIP_DEFLATED)\nfor p in sorted(pathlib.Path('{}').rglob('*.json')):\n    z.write(p, p.name)\nz.close()\n",
+        zip.display(),
+        dir.display()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
