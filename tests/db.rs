@@ -326,6 +326,31 @@ fn a_mirror_directory_and_the_default_database_of_scan() {
         .filter_map(|f| f["id"].as_str())
         .collect();
     assert_eq!(ids, ["GHSA-9wx4-h78v-vm56"]);
+    // The document records the snapshot it was judged with, as the manifest has it.
+    validate_schema("scan.schema.json", &out.stdout, ".json");
+    let kept = manifest(&dir);
+    assert_eq!(
+        document["sources"][0]["snapshot"],
+        serde_json::json!([{
+            "ecosystem": "PyPI",
+            "checked": kept["ecosystems"]["PyPI"]["checked"],
+            "digest": kept["ecosystems"]["PyPI"]["digest"],
+            "records": 2,
+        }])
+    );
+    // So does a verdict (the default policy judges with the local database too).
+    let out = vouch()
+        .args(["check", "docker-archive:img.tar", "--format", "json"])
+        .current_dir(w)
+        .env("VOUCH_DB_DIR", &dir)
+        .output()
+        .unwrap();
+    validate_schema("verdict.schema.json", &out.stdout, ".json");
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        verdict["vulnerabilitySources"]["sources"][0]["snapshot"][0]["digest"],
+        kept["ecosystems"]["PyPI"]["digest"]
+    );
 
     // Last checked two days ago: a warning says so.
     let mut manifest = manifest(&dir);

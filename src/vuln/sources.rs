@@ -59,6 +59,48 @@ pub struct SourceRef {
     pub digest: Option<String>,
     /// Records read (OSV), findings (reports) or statements (VEX).
     pub entries: usize,
+    /// For the local database `db update` keeps: each ecosystem's zip as it was judged with (when it
+    /// was last checked, its digest and record count), so a reader of the verdict can tell how fresh
+    /// the judgment was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshot: Vec<EcosystemSnapshot>,
+}
+
+/// One ecosystem of the local database, as a verdict records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EcosystemSnapshot {
+    pub ecosystem: String,
+    /// When the source last said this data was current (RFC 3339).
+    pub checked: String,
+    /// `sha256:` of the ecosystem's all.zip.
+    pub digest: String,
+    pub records: u64,
+}
+
+/// The snapshot of the local database whose zips are under `osv_dir` (`DIR/osv` beside
+/// `DIR/manifest.json`); empty for any other database.
+fn snapshot_of(osv_dir: &std::path::Path) -> Vec<EcosystemSnapshot> {
+    let (Some(dir), Some("osv")) = (
+        osv_dir.parent(),
+        osv_dir.file_name().and_then(|n| n.to_str()),
+    ) else {
+        return Vec::new();
+    };
+    let store = super::db::store::Store::new(dir.to_path_buf());
+    let Ok(manifest) = store.manifest() else {
+        return Vec::new();
+    };
+    manifest
+        .ecosystems
+        .into_iter()
+        .filter(|(ecosystem, _)| store.zip_path(ecosystem).is_file())
+        .map(|(ecosystem, fetched)| EcosystemSnapshot {
+            ecosystem,
+            checked: fetched.checked,
+            digest: fetched.digest,
+            records: fetched.records,
+        })
+        .collect()
 }
 
 /// The findings of all sources, after VEX.
@@ -102,6 +144,7 @@ pub fn collect(
             path: shown.to_string(),
             digest: None,
             entries: db.records_read,
+            snapshot: snapshot_of(path),
         });
         merge(&mut collected.findings, found);
     }
@@ -118,6 +161,7 @@ pub fn collect(
             path: path.display().to_string(),
             digest: Some(report.digest.clone()),
             entries: report.findings.len(),
+            snapshot: Vec::new(),
         });
         merge(&mut collected.findings, report.findings);
     }
@@ -136,6 +180,7 @@ pub fn collect(
             path: document.path.clone(),
             digest: Some(document.digest.clone()),
             entries: document.statements.len(),
+            snapshot: Vec::new(),
         });
     }
     collected.vex = vex::apply(&documents, &mut collected.findings, subject);
