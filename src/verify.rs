@@ -43,6 +43,33 @@ pub struct Report {
     pub attestations: String,
     pub verified: bool,
     pub checks: Vec<Check>,
+    /// What the set vouches for, once every check passed: the statements may be trusted.
+    #[serde(skip)]
+    pub trusted: Option<Trusted>,
+}
+
+impl Report {
+    /// Adds a check made after [`verify`] (a re-judgment); the image stays verified only if it passes.
+    pub fn add_check(&mut self, name: &str, result: Result<String, String>) {
+        let passed = result.is_ok();
+        self.checks.push(Check {
+            name: name.to_string(),
+            passed,
+            detail: result.unwrap_or_else(|e| e),
+        });
+        self.verified &= passed;
+    }
+}
+
+/// The contents of a set whose every check passed.
+#[derive(Debug, Clone)]
+pub struct Trusted {
+    /// The SBOM statement's payload (the in-toto statement, its predicate the CycloneDX document).
+    pub sbom_statement: Vec<u8>,
+    /// `sha256:` of the policy the verdict was judged with.
+    pub policy_digest: String,
+    /// The verdict's findings that gated it: (code, vulnerability id, purl).
+    pub gating: Vec<(String, String, String)>,
 }
 
 struct Checks(Vec<Check>);
@@ -111,12 +138,26 @@ pub fn verify(
         verdict_checks(&mut checks, &verdict.predicate, requirements, now);
     }
     let verified = checks.0.iter().all(|c| c.passed);
+    let trusted = match (verified, sbom, verdict) {
+        (true, Some((_, sbom_statement)), Some((verdict, _))) => Some(Trusted {
+            sbom_statement,
+            policy_digest: format!(
+                "sha256:{}",
+                verdict.predicate.policy["digest"]["sha256"]
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+            gating: verdict.predicate.gating(),
+        }),
+        _ => None,
+    };
     Report {
         image: image.to_string(),
         digests: digests.to_vec(),
         attestations: set.location.clone(),
         verified,
         checks: checks.0,
+        trusted,
     }
 }
 
@@ -132,6 +173,30 @@ struct VerdictPredicate {
     policy: serde_json::Value,
     #[serde(rename = "inputAttestations", default)]
     input_attestations: serde_json::Value,
+    /// vouch's own part: the verdict document.
+    #[serde(default)]
+    vouch: serde_json::Value,
+}
+
+impl VerdictPredicate {
+    /// The verdict's gating findings: (code, vulnerability id, purl).
+    fn gating(&self) -> Vec<(String, String, String)> {
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        self.vouch["verdict"]["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|rule| rule["findings"].as_array().into_iter().flatten())
+            .filter(|finding| finding["gating"] == true)
+            .map(|finding| {
+                (
+                    text(&finding["code"]),
+                    text(&finding["evidence"]["vulnerability"]),
+                    text(&finding["evidence"]["purl"]),
+                )
+            })
+            .collect()
+    }
 }
 
 /// The checks of one envelope; the statement (its predicate read as `P`) and its payload bytes

@@ -378,3 +378,116 @@ fn a_mirror_directory_and_the_default_database_of_scan() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_attested_image_is_judged_again_with_todays_data() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let mirror = w.join("mirror");
+    std::fs::create_dir_all(mirror.join("PyPI")).unwrap();
+    let publish = |records: &[(&str, Value)]| {
+        std::fs::write(mirror.join("PyPI/all.zip"), all_zip(records)).unwrap();
+    };
+    let dir = w.join("db");
+    let mirror_arg = mirror.display().to_string();
+    let update = || {
+        let out = db(
+            &dir,
+            &["update", "--source", &mirror_arg, "--ecosystems", "PyPI"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    // At attestation time: a medium advisory on requests (the default policy gates only critical
+    // fixable findings) and one on Jinja2 that its version is not affected by.
+    publish(&[requests_advisory(), jinja_advisory()]);
+    update();
+    let layer = Layer::new().file(
+        "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+    );
+    std::fs::write(
+        w.join("img.tar"),
+        TestImage::new(vec![layer.bytes()]).docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        vouch()
+            .args(args)
+            .current_dir(w)
+            .env("VOUCH_DB_DIR", &dir)
+            .env("VOUCH_PASSWORD", "pw")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["keygen"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["attest", "docker-archive:img.tar", "--key", "cosign.key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("verdict PASSED"), "{}", stdout(&out));
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "docker-archive:img.tar", "--key", "cosign.pub"];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let out = verify(&["--rejudge"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("verdict.rejudged")
+            && stdout(&out).contains("1 finding(s), 0 gating, none new"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A critical advisory with a fix is published: the same attested image no longer passes.
+    let (_, mut critical) = requests_advisory();
+    critical["id"] = "GHSA-crit-ical-0001".into();
+    critical["aliases"] = serde_json::json!(["CVE-2099-4242"]);
+    critical["severity"] = serde_json::json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]);
+    publish(&[
+        requests_advisory(),
+        jinja_advisory(),
+        ("GHSA-crit-ical-0001", critical),
+    ]);
+    update();
+    let out = verify(&["--rejudge"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL  verdict.rejudged")
+            && text.contains("1 new gating finding(s) since the attestation: GHSA-crit-ical-0001 in pkg:pypi/requests@2.31.0")
+            && text.contains("fixed in 2.32.0")
+            && text.contains("layer 0"),
+        "{text}"
+    );
+    // Without --rejudge the attestations still verify: they are what they were.
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Another policy than the attested one is refused by digest.
+    std::fs::write(
+        w.join("other.yaml"),
+        "version: \"1\"\nrules:\n  - id: v\n    action: deny\n    vulnerabilities:\n      max_severity: low\n",
+    )
+    .unwrap();
+    let out = verify(&["--rejudge", "--policy", "other.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the verdict was judged with policy sha256:"),
+        "{}",
+        stdout(&out)
+    );
+    // Vulnerability sources without --rejudge are a usage error.
+    let out = verify(&["--vuln-db", "db/osv"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -439,6 +439,17 @@ pub struct VerifyArgs {
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
+    /// Once the set verifies, judge its signed SBOM again with today's vulnerability data (the local
+    /// database, or --vuln-db/--vuln-report): the check verdict.rejudged fails on each gating
+    /// finding the attested verdict did not have. The image's layers are not read
+    #[arg(long)]
+    pub rejudge: bool,
+    /// With --rejudge: the attested policy (its digest must be the verdict's); the built-in default
+    /// when absent
+    #[arg(short = 'p', long, value_name = "FILE", requires = "rejudge")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub vulnerabilities: VulnSourceArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -545,16 +556,19 @@ pub enum VerifyFormat {
     Json,
 }
 
+/// The policy `path` names, else the built-in default; an invalid one is a usage error.
+pub fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<crate::policy::Policy> {
+    use crate::policy::Policy;
+    Ok(match path {
+        Some(path) => Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?,
+        None => Policy::default_policy(),
+    })
+}
+
 impl EvaluationArgs {
     /// The policy `--policy` names, else the built-in default; an invalid one is a usage error.
     pub fn load_policy(&self) -> anyhow::Result<crate::policy::Policy> {
-        use crate::policy::Policy;
-        Ok(match &self.policy {
-            Some(path) => {
-                Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?
-            }
-            None => Policy::default_policy(),
-        })
+        load_policy(self.policy.as_deref())
     }
 
     /// What the pipeline judges an image with: `policy`, these flags, and `sources`.
@@ -594,14 +608,16 @@ impl VulnSourceArgs {
     /// The sources given, or the local database when none was (see
     /// [`crate::pipeline::read::vulnerability_sources`]).
     pub fn sources(&self, context: &Context) -> anyhow::Result<crate::vuln::sources::Sources> {
-        crate::pipeline::read::vulnerability_sources(
-            context,
-            crate::vuln::sources::Sources {
-                db: self.vuln_db.clone(),
-                reports: self.vuln_report.clone(),
-                vex: self.vex.clone(),
-            },
-        )
+        crate::pipeline::read::vulnerability_sources(context, self.sources_given())
+    }
+
+    /// The sources the flags name, and nothing else.
+    pub fn sources_given(&self) -> crate::vuln::sources::Sources {
+        crate::vuln::sources::Sources {
+            db: self.vuln_db.clone(),
+            reports: self.vuln_report.clone(),
+            vex: self.vex.clone(),
+        }
     }
 }
 

@@ -10,9 +10,10 @@
 use super::{VerifyArgs, VerifyFormat};
 use crate::fsio::write_result;
 use crate::image::{ImageArg, ImageSource};
-use crate::pipeline::verify::{verify_image, CheckedSets, SetsFrom, Trust};
+use crate::pipeline::verify::{verify_image, CheckedSets, Rejudge, SetsFrom, Trust};
 use crate::pipeline::Context;
 use crate::verify::Report;
+use crate::UsageError;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -24,6 +25,25 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let layouts = args.trust.layouts();
     let requirements = args.trust.requirements();
     let image = ImageArg::parse(&args.image)?;
+    let given = args.vulnerabilities.sources_given();
+    if !args.rejudge && (given.any() || !given.vex.is_empty()) {
+        return Err(
+            UsageError("--vuln-db, --vuln-report and --vex are for --rejudge".into()).into(),
+        );
+    }
+    let (policy, sources) = if args.rejudge {
+        let policy = super::load_policy(args.policy.as_deref())?;
+        let sources = args.vulnerabilities.sources(context)?;
+        if !sources.any() {
+            return Err(UsageError(
+                "--rejudge needs vulnerability data: --vuln-db PATH and/or --vuln-report FILE, or a local database (`docker vouch db update`)".into(),
+            )
+            .into());
+        }
+        (Some(policy), sources)
+    } else {
+        (None, given)
+    };
     let checked = verify_image(
         context,
         &image,
@@ -31,6 +51,10 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             keys: &keys,
             requirements: &requirements,
             layouts: &layouts,
+            rejudge: policy.as_ref().map(|policy| Rejudge {
+                policy,
+                sources: &sources,
+            }),
         },
         args.platform.platform.as_ref(),
         &SetsFrom {

@@ -172,7 +172,19 @@ pub fn vulnerability_findings(
         }
         return Ok(None);
     }
-    let collected = collect(components, &ImageSubject::of(image), sources).map_err(|e| {
+    collect_findings(context, components, &ImageSubject::of(image), sources).map(Some)
+}
+
+/// The findings of `sources` for `components` of the image `subject` names, their warnings said;
+/// a source that is not one (a file that is not an OSV database, a report of another image) is a
+/// usage error.
+pub fn collect_findings(
+    context: &Context,
+    components: &[Component],
+    subject: &ImageSubject,
+    sources: &Sources,
+) -> anyhow::Result<Collected> {
+    let collected = collect(components, subject, sources).map_err(|e| {
         if e.is_usage() {
             anyhow::Error::new(UsageError(e.to_string()))
         } else {
@@ -182,7 +194,7 @@ pub fn vulnerability_findings(
     for warning in &collected.warnings {
         context.warn(warning);
     }
-    Ok(Some(collected))
+    Ok(collected)
 }
 
 /// An image's vulnerability findings, with what they were found in.

@@ -22,6 +22,27 @@ use verdict::{
 
 /// Evaluates every rule of `policy` over `input`. `evaluated_at` is the RFC 3339 time to record.
 pub fn evaluate(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
+    evaluate_rules(policy, |_| true, input, evaluated_at)
+}
+
+/// Evaluates only the `vulnerabilities` rules of `policy` (and their exceptions): the re-judgment
+/// of an attested image, whose signed SBOM and today's vulnerability data are all that is read.
+pub fn evaluate_vulnerabilities(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
+    evaluate_rules(
+        policy,
+        |rule| rule.check.kind() == "vulnerabilities",
+        input,
+        evaluated_at,
+    )
+}
+
+/// Evaluates the rules of `policy` that `keep` keeps.
+fn evaluate_rules(
+    policy: &Policy,
+    keep: impl Fn(&config::Rule) -> bool,
+    input: &Input,
+    evaluated_at: &str,
+) -> Verdict {
     let mut exceptions: Vec<ExceptionResult> = policy
         .exceptions
         .iter()
@@ -39,12 +60,13 @@ pub fn evaluate(policy: &Policy, input: &Input, evaluated_at: &str) -> Verdict {
             matched: 0,
         })
         .collect();
+    let kept: Vec<&config::Rule> = policy.rules.iter().filter(|r| keep(r)).collect();
     let mut summary = Summary {
-        rules: policy.rules.len(),
+        rules: kept.len(),
         ..Default::default()
     };
-    let mut rules = Vec::with_capacity(policy.rules.len());
-    for rule in &policy.rules {
+    let mut rules = Vec::with_capacity(kept.len());
+    for rule in kept {
         let excepted = |keys: &[String]| {
             policy.exceptions.iter().zip(&exceptions).any(|(e, state)| {
                 e.rule == rule.id
