@@ -3,7 +3,9 @@
 //! published shape), and against a mirror directory: the first fetch, a 304, a changed file, a
 //! truncated download, a corrupt zip, an HTML page, a zip of another ecosystem, a redirect to a host
 //! nobody named, and a server that disappears, each leaving the previous database as it was. Then
-//! `scan` reads the local database when no `--vuln-db` is given, says so, and warns when it is old.
+//! `scan` reads the local database when no `--vuln-db` is given, says so, and warns when it is old; and
+//! `verify --rejudge` judges an attested image (a `docker save` archive with local sets, and an image in
+//! the test registry with sets attached there) again when a new advisory is published.
 
 mod support;
 
@@ -379,10 +381,19 @@ fn a_mirror_directory_and_the_default_database_of_scan() {
     );
 }
 
-#[test]
-fn an_attested_image_is_judged_again_with_todays_data() {
-    let work = tempfile::tempdir().unwrap();
-    let w = work.path();
+/// The image the re-judgment tests attest: requests 2.31.0 in one layer.
+fn requests_image() -> TestImage {
+    TestImage::new(vec![Layer::new()
+        .file(
+            "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+        )
+        .bytes()])
+}
+
+/// Attests `image` (with `attest_extra`) against a mirror's PyPI records, then re-judges it with
+/// `verify --rejudge` (with `verify_extra`) before and after a critical advisory is published.
+fn attest_then_rejudge(w: &Path, image: &str, attest_extra: &[&str], verify_extra: &[&str]) {
     let mirror = w.join("mirror");
     std::fs::create_dir_all(mirror.join("PyPI")).unwrap();
     let publish = |records: &[(&str, Value)]| {
@@ -398,18 +409,9 @@ fn an_attested_image_is_judged_again_with_todays_data() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     };
     // At attestation time: a medium advisory on requests (the default policy gates only critical
-    // fixable findings) and one on Jinja2 that its version is not affected by.
+    // fixable findings) and one on Jinja2, which the image does not have.
     publish(&[requests_advisory(), jinja_advisory()]);
     update();
-    let layer = Layer::new().file(
-        "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
-        "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
-    );
-    std::fs::write(
-        w.join("img.tar"),
-        TestImage::new(vec![layer.bytes()]).docker_archive("example/app:1"),
-    )
-    .unwrap();
     let run = |args: &[&str]| {
         vouch()
             .args(args)
@@ -421,11 +423,14 @@ fn an_attested_image_is_judged_again_with_todays_data() {
     };
     let out = run(&["keygen"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&["attest", "docker-archive:img.tar", "--key", "cosign.key"]);
+    let mut args = vec!["attest", image, "--key", "cosign.key"];
+    args.extend_from_slice(attest_extra);
+    let out = run(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("verdict PASSED"), "{}", stdout(&out));
     let verify = |extra: &[&str]| {
-        let mut args = vec!["verify", "docker-archive:img.tar", "--key", "cosign.pub"];
+        let mut args = vec!["verify", image, "--key", "cosign.pub"];
+        args.extend_from_slice(verify_extra);
         args.extend_from_slice(extra);
         run(&args)
     };
@@ -490,4 +495,42 @@ fn an_attested_image_is_judged_again_with_todays_data() {
     // Vulnerability sources without --rejudge are a usage error.
     let out = verify(&["--vuln-db", "db/osv"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_attested_archive_is_judged_again_with_todays_data() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::write(
+        w.join("img.tar"),
+        requests_image().docker_archive("example/app:1"),
+    )
+    .unwrap();
+    attest_then_rejudge(w, "docker-archive:img.tar", &[], &[]);
+}
+
+#[test]
+fn an_image_attested_in_a_registry_is_judged_again_from_the_registry() {
+    support::registry::require_registries();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let layout = w.join("layout");
+    let mut image = requests_image();
+    image.architecture = support::registry::index_arch().into();
+    image.write_oci_dir(&layout, Compression::Gzip, support::registry::index_arch());
+    let reference = format!(
+        "{}/vouch-test/rejudge:{}",
+        support::registry::open_registry(),
+        std::process::id()
+    );
+    let copied = std::process::Command::new("skopeo")
+        .args(["copy", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo runs");
+    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+    let image = format!("registry:{reference}");
+    // The sets are read from the registry, where attest --push attached them.
+    attest_then_rejudge(w, &image, &["--push"], &[]);
 }
