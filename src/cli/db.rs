@@ -124,7 +124,7 @@ fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode
             ago(checked),
             ago(age_seconds(&fetched.fetched, now)),
             fetched.records.to_string(),
-            format!("{:.1} MB", fetched.bytes as f64 / 1e6),
+            describe_size(fetched.bytes),
             fetched.from.clone(),
         ]);
     }
@@ -144,6 +144,15 @@ fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::from(EXIT_STALE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A size in bytes, in the unit a person reads at a glance.
+fn describe_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 10_000 => format!("{b} B"),
+        b if b < 10_000_000 => format!("{} kB", b / 1000),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
 }
 
 fn writeln_dir(out: &mut Vec<u8>, store: &Store) -> std::io::Result<()> {
