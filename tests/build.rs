@@ -118,6 +118,16 @@ fn image_paths(image: &str) -> Vec<String> {
     paths
 }
 
+/// Whether the engine has an image tagged `tag`.
+fn image_exists(tag: &str) -> bool {
+    std::process::Command::new("docker")
+        .args(["image", "inspect", tag])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
 fn verify_local(cwd: &Path, image: &str) -> Output {
     vouch()
         .args(["verify", image, "--key", "cosign.pub", "--require-pass"])
@@ -245,11 +255,7 @@ fn failures_stop_before_anything_is_attested() {
     let tag = format!("vouch-test/never:{}", unique());
     let out = vouch_build(w, &config, &["-t", &tag, "ctx"], "wrong");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let exists = std::process::Command::new("docker")
-        .args(["image", "inspect", &tag])
-        .output()
-        .unwrap();
-    assert!(!exists.status.success(), "nothing was built");
+    assert!(!image_exists(&tag), "nothing was built");
 
     // An invalid policy: a usage error naming it, before building (the tag never appears, though
     // the build itself would succeed).
@@ -278,11 +284,7 @@ fn failures_stop_before_anything_is_attested() {
         "{}",
         stderr(&out)
     );
-    let exists = std::process::Command::new("docker")
-        .args(["image", "inspect", &tag])
-        .output()
-        .unwrap();
-    assert!(!exists.status.success(), "nothing was built");
+    assert!(!image_exists(&tag), "nothing was built");
 
     // A failing build: the engine's message, exit 3, no attestations.
     std::fs::write(
