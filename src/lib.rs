@@ -12,6 +12,7 @@ pub mod attest;
 pub mod build;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod engine;
 pub mod facts;
 pub mod fsio;

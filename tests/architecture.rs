@@ -37,6 +37,7 @@ const ROOMS: &[&str] = &[
     "version",
     "fsio",
     "text",
+    "clock",
 ];
 
 /// Uses that go up, while a reshaping is under way: (room, the room above it that it uses). Empty:

@@ -12,7 +12,7 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support::http::{Mirror, Serve};
-use support::osv::{debian_record, ghsa_record, zip_records};
+use support::osv::{debian_record, epss_scores, ghsa_record, kev_catalog, zip_records};
 use support::*;
 
 /// An all.zip of `records` (name, record), made by Python's zipfile.
@@ -182,10 +182,7 @@ fn updates_are_conditional_checked_and_never_lose_the_old_database() {
             err.contains("PyPI: FAILED") && err.contains(expected),
             "{err}"
         );
-        assert!(
-            err.contains("1 of 2 ecosystem(s) could not be updated"),
-            "{err}"
-        );
+        assert!(err.contains("1 of 2 could not be updated"), "{err}");
         assert_eq!(kept_zip(&dir, "PyPI"), pypi_v2, "{expected}");
         assert_eq!(
             manifest(&dir)["ecosystems"]["PyPI"]["digest"],
@@ -219,7 +216,7 @@ fn updates_are_conditional_checked_and_never_lose_the_old_database() {
     let out = update(&[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("2 of 2 ecosystem(s) could not be updated"),
+        stderr(&out).contains("2 of 2 could not be updated"),
         "{}",
         stderr(&out)
     );
@@ -379,6 +376,196 @@ fn a_mirror_directory_and_the_default_database_of_scan() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `db update --kev --epss` from a loopback mirror: both feeds fetched, checked and kept; a KEV file
+/// that is not JSON fails that feed and keeps the catalog it had; once fetched, an update without the
+/// flags refreshes them. Then `scan` marks the finding and sorts by it, and `check` fails a `warn` rule
+/// on it through `kev: deny`, the verdict naming the feeds it was judged with.
+#[test]
+fn known_exploited_and_epss_from_a_mirror_mark_findings_and_gate() {
+    let mirror = Mirror::start();
+    mirror.serve(
+        "/PyPI/all.zip",
+        Serve::File(all_zip(&[requests_advisory(), jinja_advisory()])),
+    );
+    let kev = kev_catalog(
+        "2026.11.29",
+        &[
+            ("CVE-2024-35195", "2026-11-20", true),
+            ("CVE-2021-44228", "2021-12-10", true),
+        ],
+    );
+    mirror.serve(
+        "/kev/known_exploited_vulnerabilities.json",
+        Serve::File(kev.clone()),
+    );
+    mirror.serve(
+        "/epss/epss_scores-current.csv.gz",
+        Serve::File(epss_scores(
+            "2026-11-30",
+            &[
+                ("CVE-2024-35195", "0.00043", "0.10812"),
+                ("CVE-2024-22195", "0.00121", "0.47211"),
+                ("CVE-2021-44228", "0.94358", "0.99957"),
+            ],
+        )),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let dir = w.join("db");
+    let update = |extra: &[&str]| {
+        let mut args = vec!["update", "--source", &mirror.base, "--ecosystems", "PyPI"];
+        args.extend_from_slice(extra);
+        db(&dir, &args)
+    };
+    let out = update(&["--kev", "--epss"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("kev: fetched 2 records"), "{text}");
+    assert!(text.contains("epss: fetched 3 records"), "{text}");
+    assert_eq!(std::fs::read(dir.join("feeds/kev.json")).unwrap(), kev);
+    assert_eq!(
+        manifest(&dir)["feeds"]["kev"]["digest"],
+        sha256(&kev).as_str()
+    );
+    let out = db(&dir, &["status"]);
+    assert!(stdout(&out).contains("kev (feed)"), "{}", stdout(&out));
+
+    // A KEV file that is not JSON: that feed fails, by name; the catalog kept is the one before.
+    mirror.serve(
+        "/kev/known_exploited_vulnerabilities.json",
+        Serve::File(b"cveID,dateAdded\nCVE-2024-35195,2026-11-20\n".to_vec()),
+    );
+    let before = mirror.requests().len();
+    let out = update(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("kev: FAILED")
+            && err.contains("not CISA's Known Exploited Vulnerabilities catalog"),
+        "{err}"
+    );
+    assert!(err.contains("could not be updated: kev"), "{err}");
+    assert_eq!(std::fs::read(dir.join("feeds/kev.json")).unwrap(), kev);
+    // Without the flags, the feeds fetched before were asked for again.
+    let asked: Vec<String> = mirror.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        asked.iter().any(|p| p.starts_with("/kev/"))
+            && asked.iter().any(|p| p.starts_with("/epss/")),
+        "{asked:?}"
+    );
+
+    // The image: requests 2.31.0 (CVE-2024-35195, listed) and Jinja2 3.1.2 (CVE-2024-22195, not).
+    let layer = Layer::new()
+        .file(
+            "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+        )
+        .file(
+            "usr/lib/python3/dist-packages/Jinja2-3.1.2.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\n",
+        );
+    std::fs::write(
+        w.join("img.tar"),
+        TestImage::new(vec![layer.bytes()]).docker_archive("example/app:1"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        vouch()
+            .args(args)
+            .current_dir(w)
+            .env("VOUCH_DB_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "scan",
+        "docker-archive:img.tar",
+        "--format",
+        "json",
+        "--sort",
+        "epss",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 ecosystem(s), kev, epss, checked"),
+        "{}",
+        stderr(&out)
+    );
+    validate_schema("scan.schema.json", &out.stdout, ".json");
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = document["findings"].as_array().unwrap();
+    // By EPSS score: Jinja2's 0.00121 before requests' 0.00043, though both are medium.
+    let ids: Vec<&str> = findings.iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(ids, ["GHSA-h5c8-rqwp-cp95", "GHSA-9wx4-h78v-vm56"]);
+    assert_eq!(findings[1]["kev"]["date_added"], "2026-11-20");
+    assert_eq!(findings[1]["kev"]["known_ransomware"], true);
+    assert_eq!(findings[1]["epss"]["score"], 0.00043);
+    assert!(findings[0]["kev"].is_null());
+    let kinds: Vec<(&str, &str)> = document["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| Some((s["kind"].as_str()?, s["version"].as_str().unwrap_or(""))))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("osv", ""),
+            ("kev", "2026.11.29"),
+            ("epss", "2026-11-30T12:55:00Z")
+        ]
+    );
+    let out = run(&["scan", "docker-archive:img.tar", "--sort", "kev"]);
+    let table = stdout(&out);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("GHSA-")).collect();
+    assert!(table.contains("EXPLOIT"), "{table}");
+    assert!(
+        rows.len() == 2 && rows[0].starts_with("GHSA-9wx4") && rows[0].contains("KEV, EPSS 0.00"),
+        "{table}"
+    );
+
+    // A warn rule whose listed findings deny: the verdict fails on the KEV finding alone.
+    std::fs::write(
+        w.join("policy.yaml"),
+        "version: \"1\"\nrules:\n  - id: exploited\n    action: warn\n    vulnerabilities: {max_severity: high, kev: deny}\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "docker-archive:img.tar",
+        "--policy",
+        "policy.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    validate_schema("verdict.schema.json", &out.stdout, ".json");
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["verificationResult"], "FAILED");
+    let found: Vec<(&str, &str, bool)> = verdict["rules"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["evidence"]["vulnerability"].as_str().unwrap(),
+                f["gating"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("vulnerabilities.kev", "GHSA-9wx4-h78v-vm56", true)]
+    );
+    let sources = &verdict["vulnerabilitySources"]["sources"];
+    assert_eq!(sources[1]["kind"], "kev");
+    assert_eq!(sources[1]["digest"], sha256(&kev).as_str());
 }
 
 /// The image the re-judgment tests attest: requests 2.31.0 in one layer.

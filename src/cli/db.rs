@@ -8,8 +8,9 @@ use crate::pipeline::Context;
 use crate::text::write_columns;
 use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
 use crate::vuln::db::update::{
-    update, Limits, Outcome, Source, DEFAULT_ECOSYSTEMS, DEFAULT_SOURCE,
+    update, Item, Limits, Origin, Outcome, Source, DEFAULT_ECOSYSTEMS, DEFAULT_SOURCE,
 };
+use crate::vuln::feeds::Feed;
 use crate::UsageError;
 use std::process::ExitCode;
 
@@ -53,40 +54,67 @@ fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode
         return Err(UsageError("--ecosystems names none".into()).into());
     }
     let store = store_of(context, &args.db);
+    let kept = store.manifest()?;
+    let feeds: Vec<Feed> = Feed::ALL
+        .into_iter()
+        .filter(|feed| match feed {
+            Feed::Kev => args.kev,
+            Feed::Epss => args.epss,
+        } || kept.feeds.contains_key(feed.name()))
+        .collect();
     context.stage(&format!(
-        "updating {} ecosystem(s) in {} from {}",
+        "updating {} ecosystem(s){} in {} from {}",
         ecosystems.len(),
+        feeds
+            .iter()
+            .map(|f| format!(", {}", f.name()))
+            .collect::<String>(),
         store.dir.display(),
         args.source.as_deref().unwrap_or(DEFAULT_SOURCE)
     ));
+    let items: Vec<Item> = ecosystems
+        .into_iter()
+        .map(Item::Ecosystem)
+        .chain(feeds.into_iter().map(Item::Feed))
+        .collect();
+    let origin = Origin {
+        source,
+        feeds_upstream: args.source.is_none(),
+    };
     let quiet = args.quiet;
     let results = update(
         &store,
-        &source,
-        &ecosystems,
+        &origin,
+        &items,
         Limits {
             max_bytes: args.max_size,
         },
         &mut |updated| match &updated.outcome {
             Ok(Outcome::Fetched { bytes, records }) if !quiet => println!(
                 "{}: fetched {records} records ({bytes} bytes) from {}",
-                updated.ecosystem, updated.location
+                updated.name, updated.location
             ),
             Ok(Outcome::Unchanged) if !quiet => {
-                println!("{}: unchanged ({})", updated.ecosystem, updated.location)
+                println!("{}: unchanged ({})", updated.name, updated.location)
             }
             Ok(_) => {}
             Err(error) => eprintln!(
                 "{}",
-                crate::text::escape_controls(&format!("{}: FAILED: {error}", updated.ecosystem))
+                crate::text::escape_controls(&format!("{}: FAILED: {error}", updated.name))
             ),
         },
     )?;
-    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
-    if failed > 0 {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .map(|r| r.name.as_str())
+        .collect();
+    if !failed.is_empty() {
         anyhow::bail!(
-            "{failed} of {} ecosystem(s) could not be updated (each kept what it had)",
-            results.len()
+            "{} of {} could not be updated: {} (each kept what it had)",
+            failed.len(),
+            results.len(),
+            failed.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -105,7 +133,16 @@ fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode
     let now = time::OffsetDateTime::now_utc();
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut stale = Vec::new();
-    for (ecosystem, fetched) in &manifest.ecosystems {
+    let feeds = manifest
+        .feeds
+        .iter()
+        .map(|(name, fetched)| (format!("{name} (feed)"), fetched));
+    for (name, fetched) in manifest
+        .ecosystems
+        .iter()
+        .map(|(name, fetched)| (name.clone(), fetched))
+        .chain(feeds)
+    {
         let checked = age_seconds(&fetched.checked, now);
         let too_old = match (args.max_age, checked) {
             (Some(max), Some(age)) => age > max.as_secs() as i64,
@@ -113,14 +150,14 @@ fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode
             (None, _) => false,
         };
         if too_old {
-            stale.push(ecosystem.clone());
+            stale.push(name.clone());
         }
         let ago = |age: Option<i64>| {
             age.map(|s| format!("{} ago", describe_age(s)))
                 .unwrap_or_else(|| "unknown".to_string())
         };
         rows.push(vec![
-            ecosystem.clone(),
+            name,
             ago(checked),
             ago(age_seconds(&fetched.fetched, now)),
             fetched.records.to_string(),
@@ -132,7 +169,7 @@ fn run_status(context: &Context, args: &DbStatusArgs) -> anyhow::Result<ExitCode
     writeln_dir(&mut out, &store)?;
     write_columns(
         &mut out,
-        &["ECOSYSTEM", "CHECKED", "FETCHED", "RECORDS", "SIZE", "FROM"],
+        &["DATA", "CHECKED", "FETCHED", "RECORDS", "SIZE", "FROM"],
         &rows,
     )?;
     crate::fsio::write_result(None, &out)?;

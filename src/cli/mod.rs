@@ -192,9 +192,17 @@ pub struct DbUpdateArgs {
     /// (<ecosystem>/all.zip) over http(s)://, or a directory
     #[arg(long, value_name = "URL|DIR")]
     pub source: Option<String>,
+    /// Also fetch CISA's Known Exploited Vulnerabilities catalog (from CISA, or the mirror's
+    /// kev/known_exploited_vulnerabilities.json); once fetched, every update refreshes it
+    #[arg(long)]
+    pub kev: bool,
+    /// Also fetch FIRST's EPSS scores (from FIRST, or the mirror's epss/epss_scores-current.csv.gz);
+    /// once fetched, every update refreshes them
+    #[arg(long)]
+    pub epss: bool,
     #[command(flatten)]
     pub db: DbDirArg,
-    /// The largest zip fetched (bytes; K, M and G suffixes)
+    /// The largest file fetched (bytes; K, M and G suffixes)
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     pub max_size: u64,
     /// Print only failures
@@ -617,6 +625,7 @@ impl VulnSourceArgs {
             db: self.vuln_db.clone(),
             reports: self.vuln_report.clone(),
             vex: self.vex.clone(),
+            ..Default::default()
         }
     }
 }
@@ -647,6 +656,10 @@ pub struct ScanArgs {
     /// With --fail-on: count only findings that have a fixed version
     #[arg(long)]
     pub only_fixed: bool,
+    /// Order of the findings: severity; kev (known exploited first, then by EPSS score); epss
+    /// (highest score first); package
+    #[arg(long, value_enum, default_value_t = ScanSort::Severity)]
+    pub sort: ScanSort,
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -655,6 +668,14 @@ pub struct ScanArgs {
 fn parse_severity(text: &str) -> Result<crate::vuln::Severity, String> {
     crate::vuln::severity::from_name(text)
         .ok_or_else(|| format!("{text:?}: expected low, medium, high or critical"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanSort {
+    Severity,
+    Kev,
+    Epss,
+    Package,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,7 +24,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitCode> {
             rendered.write_all(b"\n")?;
         }
         SbomFormat::SpdxJson => {
-            let created = crate::sbom::timestamp()?;
+            let created = crate::clock::stamp();
             let unique = uuid::Uuid::new_v4().to_string();
             write_spdx(&image, &inventory, &created, &unique, &mut rendered)?;
             rendered.write_all(b"\n")?;

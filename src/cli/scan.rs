@@ -3,13 +3,15 @@
 //! with a CycloneDX `vulnerabilities` section. Exit 1 only when `--fail-on` is given and a finding
 //! VEX does not suppress reaches that severity.
 
-use super::{ScanArgs, ScanFormat};
+use super::{ScanArgs, ScanFormat, ScanSort};
+use crate::clock::now;
 use crate::fsio::write_result;
 use crate::image::ImageArg;
 use crate::pipeline::read::{scan, Scanned};
 use crate::pipeline::Context;
-use crate::policy::now;
-use crate::vuln::present::{cyclonedx_with_vulnerabilities, scan_document, write_table};
+use crate::vuln::present::{
+    cyclonedx_with_vulnerabilities, scan_document, sort_findings, write_table, SortKey,
+};
 use crate::UsageError;
 use std::process::ExitCode;
 
@@ -28,7 +30,7 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let Scanned {
         image,
         sbom,
-        collected,
+        mut collected,
     } = scan(
         context,
         &image,
@@ -37,6 +39,15 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         args.platform.platform.as_ref(),
     )?;
 
+    sort_findings(
+        &mut collected.findings,
+        match args.sort {
+            ScanSort::Severity => SortKey::Severity,
+            ScanSort::Kev => SortKey::Kev,
+            ScanSort::Epss => SortKey::Epss,
+            ScanSort::Package => SortKey::Package,
+        },
+    );
     let mut rendered = Vec::new();
     match args.format {
         ScanFormat::Table => write_table(&image, &collected, &mut rendered)?,

@@ -5,13 +5,14 @@
 use super::read::{read, sbom_of, vulnerability_findings};
 use super::Context;
 use crate::catalog;
+use crate::clock::now;
 use crate::facts;
 use crate::image::base::{base_image, BaseImage};
 use crate::image::{Image, ImageArg, Platform};
 use crate::layers::Notable;
 use crate::policy::input::{ImageFacts, Input};
 use crate::policy::verdict::{Verdict, VulnerabilitySources};
-use crate::policy::{evaluate as evaluate_policy, now, Policy};
+use crate::policy::{evaluate as evaluate_policy, Policy};
 use crate::sbom::read::Sbom;
 use crate::vuln::sources::Sources;
 use anyhow::Context as _;

@@ -8,8 +8,9 @@ use crate::catalog::{self, Inventory};
 use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::read::{Component, Sbom};
-use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
-use crate::vuln::sources::{collect, Collected, Sources};
+use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Manifest, Store};
+use crate::vuln::feeds::Feed;
+use crate::vuln::sources::{collect, Collected, FeedFile, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
 use anyhow::Context as _;
@@ -114,13 +115,35 @@ fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> an
 
 /// The sources of findings given, or, when neither `--vuln-db` nor `--vuln-report` was, the local
 /// database `docker vouch db update` keeps (said in one line with its age, and a warning when it was
-/// last checked more than a day ago). VEX documents given stand either way.
+/// last checked more than a day ago). VEX documents given stand either way; the exploitation feeds
+/// the local database holds (KEV, EPSS) are added to whichever source of findings is used.
 pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Result<Sources> {
-    if given.any() {
-        return Ok(given);
-    }
     let store = Store::new(default_dir(context.env()));
+    let feeds_of = |manifest: &Manifest| -> Vec<FeedFile> {
+        Feed::ALL
+            .into_iter()
+            .filter_map(|feed| {
+                store.feed(manifest, feed).map(|(path, fetched)| FeedFile {
+                    feed,
+                    path,
+                    digest: fetched.digest,
+                })
+            })
+            .collect()
+    };
+    if given.any() {
+        // The feeds are an addition: a local database that cannot be read costs them, with a word.
+        let feeds = match store.manifest() {
+            Ok(manifest) => feeds_of(&manifest),
+            Err(e) => {
+                context.warn(&format!("{e}: no KEV or EPSS data"));
+                Vec::new()
+            }
+        };
+        return Ok(Sources { feeds, ..given });
+    }
     let manifest = store.manifest()?;
+    let feeds = feeds_of(&manifest);
     if manifest.ecosystems.is_empty() {
         return Ok(given);
     }
@@ -128,6 +151,7 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
     let oldest = manifest
         .ecosystems
         .values()
+        .chain(manifest.feeds.values())
         .map(|fetched| age_seconds(&fetched.checked, now).unwrap_or(i64::MAX))
         .max()
         .unwrap_or_default();
@@ -135,8 +159,12 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
         i64::MAX => "at an unknown time".to_string(),
         seconds => format!("{} ago", describe_age(seconds)),
     };
+    let with_feeds: String = feeds
+        .iter()
+        .map(|file| format!(", {}", file.feed.name()))
+        .collect();
     context.stage(&format!(
-        "vulnerability data: the local database in {} ({} ecosystem(s), checked {age})",
+        "vulnerability data: the local database in {} ({} ecosystem(s){with_feeds}, checked {age})",
         store.dir.display(),
         manifest.ecosystems.len()
     ));
@@ -147,6 +175,7 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
     }
     Ok(Sources {
         db: Some(store.osv_dir()),
+        feeds,
         ..given
     })
 }

@@ -73,6 +73,7 @@ codes! {
     FilesEmptyPassword = "files.empty-password", "files", "an account needs no password";
     VulnerabilitiesSeverity = "vulnerabilities.severity", "vulnerabilities", "a finding above the maximum severity";
     VulnerabilitiesCount = "vulnerabilities.count", "vulnerabilities", "more findings of a severity than allowed";
+    VulnerabilitiesKev = "vulnerabilities.kev", "vulnerabilities", "a finding CISA's catalog lists as known exploited";
     RegoDeny = "rego.deny", "rego", "a result of the module's `deny` rule";
 }
 

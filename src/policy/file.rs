@@ -129,6 +129,13 @@ pub struct VulnerabilitiesFile {
     /// Count only findings that have a fixed version.
     #[serde(default)]
     pub fixable_only: bool,
+    /// Findings CISA's KEV catalog lists are findings of this action, whatever the thresholds.
+    pub kev: Option<Action>,
+    /// Count only findings whose EPSS score is at least this (0 to 1); a finding with no score
+    /// counts.
+    pub epss_min: Option<Spanned<f64>>,
+    /// A fixable finding counts only once its fix has been published this many days.
+    pub max_days_since_fix: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

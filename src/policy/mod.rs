@@ -94,7 +94,8 @@ fn evaluate_rules(
                 finding.excepted_by = Some(index);
                 break;
             }
-            finding.gating = rule.action == Action::Deny && finding.excepted_by.is_none();
+            let action = finding.action.unwrap_or(rule.action);
+            finding.gating = action == Action::Deny && finding.excepted_by.is_none();
             if finding.excepted_by.is_some() {
                 summary.excepted_findings += 1;
             } else if finding.gating {
@@ -104,11 +105,12 @@ fn evaluate_rules(
             }
         }
         let open = findings.iter().any(|f| f.excepted_by.is_none());
-        let status = match (&note, open, rule.action) {
+        let gating = findings.iter().any(|f| f.gating);
+        let status = match (&note, open, gating) {
             (Some(_), _, _) => RuleStatus::NotApplicable,
             (None, false, _) => RuleStatus::Passed,
-            (None, true, Action::Deny) => RuleStatus::Failed,
-            (None, true, Action::Warn) => RuleStatus::Warned,
+            (None, true, true) => RuleStatus::Failed,
+            (None, true, false) => RuleStatus::Warned,
         };
         match status {
             RuleStatus::Failed => summary.failed += 1,
@@ -149,21 +151,4 @@ fn evaluate_rules(
         exceptions,
         vulnerability_sources: None,
     }
-}
-
-/// Now, as (`YYYY-MM-DD`, RFC 3339 timestamp), in UTC.
-pub fn now() -> (String, String) {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day()
-    );
-    let stamp = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| format!("{date}T00:00:00Z"));
-    (date, stamp)
 }

@@ -64,8 +64,12 @@ pub struct Finding {
     /// Stable code, documented in docs/policy.md (`config.root-user`).
     pub code: Code,
     pub message: String,
-    /// True when it fails the verdict: a `deny` rule's finding that no exception covers.
+    /// True when it fails the verdict: a `deny` finding that no exception covers.
     pub gating: bool,
+    /// Its action, when the rule gives this kind of finding its own (`kev: warn` in a `deny`
+    /// rule); otherwise the rule's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
     /// The exception that covers it (index into the verdict's `exceptions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excepted_by: Option<usize>,
@@ -81,6 +85,7 @@ impl Finding {
             code,
             message,
             gating: false,
+            action: None,
             excepted_by: None,
             evidence,
             keys: vec![code.as_str().to_string()],

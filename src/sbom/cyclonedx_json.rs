@@ -44,7 +44,7 @@ pub struct Document<'a> {
 
 impl<'a> Document<'a> {
     pub fn new(image: &'a Image, inventory: &'a Inventory) -> Result<Self, SbomError> {
-        let timestamp = super::timestamp()?;
+        let timestamp = crate::clock::stamp();
         Ok(Document {
             image,
             inventory,

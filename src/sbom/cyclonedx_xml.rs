@@ -19,7 +19,7 @@ const NAMESPACE: &str = "http://cyclonedx.org/schema/bom/1.5";
 /// Writes the CycloneDX 1.5 XML document for the image and its inventory to `writer` (buffered
 /// here), indented.
 pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Result<(), SbomError> {
-    let timestamp = super::timestamp()?;
+    let timestamp = crate::clock::stamp();
     let buffered = std::io::BufWriter::with_capacity(64 * 1024, writer);
     let mut xml = Xml(EmitterConfig::new()
         .perform_indent(true)

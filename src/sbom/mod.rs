@@ -49,16 +49,6 @@ pub(crate) enum LicenseEntry<'a> {
     Expression(String),
 }
 
-/// The time a document is made, as RFC 3339 to the second (`2026-12-01T17:50:00Z`): every
-/// document of an inventory is then the same length, whenever it is written.
-pub(crate) fn timestamp() -> Result<String, SbomError> {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(0)
-        .unwrap_or(now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| SbomError::Build(format!("formatting the timestamp: {e}")))
-}
-
 /// A CycloneDX normalizedString: carriage returns, line feeds and tabs become spaces (`\r\n` one).
 pub(crate) fn normalized(value: &str) -> Cow<'_, str> {
     if value.contains(['\r', '\n', '\t']) {

@@ -7,6 +7,7 @@
 
 pub mod db;
 pub mod ecosystem;
+pub mod feeds;
 pub mod osv;
 pub mod present;
 pub mod report;
@@ -45,7 +46,7 @@ impl std::fmt::Display for Severity {
 }
 
 /// A vulnerability affecting a component, from whichever source found it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VulnerabilityFinding {
     /// `CVE-2024-1234`, `GHSA-...`, `DSA-...`.
     pub id: String,
@@ -76,6 +77,16 @@ pub struct VulnerabilityFinding {
     /// update is what fixes it, and its own advisories are a separate finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub installed_by: Option<String>,
+    /// When the advisory that gives the fix was published (`YYYY-MM-DD…`, from the OSV record's
+    /// `published`), for `max_days_since_fix`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_published: Option<String>,
+    /// What CISA's Known Exploited Vulnerabilities catalog says of it, when it lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<feeds::KevEntry>,
+    /// Its EPSS score, when the scores were loaded and name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<feeds::EpssScore>,
 }
 
 impl VulnerabilityFinding {
@@ -184,6 +195,12 @@ pub fn match_components(
                                 sources: vec!["osv".into()],
                                 vex: None,
                                 installed_by: component.owned_by.clone(),
+                                fix_published: record
+                                    .published
+                                    .clone()
+                                    .or_else(|| record.modified.clone()),
+                                kev: None,
+                                epss: None,
                             });
                         }
                     }

@@ -17,6 +17,11 @@ pub struct Record {
     #[serde(default)]
     pub upstream: Vec<String>,
     pub withdrawn: Option<String>,
+    /// When the advisory was published and last modified (RFC 3339).
+    #[serde(default)]
+    pub published: Option<String>,
+    #[serde(default)]
+    pub modified: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]

@@ -50,6 +50,58 @@ impl Summary {
     }
 }
 
+/// The orders `scan --sort` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Most severe first (the default).
+    #[default]
+    Severity,
+    /// Known exploited first, then by EPSS score, then by severity.
+    Kev,
+    /// Highest EPSS score first (unscored last), then by severity.
+    Epss,
+    /// By package, then id.
+    Package,
+}
+
+/// Orders `findings` by `key`; ties by severity, package and id, so the order is always the same.
+pub fn sort_findings(findings: &mut [VulnerabilityFinding], key: SortKey) {
+    let score = |f: &VulnerabilityFinding| f.epss.map(|e| e.score).unwrap_or(-1.0);
+    let usual = |a: &VulnerabilityFinding, b: &VulnerabilityFinding| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| a.id.cmp(&b.id))
+    };
+    findings.sort_by(|a, b| match key {
+        SortKey::Severity => usual(a, b),
+        SortKey::Kev => b
+            .kev
+            .is_some()
+            .cmp(&a.kev.is_some())
+            .then_with(|| score(b).total_cmp(&score(a)))
+            .then_with(|| usual(a, b)),
+        SortKey::Epss => score(b).total_cmp(&score(a)).then_with(|| usual(a, b)),
+        SortKey::Package => a
+            .package
+            .cmp(&b.package)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| usual(a, b)),
+    });
+}
+
+/// `KEV`, `EPSS 0.94`, both, or nothing: what the exploitation data says of a finding.
+fn exploitation(finding: &VulnerabilityFinding) -> String {
+    let mut parts = Vec::new();
+    if finding.kev.is_some() {
+        parts.push("KEV".to_string());
+    }
+    if let Some(epss) = &finding.epss {
+        parts.push(format!("EPSS {:.2}", epss.score));
+    }
+    parts.join(", ")
+}
+
 #[derive(Serialize)]
 struct FindingView<'a> {
     #[serde(flatten)]
@@ -103,40 +155,44 @@ pub fn write_table(image: &Image, collected: &Collected, out: &mut dyn Write) ->
         .collect();
     writeln!(out, "Sources: {}", sources.join(", "))?;
     writeln!(out)?;
+    // The exploitation column only when some finding has something to show in it.
+    let exploited = collected
+        .findings
+        .iter()
+        .any(|f| !f.suppressed() && (f.kev.is_some() || f.epss.is_some()));
     let counted: Vec<Vec<String>> = collected
         .findings
         .iter()
         .filter(|f| !f.suppressed())
         .map(|f| {
-            vec![
+            let mut row = vec![
                 f.id.clone(),
                 f.severity.to_string(),
                 f.package.clone(),
                 f.version.clone(),
                 f.fixed_version.clone().unwrap_or_default(),
+            ];
+            if exploited {
+                row.push(exploitation(f));
+            }
+            row.push(
                 f.layer_index
                     .map(|i| image.layer_label(i))
                     .unwrap_or_default(),
-                f.title.clone().unwrap_or_default(),
-            ]
+            );
+            row.push(f.title.clone().unwrap_or_default());
+            row
         })
         .collect();
     if counted.is_empty() {
         writeln!(out, "No vulnerabilities found.")?;
     } else {
-        write_columns(
-            out,
-            &[
-                "ID",
-                "SEVERITY",
-                "PACKAGE",
-                "INSTALLED",
-                "FIXED",
-                "LAYER",
-                "TITLE",
-            ],
-            &counted,
-        )?;
+        let mut header = vec!["ID", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED"];
+        if exploited {
+            header.push("EXPLOIT");
+        }
+        header.extend(["LAYER", "TITLE"]);
+        write_columns(out, &header, &counted)?;
     }
     let suppressed: Vec<Vec<String>> = collected
         .findings

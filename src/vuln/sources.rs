@@ -4,6 +4,7 @@
 //! `docker vouch scan` prints the result; `docker vouch check` gives it to the policy.
 
 use super::db::{Database, DbError};
+use super::feeds::{self, Epss, Feed, FeedError, Kev};
 use super::report::{self, ReportError};
 use super::vex::{self, StatementResult, VexError};
 use super::{match_components, wanted_keys, ImageSubject, VulnerabilityFinding};
@@ -17,6 +18,16 @@ pub struct Sources {
     pub db: Option<PathBuf>,
     pub reports: Vec<PathBuf>,
     pub vex: Vec<PathBuf>,
+    /// Exploitation data to mark the findings with (the local database's KEV and EPSS files).
+    pub feeds: Vec<FeedFile>,
+}
+
+/// An exploitation feed's file, and its digest as the database's manifest records it.
+#[derive(Debug, Clone)]
+pub struct FeedFile {
+    pub feed: Feed,
+    pub path: PathBuf,
+    pub digest: String,
 }
 
 impl Sources {
@@ -34,6 +45,8 @@ pub enum SourceError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Vex(#[from] VexError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
 }
 
 impl SourceError {
@@ -44,6 +57,7 @@ impl SourceError {
             SourceError::Db(e) => matches!(e, DbError::NotADatabase { .. }),
             SourceError::Report(e) => !matches!(e, ReportError::Unreadable { .. }),
             SourceError::Vex(e) => matches!(e, VexError::NotVex { .. }),
+            SourceError::Feed(_) => false,
         }
     }
 }
@@ -57,8 +71,11 @@ pub struct SourceRef {
     /// `sha256:` of the file (reports and VEX documents).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
-    /// Records read (OSV), findings (reports) or statements (VEX).
+    /// Records read (OSV), findings (reports), statements (VEX) or entries (KEV, EPSS).
     pub entries: usize,
+    /// The KEV catalog's version, or the date of the EPSS scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// For the local database `db update` keeps: each ecosystem's zip as it was judged with (when it
     /// was last checked, its digest and record count), so a reader of the verdict can tell how fresh
     /// the judgment was.
@@ -145,6 +162,7 @@ pub fn collect(
             digest: None,
             entries: db.records_read,
             snapshot: snapshot_of(path),
+            version: None,
         });
         merge(&mut collected.findings, found);
     }
@@ -162,6 +180,7 @@ pub fn collect(
             digest: Some(report.digest.clone()),
             entries: report.findings.len(),
             snapshot: Vec::new(),
+            version: None,
         });
         merge(&mut collected.findings, report.findings);
     }
@@ -181,7 +200,15 @@ pub fn collect(
             digest: Some(document.digest.clone()),
             entries: document.statements.len(),
             snapshot: Vec::new(),
+            version: None,
         });
+    }
+    if !collected.findings.is_empty() {
+        for file in &sources.feeds {
+            collected
+                .inputs
+                .push(mark_exploitation(&mut collected.findings, file)?);
+        }
     }
     collected.vex = vex::apply(&documents, &mut collected.findings, subject);
     for unmatched in collected.vex.iter().filter(|r| r.matched == 0) {
@@ -192,13 +219,37 @@ pub fn collect(
             unmatched.products.join(", ")
         ));
     }
-    collected.findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.package.cmp(&b.package))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    super::present::sort_findings(&mut collected.findings, super::present::SortKey::Severity);
     Ok(collected)
+}
+
+/// Marks `findings` with what the feed `file` says of their CVEs; describes the feed as an input.
+fn mark_exploitation(
+    findings: &mut [VulnerabilityFinding],
+    file: &FeedFile,
+) -> Result<SourceRef, SourceError> {
+    let wanted = feeds::cve_ids(findings);
+    let path = file.path.as_path();
+    let (entries, version) = match file.feed {
+        Feed::Kev => {
+            let kev = Kev::load(path, Some(&wanted))?;
+            feeds::annotate(findings, Some(&kev), None);
+            (kev.count, kev.version)
+        }
+        Feed::Epss => {
+            let epss = Epss::load(path, Some(&wanted))?;
+            feeds::annotate(findings, None, Some(&epss));
+            (epss.rows as usize, epss.date)
+        }
+    };
+    Ok(SourceRef {
+        kind: file.feed.name().into(),
+        path: path.display().to_string(),
+        digest: Some(file.digest.clone()),
+        entries,
+        snapshot: Vec::new(),
+        version,
+    })
 }
 
 /// Adds `new` findings to `all`, folding a finding into one already there when it is about the

@@ -57,3 +57,63 @@ pub fn zip_records(dir: &std::path::Path, zip: &std::path::Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// CISA's Known Exploited Vulnerabilities catalog listing `cves` (id, date added, ransomware use),
+/// in the shape of its published JSON feed (schema 1.0.x: every field CISA writes).
+pub fn kev_catalog(version: &str, cves: &[(&str, &str, bool)]) -> Vec<u8> {
+    let vulnerabilities: Vec<Value> = cves
+        .iter()
+        .map(|(cve, added, ransomware)| {
+            json!({
+                "cveID": cve,
+                "vendorProject": "Python Software Foundation",
+                "product": "Requests",
+                "vulnerabilityName": "Requests Improper Certificate Validation Vulnerability",
+                "dateAdded": added,
+                "shortDescription": "Requests contains an improper certificate validation vulnerability.",
+                "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.",
+                "dueDate": "2026-12-20",
+                "knownRansomwareCampaignUse": if *ransomware { "Known" } else { "Unknown" },
+                "notes": format!("https://nvd.nist.gov/vuln/detail/{cve}"),
+                "cwes": ["CWE-295"]
+            })
+        })
+        .collect();
+    serde_json::to_vec_pretty(&json!({
+        "title": "CISA Catalog of Known Exploited Vulnerabilities",
+        "catalogVersion": version,
+        "dateReleased": "2026-11-29T17:00:02.8291Z",
+        "count": vulnerabilities.len(),
+        "vulnerabilities": vulnerabilities
+    }))
+    .unwrap()
+}
+
+/// FIRST's daily EPSS file for `scores` (CVE, score, percentile), gzipped by Python's gzip module as
+/// the published `epss_scores-current.csv.gz` is.
+pub fn epss_scores(date: &str, scores: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut csv =
+        format!("#model_version:v2025.03.14,score_date:{date}T12:55:00Z\ncve,epss,percentile\n");
+    for (cve, score, percentile) in scores {
+        csv.push_str(&format!("{cve},{score},{percentile}\n"));
+    }
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}

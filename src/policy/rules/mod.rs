@@ -67,7 +67,7 @@ impl Check {
         } else if let Some(f) = &rule.files {
             Check::Files(files::FilesCheck::compile(f, origin)?)
         } else if let Some(v) = &rule.vulnerabilities {
-            Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v))
+            Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v, origin)?)
         } else if let Some(r) = &rule.rego {
             Check::Rego(rego::RegoCheck::compile(id, r, origin)?)
         } else {

@@ -1,9 +1,11 @@
 //! The local vulnerability database that `docker vouch db update` keeps: one osv.dev `all.zip` per
 //! ecosystem under `DIR/osv/<ecosystem>/all.zip`, and `DIR/manifest.json` saying where each came
 //! from, when it was fetched and last checked, its validators (ETag, Last-Modified), digest, size and
-//! record count. `DIR` is `$VOUCH_DB_DIR`, else `$XDG_CACHE_HOME/vouch/db`, else
+//! record count; and, when asked for, the exploitation feeds (`DIR/feeds/kev.json`,
+//! `DIR/feeds/epss.csv.gz`, see [`crate::vuln::feeds`]) with the same entries. `DIR` is `$VOUCH_DB_DIR`, else `$XDG_CACHE_HOME/vouch/db`, else
 //! `~/.cache/vouch/db`. The manifest is replaced atomically, after the zips it names.
 
+use crate::vuln::feeds::Feed;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -51,6 +53,9 @@ pub struct Fetched {
 pub struct Manifest {
     #[serde(default)]
     pub ecosystems: BTreeMap<String, Fetched>,
+    /// The exploitation feeds fetched (`kev`, `epss`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub feeds: BTreeMap<String, Fetched>,
 }
 
 /// Why the local database could not be read or written.
@@ -81,6 +86,18 @@ impl Store {
     /// Where an ecosystem's zip is kept.
     pub fn zip_path(&self, ecosystem: &str) -> PathBuf {
         self.osv_dir().join(ecosystem).join("all.zip")
+    }
+
+    /// Where an exploitation feed is kept (`DIR/feeds/kev.json`).
+    pub fn feed_path(&self, feed: Feed) -> PathBuf {
+        self.dir.join("feeds").join(feed.file_name())
+    }
+
+    /// The feed's file, when the manifest names it and it is there.
+    pub fn feed(&self, manifest: &Manifest, feed: Feed) -> Option<(PathBuf, Fetched)> {
+        let path = self.feed_path(feed);
+        let fetched = manifest.feeds.get(feed.name())?;
+        path.is_file().then(|| (path, fetched.clone()))
     }
 
     /// The manifest; an empty one when the database was never updated.
@@ -121,23 +138,7 @@ impl Store {
     }
 }
 
-/// Seconds from the RFC 3339 time `then` to `now`; `None` when `then` does not parse.
-pub fn age_seconds(then: &str, now: time::OffsetDateTime) -> Option<i64> {
-    let then =
-        time::OffsetDateTime::parse(then, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((now - then).whole_seconds())
-}
-
-/// A duration in words a person reads at a glance: `40 s`, `12 min`, `5 h`, `3 days`.
-pub fn describe_age(seconds: i64) -> String {
-    match seconds {
-        s if s < 0 => "in the future".to_string(),
-        s if s < 120 => format!("{s} s"),
-        s if s < 2 * 3600 => format!("{} min", s / 60),
-        s if s < 2 * 86400 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86400),
-    }
-}
+pub use crate::clock::{age_seconds, describe_age};
 
 #[cfg(test)]
 mod tests {
@@ -191,16 +192,5 @@ mod tests {
             store.manifest(),
             Err(StoreError::BadManifest { .. })
         ));
-    }
-
-    #[test]
-    fn ages_read_at_a_glance() {
-        assert_eq!(describe_age(30), "30 s");
-        assert_eq!(describe_age(600), "10 min");
-        assert_eq!(describe_age(5 * 3600), "5 h");
-        assert_eq!(describe_age(3 * 86400), "3 days");
-        let now = time::OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
-        assert_eq!(age_seconds("1970-01-12T13:46:00Z", now), Some(40));
-        assert_eq!(age_seconds("yesterday", now), None);
     }
 }

@@ -12,6 +12,7 @@
 use super::store::{Fetched, Store, StoreError};
 use super::Shallow;
 use crate::oci::digest::finished;
+use crate::vuln::feeds::Feed;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -73,6 +74,17 @@ impl Source {
         Ok(Source::Dir(path))
     }
 
+    /// Where a feed is at the source (a mirror keeps it beside the ecosystems).
+    pub fn feed_location(&self, feed: Feed) -> Result<String, String> {
+        match self {
+            Source::Http(base) => base
+                .join(feed.mirror_path())
+                .map(|u| u.to_string())
+                .map_err(|e| format!("{}: {e}", feed.name())),
+            Source::Dir(dir) => Ok(dir.join(feed.mirror_path()).display().to_string()),
+        }
+    }
+
     /// Where an ecosystem's zip is at the source.
     pub fn location(&self, ecosystem: &str) -> Result<String, String> {
         match self {
@@ -108,19 +120,36 @@ fn valid_ecosystem(name: &str) -> bool {
         && !name.chars().any(char::is_control)
 }
 
-/// How one ecosystem's update went.
+/// What an update fetches: an ecosystem's OSV zip, or an exploitation feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Ecosystem(String),
+    Feed(Feed),
+}
+
+impl Item {
+    /// Its name in the manifest and in messages (`PyPI`, `kev`).
+    pub fn name(&self) -> &str {
+        match self {
+            Item::Ecosystem(name) => name,
+            Item::Feed(feed) => feed.name(),
+        }
+    }
+}
+
+/// How one item's update went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// New bytes, checked and in place.
     Fetched { bytes: u64, records: u64 },
-    /// The source said (or showed) that the zip kept is current.
+    /// The source said (or showed) that the file kept is current.
     Unchanged,
 }
 
-/// One ecosystem's result.
+/// One item's result.
 #[derive(Debug)]
 pub struct Updated {
-    pub ecosystem: String,
+    pub name: String,
     pub location: String,
     pub outcome: Result<Outcome, String>,
 }
@@ -131,62 +160,80 @@ pub struct Limits {
     pub max_bytes: u64,
 }
 
-/// Updates `ecosystems` from `source` into `store`; the manifest is rewritten after each ecosystem
-/// that changed. An ecosystem that fails keeps what it had; the others go on.
+/// Where each item comes from: ecosystems (and feeds, when `feeds_upstream` is false) from
+/// `source`; feeds from their publishers when `feeds_upstream` is true (osv.dev does not carry them).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub source: Source,
+    pub feeds_upstream: bool,
+}
+
+impl Origin {
+    fn locate(&self, item: &Item) -> Result<(Source, String), String> {
+        match item {
+            Item::Ecosystem(name) => Ok((self.source.clone(), self.source.location(name)?)),
+            Item::Feed(feed) if self.feeds_upstream => {
+                let source = Source::parse(feed.upstream())?;
+                Ok((source, feed.upstream().to_string()))
+            }
+            Item::Feed(feed) => Ok((self.source.clone(), self.source.feed_location(*feed)?)),
+        }
+    }
+}
+
+/// Updates `items` from `origin` into `store`; the manifest is rewritten after each item that
+/// changed. An item that fails keeps what it had; the others go on.
 pub fn update(
     store: &Store,
-    source: &Source,
-    ecosystems: &[String],
+    origin: &Origin,
+    items: &[Item],
     limits: Limits,
     progress: &mut dyn FnMut(&Updated),
 ) -> Result<Vec<Updated>, StoreError> {
     let mut manifest = store.manifest()?;
-    let client = match source {
-        Source::Http(base) => Some(http_client(base).map_err(|detail| StoreError::Io {
-            path: base.to_string(),
-            detail,
-        })?),
-        Source::Dir(_) => None,
-    };
     let mut results = Vec::new();
-    for ecosystem in ecosystems {
-        let location = source.location(ecosystem).unwrap_or_else(|e| e.to_string());
-        let kept = manifest
-            .ecosystems
-            .get(ecosystem)
-            .filter(|_| store.zip_path(ecosystem).is_file())
-            .cloned();
-        let outcome = if valid_ecosystem(ecosystem) {
-            update_one(
-                store,
-                source,
-                client.as_ref(),
-                ecosystem,
-                &location,
-                kept.as_ref(),
-                limits,
-            )
-        } else {
-            Err(format!("{ecosystem:?} is not an ecosystem name"))
+    for item in items {
+        let name = item.name().to_string();
+        let target = match item {
+            Item::Ecosystem(name) => store.zip_path(name),
+            Item::Feed(feed) => store.feed_path(*feed),
         };
-        let now = now_rfc3339();
+        let entries = match item {
+            Item::Ecosystem(_) => &mut manifest.ecosystems,
+            Item::Feed(_) => &mut manifest.feeds,
+        };
+        let kept = entries.get(&name).filter(|_| target.is_file()).cloned();
+        let (location, outcome) = match origin.locate(item) {
+            Ok(_) if matches!(item, Item::Ecosystem(name) if !valid_ecosystem(name)) => (
+                String::new(),
+                Err(format!("{name:?} is not an ecosystem name")),
+            ),
+            Ok((source, location)) => {
+                let now = time::OffsetDateTime::now_utc();
+                let check = |path: &Path| match item {
+                    Item::Ecosystem(name) => check_zip(path, name, now),
+                    Item::Feed(feed) => feed.check(path, now),
+                };
+                let outcome = refresh(&source, &location, &target, kept.as_ref(), limits, &check);
+                (location, outcome)
+            }
+            Err(e) => (String::new(), Err(e)),
+        };
         match &outcome {
             Ok((Outcome::Unchanged, _)) => {
-                if let Some(entry) = manifest.ecosystems.get_mut(ecosystem) {
-                    entry.checked = now;
+                if let Some(entry) = entries.get_mut(&name) {
+                    entry.checked = crate::clock::stamp();
                     store.write_manifest(&manifest)?;
                 }
             }
             Ok((Outcome::Fetched { .. }, Some(fetched))) => {
-                manifest
-                    .ecosystems
-                    .insert(ecosystem.clone(), fetched.clone());
+                entries.insert(name.clone(), fetched.clone());
                 store.write_manifest(&manifest)?;
             }
             _ => {}
         }
         let updated = Updated {
-            ecosystem: ecosystem.clone(),
+            name,
             location,
             outcome: outcome.map(|(o, _)| o),
         };
@@ -196,51 +243,42 @@ pub fn update(
     Ok(results)
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// One ecosystem: fetched into a partial file beside the kept zip, checked, renamed over it.
-fn update_one(
-    store: &Store,
+/// One file: fetched into a partial file beside the kept one, checked whole by `check` (which
+/// counts its records), renamed over it.
+fn refresh(
     source: &Source,
-    client: Option<&Http>,
-    ecosystem: &str,
     location: &str,
+    target: &Path,
     kept: Option<&Fetched>,
     limits: Limits,
+    check: &dyn Fn(&Path) -> Result<u64, String>,
 ) -> Result<(Outcome, Option<Fetched>), String> {
-    let target = store.zip_path(ecosystem);
     let dir = target
         .parent()
         .ok_or_else(|| format!("{}: no parent directory", target.display()))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let partial = dir.join(".all.zip.partial");
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = dir.join(format!(".{file_name}.partial"));
     let result = (|| {
-        let written = match (source, client) {
-            (Source::Http(_), Some(client)) => {
-                match client.fetch(location, kept, &partial, limits)? {
+        let written = match source {
+            Source::Http(base) => {
+                match http_client(base)?.fetch(location, kept, &partial, limits)? {
                     Some(written) => written,
                     None => return Ok((Outcome::Unchanged, None)),
                 }
             }
-            (Source::Dir(_), _) => copy_file(Path::new(location), &partial, limits)?,
-            (Source::Http(_), None) => return Err("no HTTP client".to_string()),
+            Source::Dir(_) => copy_file(Path::new(location), &partial, limits)?,
         };
         if kept.is_some_and(|k| k.digest == written.digest) {
             return Ok((Outcome::Unchanged, None));
         }
-        let records = check_zip(&partial, ecosystem, time::OffsetDateTime::now_utc())
+        let records = check(&partial)
             .map_err(|e| format!("{location}: {e}; the database kept what it had"))?;
-        std::fs::rename(&partial, &target).map_err(|e| format!("{}: {e}", target.display()))?;
-        let now = now_rfc3339();
+        std::fs::rename(&partial, target).map_err(|e| format!("{}: {e}", target.display()))?;
+        let now = crate::clock::stamp();
         Ok((
             Outcome::Fetched {
                 bytes: written.bytes,
@@ -349,7 +387,8 @@ impl Write for Capped {
     }
 }
 
-/// The HTTP side: one client and runtime for the whole update.
+/// The HTTP side: a client and runtime for each file fetched, its redirects kept on its source's
+/// host.
 struct Http {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,

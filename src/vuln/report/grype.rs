@@ -134,6 +134,7 @@ impl Report {
                     diff_id: m.artifact.locations.into_iter().find_map(|l| l.layer_id),
                     title: v.description.as_deref().and_then(headline),
                     cvss: v.cvss.into_iter().filter_map(|c| c.vector).collect(),
+                    published: None,
                 }
             })
             .collect()

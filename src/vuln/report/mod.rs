@@ -68,6 +68,8 @@ struct Stated {
     diff_id: Option<String>,
     title: Option<String>,
     cvss: Vec<String>,
+    /// When the vulnerability was published, where the report says.
+    published: Option<String>,
 }
 
 /// Reads a report and ties its findings to `components`.
@@ -257,6 +259,9 @@ fn tie(
             sources: vec![tool.to_string()],
             vex: None,
             installed_by,
+            fix_published: s.published,
+            kev: None,
+            epss: None,
         });
     }
     (findings, unlisted)

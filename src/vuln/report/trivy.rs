@@ -51,6 +51,8 @@ struct Vulnerability {
     title: Option<String>,
     #[serde(rename = "CVSS", default)]
     cvss: HashMap<String, Cvss>,
+    #[serde(default)]
+    published_date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +124,7 @@ impl Report {
                     diff_id: v.layer.and_then(|l| l.diff_id),
                     title: v.title.as_deref().and_then(headline),
                     cvss,
+                    published: v.published_date,
                 });
             }
         }
