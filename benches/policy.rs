@@ -164,7 +164,7 @@ fn main() {
     let input = Input {
         image: &image,
         components: &components,
-        files: &files,
+        files: Some(&files),
         vulnerabilities: Some(&vulnerabilities),
         sbom: &sbom,
         today: "2026-11-23",

@@ -81,6 +81,25 @@ fn manifest(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// `docker-vouch ARGS` run in `cwd` with the local database `dir`.
+fn with_db(cwd: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    vouch()
+        .args(args)
+        .current_dir(cwd)
+        .env("VOUCH_DB_DIR", dir)
+        .output()
+        .expect("docker-vouch runs")
+}
+
+/// The verdict `check --format json` printed, which must be valid and FAILED (exit 1).
+fn failed_verdict(out: &std::process::Output) -> Value {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    validate_schema("verdict.schema.json", &out.stdout, ".json");
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["verificationResult"], "FAILED");
+    verdict
+}
+
 fn kept_zip(dir: &Path, ecosystem: &str) -> Vec<u8> {
     std::fs::read(dir.join("osv").join(ecosystem).join("all.zip")).unwrap()
 }
@@ -474,14 +493,7 @@ fn known_exploited_and_epss_from_a_mirror_mark_findings_and_gate() {
         TestImage::new(vec![layer.bytes()]).docker_archive("example/app:1"),
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        vouch()
-            .args(args)
-            .current_dir(w)
-            .env("VOUCH_DB_DIR", &dir)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| with_db(w, &dir, args);
     let out = run(&[
         "scan",
         "docker-archive:img.tar",
@@ -535,18 +547,14 @@ fn known_exploited_and_epss_from_a_mirror_mark_findings_and_gate() {
         "version: \"1\"\nrules:\n  - id: exploited\n    action: warn\n    vulnerabilities: {max_severity: high, kev: deny}\n",
     )
     .unwrap();
-    let out = run(&[
+    let verdict = failed_verdict(&run(&[
         "check",
         "docker-archive:img.tar",
         "--policy",
         "policy.yaml",
         "--format",
         "json",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    validate_schema("verdict.schema.json", &out.stdout, ".json");
-    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(verdict["verificationResult"], "FAILED");
+    ]));
     let found: Vec<(&str, &str, bool)> = verdict["rules"][0]["findings"]
         .as_array()
         .unwrap()
@@ -566,6 +574,129 @@ fn known_exploited_and_epss_from_a_mirror_mark_findings_and_gate() {
     let sources = &verdict["vulnerabilitySources"]["sources"];
     assert_eq!(sources[1]["kind"], "kev");
     assert_eq!(sources[1]["digest"], sha256(&kev).as_str());
+}
+
+/// `sbom:FILE` judges the SBOM vouch wrote of an image without the image (deleted before the scan):
+/// the findings of today's database, the config rules on the configuration the SBOM recorded, the
+/// file rules not applicable; an SBOM another tool wrote, or that is not one, is refused by name.
+#[test]
+fn a_saved_sbom_is_scanned_and_checked_without_its_image() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let mirror = w.join("mirror");
+    std::fs::create_dir_all(mirror.join("PyPI")).unwrap();
+    std::fs::write(mirror.join("PyPI/all.zip"), all_zip(&[requests_advisory()])).unwrap();
+    let dir = w.join("db");
+    let out = db(
+        &dir,
+        &[
+            "update",
+            "--source",
+            &mirror.display().to_string(),
+            "--ecosystems",
+            "PyPI",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut image = requests_image();
+    image.runtime_config = serde_json::json!({
+        "User": "root", "Entrypoint": ["/usr/bin/python3"], "Labels": {"org.example.team": "core"}
+    });
+    std::fs::write(w.join("img.tar"), image.docker_archive("example/app:1")).unwrap();
+    let run = |args: &[&str]| with_db(w, &dir, args);
+    let out = run(&["sbom", "docker-archive:img.tar", "-o", "app.cdx.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sbom: Value =
+        serde_json::from_slice(&std::fs::read(w.join("app.cdx.json")).unwrap()).unwrap();
+    std::fs::remove_file(w.join("img.tar")).unwrap();
+
+    let out = run(&["scan", "sbom:app.cdx.json", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    validate_schema("scan.schema.json", &out.stdout, ".json");
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["findings"][0]["id"], "GHSA-9wx4-h78v-vm56");
+    let recorded_id = image_properties(&sbom, "vouch:image:id");
+    assert_eq!(document["image"]["id"], recorded_id[0].as_str());
+    assert_eq!(document["image"]["reference"], "sbom:app.cdx.json");
+
+    std::fs::write(
+        w.join("policy.yaml"),
+        r#"version: "1"
+rules:
+  - id: non-root
+    action: deny
+    config: {non_root_user: true}
+  - id: team-label
+    action: deny
+    config: {required_labels: {org.example.team: "core"}}
+  - id: no-setuid
+    action: deny
+    files: {setuid_allowed: []}
+  - id: no-vulnerabilities
+    action: warn
+    vulnerabilities: {max_severity: low}
+"#,
+    )
+    .unwrap();
+    let verdict = failed_verdict(&run(&[
+        "check",
+        "sbom:app.cdx.json",
+        "--policy",
+        "policy.yaml",
+        "--format",
+        "json",
+    ]));
+    let statuses: Vec<(&str, &str)> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("non-root", "failed"),
+            ("team-label", "passed"),
+            ("no-setuid", "not_applicable"),
+            ("no-vulnerabilities", "warned"),
+        ]
+    );
+    assert!(
+        verdict["rules"][2]["note"]
+            .as_str()
+            .unwrap()
+            .contains("judged from its SBOM"),
+        "{}",
+        verdict["rules"][2]
+    );
+    assert_eq!(verdict["image"]["id"], recorded_id[0].as_str());
+
+    // Another tool's SBOM (no image record), a file that is not JSON, and other commands.
+    std::fs::write(
+        w.join("other.json"),
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"component": {"type": "container", "name": "app"}}, "components": []}"#,
+    )
+    .unwrap();
+    std::fs::write(w.join("notes.txt"), "not an SBOM").unwrap();
+    for (args, expected) in [
+        (vec!["scan", "sbom:other.json"], "not an SBOM vouch wrote"),
+        (vec!["check", "sbom:other.json"], "not an SBOM vouch wrote"),
+        (vec!["scan", "sbom:notes.txt"], "not a JSON SBOM"),
+        (vec!["scan", "sbom:"], "needs a value"),
+        (
+            vec!["scan", "sbom:app.cdx.json", "--sbom", "app.cdx.json"],
+            "sbom:FILE is the SBOM already",
+        ),
+        (vec!["sbom", "sbom:app.cdx.json"], "only `scan` and `check`"),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 /// The image the re-judgment tests attest: requests 2.31.0 in one layer.

@@ -5,8 +5,8 @@
 use super::CheckArgs;
 use super::CheckFormat;
 use crate::fsio::write_result;
-use crate::image::ImageArg;
-use crate::pipeline::evaluate::evaluate;
+use crate::image::Subject;
+use crate::pipeline::evaluate::{evaluate, evaluate_recorded};
 use crate::pipeline::Context;
 use crate::policy::config::DEFAULT_POLICY;
 use crate::policy::verdict::{write_table, Outcome};
@@ -25,12 +25,16 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError("check needs an IMAGE".into()).into());
     };
     let policy = args.evaluation.load_policy()?;
-    let image = ImageArg::parse(image)?;
+    let subject = Subject::parse(image)?;
     let sources = args.evaluation.vulnerabilities.sources(context)?;
     let judging = args
         .evaluation
         .judging(&policy, &sources, args.platform.platform.as_ref());
-    let verdict = evaluate(context, &image, &judging)?.verdict;
+    let verdict = match &subject {
+        Subject::Image(image) => evaluate(context, image, &judging)?,
+        Subject::Sbom { text, path } => evaluate_recorded(context, path, text, &judging)?,
+    }
+    .verdict;
 
     let mut rendered = Vec::new();
     match args.format {

@@ -6,8 +6,8 @@
 use super::{ScanArgs, ScanFormat, ScanSort};
 use crate::clock::now;
 use crate::fsio::write_result;
-use crate::image::ImageArg;
-use crate::pipeline::read::{scan, Scanned};
+use crate::image::Subject;
+use crate::pipeline::read::{refuse_image_flags, scan, scan_recorded, Scanned};
 use crate::pipeline::Context;
 use crate::vuln::present::{
     cyclonedx_with_vulnerabilities, scan_document, sort_findings, write_table, SortKey,
@@ -26,18 +26,23 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let image = ImageArg::parse(&args.image)?;
     let Scanned {
         image,
         sbom,
         mut collected,
-    } = scan(
-        context,
-        &image,
-        args.sbom.as_deref(),
-        &sources,
-        args.platform.platform.as_ref(),
-    )?;
+    } = match Subject::parse(&args.image)? {
+        Subject::Image(image) => scan(
+            context,
+            &image,
+            args.sbom.as_deref(),
+            &sources,
+            args.platform.platform.as_ref(),
+        )?,
+        Subject::Sbom { text, path } => {
+            refuse_image_flags(&text, args.sbom.as_deref(), args.platform.platform.as_ref())?;
+            scan_recorded(context, &path, &text, &sources)?
+        }
+    };
 
     sort_findings(
         &mut collected.findings,

@@ -50,6 +50,11 @@ impl ImageSource {
         if arg.is_empty() {
             return Err(crate::UsageError("IMAGE must not be empty".into()));
         }
+        if arg.starts_with("sbom:") {
+            return Err(crate::UsageError(format!(
+                "{arg}: sbom:FILE names an SBOM, not an image: only `scan` and `check` judge one"
+            )));
+        }
         let source = if let Some(rest) = arg.strip_prefix("docker-archive:") {
             ImageSource::DockerArchive(non_empty(rest, "docker-archive")?.into())
         } else if let Some(rest) = arg.strip_prefix("oci-archive:") {
@@ -96,6 +101,29 @@ impl ImageArg {
             text: text.to_string(),
             source: ImageSource::parse(text)?,
         })
+    }
+}
+
+/// What `scan` and `check` judge: an image, or (`sbom:FILE`) the SBOM vouch wrote of one, judged
+/// without reading the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Image(ImageArg),
+    Sbom { text: String, path: PathBuf },
+}
+
+impl Subject {
+    pub fn parse(text: &str) -> Result<Subject, crate::UsageError> {
+        match text.strip_prefix("sbom:") {
+            Some("") => Err(crate::UsageError(
+                "sbom: needs a value after the colon (sbom:FILE)".into(),
+            )),
+            Some(path) => Ok(Subject::Sbom {
+                text: text.to_string(),
+                path: PathBuf::from(path),
+            }),
+            None => ImageArg::parse(text).map(Subject::Image),
+        }
     }
 }
 

@@ -2,11 +2,11 @@
 //! file rules note, the private-key probe), its SBOM built or loaded, its base image found, its
 //! file facts and vulnerability findings gathered, and the policy evaluated into a verdict.
 
-use super::read::{read, sbom_of, vulnerability_findings};
+use super::read::{read, recorded, refuse_image_flags, sbom_of, vulnerability_findings};
 use super::Context;
 use crate::catalog;
 use crate::clock::now;
-use crate::facts;
+use crate::facts::{self, FileFacts};
 use crate::image::base::{base_image, BaseImage};
 use crate::image::{Image, ImageArg, Platform};
 use crate::layers::Notable;
@@ -59,23 +59,48 @@ pub fn evaluate(
     for warning in &read.warnings {
         context.warn(&format!("{reference}: {warning}"));
     }
+    let file_facts = facts::collect(&read.files, &notable);
+    judge(context, read.image, sbom, Some(&file_facts), judging)
+}
 
-    let base = base_image(&read.image, judging.base_image, || context.engine().ok());
+/// Judges the SBOM vouch wrote of an image (`sbom:FILE`), without the image: the image's identity
+/// and runtime configuration as the SBOM recorded them stand in for its config, and the rules that
+/// need its files (`files`) are not applicable.
+pub fn evaluate_recorded(
+    context: &Context,
+    path: &Path,
+    text: &str,
+    judging: &Judging,
+) -> anyhow::Result<Evaluated> {
+    refuse_image_flags(text, judging.sbom, judging.platform)?;
+    let (image, sbom) = recorded(path, text)?;
+    judge(context, image, sbom, None, judging)
+}
+
+/// The policy applied to an image's SBOM, its configuration, and (when they were read) its files.
+fn judge(
+    context: &Context,
+    image: Image,
+    sbom: Sbom,
+    file_facts: Option<&FileFacts>,
+    judging: &Judging,
+) -> anyhow::Result<Evaluated> {
+    let policy = judging.policy;
+    let reference = image.reference.as_str();
+    let base = base_image(&image, judging.base_image, || context.engine().ok());
     if let (Some(name), Some(false)) = (&base.name, base.layers_match) {
         context.warn(&format!(
             "{reference}: its layers do not start with those of {name}"
         ));
     }
-    let image = image_facts(&read.image, base);
+    let facts = image_facts(&image, base);
     let components = sbom.components();
-    let vulnerabilities =
-        vulnerability_findings(context, judging.sources, &components, &read.image)?;
-    let file_facts = facts::collect(&read.files, &notable);
+    let vulnerabilities = vulnerability_findings(context, judging.sources, &components, &image)?;
     let (today, stamp) = now();
     let input = Input {
-        image: &image,
+        image: &facts,
         components: &components,
-        files: &file_facts,
+        files: file_facts,
         vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
         sbom: &sbom,
         today: &today,
@@ -90,7 +115,7 @@ pub fn evaluate(
     Ok(Evaluated {
         verdict,
         sbom,
-        image: read.image,
+        image,
     })
 }
 

@@ -67,10 +67,7 @@ pub fn sbom_of(
 ) -> anyhow::Result<Sbom> {
     match saved {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("reading the SBOM {}", path.display()))?;
-            let sbom: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| UsageError(format!("{}: not a JSON SBOM ({e})", path.display())))?;
+            let sbom = load_sbom(path)?;
             check_sbom_subject(&sbom, &read.image, &path.display().to_string())?;
             Ok(Sbom::Saved(sbom))
         }
@@ -86,6 +83,34 @@ pub fn sbom_of(
             })
         }
     }
+}
+
+/// Largest saved SBOM read (a CycloneDX JSON SBOM of 200,000 packages is about 150 MB).
+const MAX_SBOM_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// A saved CycloneDX JSON SBOM, read within [`MAX_SBOM_BYTES`].
+fn load_sbom(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let shown = path.display();
+    let bytes = crate::fsio::read_limited(path, MAX_SBOM_BYTES)
+        .map_err(|e| anyhow::anyhow!("reading the SBOM {shown}: {e}"))?;
+    let sbom: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| UsageError(format!("{shown}: not a JSON SBOM ({e})")))?;
+    if sbom.get("bomFormat").and_then(|f| f.as_str()) != Some("CycloneDX") {
+        return Err(UsageError(format!(
+            "{shown}: not a CycloneDX JSON SBOM (no \"bomFormat\": \"CycloneDX\")"
+        ))
+        .into());
+    }
+    Ok(sbom)
+}
+
+/// The SBOM vouch wrote of an image (`sbom:FILE`, given as `text`) and the image as it recorded it,
+/// to judge without reading the image.
+pub fn recorded(path: &Path, text: &str) -> anyhow::Result<(Image, Sbom)> {
+    let sbom = load_sbom(path)?;
+    let image = crate::sbom::read::recorded_image(&sbom, text)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    Ok((image, Sbom::Saved(sbom)))
 }
 
 /// Refuses an SBOM that describes another image.
@@ -253,6 +278,41 @@ pub fn scan(
         vulnerability_findings(context, sources, &components, &read.image)?.unwrap_or_default();
     Ok(Scanned {
         image: read.image,
+        sbom,
+        collected,
+    })
+}
+
+/// Refuses the flags that read an image (`--sbom`, `--platform`) with `sbom:FILE`, which is the SBOM
+/// already.
+pub fn refuse_image_flags(
+    text: &str,
+    saved: Option<&Path>,
+    platform: Option<&Platform>,
+) -> anyhow::Result<()> {
+    if saved.is_some() || platform.is_some() {
+        return Err(UsageError(format!(
+            "{text}: --sbom and --platform are for images; sbom:FILE is the SBOM already"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Gathers the findings of every source given for the SBOM vouch wrote of an image (`sbom:FILE`),
+/// without reading the image.
+pub fn scan_recorded(
+    context: &Context,
+    path: &Path,
+    text: &str,
+    sources: &Sources,
+) -> anyhow::Result<Scanned> {
+    let (image, sbom) = recorded(path, text)?;
+    let components = sbom.components();
+    let collected =
+        vulnerability_findings(context, sources, &components, &image)?.unwrap_or_default();
+    Ok(Scanned {
+        image,
         sbom,
         collected,
     })

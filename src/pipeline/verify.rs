@@ -9,7 +9,6 @@ use super::Context;
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
 use crate::clock::now;
-use crate::facts::FileFacts;
 use crate::image::{inspect_only, ImageArg, ImageSource, Platform};
 use crate::layers::Wanted;
 use crate::policy::input::{ImageFacts, Input};
@@ -171,7 +170,7 @@ fn rejudge_report(context: &Context, report: &mut Report, rejudge: &Rejudge) -> 
     let input = Input {
         image: &image,
         components: &components,
-        files: &FileFacts::default(),
+        files: None,
         vulnerabilities: Some(&collected.findings),
         sbom: &sbom,
         today: &today,

@@ -47,7 +47,9 @@ impl ImageFacts {
 pub struct Input<'a> {
     pub image: &'a ImageFacts,
     pub components: &'a [Component],
-    pub files: &'a FileFacts,
+    /// `None` when the image's files were not read (judged from its SBOM, `sbom:FILE`): the file
+    /// rules cannot be evaluated.
+    pub files: Option<&'a FileFacts>,
     /// `None` when no vulnerability source was given: vulnerability rules cannot be evaluated.
     pub vulnerabilities: Option<&'a [VulnerabilityFinding]>,
     /// The SBOM, made a document for Rego rules.

@@ -179,6 +179,128 @@ impl Component {
     }
 }
 
+/// Why a saved SBOM cannot stand in for its image.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordedError {
+    #[error("not an SBOM vouch wrote: it does not record its image ({0}); write one with `docker vouch sbom IMAGE`")]
+    NotVouch(&'static str),
+    #[error("its image record is damaged: {0}")]
+    Damaged(String),
+}
+
+/// The image as a vouch CycloneDX SBOM recorded it in `metadata.component`'s properties (see
+/// [`super::image_properties`]): its identity, layers and runtime configuration, with no layer
+/// sizes (the layers are not read). What `sbom:FILE` judges in place of the image.
+pub fn recorded_image(sbom: &Value, reference: &str) -> Result<Image, RecordedError> {
+    let properties = sbom
+        .pointer("/metadata/component/properties")
+        .and_then(Value::as_array)
+        .ok_or(RecordedError::NotVouch("no metadata.component properties"))?;
+    let all = |name: &str| -> Vec<&str> {
+        properties
+            .iter()
+            .filter(|p| p.get("name").and_then(Value::as_str) == Some(name))
+            .filter_map(|p| p.get("value").and_then(Value::as_str))
+            .collect()
+    };
+    let one = |name: &str| all(name).first().map(|v| v.to_string());
+    let id = one("vouch:image:id").ok_or(RecordedError::NotVouch("no vouch:image:id"))?;
+    if crate::oci::digest::sha256_hex(&id).is_none() {
+        return Err(RecordedError::Damaged(format!(
+            "vouch:image:id {:?} is not a sha256 digest",
+            crate::text::excerpt(&id, 80)
+        )));
+    }
+    let list = |name: &str| -> Result<Option<Vec<String>>, RecordedError> {
+        one(name)
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    RecordedError::Damaged(format!("{name} is not a JSON list of strings ({e})"))
+                })
+            })
+            .transpose()
+    };
+    let mut layers = Vec::new();
+    for diff_id in all("vouch:image:layer") {
+        if crate::oci::digest::sha256_hex(diff_id).is_none() {
+            return Err(RecordedError::Damaged(format!(
+                "vouch:image:layer {:?} is not a sha256 digest",
+                crate::text::excerpt(diff_id, 80)
+            )));
+        }
+        layers.push(crate::image::LayerInfo {
+            diff_id: diff_id.to_string(),
+            blob_digest: diff_id.to_string(),
+            uncompressed_size: 0,
+            entry_count: 0,
+        });
+    }
+    let platform = one("vouch:image:platform").unwrap_or_default();
+    let mut parts = platform.split('/');
+    let known = |p: Option<&str>| {
+        p.filter(|p| !p.is_empty() && *p != "unknown")
+            .map(str::to_string)
+    };
+    let (os, architecture, variant) = (
+        known(parts.next()),
+        known(parts.next()),
+        known(parts.next()),
+    );
+    let labels: std::collections::BTreeMap<String, String> = properties
+        .iter()
+        .filter_map(|p| {
+            let name = p
+                .get("name")?
+                .as_str()?
+                .strip_prefix("vouch:config:label:")?;
+            Some((name.to_string(), p.get("value")?.as_str()?.to_string()))
+        })
+        .collect();
+    let ports: std::collections::BTreeMap<String, Value> = all("vouch:config:exposedPort")
+        .into_iter()
+        .map(|p| (p.to_string(), Value::Object(Default::default())))
+        .collect();
+    let runtime = crate::image::config::RuntimeConfig {
+        user: one("vouch:config:user").filter(|u| !u.is_empty()),
+        entrypoint: list("vouch:config:entrypoint")?,
+        cmd: list("vouch:config:cmd")?,
+        working_dir: one("vouch:config:workingDir"),
+        labels: (!labels.is_empty()).then_some(labels),
+        exposed_ports: (!ports.is_empty()).then_some(ports),
+        healthcheck: list("vouch:config:healthcheck")?
+            .map(|test| crate::image::config::Healthcheck { test: Some(test) }),
+        ..Default::default()
+    };
+    let repo_tags: Vec<String> = all("vouch:image:tag")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    Ok(Image {
+        reference: reference.to_string(),
+        source: "sbom",
+        name: repo_tags.first().cloned(),
+        repo_tags,
+        manifest_digest: one("vouch:image:manifestDigest"),
+        repo_digests: all("vouch:image:repoDigest")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        config: crate::image::config::ImageConfig {
+            os,
+            architecture,
+            variant,
+            config: Some(runtime),
+            rootfs: Some(crate::image::config::RootFs {
+                kind: "layers".into(),
+                diff_ids: layers.iter().map(|l| l.diff_id.clone()).collect(),
+            }),
+            ..Default::default()
+        },
+        id,
+        layers,
+    })
+}
+
 /// Reads the components of a CycloneDX JSON document.
 pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
     let Some(list) = sbom.get("components").and_then(Value::as_array) else {
@@ -241,6 +363,61 @@ mod tests {
         assert_eq!(sbom.components(), from_document);
         assert_eq!(from_document.len(), 6);
         assert!(from_document.iter().any(|c| c.licenses.len() == 2));
+    }
+
+    /// The image an SBOM records is the image it was written of: identity, layers, platform and the
+    /// runtime configuration the rules read (a label's line break is a space, as CycloneDX's
+    /// normalizedString makes it).
+    #[test]
+    fn the_recorded_image_is_the_image_written() {
+        let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let mut image = super::super::cyclonedx_json::tests::image();
+        image.id = digest('1');
+        image.manifest_digest = Some(digest('2'));
+        for (layer, c) in image.layers.iter_mut().zip(['a', 'b']) {
+            layer.diff_id = digest(c);
+        }
+        let sbom = Sbom::Built {
+            image: Box::new(image.clone()),
+            inventory: super::super::cyclonedx_json::tests::inventory(),
+        };
+        let document = sbom.document().unwrap().into_owned();
+        let recorded = recorded_image(&document, "sbom:x.json").unwrap();
+        assert_eq!(recorded.id, image.id);
+        assert_eq!(recorded.manifest_digest, image.manifest_digest);
+        assert_eq!(recorded.repo_tags, image.repo_tags);
+        assert_eq!(recorded.repo_digests, image.repo_digests);
+        let diff_ids = |i: &Image| {
+            i.layers
+                .iter()
+                .map(|l| l.diff_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(diff_ids(&recorded), diff_ids(&image));
+        assert_eq!(recorded.config.platform(), "linux/arm64/v8");
+        let mut expected = image.config.runtime();
+        if let Some(labels) = expected.labels.as_mut() {
+            labels.insert("org.example".into(), "line one".into());
+        }
+        assert_eq!(recorded.config.runtime(), expected);
+
+        let mut other = document.clone();
+        other["metadata"]["component"]["properties"] = serde_json::json!([]);
+        assert!(matches!(
+            recorded_image(&other, "sbom:x.json"),
+            Err(RecordedError::NotVouch(_))
+        ));
+        let mut damaged = document;
+        for p in damaged["metadata"]["component"]["properties"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if p["name"] == "vouch:config:entrypoint" {
+                p["value"] = "/bin/app --serve".into();
+            }
+        }
+        let err = recorded_image(&damaged, "sbom:x.json").unwrap_err();
+        assert!(err.to_string().contains("vouch:config:entrypoint"), "{err}");
     }
 
     /// The size attest judges an envelope by is that of the compact JSON a statement carries (the

@@ -7,7 +7,7 @@ use super::super::file::FilesFile;
 use super::super::input::Input;
 use super::super::verdict::Finding;
 use super::{file_evidence, path_set, PathPattern};
-use crate::facts::FileKind;
+use crate::facts::{FileFacts, FileKind};
 use globset::GlobSet;
 use marked_yaml::Spanned;
 
@@ -65,10 +65,10 @@ impl FilesCheck {
         self.setuid_allowed.is_some() || self.world_writable_allowed.is_some()
     }
 
-    pub fn evaluate(&self, input: &Input) -> Vec<Finding> {
+    pub fn evaluate(&self, input: &Input, facts: &FileFacts) -> Vec<Finding> {
         let mut findings = Vec::new();
         let image = input.image;
-        for fact in &input.files.files {
+        for fact in &facts.files {
             let path = fact.path.as_str();
             let shown = format!("/{path}");
             let evidence = || file_evidence(path, fact.layer_index, image);
@@ -137,14 +137,14 @@ impl FilesCheck {
             }
         }
         if self.accounts {
-            self.check_accounts(input, &mut findings);
+            self.check_accounts(input, facts, &mut findings);
         }
         findings
     }
 
-    fn check_accounts(&self, input: &Input, findings: &mut Vec<Finding>) {
+    fn check_accounts(&self, input: &Input, facts: &FileFacts, findings: &mut Vec<Finding>) {
         let image = input.image;
-        if let Some(passwd) = &input.files.passwd {
+        if let Some(passwd) = &facts.passwd {
             for entry in &passwd.entries {
                 let evidence = || {
                     let mut e = file_evidence("etc/passwd", passwd.layer_index, image);
@@ -179,7 +179,7 @@ impl FilesCheck {
                 }
             }
         }
-        if let Some(shadow) = &input.files.shadow {
+        if let Some(shadow) = &facts.shadow {
             for entry in shadow.entries.iter().filter(|e| e.password.is_empty()) {
                 let mut evidence = file_evidence("etc/shadow", shadow.layer_index, image);
                 evidence.value = Some(entry.name.clone());

@@ -95,7 +95,10 @@ impl Check {
             Check::Packages(c) => Ok(c.evaluate(input)),
             Check::Licenses(c) => Ok(c.evaluate(input)),
             Check::Config(c) => Ok(c.evaluate(input)),
-            Check::Files(c) => Ok(c.evaluate(input)),
+            Check::Files(c) => match input.files {
+                Some(files) => Ok(c.evaluate(input, files)),
+                None => Err("the image's files were not read: it was judged from its SBOM".into()),
+            },
             Check::Vulnerabilities(c) => c.evaluate(input, excepted),
             Check::Rego(c) => c.evaluate(input),
         }

@@ -274,7 +274,7 @@ mod tests {
         let input = Input {
             image: &image,
             components: &components,
-            files: &FileFacts::default(),
+            files: Some(&FileFacts::default()),
             vulnerabilities: findings,
             sbom: &crate::sbom::read::Sbom::Saved(serde_json::Value::Null),
             today: "2026-11-23",
