@@ -165,6 +165,7 @@ fn main() {
         image: &image,
         components: &components,
         files: Some(&files),
+        prior: None,
         vulnerabilities: Some(&vulnerabilities),
         sbom: &sbom,
         today: "2026-11-23",

@@ -66,6 +66,10 @@ impl Report {
 pub struct Trusted {
     /// The SBOM statement's payload (the in-toto statement, its predicate the CycloneDX document).
     pub sbom_statement: Vec<u8>,
+    /// The SBOM statement's envelope, as signed.
+    pub sbom_envelope: Envelope,
+    /// The verdict document the verification summary carries (`vouch.verdict`).
+    pub verdict: serde_json::Value,
     /// `sha256:` of the policy the verdict was judged with.
     pub policy_digest: String,
     /// The verdict's findings that gated it: (code, vulnerability id, purl).
@@ -138,9 +142,11 @@ pub fn verify(
         verdict_checks(&mut checks, &verdict.predicate, requirements, now);
     }
     let verified = checks.0.iter().all(|c| c.passed);
-    let trusted = match (verified, sbom, verdict) {
-        (true, Some((_, sbom_statement)), Some((verdict, _))) => Some(Trusted {
+    let trusted = match (verified, sbom, verdict, &set.sbom) {
+        (true, Some((_, sbom_statement)), Some((verdict, _)), Ok(sbom_envelope)) => Some(Trusted {
             sbom_statement,
+            sbom_envelope: sbom_envelope.clone(),
+            verdict: verdict.predicate.vouch["verdict"].clone(),
             policy_digest: format!(
                 "sha256:{}",
                 verdict.predicate.policy["digest"]["sha256"]

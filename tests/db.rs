@@ -813,6 +813,90 @@ fn attest_then_rejudge(w: &Path, image: &str, attest_extra: &[&str], verify_extr
     // Vulnerability sources without --rejudge are a usage error.
     let out = verify(&["--vuln-db", "db/osv"]);
     assert_eq!(out.status.code(), Some(2));
+
+    // The attestation renewed from itself, without reading the image: a fresh verdict (FAILED, on
+    // the new finding) bound to the same signed SBOM statement, which verify then takes.
+    let sbom_envelopes = || -> Vec<Vec<u8>> { glob_files(&w.join(".vouch"), "sbom.dsse.json") };
+    let before = sbom_envelopes();
+    let renew_with = |verify_key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "attest",
+            image,
+            "--from-attestation",
+            "--key",
+            "cosign.key",
+            "--verify-key",
+            verify_key,
+        ];
+        args.extend_from_slice(attest_extra);
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let renew = |extra: &[&str]| renew_with("cosign.pub", extra);
+    let out = renew(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("verdict FAILED"), "{}", stdout(&out));
+    assert_eq!(
+        sbom_envelopes(),
+        before,
+        "the SBOM statement is the one signed before"
+    );
+    let out = verify(&["--require-pass"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("verdict.sbom-binding"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("FAILED"), "{}", stdout(&out));
+    let out = verify(&["--rejudge"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 gating, none new"),
+        "{}",
+        stdout(&out)
+    );
+    // Attestations that do not verify with the key given are not renewed; nor is another policy.
+    let out = run(&["keygen", "--output-key-prefix", "other"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = renew_with("other.pub", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no attestation to renew") && stderr(&out).contains("signature"),
+        "{}",
+        stderr(&out)
+    );
+    let out = renew(&["--policy", "other.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pass the attested policy"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The contents of every file named `name` under `dir` (any depth), in path order.
+fn glob_files(dir: &Path, name: &str) -> Vec<Vec<u8>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == name) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+        .into_iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
 }
 
 #[test]

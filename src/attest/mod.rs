@@ -64,13 +64,8 @@ pub fn signed_set<'a, S: Serialize>(
 ) -> Result<SignedSet<'a, S>, SignError> {
     let sbom_payload = serde_json::to_vec(&Statement::new(input.subject, SBOM_PREDICATE, sbom))
         .map_err(|e| SignError::Statement("SBOM", e))?;
-    let sbom_digest = crate::oci::digest::sha256_digest(&sbom_payload);
+    let verdict_statement = signed_verdict(input, &sbom_payload, key)?;
     let sbom_statement = dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, sbom_payload, key)?;
-    let predicate = verification_summary(input, &sbom_digest, set::SBOM_ENVELOPE);
-    let verdict_payload =
-        serde_json::to_vec(&Statement::new(input.subject, VSA_PREDICATE, predicate))
-            .map_err(|e| SignError::Statement("verdict", e))?;
-    let verdict_statement = dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, verdict_payload, key)?;
     Ok(SignedSet {
         sbom,
         verdict: input.verdict,
@@ -78,6 +73,20 @@ pub fn signed_set<'a, S: Serialize>(
         sbom_statement,
         verdict_statement,
     })
+}
+
+/// Signs the verdict statement of `input`, naming the SBOM statement `sbom_statement` (its payload
+/// bytes) as its input: the one just signed, or (`attest --from-attestation`) one already verified.
+pub fn signed_verdict(
+    input: &SetInput,
+    sbom_statement: &[u8],
+    key: &PrivateKey,
+) -> Result<dsse::Signed, SignError> {
+    let sbom_digest = crate::oci::digest::sha256_digest(sbom_statement);
+    let predicate = verification_summary(input, &sbom_digest, set::SBOM_ENVELOPE);
+    let payload = serde_json::to_vec(&Statement::new(input.subject, VSA_PREDICATE, predicate))
+        .map_err(|e| SignError::Statement("verdict", e))?;
+    Ok(dsse::Signed::new(dsse::IN_TOTO_PAYLOAD_TYPE, payload, key)?)
 }
 
 impl<S: Serialize> SignedSet<'_, S> {

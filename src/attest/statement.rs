@@ -64,6 +64,22 @@ impl AttestedImage {
             .collect()
     }
 
+    /// The image a statement's subjects name, as [`AttestedImage::subjects`] lists them around
+    /// `config_digest` (the image ID): the manifest digest before it, the index digest after it.
+    /// `None` when no subject names the image ID.
+    pub fn from_subjects(subjects: &[Subject], config_digest: &str) -> Option<AttestedImage> {
+        let digest = |s: &Subject| s.digest.get("sha256").map(|hex| format!("sha256:{hex}"));
+        let at = subjects
+            .iter()
+            .position(|s| digest(s).is_some_and(|d| d.eq_ignore_ascii_case(config_digest)))?;
+        Some(AttestedImage {
+            name: subjects[at].name.clone(),
+            manifest_digest: at.checked_sub(1).and_then(|i| digest(&subjects[i])),
+            config_digest: config_digest.to_string(),
+            index_digest: subjects.get(at + 1).and_then(digest),
+        })
+    }
+
     /// `pkg:docker/NAME@DIGEST`: the VSA's `resourceUri`.
     pub fn resource_uri(&self) -> String {
         let digest = self
@@ -162,5 +178,16 @@ mod tests {
         assert!(statement.names_digest(&format!("sha256:{}", "d".repeat(64))));
         // The resource is still the platform image.
         assert!(published.resource_uri().ends_with(&"a".repeat(64)));
+        // The subjects read back as the image they were written of.
+        let config = format!("sha256:{}", "b".repeat(64));
+        let back = AttestedImage::from_subjects(&statement.subject, &config).unwrap();
+        assert_eq!(back.subjects(), published.subjects());
+        assert_eq!(back.index_digest, published.index_digest);
+        let config_only = AttestedImage::from_subjects(&statement.subject[1..2], &config).unwrap();
+        assert_eq!(
+            (config_only.manifest_digest, config_only.index_digest),
+            (None, None)
+        );
+        assert!(AttestedImage::from_subjects(&statement.subject, "sha256:00").is_none());
     }
 }

@@ -6,9 +6,16 @@
 use super::render::attestation_summary;
 use super::AttestArgs;
 use crate::image::ImageArg;
-use crate::pipeline::attest::{attest_image, images_to_attest, load_key, AttestOptions};
+use crate::pipeline::attest::{
+    attest_image, images_to_attest, load_key, renew_attestation, AttestOptions, NothingToRenew,
+};
+use crate::pipeline::verify::SetsFrom;
 use crate::pipeline::Context;
+use crate::UsageError;
 use std::process::ExitCode;
+
+/// Exit code of `--from-attestation` when no attestation of the image verifies.
+pub const EXIT_NOTHING_TO_RENEW: u8 = 1;
 
 pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
     let key = load_key(&args.key)?;
@@ -21,6 +28,42 @@ pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
         output_dir: &args.output_dir,
         push: args.push,
     };
+    if args.from_attestation {
+        let verify_keys = args
+            .verify_key
+            .iter()
+            .map(|path| crate::attest::keys::PublicKey::load(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sets_from = SetsFrom {
+            local: args.attestations.as_deref(),
+            default_dir: &args.output_dir,
+        };
+        return match renew_attestation(
+            context,
+            &image,
+            &key,
+            &verify_keys,
+            &judging,
+            &options,
+            &sets_from,
+        ) {
+            Ok(attestation) => {
+                println!("{}", attestation_summary(&attestation));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) if e.downcast_ref::<NothingToRenew>().is_some() => {
+                eprintln!(
+                    "docker vouch: {}",
+                    crate::text::escape_controls_in_lines(&format!("{e:#}"))
+                );
+                Ok(ExitCode::from(EXIT_NOTHING_TO_RENEW))
+            }
+            Err(e) => Err(e),
+        };
+    }
+    if !args.verify_key.is_empty() {
+        return Err(UsageError("--verify-key is for --from-attestation".into()).into());
+    }
     for image in images_to_attest(context, &image, platform)? {
         let attestation = attest_image(context, &image, &key, &judging, &options)?;
         println!("{}", attestation_summary(&attestation));

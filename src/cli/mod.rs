@@ -426,6 +426,19 @@ pub struct AttestArgs {
     /// the registry (cosign's .att tag and OCI 1.1 referrers)
     #[arg(long)]
     pub push: bool,
+    /// Renew the image's attestations instead of reading the image: verify them with --verify-key,
+    /// judge the signed SBOM with today's vulnerability data and the attested policy, and sign a
+    /// fresh verdict bound to the same SBOM statement
+    #[arg(long, requires = "verify_key")]
+    pub from_attestation: bool,
+    /// With --from-attestation: a public key (cosign.pub) the attestations to renew must verify
+    /// with; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub verify_key: Vec<PathBuf>,
+    /// With --from-attestation: where the sets to renew are [default: --output-dir; for
+    /// registry:REF the registry itself]
+    #[arg(long, value_name = "DIR", requires = "from_attestation")]
+    pub attestations: Option<PathBuf>,
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,

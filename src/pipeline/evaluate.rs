@@ -60,7 +60,7 @@ pub fn evaluate(
         context.warn(&format!("{reference}: {warning}"));
     }
     let file_facts = facts::collect(&read.files, &notable);
-    judge(context, read.image, sbom, Some(&file_facts), judging)
+    judge(context, read.image, sbom, Some(&file_facts), None, judging)
 }
 
 /// Judges the SBOM vouch wrote of an image (`sbom:FILE`), without the image: the image's identity
@@ -74,7 +74,20 @@ pub fn evaluate_recorded(
 ) -> anyhow::Result<Evaluated> {
     refuse_image_flags(text, judging.sbom, judging.platform)?;
     let (image, sbom) = recorded(path, text)?;
-    judge(context, image, sbom, None, judging)
+    judge(context, image, sbom, None, None, judging)
+}
+
+/// Judges an image again from its verified, signed SBOM (`image` as that SBOM recorded it), renewing
+/// the verified verdict `prior` of the same policy: every rule is evaluated with today's data except
+/// the `files` rules, whose results are carried from `prior` (see [`crate::policy::carried`]).
+pub fn evaluate_attested(
+    context: &Context,
+    image: Image,
+    sbom: Sbom,
+    prior: &serde_json::Value,
+    judging: &Judging,
+) -> anyhow::Result<Evaluated> {
+    judge(context, image, sbom, None, Some(prior), judging)
 }
 
 /// The policy applied to an image's SBOM, its configuration, and (when they were read) its files.
@@ -83,6 +96,7 @@ fn judge(
     image: Image,
     sbom: Sbom,
     file_facts: Option<&FileFacts>,
+    prior: Option<&serde_json::Value>,
     judging: &Judging,
 ) -> anyhow::Result<Evaluated> {
     let policy = judging.policy;
@@ -101,6 +115,7 @@ fn judge(
         image: &facts,
         components: &components,
         files: file_facts,
+        prior,
         vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
         sbom: &sbom,
         today: &today,

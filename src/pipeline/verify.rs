@@ -171,6 +171,7 @@ fn rejudge_report(context: &Context, report: &mut Report, rejudge: &Rejudge) -> 
         image: &image,
         components: &components,
         files: None,
+        prior: None,
         vulnerabilities: Some(&collected.findings),
         sbom: &sbom,
         today: &today,

@@ -3,6 +3,7 @@
 //! ([`input::Input`]) into an explained [`verdict::Verdict`]. Exceptions cover single findings for
 //! a reason until a date; an expired exception or one that matched nothing is reported.
 
+pub mod carried;
 pub mod config;
 pub mod diags;
 pub mod file;
@@ -16,6 +17,7 @@ pub use input::Input;
 pub use verdict::Verdict;
 
 use file::Action;
+use rules::Check;
 use verdict::{
     ExceptionResult, ExceptionStatus, ImageRef, Outcome, PolicyRef, RuleResult, RuleStatus, Summary,
 };
@@ -74,7 +76,11 @@ fn evaluate_rules(
                     && keys.iter().any(|k| e.pattern.is_match(k))
             })
         };
-        let (mut findings, note) = match rule.check.evaluate(input, &excepted) {
+        let evaluation = match (&rule.check, input.files, input.prior) {
+            (Check::Files(_), None, Some(prior)) => carried::findings(prior, &rule.id),
+            _ => rule.check.evaluate(input, &excepted),
+        };
+        let (mut findings, note) = match evaluation {
             Ok(findings) => (findings, None),
             Err(note) => (Vec::new(), Some(note)),
         };

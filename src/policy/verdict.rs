@@ -29,7 +29,7 @@ pub enum RuleStatus {
 }
 
 /// Where a finding was seen.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,

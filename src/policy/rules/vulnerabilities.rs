@@ -275,6 +275,7 @@ mod tests {
             image: &image,
             components: &components,
             files: Some(&FileFacts::default()),
+            prior: None,
             vulnerabilities: findings,
             sbom: &crate::sbom::read::Sbom::Saved(serde_json::Value::Null),
             today: "2026-11-23",
