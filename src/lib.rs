@@ -26,6 +26,7 @@ pub mod policy;
 pub mod private_keys;
 pub mod purl;
 pub mod registry;
+pub mod rejudge;
 pub mod sbom;
 pub mod serve;
 pub mod text;

@@ -19,6 +19,7 @@ const ROOMS: &[&str] = &[
     "serve",
     "authz",
     "registry",
+    "rejudge",
     "verify",
     "attest",
     "policy",

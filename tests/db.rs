@@ -12,36 +12,11 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support::http::{Mirror, Serve};
-use support::osv::{debian_record, epss_scores, ghsa_record, kev_catalog, zip_records};
+use support::osv::{
+    all_zip, critical_requests_advisory, debian_record, epss_scores, ghsa_record, kev_catalog,
+    requests_advisory,
+};
 use support::*;
-
-/// An all.zip of `records` (name, record), made by Python's zipfile.
-fn all_zip(records: &[(&str, Value)]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, record) in records {
-        std::fs::write(
-            dir.path().join(format!("{name}.json")),
-            serde_json::to_vec_pretty(record).unwrap(),
-        )
-        .unwrap();
-    }
-    let zip = dir.path().join("all.zip");
-    zip_records(dir.path(), &zip);
-    std::fs::read(zip).unwrap()
-}
-
-fn requests_advisory() -> (&'static str, Value) {
-    (
-        "GHSA-9wx4-h78v-vm56",
-        ghsa_record(
-            "GHSA-9wx4-h78v-vm56",
-            "CVE-2024-35195",
-            "requests",
-            "2.32.0",
-            "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N",
-        ),
-    )
-}
 
 fn jinja_advisory() -> (&'static str, Value) {
     (
@@ -768,14 +743,10 @@ fn attest_then_rejudge(w: &Path, image: &str, attest_extra: &[&str], verify_extr
     );
 
     // A critical advisory with a fix is published: the same attested image no longer passes.
-    let (_, mut critical) = requests_advisory();
-    critical["id"] = "GHSA-crit-ical-0001".into();
-    critical["aliases"] = serde_json::json!(["CVE-2099-4242"]);
-    critical["severity"] = serde_json::json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]);
     publish(&[
         requests_advisory(),
         jinja_advisory(),
-        ("GHSA-crit-ical-0001", critical),
+        critical_requests_advisory(),
     ]);
     update();
     let out = verify(&["--rejudge"]);
@@ -916,22 +887,14 @@ fn an_image_attested_in_a_registry_is_judged_again_from_the_registry() {
     support::registry::require_registries();
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    let layout = w.join("layout");
     let mut image = requests_image();
     image.architecture = support::registry::index_arch().into();
-    image.write_oci_dir(&layout, Compression::Gzip, support::registry::index_arch());
     let reference = format!(
         "{}/vouch-test/rejudge:{}",
         support::registry::open_registry(),
         std::process::id()
     );
-    let copied = std::process::Command::new("skopeo")
-        .args(["copy", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:latest", layout.display()))
-        .arg(format!("docker://{reference}"))
-        .output()
-        .expect("skopeo runs");
-    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+    support::registry::push_layout(&image, w, &reference);
     let image = format!("registry:{reference}");
     // The sets are read from the registry, where attest --push attached them.
     attest_then_rejudge(w, &image, &["--push"], &[]);

@@ -48,6 +48,19 @@ fn run(cwd: &Path, args: &[&str]) -> Output {
         .expect("docker-vouch runs")
 }
 
+/// `docker vouch serve` with the workspace's key and certificate, on a port the system chooses.
+const SERVE: [&str; 9] = [
+    "serve",
+    "--key",
+    "cosign.pub",
+    "--tls-cert",
+    "tls.crt",
+    "--tls-key",
+    "tls.key",
+    "--listen",
+    "127.0.0.1:0",
+];
+
 /// A running `docker vouch serve`, stopped when dropped; its stderr lines are collected.
 struct Server {
     child: Child,
@@ -59,17 +72,7 @@ struct Server {
 impl Server {
     fn start(w: &Workspace, extra: &[&str]) -> Server {
         let mut child = vouch()
-            .args([
-                "serve",
-                "--key",
-                "cosign.pub",
-                "--tls-cert",
-                "tls.crt",
-                "--tls-key",
-                "tls.key",
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .args(SERVE)
             .args(extra)
             .current_dir(w.path())
             .env("DOCKER_CONFIG", w.path().join("docker-config"))
@@ -998,4 +1001,96 @@ fn concurrent_reviews_share_one_judgement_and_errors_are_remembered() {
     let second = server.review(&admission("dead2", "CREATE", "Pod", pod(&[dead])));
     let message = second["status"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("the registry error of"), "{message}");
+}
+
+/// `serve --rejudge`: an image whose attestation passed is admitted while the local database finds
+/// nothing new, and refused once `db update` brings an advisory that its attested policy gates on
+/// (the snapshot is part of the cache key, so the cached admission does not outlive the data); a
+/// server asked to rejudge without a database does not start.
+#[test]
+fn rejudge_refuses_an_image_that_todays_data_fails() {
+    use support::osv::{all_zip, critical_requests_advisory, requests_advisory};
+    require_registries();
+    let w = Workspace::new();
+    let dir = w.path().join("db");
+    let mirror = w.path().join("mirror");
+    std::fs::create_dir_all(mirror.join("PyPI")).unwrap();
+    let publish = |records: &[(&str, Value)]| {
+        std::fs::write(mirror.join("PyPI/all.zip"), all_zip(records)).unwrap();
+        let out = run(
+            w.path(),
+            &[
+                "db",
+                "update",
+                "--source",
+                mirror.to_str().unwrap(),
+                "--ecosystems",
+                "PyPI",
+                "--db-dir",
+                dir.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "db update: {}", stderr(&out));
+    };
+    publish(&[requests_advisory()]);
+
+    // requests 2.31.0, pushed by skopeo, attested with --push against that database.
+    let mut image = TestImage::new(vec![Layer::new()
+        .file(
+            "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+        )
+        .bytes()]);
+    image.architecture = index_arch().into();
+    let reference = format!(
+        "{}/vouch-test/serve-rejudge:{}",
+        open_registry(),
+        std::process::id()
+    );
+    push_layout(&image, w.path(), &reference);
+    let out = vouch()
+        .args([
+            "attest",
+            &format!("registry:{reference}"),
+            "--key",
+            "cosign.key",
+            "--push",
+        ])
+        .current_dir(w.path())
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env("DOCKER_CONFIG", w.path().join("docker-config"))
+        .env("VOUCH_DB_DIR", &dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "attest: {}", stderr(&out));
+
+    let db_dir = dir.to_str().unwrap();
+    let server = Server::start(&w, &["--rejudge", "--db-dir", db_dir, "--require-pass"]);
+    let response = server.review(&admission("r1", "CREATE", "Pod", pod(&[&reference])));
+    assert_eq!(response["allowed"], true, "{response:#}");
+
+    // A critical advisory with a fix: the default policy gates on it, so the image is refused now,
+    // though its cached admission is minutes from expiring.
+    publish(&[requests_advisory(), critical_requests_advisory()]);
+    let message = refusal(&server, "r2", &reference);
+    assert!(
+        message.contains("verdict.rejudged")
+            && message.contains("GHSA-crit-ical-0001 in pkg:pypi/requests@2.31.0"),
+        "{message}"
+    );
+    drop(server);
+
+    // Asked to rejudge with no database, the server says so and does not listen.
+    let out = vouch()
+        .args(SERVE)
+        .args(["--rejudge", "--db-dir", "no-db"])
+        .current_dir(w.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no vulnerability database"),
+        "{}",
+        stderr(&out)
+    );
 }

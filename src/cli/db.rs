@@ -24,7 +24,8 @@ pub fn run(context: &Context, command: &DbCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn store_of(context: &Context, arg: &DbDirArg) -> Store {
+/// The database `--db-dir` names, else the default one.
+pub fn store_of(context: &Context, arg: &DbDirArg) -> Store {
     Store::new(
         arg.db_dir
             .clone()

@@ -504,6 +504,17 @@ pub struct ServeArgs {
     /// down or removing a finalizer is never blocked)
     #[arg(long)]
     pub reverify_updates: bool,
+    /// Also judge each verified image's signed SBOM again with the local vulnerability database as
+    /// it is now (`docker vouch db update`), by the attested policy's vulnerability rules: refuse an
+    /// image with a gating finding its verdict did not have
+    #[arg(long)]
+    pub rejudge: bool,
+    /// With --rejudge: the attested policy (default: the built-in one); a verdict of another
+    /// policy is refused
+    #[arg(short = 'p', long, value_name = "FILE", requires = "rejudge")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbDirArg,
 }
 
 /// What an image must have to be trusted (`verify` and `serve`).

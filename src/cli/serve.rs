@@ -5,19 +5,27 @@
 
 use super::ServeArgs;
 use crate::pipeline::Context;
-use crate::serve::checker::Checker;
+use crate::serve::checker::{Checker, Rejudging};
 use crate::serve::{serve, tls_config, ServeOptions};
 use std::process::ExitCode;
 
 pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = args.trust.keys()?;
     let tls = tls_config(&args.tls_cert, &args.tls_key)?;
+    let rejudging = if args.rejudge {
+        let policy = super::load_policy(args.policy.as_deref())?;
+        let store = super::db::store_of(context, &args.db);
+        Some(Rejudging::new(policy, store).map_err(|e| anyhow::anyhow!("--rejudge: {e}"))?)
+    } else {
+        None
+    };
     let checker = Checker::new(
         context.docker_config().to_path_buf(),
         keys,
         args.trust.requirements(),
         args.trust.layouts(),
         args.cache_ttl,
+        rejudging,
     );
     let options = ServeOptions {
         review_timeout: args.review_timeout,

@@ -10,8 +10,9 @@
 use super::{VerifyArgs, VerifyFormat};
 use crate::fsio::write_result;
 use crate::image::{ImageArg, ImageSource};
-use crate::pipeline::verify::{verify_image, CheckedSets, Rejudge, SetsFrom, Trust};
+use crate::pipeline::verify::{verify_image, CheckedSets, SetsFrom, Trust};
 use crate::pipeline::Context;
+use crate::rejudge::Rejudge;
 use crate::verify::Report;
 use crate::UsageError;
 use std::path::Path;
@@ -33,7 +34,8 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let (policy, sources) = if args.rejudge {
         let policy = super::load_policy(args.policy.as_deref())?;
-        let sources = args.vulnerabilities.sources(context)?;
+        let sources =
+            crate::pipeline::read::indexed(context, args.vulnerabilities.sources(context)?)?;
         if !sources.any() {
             return Err(UsageError(
                 "--rejudge needs vulnerability data: --vuln-db PATH and/or --vuln-report FILE, or a local database (`docker vouch db update`)".into(),

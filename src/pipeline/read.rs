@@ -8,9 +8,10 @@ use crate::catalog::{self, Inventory};
 use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::read::{Component, Sbom};
+use crate::vuln::db::index::Index;
 use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Manifest, Store};
-use crate::vuln::feeds::Feed;
-use crate::vuln::sources::{collect, Collected, FeedFile, Sources};
+use crate::vuln::db::DbError;
+use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
 use anyhow::Context as _;
@@ -144,18 +145,7 @@ fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> an
 /// the local database holds (KEV, EPSS) are added to whichever source of findings is used.
 pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Result<Sources> {
     let store = Store::new(default_dir(context.env()));
-    let feeds_of = |manifest: &Manifest| -> Vec<FeedFile> {
-        Feed::ALL
-            .into_iter()
-            .filter_map(|feed| {
-                store.feed(manifest, feed).map(|(path, fetched)| FeedFile {
-                    feed,
-                    path,
-                    digest: fetched.digest,
-                })
-            })
-            .collect()
-    };
+    let feeds_of = |manifest: &Manifest| store.feed_files(manifest);
     if given.any() {
         // The feeds are an addition: a local database that cannot be read costs them, with a word.
         let feeds = match store.manifest() {
@@ -202,6 +192,24 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
         db: Some(store.osv_dir()),
         feeds,
         ..given
+    })
+}
+
+/// `sources` with their database indexed once (its warnings said), for many judgments in a row.
+pub fn indexed(context: &Context, sources: Sources) -> anyhow::Result<Sources> {
+    let Some(path) = &sources.db else {
+        return Ok(sources);
+    };
+    let index = Index::build(path).map_err(|e| match e {
+        DbError::NotADatabase { .. } => anyhow::Error::new(UsageError(e.to_string())),
+        e => anyhow::Error::new(e),
+    })?;
+    for warning in &index.warnings {
+        context.warn(&format!("{}: {warning}", path.display()));
+    }
+    Ok(Sources {
+        index: Some(std::sync::Arc::new(index)),
+        ..sources
     })
 }
 

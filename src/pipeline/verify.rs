@@ -4,20 +4,15 @@
 //! [`crate::verify`] run over each set. For a registry index, every image a client asking for the
 //! platform could take is a candidate of its own (see [`crate::oci::platform`]).
 
-use super::read::{collect_findings, reach_registry, read};
+use super::read::{reach_registry, read};
 use super::Context;
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
-use crate::clock::now;
 use crate::image::{inspect_only, ImageArg, ImageSource, Platform};
 use crate::layers::Wanted;
-use crate::policy::input::{ImageFacts, Input};
-use crate::policy::{evaluate_vulnerabilities, Policy};
 use crate::registry::fetch::{image_attestation_sets, Layout};
-use crate::sbom::read::Sbom;
+use crate::rejudge::Rejudge;
 use crate::verify::{verify, Report, Requirements};
-use crate::vuln::sources::Sources;
-use crate::vuln::ImageSubject;
 use crate::UsageError;
 use std::path::Path;
 
@@ -30,14 +25,6 @@ pub struct Trust<'a> {
     pub layouts: &'a [Layout],
     /// Judge the attested SBOM again with today's vulnerability data (`--rejudge`).
     pub rejudge: Option<Rejudge<'a>>,
-}
-
-/// A re-judgment: the attested policy (which must be the one the verdict names) and today's
-/// sources of vulnerability findings.
-#[derive(Debug, Clone, Copy)]
-pub struct Rejudge<'a> {
-    pub policy: &'a Policy,
-    pub sources: &'a Sources,
 }
 
 /// Where the attestation sets are: `local`, a directory (the default for an image that is not in a
@@ -129,105 +116,19 @@ pub fn verify_image(
     Ok(checked)
 }
 
-/// Judges a verified set's SBOM again: the vulnerability rules of the attested policy over the
-/// components the signed SBOM statement lists (the image is not read) and today's findings. The
-/// check `verdict.rejudged` fails on each gating finding the attested verdict did not have. A set
-/// that did not verify is left as it is: its statements are not trusted.
+/// Judges a verified set's SBOM again (see [`crate::rejudge`]), its warnings said; a source that
+/// is not one is a usage error.
 fn rejudge_report(context: &Context, report: &mut Report, rejudge: &Rejudge) -> anyhow::Result<()> {
-    const CHECK: &str = "verdict.rejudged";
-    let Some(trusted) = report.trusted.take() else {
-        return Ok(());
-    };
-    let policy = rejudge.policy;
-    if !trusted.policy_digest.eq_ignore_ascii_case(&policy.digest) {
-        report.add_check(
-            CHECK,
-            Err(format!(
-                "the verdict was judged with policy {}, and the policy given ({}) is {}: pass the attested policy with --policy",
-                trusted.policy_digest, policy.source, policy.digest
-            )),
-        );
-        return Ok(());
-    }
-    let statement: serde_json::Value = serde_json::from_slice(&trusted.sbom_statement)?;
-    let sbom = Sbom::Saved(statement["predicate"].clone());
-    let components = sbom.components();
-    let subject = ImageSubject {
-        reference: report.image.clone(),
-        id: report.digests.last().cloned().unwrap_or_default(),
-        digests: report.digests.clone(),
-        repositories: Vec::new(),
-        diff_ids: Vec::new(),
-    };
-    let collected = collect_findings(context, &components, &subject, rejudge.sources)?;
-    let image = ImageFacts {
-        reference: report.image.clone(),
-        digest: subject.id.clone(),
-        id: subject.id.clone(),
-        ..Default::default()
-    };
-    let (today, stamp) = now();
-    let input = Input {
-        image: &image,
-        components: &components,
-        files: None,
-        prior: None,
-        vulnerabilities: Some(&collected.findings),
-        sbom: &sbom,
-        today: &today,
-    };
-    let verdict = evaluate_vulnerabilities(policy, &input, &stamp);
-    let mut gating = 0;
-    let mut new = Vec::new();
-    for finding in verdict.rules.iter().flat_map(|r| &r.findings) {
-        if !finding.gating {
-            continue;
-        }
-        gating += 1;
-        let evidence = &finding.evidence;
-        let key = (
-            finding.code.as_str().to_string(),
-            evidence.vulnerability.clone().unwrap_or_default(),
-            evidence.purl.clone().unwrap_or_default(),
-        );
-        if trusted.gating.contains(&key) {
-            continue;
-        }
-        new.push(format!(
-            "{} in {} ({}{}{})",
-            key.1,
-            key.2,
-            evidence
-                .severity
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown severity".into()),
-            evidence
-                .fixed_version
-                .as_deref()
-                .map(|v| format!(", fixed in {v}"))
-                .unwrap_or_default(),
-            evidence
-                .layer_index
-                .map(|i| format!(", layer {i}"))
-                .unwrap_or_default()
-        ));
-    }
-    report.add_check(
-        CHECK,
-        if new.is_empty() {
-            Ok(format!(
-                "{} component(s) of the signed SBOM against today's data: {} finding(s), {gating} gating, none new since the attestation",
-                components.len(),
-                collected.findings.len()
-            ))
+    let warnings = crate::rejudge::rejudge(report, rejudge).map_err(|e| {
+        if e.is_usage() {
+            anyhow::Error::new(UsageError(e.to_string()))
         } else {
-            Err(format!(
-                "{} new gating finding(s) since the attestation: {}",
-                new.len(),
-                new.join("; ")
-            ))
-        },
-    );
+            anyhow::Error::new(e)
+        }
+    })?;
+    for warning in warnings {
+        context.warn(&warning);
+    }
     Ok(())
 }
 

@@ -5,6 +5,12 @@
 //! judged by its digest: an index is admitted only when every runnable image it holds verifies
 //! (which node, and so which image, the pod gets is not known at admission).
 //!
+//! With [`Rejudging`] (`serve --rejudge`), a verified image's signed SBOM is also judged again by
+//! the attested policy's vulnerability rules with the local database as it is now (see
+//! [`crate::rejudge`]): an image with a new gating finding since its attestation is refused. The
+//! database is indexed once per snapshot (its zips' and feeds' digests), and the snapshot is part
+//! of the cache key: a `db update` that changed the data takes effect at the next review.
+//!
 //! Outcomes are cached by registry, repository and the digest the reference names, for a while
 //! (the tag is resolved on every request, so a moved tag is never served from the cache).
 //! Concurrent reviews of one image share one judgement; a registry that cannot be asked is
@@ -15,8 +21,13 @@ use crate::oci::client::Repository;
 use crate::oci::resolve::open_repository;
 use crate::oci::resolve::{reach, Reached, RegistryImage};
 use crate::oci::{parse_reference, RegistryError};
+use crate::policy::Policy;
 use crate::registry::fetch::{image_attestation_sets, Layout};
+use crate::rejudge::{rejudge, Rejudge};
 use crate::verify::{verify, Requirements};
+use crate::vuln::db::index::Index;
+use crate::vuln::db::store::Store;
+use crate::vuln::sources::Sources;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -117,6 +128,62 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// `serve --rejudge`: the attested policy, and the local database, indexed for its current snapshot.
+pub struct Rejudging {
+    policy: Policy,
+    store: Store,
+    /// The snapshot key and the sources indexed for it.
+    current: Mutex<Option<(String, Arc<Sources>)>>,
+}
+
+impl Rejudging {
+    /// Rejudging with `policy` against the database `store` keeps; the database is indexed now, so
+    /// that a missing or unreadable one stops the server before it listens.
+    pub fn new(policy: Policy, store: Store) -> Result<Rejudging, String> {
+        let rejudging = Rejudging {
+            policy,
+            store,
+            current: Mutex::new(None),
+        };
+        rejudging.sources()?;
+        Ok(rejudging)
+    }
+
+    /// The database as it is now: its snapshot key and sources (indexed again when `db update`
+    /// changed its data; concurrent reviews wait for the one indexing).
+    fn sources(&self) -> Result<(String, Arc<Sources>), String> {
+        let manifest = self.store.manifest().map_err(|e| e.to_string())?;
+        if manifest.ecosystems.is_empty() {
+            return Err(format!(
+                "{}: no vulnerability database to judge with (run `docker vouch db update`)",
+                self.store.dir.display()
+            ));
+        }
+        let snapshot: String = manifest
+            .ecosystems
+            .iter()
+            .chain(&manifest.feeds)
+            .map(|(name, fetched)| format!("{name}={};", fetched.digest))
+            .collect();
+        let mut current = lock(&self.current);
+        if let Some((key, sources)) = current.as_ref() {
+            if *key == snapshot {
+                return Ok((key.clone(), sources.clone()));
+            }
+        }
+        let osv = self.store.osv_dir();
+        let index = Index::build(&osv).map_err(|e| e.to_string())?;
+        let sources = Arc::new(Sources {
+            db: Some(osv),
+            feeds: self.store.feed_files(&manifest),
+            index: Some(Arc::new(index)),
+            ..Default::default()
+        });
+        *current = Some((snapshot.clone(), sources.clone()));
+        Ok((snapshot, sources))
+    }
+}
+
 pub struct Checker {
     docker_config: PathBuf,
     keys: Vec<PublicKey>,
@@ -128,6 +195,7 @@ pub struct Checker {
     errors: ExpiringMap<Judgement>,
     /// Judgements in progress by image reference: concurrent reviews of one image share one.
     in_flight: Mutex<HashMap<String, Arc<InFlight>>>,
+    rejudging: Option<Rejudging>,
 }
 
 impl Checker {
@@ -137,6 +205,7 @@ impl Checker {
         requirements: Requirements,
         layouts: Vec<Layout>,
         ttl: Duration,
+        rejudging: Option<Rejudging>,
     ) -> Self {
         Checker {
             docker_config,
@@ -146,6 +215,7 @@ impl Checker {
             outcomes: ExpiringMap::new(ttl),
             errors: ExpiringMap::new(ERROR_TTL),
             in_flight: Mutex::new(HashMap::new()),
+            rejudging,
         }
     }
 
@@ -235,12 +305,26 @@ impl Checker {
             Err(e) => return refused(None, format!("cannot be resolved in its registry: {e}")),
         };
         let digest = reached.root.digest.clone();
+        // With rejudging, the database as it is now: its snapshot is part of the key.
+        let today = match self.rejudging.as_ref().map(Rejudging::sources).transpose() {
+            Ok(today) => today,
+            Err(why) => {
+                return refused(
+                    Some(digest),
+                    format!("NOT VERIFIED: cannot be judged again: {why}"),
+                )
+            }
+        };
         // What the reference names determines everything below it; the same digest in another
         // repository is another question (its attestations live there).
         let key = format!(
-            "{}/{}@{digest}",
+            "{}/{}@{digest}{}",
             reference.resolve_registry(),
-            reference.repository()
+            reference.repository(),
+            today
+                .as_ref()
+                .map(|(snapshot, _)| format!("#{snapshot}"))
+                .unwrap_or_default()
         );
         if let Some((_, refusal)) = self.outcomes.get(&key) {
             return Judgement {
@@ -250,7 +334,8 @@ impl Checker {
                 registry_error: false,
             };
         }
-        let refusal = match self.every_runnable(image, &repository, &reached) {
+        let sources = today.as_ref().map(|(_, sources)| sources.as_ref());
+        let refusal = match self.every_runnable(image, &repository, &reached, sources) {
             Ok(refusal) => refusal,
             // Registry errors are not cached as outcomes (only remembered briefly).
             Err(why) => return unreachable(Some(digest), why),
@@ -271,6 +356,7 @@ impl Checker {
         image: &str,
         repository: &Repository,
         reached: &Reached,
+        sources: Option<&Sources>,
     ) -> Result<Option<String>, String> {
         let runnable = reached.tree.runnable();
         if runnable.is_empty() {
@@ -282,7 +368,7 @@ impl Checker {
         let mut refusals = Vec::new();
         for leaf in &runnable {
             let why = match reached.image(repository, leaf) {
-                Ok(resolved) => self.refusal_of(image, repository, &resolved)?,
+                Ok(resolved) => self.refusal_of(image, repository, &resolved, sources)?,
                 // A manifest that is not what its index says is a refusal, not an outage.
                 Err(e @ RegistryError::Invalid { .. }) => Some(format!("NOT VERIFIED: {e}")),
                 Err(e) => return Err(format!("cannot be resolved in its registry: {e}")),
@@ -308,6 +394,7 @@ impl Checker {
         image: &str,
         repository: &Repository,
         resolved: &RegistryImage,
+        sources: Option<&Sources>,
     ) -> Result<Option<String>, String> {
         let (sets, unreadable) = image_attestation_sets(repository, resolved, &self.layouts)
             .map_err(|e| format!("its attestations cannot be read: {e}"))?;
@@ -324,10 +411,24 @@ impl Checker {
         }
         let now = time::OffsetDateTime::now_utc();
         let digests = resolved.digests();
-        let reports: Vec<_> = sets
+        let mut reports: Vec<_> = sets
             .iter()
             .map(|set| verify(image, &digests, set, &self.keys, &self.requirements, now))
             .collect();
+        if let (Some(rejudging), Some(sources)) = (&self.rejudging, sources) {
+            let asked = Rejudge {
+                policy: &rejudging.policy,
+                sources,
+            };
+            for report in &mut reports {
+                if let Err(e) = rejudge(report, &asked) {
+                    report.add_check(
+                        crate::rejudge::CHECK,
+                        Err(format!("cannot be judged again: {e}")),
+                    );
+                }
+            }
+        }
         if reports.iter().any(|r| r.verified) {
             return Ok(None);
         }

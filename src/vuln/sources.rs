@@ -3,6 +3,7 @@
 //! reported by several sources (under its id or an alias) becomes one finding that names them all.
 //! `docker vouch scan` prints the result; `docker vouch check` gives it to the policy.
 
+use super::db::index::Index;
 use super::db::{Database, DbError};
 use super::feeds::{self, Epss, Feed, FeedError, Kev};
 use super::report::{self, ReportError};
@@ -11,6 +12,7 @@ use super::{match_components, wanted_keys, ImageSubject, VulnerabilityFinding};
 use crate::sbom::read::Component;
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where findings come from, as the command line gives them.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +22,9 @@ pub struct Sources {
     pub vex: Vec<PathBuf>,
     /// Exploitation data to mark the findings with (the local database's KEV and EPSS files).
     pub feeds: Vec<FeedFile>,
+    /// The database at `db`, indexed once for many judgments in a row (`serve --rejudge`, `verify
+    /// --rejudge` over several sets): records are loaded through it instead of reading `db` again.
+    pub index: Option<Arc<Index>>,
 }
 
 /// An exploitation feed's file, and its digest as the database's manifest records it.
@@ -147,7 +152,11 @@ pub fn collect(
         reports.push((path, report::load(path, subject, components)?));
     }
     if let Some(path) = &sources.db {
-        let db = Database::load(path, &wanted_keys(components))?;
+        let wanted = wanted_keys(components);
+        let db = match &sources.index {
+            Some(index) => index.load(&wanted),
+            None => Database::load(path, &wanted)?,
+        };
         let (found, warnings) = match_components(components, &db);
         let shown = path.display();
         collected.warnings.extend(

@@ -117,3 +117,41 @@ pub fn epss_scores(date: &str, scores: &[(&str, &str, &str)]) -> Vec<u8> {
     assert!(out.status.success());
     out.stdout
 }
+
+/// An all.zip of `records` (name, record), made by Python's zipfile.
+pub fn all_zip(records: &[(&str, Value)]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, record) in records {
+        std::fs::write(
+            dir.path().join(format!("{name}.json")),
+            serde_json::to_vec_pretty(record).unwrap(),
+        )
+        .unwrap();
+    }
+    let zip = dir.path().join("all.zip");
+    zip_records(dir.path(), &zip);
+    std::fs::read(zip).unwrap()
+}
+
+pub fn requests_advisory() -> (&'static str, Value) {
+    (
+        "GHSA-9wx4-h78v-vm56",
+        ghsa_record(
+            "GHSA-9wx4-h78v-vm56",
+            "CVE-2024-35195",
+            "requests",
+            "2.32.0",
+            "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N",
+        ),
+    )
+}
+
+/// A critical advisory with a fix on requests 2.31.0, published after the medium one.
+pub fn critical_requests_advisory() -> (&'static str, Value) {
+    let (_, mut critical) = requests_advisory();
+    critical["id"] = "GHSA-crit-ical-0001".into();
+    critical["aliases"] = json!(["CVE-2099-4242"]);
+    critical["severity"] =
+        json!([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]);
+    ("GHSA-crit-ical-0001", critical)
+}

@@ -120,6 +120,20 @@ pub fn index_arch() -> &'static str {
     }
 }
 
+/// Pushes `image` to `reference` in the open registry: written as an OCI layout under `work`, copied
+/// by skopeo (as CI pushes what buildx made, never through the engine).
+pub fn push_layout(image: &TestImage, work: &Path, reference: &str) {
+    let layout = work.join("pushed-layout");
+    image.write_oci_dir(&layout, Compression::Gzip, &image.architecture);
+    let copied = Command::new("skopeo")
+        .args(["copy", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo runs");
+    assert!(copied.status.success(), "skopeo copy: {}", stderr(&copied));
+}
+
 /// A small image of another architecture (content unique to this run), written as an OCI layout
 /// under `work` and pushed by skopeo to `registry/repo:TAG`: its manifest digest.
 pub fn push_image_of(architecture: &str, work: &Path, registry: &str, repo: &str) -> String {

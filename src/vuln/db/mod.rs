@@ -4,11 +4,13 @@
 //! first read shallowly (ids and affected package names), and parsed whole only when it names one of
 //! them. A damaged record costs that record, with a warning naming it.
 //!
-//! [`store`] is the local database `docker vouch db update` keeps ([`update`]) and that the
+//! [`index`] indexes a database once for many loads. [`store`] is the local database `docker vouch db update` keeps ([`update`]) and that the
 //! commands read when no `--vuln-db` is given.
 
+pub mod index;
 pub mod store;
 pub mod update;
+mod walk;
 
 use super::ecosystem::{normalize, scheme_of, Key};
 use super::osv::Record;
@@ -16,6 +18,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
+use walk::{walk, Opened, Place, Visitor};
 
 /// Largest record read (the biggest real OSV records are a few hundred KB).
 const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
@@ -60,135 +63,39 @@ struct ShallowPackage {
     name: String,
 }
 
+/// A load in progress: the records about the `wanted` packages.
+struct Loading<'a> {
+    db: Database,
+    wanted: &'a HashSet<Key>,
+}
+
+impl Visitor for Loading<'_> {
+    fn record(&mut self, bytes: &[u8], origin: &str, _: Place) {
+        self.db.add(bytes, origin, self.wanted);
+    }
+
+    fn warn(&mut self, warning: String) {
+        self.db.warnings.push(warning);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.db.merge(other.db);
+    }
+}
+
 impl Database {
     /// Reads the database at `path`, keeping the records about `wanted` packages.
     pub fn load(path: &Path, wanted: &HashSet<Key>) -> Result<Database, DbError> {
-        let mut db = Database::default();
-        let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| DbError::Unreadable {
-            path: shown.clone(),
-            detail: e.to_string(),
-        })?;
-        if meta.is_dir() {
-            db.read_dir(path, wanted)?;
-        } else if is_zip(path) {
-            db.read_zip(path, wanted)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
-            db.read_json_file(path, wanted);
-        } else {
-            return Err(DbError::NotADatabase { path: shown });
-        }
-        for (ecosystem, (example, count)) in std::mem::take(&mut db.unknown_ecosystems) {
-            db.warnings.push(format!(
-                "{count} record(s) of ecosystem `{ecosystem}` (e.g. {example}) are not matched: vouch does not catalog it"
-            ));
-        }
+        let fresh = || Loading {
+            db: Database::default(),
+            wanted,
+        };
+        let mut loading = fresh();
+        walk(path, &mut loading, &fresh, &mut Opened::default())?;
+        let mut db = loading.db;
+        db.warnings
+            .extend(unmatched(std::mem::take(&mut db.unknown_ecosystems)));
         Ok(db)
-    }
-
-    fn read_dir(&mut self, dir: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| DbError::Unreadable {
-            path: dir.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.is_dir() {
-                self.read_dir(&path, wanted)?;
-            } else if path.extension().is_some_and(|e| e == "json") {
-                self.read_json_file(&path, wanted);
-            } else if is_zip(&path) {
-                if let Err(e) = self.read_zip(&path, wanted) {
-                    self.warnings.push(e.to_string());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn read_json_file(&mut self, path: &Path, wanted: &HashSet<Key>) {
-        let shown = path.display().to_string();
-        match std::fs::File::open(path).and_then(|f| read_capped(f, 0)) {
-            Ok(bytes) => self.add(&bytes, &shown, wanted),
-            Err(e) => self.warnings.push(format!("{shown}: {e}; skipped")),
-        }
-    }
-
-    /// Reads an all.zip: its central directory parsed once, and its entries shared out among the
-    /// cores, each reading through its own [`PositionalReader`] (the file is never held in memory:
-    /// an all.zip runs to hundreds of megabytes); each entry is inflated in memory on its own.
-    fn read_zip(&mut self, path: &Path, wanted: &HashSet<Key>) -> Result<(), DbError> {
-        let shown = path.display().to_string();
-        let unreadable = |detail: String| DbError::Unreadable {
-            path: shown.clone(),
-            detail,
-        };
-        let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        let archive = zip::ZipArchive::new(PositionalReader::new(file))
-            .map_err(|e| unreadable(format!("not a readable zip ({e})")))?;
-        let entries = archive.len();
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8)
-            .min(entries.max(1));
-        let parts: Vec<Database> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|part| {
-                    let mut archive = archive.clone();
-                    let shown = &shown;
-                    scope.spawn(move || {
-                        let mut db = Database::default();
-                        for index in (part..entries).step_by(threads) {
-                            db.read_zip_entry(&mut archive, index, shown, wanted);
-                        }
-                        db
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        for part in parts {
-            self.merge(part);
-        }
-        Ok(())
-    }
-
-    fn read_zip_entry<R: Read + std::io::Seek>(
-        &mut self,
-        archive: &mut zip::ZipArchive<R>,
-        index: usize,
-        shown: &str,
-        wanted: &HashSet<Key>,
-    ) {
-        let mut entry = match archive.by_index(index) {
-            Ok(entry) => entry,
-            Err(e) => {
-                self.warnings
-                    .push(format!("{shown}: entry {index}: {e}; skipped"));
-                return;
-            }
-        };
-        if entry.is_dir() || !entry.name().ends_with(".json") {
-            return;
-        }
-        let name = format!("{shown}:{}", entry.name());
-        if entry.size() > MAX_RECORD_BYTES {
-            self.warnings.push(format!(
-                "{name}: {} bytes is more than a record can be; skipped",
-                entry.size()
-            ));
-            return;
-        }
-        let capacity = entry_size_hint(entry.size());
-        match read_capped(&mut entry, capacity) {
-            Ok(bytes) => self.add(&bytes, &name, wanted),
-            Err(e) => self.warnings.push(format!("{name}: {e}; skipped")),
-        }
     }
 
     /// Takes in what another part of the load found.
@@ -210,36 +117,11 @@ impl Database {
     /// Reads one record: shallowly, then whole if it names a wanted package.
     fn add(&mut self, bytes: &[u8], origin: &str, wanted: &HashSet<Key>) {
         self.records_read += 1;
-        let shallow: Shallow = match serde_json::from_slice(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                self.warnings
-                    .push(format!("{origin}: not an OSV record ({e}); skipped"));
-                return;
-            }
+        let (id, mut keys) = match shallow_keys(bytes, origin, &mut self.unknown_ecosystems) {
+            Ok(found) => found,
+            Err(warning) => return self.warnings.push(warning),
         };
-        let id = shallow.id.clone().unwrap_or_else(|| origin.to_string());
-        let mut keys = Vec::new();
-        for affected in &shallow.affected {
-            let Some(package) = &affected.package else {
-                continue;
-            };
-            if scheme_of(&package.ecosystem).is_none() {
-                let entry = self
-                    .unknown_ecosystems
-                    .entry(package.ecosystem.clone())
-                    .or_insert_with(|| (id.clone(), 0));
-                entry.1 += 1;
-                continue;
-            }
-            let key = Key {
-                ecosystem: normalize(&package.ecosystem).to_string(),
-                name: package.name.clone(),
-            };
-            if wanted.contains(&key) && !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
+        keys.retain(|key| wanted.contains(key));
         if keys.is_empty() {
             return;
         }
@@ -260,6 +142,59 @@ impl Database {
             self.records.entry(key).or_default().push(record.clone());
         }
     }
+}
+
+/// The warnings for the records of ecosystems vouch does not match (ecosystem → example, count).
+fn unmatched(unknown: BTreeMap<String, (String, usize)>) -> impl Iterator<Item = String> {
+    unknown.into_iter().map(|(ecosystem, (example, count))| {
+        format!(
+            "{count} record(s) of ecosystem `{ecosystem}` (e.g. {example}) are not matched: vouch does not catalog it"
+        )
+    })
+}
+
+/// A record read shallowly: its id (else `origin`) and the lookup keys of the packages it names (see
+/// [`keys_of`]); a warning when it is not an OSV record.
+fn shallow_keys(
+    bytes: &[u8],
+    origin: &str,
+    unknown: &mut BTreeMap<String, (String, usize)>,
+) -> Result<(String, Vec<Key>), String> {
+    let shallow: Shallow = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{origin}: not an OSV record ({e}); skipped"))?;
+    let id = shallow.id.clone().unwrap_or_else(|| origin.to_string());
+    let keys = keys_of(&shallow, &id, unknown);
+    Ok((id, keys))
+}
+
+/// The lookup keys of the packages a record names (each once), in ecosystems vouch matches; the
+/// others are counted in `unknown` (ecosystem → an example record id and a count).
+fn keys_of(
+    shallow: &Shallow,
+    id: &str,
+    unknown: &mut BTreeMap<String, (String, usize)>,
+) -> Vec<Key> {
+    let mut keys = Vec::new();
+    for affected in &shallow.affected {
+        let Some(package) = &affected.package else {
+            continue;
+        };
+        if scheme_of(&package.ecosystem).is_none() {
+            let entry = unknown
+                .entry(package.ecosystem.clone())
+                .or_insert_with(|| (id.to_string(), 0));
+            entry.1 += 1;
+            continue;
+        }
+        let key = Key {
+            ecosystem: normalize(&package.ecosystem).to_string(),
+            name: package.name.clone(),
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// A buffered reader over a shared file that reads with `pread`, so that clones (one per thread)
@@ -346,11 +281,6 @@ fn is_zip(path: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok()
         && magic == *b"PK\x03\x04"
-}
-
-/// Capacity to reserve for an entry that says it is `size` bytes (it may lie: the read is capped).
-fn entry_size_hint(size: u64) -> usize {
-    size.min(MAX_RECORD_BYTES) as usize
 }
 
 fn read_capped(reader: impl Read, capacity: usize) -> std::io::Result<Vec<u8>> {

@@ -100,6 +100,21 @@ impl Store {
         path.is_file().then(|| (path, fetched.clone()))
     }
 
+    /// The feeds the manifest names that are there, as sources of exploitation data.
+    pub fn feed_files(&self, manifest: &Manifest) -> Vec<crate::vuln::sources::FeedFile> {
+        Feed::ALL
+            .into_iter()
+            .filter_map(|feed| {
+                self.feed(manifest, feed)
+                    .map(|(path, fetched)| crate::vuln::sources::FeedFile {
+                        feed,
+                        path,
+                        digest: fetched.digest,
+                    })
+            })
+            .collect()
+    }
+
     /// The manifest; an empty one when the database was never updated.
     pub fn manifest(&self) -> Result<Manifest, StoreError> {
         let path = self.dir.join(MANIFEST);

@@ -1,0 +1,222 @@
+//! An OSV database indexed once, matched many times: where a long-running judge (`serve
+//! --rejudge`, `verify --rejudge` over several sets, the re-judgment benchmark) needs the records of
+//! one SBOM after another. [`Index::build`] reads every record shallowly, as [`Database::load`]
+//! does, but keeps only where each package's records are (a zip entry's number, or a file); then
+//! [`Index::load`] reads and parses just the records of the packages one SBOM names, from the zips
+//! in place. The index holds package names and places, never records: some 30 bytes per package a
+//! record names.
+
+use super::walk::{read_entry, walk, Opened, Place, Visitor};
+use super::{read_capped, shallow_keys, unmatched, Database, DbError, PositionalReader};
+use crate::vuln::ecosystem::Key;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// The places of every package's records.
+pub struct Index {
+    opened: Opened,
+    places: HashMap<Key, Vec<Place>>,
+    /// Records read (shallowly), in all.
+    pub records_read: usize,
+    /// What could not be read, and the ecosystems not matched.
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("zips", &self.opened.zips.len())
+            .field("files", &self.opened.files.len())
+            .field("packages", &self.places.len())
+            .field("records_read", &self.records_read)
+            .finish()
+    }
+}
+
+/// What the build (or one thread's part of a zip) found.
+#[derive(Default)]
+struct Part {
+    places: HashMap<Key, Vec<Place>>,
+    records_read: usize,
+    warnings: Vec<String>,
+    unknown: BTreeMap<String, (String, usize)>,
+}
+
+impl Visitor for Part {
+    fn record(&mut self, bytes: &[u8], origin: &str, place: Place) {
+        self.records_read += 1;
+        match shallow_keys(bytes, origin, &mut self.unknown) {
+            Ok((_, keys)) => {
+                for key in keys {
+                    self.places.entry(key).or_default().push(place);
+                }
+            }
+            Err(warning) => self.warnings.push(warning),
+        }
+    }
+
+    fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    fn merge(&mut self, other: Part) {
+        for (key, places) in other.places {
+            self.places.entry(key).or_default().extend(places);
+        }
+        self.records_read += other.records_read;
+        self.warnings.extend(other.warnings);
+        for (ecosystem, (example, count)) in other.unknown {
+            self.unknown.entry(ecosystem).or_insert((example, 0)).1 += count;
+        }
+    }
+}
+
+impl Index {
+    /// Indexes the database at `path` (a directory of records and/or all.zip files, a zip, or a
+    /// record).
+    pub fn build(path: &Path) -> Result<Index, DbError> {
+        let mut found = Part::default();
+        let mut opened = Opened::default();
+        walk(path, &mut found, &Part::default, &mut opened)?;
+        for places in found.places.values_mut() {
+            places.sort();
+            places.dedup();
+        }
+        let mut warnings = found.warnings;
+        warnings.extend(unmatched(found.unknown));
+        Ok(Index {
+            opened,
+            places: found.places,
+            records_read: found.records_read,
+            warnings,
+        })
+    }
+
+    /// The records of the `wanted` packages, read and parsed now (a record that cannot be read
+    /// any more costs that record, with a warning).
+    pub fn load(&self, wanted: &HashSet<Key>) -> Database {
+        let mut places: Vec<Place> = wanted
+            .iter()
+            .filter_map(|key| self.places.get(key))
+            .flatten()
+            .copied()
+            .collect();
+        places.sort();
+        places.dedup();
+        let mut db = Database::default();
+        let mut archives: HashMap<u32, zip::ZipArchive<PositionalReader>> = HashMap::new();
+        for place in places {
+            let read = match place {
+                Place::Zip { zip, entry } => {
+                    let Some((shown, archive)) = self.opened.zips.get(zip as usize) else {
+                        continue;
+                    };
+                    let archive = archives.entry(zip).or_insert_with(|| archive.clone());
+                    read_entry(archive, entry as usize, shown)
+                }
+                Place::File(number) => {
+                    let Some(path) = self.opened.files.get(number as usize) else {
+                        continue;
+                    };
+                    let shown = path.display().to_string();
+                    std::fs::File::open(path)
+                        .and_then(|f| read_capped(f, 0))
+                        .map(|bytes| Some((shown.clone(), bytes)))
+                        .map_err(|e| format!("{shown}: {e}; skipped"))
+                }
+            };
+            match read {
+                Ok(Some((name, bytes))) => db.add(&bytes, &name, wanted),
+                Ok(None) => {}
+                Err(warning) => db.warnings.push(warning),
+            }
+        }
+        db.records_read = self.records_read;
+        db
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn record(id: &str, ecosystem: &str, name: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","modified":"2026-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"{ecosystem}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"2.0"}}]}}]}}]}}"#
+        )
+    }
+
+    /// What the index loads for a set of packages is what loading the database for them reads,
+    /// from zips and loose files alike, and nothing of the other packages.
+    #[test]
+    fn the_index_loads_what_the_database_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip_path = dir.path().join("PyPI/all.zip");
+        std::fs::create_dir_all(zip_path.parent().unwrap()).unwrap();
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        for (i, name) in ["requests", "flask", "requests", "jinja2"]
+            .iter()
+            .enumerate()
+        {
+            writer
+                .start_file(
+                    format!("PYSEC-{i}.json"),
+                    zip::write::SimpleFileOptions::default(),
+                )
+                .unwrap();
+            writer
+                .write_all(record(&format!("PYSEC-{i}"), "PyPI", name).as_bytes())
+                .unwrap();
+        }
+        writer
+            .start_file("bad.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(b"<html>").unwrap();
+        writer.finish().unwrap();
+        std::fs::write(
+            dir.path().join("GHSA-x.json"),
+            record("GHSA-x", "npm", "lodash"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("other.json"),
+            record("X-1", "Hackage", "aeson"),
+        )
+        .unwrap();
+
+        let index = Index::build(dir.path()).unwrap();
+        let key = |ecosystem: &str, name: &str| Key {
+            ecosystem: ecosystem.into(),
+            name: name.into(),
+        };
+        let wanted: HashSet<Key> = [key("PyPI", "requests"), key("npm", "lodash")].into();
+        let from_index = index.load(&wanted);
+        let from_db = Database::load(dir.path(), &wanted).unwrap();
+        let ids = |db: &Database, k: &Key| -> Vec<String> {
+            let mut ids: Vec<String> = db.records[k].iter().map(|r| r.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        for k in &wanted {
+            assert_eq!(ids(&from_index, k), ids(&from_db, k), "{k:?}");
+        }
+        assert_eq!(
+            ids(&from_index, &key("PyPI", "requests")),
+            ["PYSEC-0", "PYSEC-2"]
+        );
+        assert_eq!(from_index.records.len(), 2);
+        assert_eq!(from_index.records_read, from_db.records_read);
+        assert!(
+            index.warnings.iter().any(|w| w.contains("bad.json")),
+            "{:?}",
+            index.warnings
+        );
+        assert!(
+            index.warnings.iter().any(|w| w.contains("Hackage")),
+            "{:?}",
+            index.warnings
+        );
+        assert!(index.load(&HashSet::new()).records.is_empty());
+    }
+}
