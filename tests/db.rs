@@ -109,12 +109,28 @@ fn updates_are_conditional_checked_and_never_lose_the_old_database() {
     );
     assert!(first["ecosystems"]["PyPI"]["etag"].is_string());
 
+    // The server's list of ecosystems (osv.dev's ecosystems.txt) is asked for first: a name it
+    // does not list is refused by name; one it does goes ahead.
+    mirror.serve("/ecosystems.txt", Serve::File(b"Debian\nPyPI\n".to_vec()));
+    let out = update(&["--ecosystems", "Hackage"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"Hackage\" is not among the ecosystems"),
+        "{}",
+        stderr(&out)
+    );
+
     // Unchanged: a conditional request each, answered 304.
     let before = mirror.requests().len();
     let out = update(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("PyPI: unchanged"), "{}", stdout(&out));
-    let asked = &mirror.requests()[before..];
+    // (Besides the list of ecosystems, asked for first.)
+    let asked: Vec<_> = mirror.requests()[before..]
+        .iter()
+        .filter(|r| r.path.ends_with("/all.zip"))
+        .cloned()
+        .collect();
     assert_eq!(asked.len(), 2);
     assert!(
         asked
@@ -358,6 +374,39 @@ fn a_mirror_directory_and_the_default_database_of_scan() {
     assert!(
         stderr(&out).contains("warning: the local vulnerability database was last checked")
             && stderr(&out).contains("run `docker vouch db update`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The scans remembered the ecosystems of the image: `auto` updates those, not the default set.
+    let seen: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("seen.json")).unwrap()).unwrap();
+    assert_eq!(seen["ecosystems"], serde_json::json!(["PyPI"]));
+    let out = db(
+        &dir,
+        &["update", "--source", &mirror_arg, "--ecosystems", "auto"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("PyPI: unchanged"), "{lines:?}");
+    // A mirror that lists its ecosystems (osv.dev's ecosystems.txt): a name it does not list is
+    // refused before anything is fetched, with the name it may mean.
+    std::fs::write(mirror.join("ecosystems.txt"), "Debian\nPyPI\nnpm\n").unwrap();
+    let out = db(
+        &dir,
+        &[
+            "update",
+            "--source",
+            &mirror_arg,
+            "--ecosystems",
+            "PyPI,pypi",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"pypi\" is not among the ecosystems")
+            && stderr(&out).contains("did you mean PyPI?"),
         "{}",
         stderr(&out)
     );

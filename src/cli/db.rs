@@ -8,7 +8,8 @@ use crate::pipeline::Context;
 use crate::text::write_columns;
 use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
 use crate::vuln::db::update::{
-    update, Item, Limits, Origin, Outcome, Source, DEFAULT_ECOSYSTEMS, DEFAULT_SOURCE,
+    listed_ecosystems, unlisted, update, Item, Limits, Origin, Outcome, Source, DEFAULT_ECOSYSTEMS,
+    DEFAULT_SOURCE,
 };
 use crate::vuln::feeds::Feed;
 use crate::UsageError;
@@ -36,14 +37,17 @@ pub fn store_of(context: &Context, arg: &DbDirArg) -> Store {
 fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode> {
     let source = Source::parse(args.source.as_deref().unwrap_or(DEFAULT_SOURCE))
         .map_err(|e| UsageError(format!("--source {e}")))?;
+    let store = store_of(context, &args.db);
+    let seen = store.seen();
     let mut ecosystems: Vec<String> = Vec::new();
     for name in args.ecosystems.iter().map(|n| n.trim()) {
-        let names: Vec<String> = if name == "default" || name == "auto" {
-            DEFAULT_ECOSYSTEMS.iter().map(|n| n.to_string()).collect()
-        } else if name.is_empty() {
-            continue;
-        } else {
-            vec![name.to_string()]
+        let names: Vec<String> = match name {
+            "" => continue,
+            "default" => DEFAULT_ECOSYSTEMS.iter().map(|n| n.to_string()).collect(),
+            // The ecosystems of the images judged with this database, else the default set.
+            "auto" if !seen.is_empty() => seen.iter().cloned().collect(),
+            "auto" => DEFAULT_ECOSYSTEMS.iter().map(|n| n.to_string()).collect(),
+            name => vec![name.to_string()],
         };
         for name in names {
             if !ecosystems.contains(&name) {
@@ -54,7 +58,23 @@ fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode
     if ecosystems.is_empty() {
         return Err(UsageError("--ecosystems names none".into()).into());
     }
-    let store = store_of(context, &args.db);
+    // The source's own list, when it has one: a name it does not list is refused before anything
+    // is fetched. A list that cannot be read leaves the names unchecked, with a warning.
+    let listed = listed_ecosystems(&source).unwrap_or_else(|e| {
+        context.warn(&format!(
+            "the source's list of ecosystems could not be read ({e}): the names are not checked"
+        ));
+        None
+    });
+    if let Some(listed) = &listed {
+        let unknown: Vec<String> = ecosystems
+            .iter()
+            .filter_map(|name| unlisted(name, listed))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(UsageError(unknown.join("; ")).into());
+        }
+    }
     let kept = store.manifest()?;
     let feeds: Vec<Feed> = Feed::ALL
         .into_iter()

@@ -180,7 +180,8 @@ pub enum DbCommand {
 pub struct DbUpdateArgs {
     /// The ecosystems, as osv.dev names them (Debian,PyPI,...), comma-separated or repeated;
     /// `default` is Debian, Ubuntu, Alpine, Red Hat, PyPI, npm, Go, Maven, crates.io, RubyGems,
-    /// Packagist, NuGet
+    /// Packagist, NuGet; `auto` the ecosystems of the images judged with this database, else the
+    /// default set
     #[arg(
         long,
         value_name = "LIST",

@@ -256,7 +256,26 @@ pub fn collect_findings(
     for warning in &collected.warnings {
         context.warn(warning);
     }
+    remember_ecosystems(context, components, sources);
     Ok(collected)
+}
+
+/// When the findings came from the local database, adds the ecosystems of `components` to those it
+/// remembers for `db update --ecosystems auto` (a record that cannot be written costs a warning).
+fn remember_ecosystems(context: &Context, components: &[Component], sources: &Sources) {
+    let store = Store::new(default_dir(context.env()));
+    if sources.db.as_deref() != Some(store.osv_dir().as_path()) {
+        return;
+    }
+    let ecosystems: std::collections::BTreeSet<String> = crate::vuln::wanted_keys(components)
+        .into_iter()
+        .filter_map(|key| key.ecosystem.split(':').next().map(str::to_string))
+        .collect();
+    if let Err(e) = store.remember(&ecosystems) {
+        context.warn(&format!(
+            "{e}: the ecosystems of this image are not remembered for `db update --ecosystems auto`"
+        ));
+    }
 }
 
 /// An image's vulnerability findings, with what they were found in.

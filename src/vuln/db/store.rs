@@ -16,6 +16,15 @@ pub const MANIFEST: &str = "manifest.json";
 /// Largest manifest read (it lists a few dozen ecosystems).
 const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
+/// The ecosystems of the images read with this database, for `db update --ecosystems auto`.
+pub const SEEN: &str = "seen.json";
+
+/// What [`SEEN`] holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Seen {
+    ecosystems: std::collections::BTreeSet<String>,
+}
+
 /// Where the database lives, from the environment.
 pub fn default_dir(env: &HashMap<String, String>) -> PathBuf {
     let non_empty = |k: &str| env.get(k).filter(|v| !v.is_empty());
@@ -134,20 +143,55 @@ impl Store {
         })
     }
 
+    /// The ecosystems (osv.dev's names, `Debian`, `PyPI`) of the packages of the images judged with
+    /// this database; empty when none was, or the record cannot be read.
+    pub fn seen(&self) -> std::collections::BTreeSet<String> {
+        crate::fsio::read_limited(&self.dir.join(SEEN), MAX_MANIFEST_BYTES)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Seen>(&bytes).ok())
+            .map(|seen| seen.ecosystems)
+            .unwrap_or_default()
+    }
+
+    /// Adds `ecosystems` to those [`Store::seen`] lists (written only when one is new, beside the
+    /// old record and renamed over it).
+    pub fn remember(
+        &self,
+        ecosystems: &std::collections::BTreeSet<String>,
+    ) -> Result<(), StoreError> {
+        let mut seen = Seen {
+            ecosystems: self.seen(),
+        };
+        let before = seen.ecosystems.len();
+        seen.ecosystems.extend(ecosystems.iter().cloned());
+        if seen.ecosystems.len() == before {
+            return Ok(());
+        }
+        self.replace(SEEN, &seen)
+    }
+
     /// Replaces the manifest (written beside it, then renamed over it).
     pub fn write_manifest(&self, manifest: &Manifest) -> Result<(), StoreError> {
-        let path = self.dir.join(MANIFEST);
+        self.replace(MANIFEST, manifest)
+    }
+
+    /// Replaces the JSON file `name` of the directory with `value` (written beside it under a name
+    /// of this process, then renamed over it).
+    fn replace(&self, name: &str, value: &impl Serialize) -> Result<(), StoreError> {
+        let path = self.dir.join(name);
         let io = |e: std::io::Error| StoreError::Io {
             path: path.display().to_string(),
             detail: e.to_string(),
         };
-        let mut bytes = serde_json::to_vec_pretty(manifest).map_err(|e| StoreError::Io {
+        let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Io {
             path: path.display().to_string(),
             detail: e.to_string(),
         })?;
         bytes.push(b'\n');
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let partial = self.dir.join(".manifest.json.partial");
+        let partial = self
+            .dir
+            .join(format!(".{name}.{}.partial", std::process::id()));
         std::fs::write(&partial, &bytes).map_err(io)?;
         std::fs::rename(&partial, &path).map_err(io)
     }
@@ -179,6 +223,19 @@ mod tests {
             default_dir(&env(&[("HOME", "/h"), ("VOUCH_DB_DIR", "")])),
             Path::new("/h/.cache/vouch/db")
         );
+    }
+
+    #[test]
+    fn the_ecosystems_seen_are_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("db"));
+        assert!(store.seen().is_empty());
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        store.remember(&names(&["PyPI", "Debian"])).unwrap();
+        store.remember(&names(&["npm", "PyPI"])).unwrap();
+        assert_eq!(store.seen(), names(&["Debian", "PyPI", "npm"]));
+        std::fs::write(store.dir.join(SEEN), "<html>").unwrap();
+        assert!(store.seen().is_empty(), "a damaged record is no record");
     }
 
     #[test]

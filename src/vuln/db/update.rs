@@ -97,6 +97,63 @@ impl Source {
     }
 }
 
+/// Largest list of ecosystems read (osv.dev's lists a few hundred names).
+const MAX_LIST_BYTES: u64 = 1024 * 1024;
+
+/// The ecosystems `source` lists in `ecosystems.txt` at its root, as osv.dev publishes it (one
+/// name per line); `None` when it has no such list (a mirror need not carry it).
+pub fn listed_ecosystems(source: &Source) -> Result<Option<Vec<String>>, String> {
+    let text = match source {
+        Source::Http(base) => {
+            let url = base
+                .join("ecosystems.txt")
+                .map_err(|e| format!("ecosystems.txt: {e}"))?;
+            match http_client(base)?.text(url.as_str(), MAX_LIST_BYTES)? {
+                Some(text) => text,
+                None => return Ok(None),
+            }
+        }
+        Source::Dir(dir) => {
+            let path = dir.join("ecosystems.txt");
+            if !path.is_file() {
+                return Ok(None);
+            }
+            let bytes = crate::fsio::read_limited(&path, MAX_LIST_BYTES)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            String::from_utf8(bytes)
+                .map_err(|_| format!("{}: not text: not a list of ecosystems", path.display()))?
+        }
+    };
+    let names: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if names
+        .iter()
+        .any(|n| !valid_ecosystem(n) || n.starts_with('<'))
+    {
+        return Err("ecosystems.txt is not a list of ecosystem names, one per line".into());
+    }
+    Ok(Some(names))
+}
+
+/// Why `name` is not an ecosystem of `listed`, with the listed name it may mean (`pypi` → `PyPI`).
+pub fn unlisted(name: &str, listed: &[String]) -> Option<String> {
+    if listed.iter().any(|l| l == name) {
+        return None;
+    }
+    let hint = listed
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(name))
+        .map(|l| format!(" (did you mean {l}?)"))
+        .unwrap_or_default();
+    Some(format!(
+        "{name:?} is not among the ecosystems the source lists in ecosystems.txt{hint}"
+    ))
+}
+
 /// Percent-encodes a path segment (`Red Hat` → `Red%20Hat`).
 fn encode_segment(segment: &str) -> String {
     let mut out = String::new();
@@ -440,6 +497,39 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 impl Http {
+    /// GETs the text at `url`, at most `max` bytes; `None` on 404.
+    fn text(&self, url: &str, max: u64) -> Result<Option<String>, String> {
+        self.runtime.block_on(async {
+            let mut response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(format!("{url}: HTTP {}", status.as_u16()));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| format!("{url}: {}", error_chain(&e)))?
+            {
+                body.extend_from_slice(&chunk);
+                if body.len() as u64 > max {
+                    return Err(format!("{url}: more than {max} bytes"));
+                }
+            }
+            String::from_utf8(body)
+                .map(Some)
+                .map_err(|_| format!("{url}: not text"))
+        })
+    }
+
     /// GETs `url` into `to`, conditionally on what was `kept`; `None` on 304 Not Modified.
     fn fetch(
         &self,
@@ -666,6 +756,14 @@ mod tests {
         );
         assert!(Source::parse("/no/such/mirror").is_err());
         assert!(!valid_ecosystem("../etc"));
+        let listed = vec!["PyPI".to_string(), "Debian".to_string()];
+        assert_eq!(unlisted("PyPI", &listed), None);
+        assert!(unlisted("pypi", &listed)
+            .unwrap()
+            .contains("did you mean PyPI?"));
+        assert!(!unlisted("Hackage", &listed)
+            .unwrap()
+            .contains("did you mean"));
         assert!(!valid_ecosystem(".."));
         assert!(valid_ecosystem("crates.io"));
         assert!(valid_ecosystem("Red Hat"));
