@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a synthetic osv.dev-style all.zip of N OSV records for the vulnerability benchmark.
 
-Usage: osv_fixture.py OUT.zip [N]   (default 200000). Records follow the structure osv.dev publishes
+Usage: osv_fixture.py OUT.zip [N [ECOSYSTEM]]   (default 200000, all five ecosystems; with ECOSYSTEM,
+every record is of that one, as an osv.dev per-ecosystem all.zip is). Records follow the structure osv.dev publishes
 (ids, aliases, summary, details, CVSS vectors, ECOSYSTEM/SEMVER ranges, versions lists, references,
 database_specific) across Debian:12, PyPI, npm, Go and Maven, about 1.5 KB each. Package names are
 `pkg-<n>` for n < 20000, so that the benchmark's 2,000 components each meet several records.
@@ -66,7 +67,10 @@ def record(i, rng):
     }
 
 
-def main(out, count):
+def main(out, count, only=None):
+    global ECOSYSTEMS
+    if only:
+        ECOSYSTEMS = [only]
     rng = random.Random(42)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for i in range(count):
@@ -75,4 +79,5 @@ def main(out, count):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 200000)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 200000,
+         sys.argv[3] if len(sys.argv) > 3 else None)

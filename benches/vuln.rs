@@ -5,6 +5,9 @@
 //!
 //! `VOUCH_OSV_BENCH_DB=PATH cargo bench --bench vuln`
 
+#[path = "support/osv.rs"]
+mod osv_bench;
+
 use std::time::Instant;
 use vouch::sbom::read::Component;
 use vouch::vuln::{db::Database, match_components, wanted_keys};
@@ -43,30 +46,8 @@ fn components() -> Vec<Component> {
         .collect()
 }
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 fn main() {
-    let path = std::env::var("VOUCH_OSV_BENCH_DB").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/vouch-test/osv-200k.zip",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
-    if !std::path::Path::new(&path).exists() {
-        eprintln!("no benchmark database at {path}: run `python3 bench/osv_fixture.py {path}`");
-        std::process::exit(1);
-    }
+    let path = osv_bench::database();
     let components = components();
     let wanted = wanted_keys(&components);
     let mut times = Vec::new();
@@ -88,6 +69,6 @@ fn main() {
     println!(
         "vulnerability matching: 2000 components against {path}: median {:.2} s, peak RSS {:.0} MiB ({summary})",
         times[1],
-        peak_rss_mib()
+        osv_bench::peak_rss_mib()
     );
 }

@@ -29,7 +29,7 @@ pub struct Record {
     #[serde(default)]
     pub affected: Vec<Affected>,
     #[serde(default)]
-    pub database_specific: Option<serde_json::Value>,
+    pub database_specific: Option<Specific>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,9 +55,17 @@ pub struct Affected {
     #[serde(default)]
     pub severity: Vec<SeverityScore>,
     #[serde(default)]
-    pub database_specific: Option<serde_json::Value>,
+    pub database_specific: Option<Specific>,
     #[serde(default)]
-    pub ecosystem_specific: Option<serde_json::Value>,
+    pub ecosystem_specific: Option<Specific>,
+}
+
+/// What vouch reads of a `database_specific` or `ecosystem_specific` object: a database's own
+/// severity rating (GitHub's `MODERATE`, Debian's `low`). The rest is skipped as it is parsed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Specific {
+    #[serde(default)]
+    pub severity: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,7 +240,7 @@ impl Record {
         ]
         .into_iter()
         .flatten()
-        .filter_map(|d| d.get("severity").and_then(|s| s.as_str()))
+        .filter_map(|d| d.severity.as_ref().and_then(|s| s.as_str()))
         .find_map(super::severity::from_name)
         .unwrap_or(Severity::Unknown)
     }

@@ -49,8 +49,11 @@ fn exploitation(finding: &VulnerabilityFinding) -> String {
     text
 }
 
-fn evidence(finding: &VulnerabilityFinding, input: &Input) -> Evidence {
-    let component = input.components.iter().find(|c| c.purl == finding.purl);
+/// The components by purl (the first of each), for the evidence of many findings.
+type ByPurl<'a> = std::collections::HashMap<&'a str, &'a crate::policy::input::Component>;
+
+fn evidence(finding: &VulnerabilityFinding, input: &Input, by_purl: &ByPurl) -> Evidence {
+    let component = by_purl.get(finding.purl.as_str()).copied();
     let layer_index = finding
         .layer_index
         .or_else(|| component.and_then(|c| c.layer_index));
@@ -122,6 +125,10 @@ impl VulnerabilitiesCheck {
             return Err("no vulnerability source was given".into());
         };
         let today = crate::clock::parse_day(input.today);
+        let mut by_purl = ByPurl::with_capacity(input.components.len());
+        for component in input.components {
+            by_purl.entry(component.purl.as_str()).or_insert(component);
+        }
         let counted: Vec<&VulnerabilityFinding> =
             all.iter().filter(|f| self.counts(f, today)).collect();
         let keys = |v: &VulnerabilityFinding| {
@@ -153,7 +160,7 @@ impl VulnerabilitiesCheck {
                             installed_by(v),
                             kev.date_added
                         ),
-                        evidence(v, input),
+                        evidence(v, input, &by_purl),
                     ),
                     v,
                 );
@@ -179,7 +186,7 @@ impl VulnerabilitiesCheck {
                             v.severity,
                             purl_base(&v.purl),
                         ),
-                        evidence(v, input),
+                        evidence(v, input, &by_purl),
                     ),
                     v,
                 ));
@@ -206,7 +213,7 @@ impl VulnerabilitiesCheck {
                                 installed_by(v),
                                 exploitation(v)
                             ),
-                            evidence(v, input),
+                            evidence(v, input, &by_purl),
                         ),
                         v,
                     ));

@@ -12,6 +12,9 @@ use crate::vuln::ecosystem::Key;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+/// Fewer places than this are read on one thread (a thread costs more than it saves).
+const MIN_PLACES_PER_THREAD: usize = 256;
+
 /// The places of every package's records.
 pub struct Index {
     opened: Opened,
@@ -93,7 +96,8 @@ impl Index {
     }
 
     /// The records of the `wanted` packages, read and parsed now (a record that cannot be read
-    /// any more costs that record, with a warning).
+    /// any more costs that record, with a warning), shared out among the cores in runs of places
+    /// next to each other.
     pub fn load(&self, wanted: &HashSet<Key>) -> Database {
         let mut places: Vec<Place> = wanted
             .iter()
@@ -103,10 +107,35 @@ impl Index {
             .collect();
         places.sort();
         places.dedup();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(places.len().div_ceil(MIN_PLACES_PER_THREAD).max(1));
+        let run = places.len().div_ceil(threads).max(1);
+        let parts: Vec<Database> = std::thread::scope(|scope| {
+            let handles: Vec<_> = places
+                .chunks(run)
+                .map(|chunk| scope.spawn(move || self.load_places(chunk, wanted)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut db = Database::default();
+        for part in parts {
+            db.merge(part);
+        }
+        db.records_read = self.records_read;
+        db
+    }
+
+    fn load_places(&self, places: &[Place], wanted: &HashSet<Key>) -> Database {
         let mut db = Database::default();
         let mut archives: HashMap<u32, zip::ZipArchive<PositionalReader>> = HashMap::new();
         for place in places {
-            let read = match place {
+            let read = match *place {
                 Place::Zip { zip, entry } => {
                     let Some((shown, archive)) = self.opened.zips.get(zip as usize) else {
                         continue;
@@ -126,12 +155,11 @@ impl Index {
                 }
             };
             match read {
-                Ok(Some((name, bytes))) => db.add(&bytes, &name, wanted),
+                Ok(Some((name, bytes))) => db.add_known(&bytes, &name, wanted),
                 Ok(None) => {}
                 Err(warning) => db.warnings.push(warning),
             }
         }
-        db.records_read = self.records_read;
         db
     }
 }

@@ -125,16 +125,38 @@ impl Database {
         if keys.is_empty() {
             return;
         }
+        match serde_json::from_slice::<Record>(bytes) {
+            Ok(record) => self.keep(record, keys),
+            Err(e) => self.warnings.push(format!(
+                "OSV record {id} ({origin}) does not follow the OSV schema ({e}); skipped"
+            )),
+        }
+    }
+
+    /// Reads a record known to name a wanted package (found through an index): parsed whole at
+    /// once, kept under the `wanted` keys it names.
+    fn add_known(&mut self, bytes: &[u8], origin: &str, wanted: &HashSet<Key>) {
         let record: Record = match serde_json::from_slice(bytes) {
-            Ok(r) => r,
+            Ok(record) => record,
             Err(e) => {
-                self.warnings.push(format!(
-                    "OSV record {id} ({origin}) does not follow the OSV schema ({e}); skipped"
-                ));
-                return;
+                return self.warnings.push(format!(
+                    "{origin} does not follow the OSV schema ({e}); skipped"
+                ))
             }
         };
-        if record.withdrawn.is_some() {
+        let packages = record
+            .affected
+            .iter()
+            .filter_map(|a| a.package.as_ref())
+            .map(|p| (p.ecosystem.as_str(), p.name.as_str()));
+        let mut keys = keys_of(packages, &record.id, &mut BTreeMap::new());
+        keys.retain(|key| wanted.contains(key));
+        self.keep(record, keys);
+    }
+
+    /// Keeps `record` under `keys`, unless it was withdrawn.
+    fn keep(&mut self, record: Record, keys: Vec<Key>) {
+        if record.withdrawn.is_some() || keys.is_empty() {
             return;
         }
         let record = std::sync::Arc::new(record);
@@ -163,32 +185,34 @@ fn shallow_keys(
     let shallow: Shallow = serde_json::from_slice(bytes)
         .map_err(|e| format!("{origin}: not an OSV record ({e}); skipped"))?;
     let id = shallow.id.clone().unwrap_or_else(|| origin.to_string());
-    let keys = keys_of(&shallow, &id, unknown);
+    let packages = shallow
+        .affected
+        .iter()
+        .filter_map(|a| a.package.as_ref())
+        .map(|p| (p.ecosystem.as_str(), p.name.as_str()));
+    let keys = keys_of(packages, &id, unknown);
     Ok((id, keys))
 }
 
 /// The lookup keys of the packages a record names (each once), in ecosystems vouch matches; the
 /// others are counted in `unknown` (ecosystem → an example record id and a count).
-fn keys_of(
-    shallow: &Shallow,
+fn keys_of<'a>(
+    packages: impl Iterator<Item = (&'a str, &'a str)>,
     id: &str,
     unknown: &mut BTreeMap<String, (String, usize)>,
 ) -> Vec<Key> {
     let mut keys = Vec::new();
-    for affected in &shallow.affected {
-        let Some(package) = &affected.package else {
-            continue;
-        };
-        if scheme_of(&package.ecosystem).is_none() {
+    for (ecosystem, name) in packages {
+        if scheme_of(ecosystem).is_none() {
             let entry = unknown
-                .entry(package.ecosystem.clone())
+                .entry(ecosystem.to_string())
                 .or_insert_with(|| (id.to_string(), 0));
             entry.1 += 1;
             continue;
         }
         let key = Key {
-            ecosystem: normalize(&package.ecosystem).to_string(),
-            name: package.name.clone(),
+            ecosystem: normalize(ecosystem).to_string(),
+            name: name.to_string(),
         };
         if !keys.contains(&key) {
             keys.push(key);
@@ -200,7 +224,9 @@ fn keys_of(
 /// A buffered reader over a shared file that reads with `pread`, so that clones (one per thread)
 /// each keep their own position, and that keeps its buffer across seeks that land inside it: the
 /// zip reader seeks to every entry's header, and a thread's next entry is usually a few hundred
-/// bytes further on.
+/// bytes further on. A read that lands just past the buffer (within [`RANDOM_READ`] of its end:
+/// reading on) fills [`READ_AHEAD`]; one that jumps further (an index loading one record here, one
+/// there) fills only [`RANDOM_READ`], about a small record's header and data.
 struct PositionalReader {
     file: std::sync::Arc<std::fs::File>,
     pos: u64,
@@ -209,8 +235,11 @@ struct PositionalReader {
     buf_start: u64,
 }
 
-/// Bytes read from the file at a time.
+/// Bytes read from the file at a time, reading on.
 const READ_AHEAD: usize = 64 * 1024;
+
+/// Bytes read from the file after a jump.
+const RANDOM_READ: usize = 4 * 1024;
 
 impl PositionalReader {
     fn new(file: std::fs::File) -> PositionalReader {
@@ -245,7 +274,16 @@ impl Read for PositionalReader {
                 self.pos += n as u64;
                 return Ok(n);
             }
-            self.buf.resize(READ_AHEAD, 0);
+            let end = self.buf_start + self.buf.len() as u64;
+            let reading_on = !self.buf.is_empty()
+                && self.pos >= self.buf_start
+                && self.pos < end + RANDOM_READ as u64;
+            let size = if reading_on {
+                READ_AHEAD
+            } else {
+                RANDOM_READ.max(out.len())
+            };
+            self.buf.resize(size, 0);
             let n = self.file.read_at(&mut self.buf, self.pos)?;
             self.buf.truncate(n);
             self.buf_start = self.pos;

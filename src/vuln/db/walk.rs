@@ -7,6 +7,7 @@
 //! ([`super::index::Index::build`]) are two visitors of this one walk.
 
 use super::{is_zip, read_capped, DbError, PositionalReader, MAX_RECORD_BYTES};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Where a record is: what the index keeps to read it again.
@@ -161,28 +162,140 @@ fn walk_zip<V: Visitor>(
 }
 
 /// Entry `index` of `archive`: its name (`ZIP:NAME`) and bytes, `None` for what is not a JSON
-/// record, a warning when it cannot be read.
+/// record, a warning when it cannot be read. The entry's raw bytes are inflated here, by an inflater
+/// each thread keeps (a fresh one per entry, as the zip reader makes, costs more than a small
+/// record's inflating), within the record cap, and checked against the entry's CRC-32.
 pub(super) fn read_entry(
     archive: &mut zip::ZipArchive<PositionalReader>,
     index: usize,
     shown: &str,
 ) -> Result<Option<(String, Vec<u8>)>, String> {
-    let mut entry = archive
-        .by_index(index)
+    let entry = archive
+        .by_index_raw(index)
         .map_err(|e| format!("{shown}: entry {index}: {e}; skipped"))?;
     if entry.is_dir() || !entry.name().ends_with(".json") {
         return Ok(None);
     }
     let name = format!("{shown}:{}", entry.name());
-    if entry.size() > MAX_RECORD_BYTES {
+    let (size, packed, crc, method) = (
+        entry.size(),
+        entry.compressed_size(),
+        entry.crc32(),
+        entry.compression(),
+    );
+    if size > MAX_RECORD_BYTES || packed > MAX_RECORD_BYTES {
         return Err(format!(
-            "{name}: {} bytes is more than a record can be; skipped",
-            entry.size()
+            "{name}: {size} bytes is more than a record can be; skipped"
         ));
     }
-    // Reserve what the entry says it is (it may lie: the read is capped).
-    let capacity = entry.size().min(MAX_RECORD_BYTES) as usize;
-    read_capped(&mut entry, capacity)
-        .map(|bytes| Some((name.clone(), bytes)))
-        .map_err(|e| format!("{name}: {e}; skipped"))
+    let mut raw = Vec::with_capacity(packed as usize);
+    entry
+        .take(packed)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("{name}: {e}; skipped"))?;
+    let bytes = match method {
+        zip::CompressionMethod::Stored => raw,
+        zip::CompressionMethod::Deflated => {
+            inflate(&raw, size).map_err(|e| format!("{name}: does not inflate ({e}); skipped"))?
+        }
+        other => {
+            return Err(format!(
+                "{name}: compressed with {other}, which vouch does not read; skipped"
+            ))
+        }
+    };
+    if bytes.len() as u64 != size || crc32fast::hash(&bytes) != crc {
+        return Err(format!(
+            "{name}: its bytes do not match the zip's size and CRC-32 (damaged); skipped"
+        ));
+    }
+    Ok(Some((name, bytes)))
+}
+
+thread_local! {
+    /// The raw-deflate inflater of this thread, reset for each entry.
+    static INFLATER: std::cell::RefCell<flate2::Decompress> =
+        std::cell::RefCell::new(flate2::Decompress::new(false));
+}
+
+/// Inflates a raw deflate stream said to be `size` bytes (read no further than the record cap).
+fn inflate(raw: &[u8], size: u64) -> Result<Vec<u8>, String> {
+    INFLATER.with(|cell| {
+        let mut inflater = cell.borrow_mut();
+        inflater.reset(false);
+        let mut out = Vec::with_capacity(size.min(MAX_RECORD_BYTES) as usize + 1);
+        loop {
+            if out.len() == out.capacity() {
+                if out.len() as u64 > MAX_RECORD_BYTES {
+                    return Err("more than a record can be".into());
+                }
+                out.reserve(out.capacity().max(4096));
+            }
+            let consumed = inflater.total_in() as usize;
+            let produced = inflater.total_out();
+            let rest = raw.get(consumed..).unwrap_or_default();
+            let status = inflater
+                .decompress_vec(rest, &mut out, flate2::FlushDecompress::Finish)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            let stalled =
+                inflater.total_in() as usize == consumed && inflater.total_out() == produced;
+            if stalled && out.len() < out.capacity() {
+                return Err("the stream ends early".into());
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_with(method: zip::CompressionMethod, body: &[u8]) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let mut writer = zip::ZipWriter::new(file.reopen().unwrap());
+        writer
+            .start_file(
+                "A-1.json",
+                zip::write::SimpleFileOptions::default().compression_method(method),
+            )
+            .unwrap();
+        writer.write_all(body).unwrap();
+        writer.finish().unwrap();
+        file
+    }
+
+    fn archive(file: &tempfile::NamedTempFile) -> zip::ZipArchive<PositionalReader> {
+        zip::ZipArchive::new(PositionalReader::new(file.reopen().unwrap())).unwrap()
+    }
+
+    /// Entries are inflated (or taken as stored) and checked against their CRC-32: a damaged one is
+    /// a warning naming it, never a record.
+    #[test]
+    fn entries_are_inflated_and_checked() {
+        let body = br#"{"id":"A-1","affected":[]}"#.repeat(50);
+        for method in [
+            zip::CompressionMethod::Deflated,
+            zip::CompressionMethod::Stored,
+        ] {
+            let file = zip_with(method, &body);
+            let (name, bytes) = read_entry(&mut archive(&file), 0, "db.zip")
+                .unwrap()
+                .unwrap();
+            assert_eq!(name, "db.zip:A-1.json");
+            assert_eq!(bytes, body);
+            // One byte of the data changed (past the local header and the name).
+            let mut damaged = std::fs::read(file.path()).unwrap();
+            damaged[30 + "A-1.json".len() + 5] ^= 0x01;
+            std::fs::write(file.path(), &damaged).unwrap();
+            let err = read_entry(&mut archive(&file), 0, "db.zip").unwrap_err();
+            assert!(
+                err.contains("CRC-32") || err.contains("does not inflate"),
+                "{method:?}: {err}"
+            );
+        }
+    }
 }
