@@ -3,22 +3,38 @@
 //! one SBOM after another. [`Index::build`] reads every record shallowly, as [`Database::load`]
 //! does, but keeps only where each package's records are (a zip entry's number, or a file); then
 //! [`Index::load`] reads and parses just the records of the packages one SBOM names, from the zips
-//! in place. The index holds package names and places, never records: some 30 bytes per package a
-//! record names.
+//! in place. The index holds package names and places (some 30 bytes per package a record names),
+//! and the records loads parsed, up to [`CACHE_BYTES`] of their JSON, for the loads to come.
 
 use super::walk::{read_entry, walk, Opened, Place, Visitor};
 use super::{read_capped, shallow_keys, unmatched, Database, DbError, PositionalReader};
 use crate::vuln::ecosystem::Key;
+use crate::vuln::osv::Record;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Fewer places than this are read on one thread (a thread costs more than it saves).
 const MIN_PLACES_PER_THREAD: usize = 256;
+
+/// How much record JSON an index keeps parsed for the loads to come, counted by the records' JSON
+/// size (a parsed record, without its details and references, is smaller): an SBOM judged again
+/// shares most of its records with the images judged before it.
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Parsed records by place, and the JSON bytes they were parsed from.
+#[derive(Default)]
+struct Cache {
+    records: HashMap<Place, Arc<Record>>,
+    bytes: usize,
+}
 
 /// The places of every package's records.
 pub struct Index {
     opened: Opened,
     places: HashMap<Key, Vec<Place>>,
+    /// Records already parsed, by place.
+    cache: Mutex<Cache>,
     /// Records read (shallowly), in all.
     pub records_read: usize,
     /// What could not be read, and the ecosystems not matched.
@@ -34,6 +50,12 @@ impl std::fmt::Debug for Index {
             .field("records_read", &self.records_read)
             .finish()
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What the build (or one thread's part of a zip) found.
@@ -90,6 +112,7 @@ impl Index {
         Ok(Index {
             opened,
             places: found.places,
+            cache: Mutex::new(Cache::default()),
             records_read: found.records_read,
             warnings,
         })
@@ -131,10 +154,28 @@ impl Index {
         db
     }
 
+    /// The record at `place`, when a load parsed it before.
+    fn cached(&self, place: &Place) -> Option<Arc<Record>> {
+        lock(&self.cache).records.get(place).cloned()
+    }
+
+    /// Keeps a parsed record (of `size` JSON bytes) for the loads to come, while the cache has room
+    /// (when it is full, what it holds stays: a flood of new records never flushes it).
+    fn remember(&self, place: Place, record: Arc<Record>, size: usize) {
+        let mut cache = lock(&self.cache);
+        if cache.bytes + size <= CACHE_BYTES && cache.records.insert(place, record).is_none() {
+            cache.bytes += size;
+        }
+    }
+
     fn load_places(&self, places: &[Place], wanted: &HashSet<Key>) -> Database {
         let mut db = Database::default();
         let mut archives: HashMap<u32, zip::ZipArchive<PositionalReader>> = HashMap::new();
         for place in places {
+            if let Some(record) = self.cached(place) {
+                db.keep_known(&record, wanted);
+                continue;
+            }
             let read = match *place {
                 Place::Zip { zip, entry } => {
                     let Some((shown, archive)) = self.opened.zips.get(zip as usize) else {
@@ -155,7 +196,11 @@ impl Index {
                 }
             };
             match read {
-                Ok(Some((name, bytes))) => db.add_known(&bytes, &name, wanted),
+                Ok(Some((name, bytes))) => {
+                    if let Some(record) = db.add_known(&bytes, &name, wanted) {
+                        self.remember(*place, record, bytes.len());
+                    }
+                }
                 Ok(None) => {}
                 Err(warning) => db.warnings.push(warning),
             }
@@ -229,6 +274,12 @@ mod tests {
         for k in &wanted {
             assert_eq!(ids(&from_index, k), ids(&from_db, k), "{k:?}");
         }
+        // A second load, from the records the first parsed, is the same.
+        let again = index.load(&wanted);
+        for k in &wanted {
+            assert_eq!(ids(&again, k), ids(&from_db, k), "{k:?}");
+        }
+        assert_eq!(lock(&index.cache).records.len(), 3);
         assert_eq!(
             ids(&from_index, &key("PyPI", "requests")),
             ["PYSEC-0", "PYSEC-2"]

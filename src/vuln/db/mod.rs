@@ -126,7 +126,7 @@ impl Database {
             return;
         }
         match serde_json::from_slice::<Record>(bytes) {
-            Ok(record) => self.keep(record, keys),
+            Ok(record) => self.keep(std::sync::Arc::new(record), keys),
             Err(e) => self.warnings.push(format!(
                 "OSV record {id} ({origin}) does not follow the OSV schema ({e}); skipped"
             )),
@@ -134,16 +134,30 @@ impl Database {
     }
 
     /// Reads a record known to name a wanted package (found through an index): parsed whole at
-    /// once, kept under the `wanted` keys it names.
-    fn add_known(&mut self, bytes: &[u8], origin: &str, wanted: &HashSet<Key>) {
-        let record: Record = match serde_json::from_slice(bytes) {
-            Ok(record) => record,
-            Err(e) => {
-                return self.warnings.push(format!(
-                    "{origin} does not follow the OSV schema ({e}); skipped"
-                ))
+    /// once, kept under the `wanted` keys it names, and returned for the index's cache.
+    fn add_known(
+        &mut self,
+        bytes: &[u8],
+        origin: &str,
+        wanted: &HashSet<Key>,
+    ) -> Option<std::sync::Arc<Record>> {
+        match serde_json::from_slice::<Record>(bytes) {
+            Ok(record) => {
+                let record = std::sync::Arc::new(record);
+                self.keep_known(&record, wanted);
+                Some(record)
             }
-        };
+            Err(e) => {
+                self.warnings.push(format!(
+                    "{origin} does not follow the OSV schema ({e}); skipped"
+                ));
+                None
+            }
+        }
+    }
+
+    /// Keeps a parsed record under the `wanted` keys it names.
+    fn keep_known(&mut self, record: &std::sync::Arc<Record>, wanted: &HashSet<Key>) {
         let packages = record
             .affected
             .iter()
@@ -151,15 +165,14 @@ impl Database {
             .map(|p| (p.ecosystem.as_str(), p.name.as_str()));
         let mut keys = keys_of(packages, &record.id, &mut BTreeMap::new());
         keys.retain(|key| wanted.contains(key));
-        self.keep(record, keys);
+        self.keep(record.clone(), keys);
     }
 
     /// Keeps `record` under `keys`, unless it was withdrawn.
-    fn keep(&mut self, record: Record, keys: Vec<Key>) {
+    fn keep(&mut self, record: std::sync::Arc<Record>, keys: Vec<Key>) {
         if record.withdrawn.is_some() || keys.is_empty() {
             return;
         }
-        let record = std::sync::Arc::new(record);
         for key in keys {
             self.records.entry(key).or_default().push(record.clone());
         }
