@@ -21,6 +21,11 @@ json.dump(info, open(path, "w"))
 PY
 }
 
+# A full run builds every test once: incremental state would only add about 1.3 GB to target/.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# Said first so that a run that fails for want of disk shows how much there was.
+df -h . /var/lib/docker 2>/dev/null | sed 's/^/test.sh: /' >&2 || true
+
 integration/deps.sh
 # Stop the engine at the end only if none answered before: an engine someone else runs stays up.
 started_engine=false
