@@ -22,6 +22,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("admission", admission),
     ("envelope", envelope),
     ("osv_record", osv_record),
+    ("osv_zip", osv_zip),
     ("vex", vex),
     ("scanner_report", scanner_report),
     ("policy", policy),
@@ -201,6 +202,22 @@ pub fn osv_record(data: &[u8]) {
     }
 }
 
+/// A fetched all.zip, checked whole as `db update` checks one before it replaces the kept zip (read
+/// from a file of this thread's, as the check reads the download).
+pub fn osv_zip(data: &[u8]) {
+    let path = std::env::temp_dir().join(format!(
+        "vouch-fuzz-osv-zip-{}-{:?}.zip",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
+    let _ = vouch::vuln::db::update::check_zip(&path, "PyPI", now);
+    let _ = std::fs::remove_file(&path);
+}
+
 /// An OpenVEX or CycloneDX VEX document.
 pub fn vex(data: &[u8]) {
     let _ = vouch::vuln::vex::parse(data, "fuzz.vex.json");
@@ -306,6 +323,12 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "envelope" => vec![
             br#"{"payloadType":"application/vnd.in-toto+json","payload":"eyJhIjoxfQ==","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}"#.to_vec(),
         ],
+        // Zips written by Python's zipfile (osv.dev's exporter's writer) are added by
+        // tests/fuzz_smoke.rs; a jar is a zip written by another tool.
+        "osv_zip" => read("/usr/share/java/commons-lang3.jar")
+            .into_iter()
+            .filter(|jar| jar.len() <= 1024 * 1024)
+            .collect(),
         "osv_record" => vec![
             br#"{"id":"DSA-1","modified":"2024-01-01T00:00:00Z","aliases":["CVE-1"],"affected":[{"package":{"ecosystem":"Debian:12","name":"bash"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"5.2.15-2+b3"}]}],"versions":["5.2.15-2"]}],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}"#.to_vec(),
         ],

@@ -33,6 +33,7 @@ pub mod text;
 pub mod verify;
 pub mod version;
 pub mod vuln;
+pub mod zipfmt;
 
 /// A mistake in how the command was called (exit code 2), as opposed to a failure while running it.
 #[derive(Debug, thiserror::Error)]

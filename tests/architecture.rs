@@ -37,6 +37,7 @@ const ROOMS: &[&str] = &[
     "license",
     "version",
     "fsio",
+    "zipfmt",
     "text",
     "clock",
 ];

@@ -144,6 +144,31 @@ fn compressed(layers: &[Vec<u8>]) -> Vec<Vec<u8>> {
     out
 }
 
+/// all.zip files as osv.dev's exporter writes them, by Python's zipfile: deflated and stored
+/// records, one with zip64 extra fields.
+fn osv_zips() -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import sys, zipfile
+record = '{"id":"PYSEC-%d","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"p%d"}}]}'
+for name, method, force in [("a", zipfile.ZIP_DEFLATED, False), ("b", zipfile.ZIP_STORED, False), ("c", zipfile.ZIP_DEFLATED, True)]:
+    with zipfile.ZipFile(f"{sys.argv[1]}/{name}.zip", "w", method) as z:
+        for i in range(3):
+            with z.open(f"PYSEC-{i}.json", "w", force_zip64=force) as f:
+                f.write((record % (i, i)).encode())
+"#;
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir.path())
+        .status()
+        .expect("python3 runs (make test installs it)");
+    assert!(status.success(), "python3's zipfile wrote no seed zips");
+    ["a", "b", "c"]
+        .iter()
+        .map(|name| std::fs::read(dir.path().join(format!("{name}.zip"))).unwrap())
+        .collect()
+}
+
 /// The rpm databases as seeds of the targets that read image files.
 fn rpm_seeds(target: &str, databases: &[(&str, Vec<u8>)]) -> Vec<Vec<u8>> {
     databases
@@ -192,6 +217,9 @@ fn every_fuzz_target_survives_its_seeds_and_their_mutations() {
         }
         if *name == "private_key" {
             seeds.extend(key_files.iter().cloned());
+        }
+        if *name == "osv_zip" {
+            seeds.extend(osv_zips());
         }
         let regressions = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/regressions")

@@ -6,6 +6,9 @@
 //! The zip crate's streaming reader trusts the sizes in the local header, which are zero when a data
 //! descriptor follows; hence this small walker.
 
+use crate::zipfmt::{
+    u16_at, u32_at, u64_at, zip64_extra, CENTRAL_HEADER, END, END64, LOCAL_HEADER,
+};
 use flate2::bufread::DeflateDecoder;
 use std::cell::Cell;
 use std::io::{self, BufRead, Read};
@@ -31,11 +34,10 @@ impl<R: Read> Read for Budgeted<'_, R> {
     }
 }
 
-const LOCAL_HEADER: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
 /// What may follow the last entry: the central directory, the end records (Zip64 and plain) and
 /// the archive extra data record of encrypted central directories.
-const AFTER_ENTRIES: [u32; 4] = [0x0201_4b50, 0x0605_4b50, 0x0606_4b50, 0x0806_4b50];
+const AFTER_ENTRIES: [u32; 4] = [CENTRAL_HEADER, END, END64, 0x0806_4b50];
 const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 const STORED: u16 = 0;
 const DEFLATED: u16 = 8;
@@ -63,14 +65,6 @@ pub enum WalkError {
     Io(#[from] io::Error),
     #[error("no entry and no central directory where the entry after {after:?} should start (bytes {found:08x}): the rest of the archive is not read")]
     Lost { after: String, found: u32 },
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// Walks every entry of the zip stream `reader`. For each entry `choose` says whether to read it;
@@ -171,19 +165,9 @@ fn skip_exactly<R: Read>(reader: &mut R, n: u64) -> io::Result<()> {
 
 /// The sizes from a Zip64 extra field (id 0x0001), when present with both sizes.
 fn zip64_sizes(extra: &[u8]) -> Option<(u64, u64)> {
-    let mut at = 0;
-    while at + 4 <= extra.len() {
-        let id = u16_at(extra, at);
-        let len = usize::from(u16_at(extra, at + 2));
-        let body = extra.get(at + 4..at + 4 + len)?;
-        if id == 1 && body.len() >= 16 {
-            let u = u64::from_le_bytes(body[..8].try_into().ok()?);
-            let c = u64::from_le_bytes(body[8..16].try_into().ok()?);
-            return Some((u, c));
-        }
-        at += 4 + len;
-    }
-    None
+    zip64_extra(extra)
+        .filter(|data| data.len() >= 16)
+        .map(|data| (u64_at(data, 0), u64_at(data, 8)))
 }
 
 /// Skips a data descriptor: an optional signature, the CRC, and two sizes (8 bytes each for Zip64).

@@ -7,6 +7,7 @@
 //! [`index`] indexes a database once for many loads. [`store`] is the local database `docker vouch db update` keeps ([`update`]) and that the
 //! commands read when no `--vuln-db` is given.
 
+mod entries;
 pub mod index;
 pub mod store;
 pub mod update;

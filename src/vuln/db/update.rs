@@ -41,9 +41,6 @@ pub const DEFAULT_ECOSYSTEMS: &[&str] = &[
 /// Largest zip fetched, unless told (osv.dev's largest, Debian's, is a few hundred MB).
 pub const DEFAULT_MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-/// Largest record inflated from a zip (the biggest real OSV records are a few hundred KB).
-const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
-
 /// How far in the future a record's `modified` time may be (clock skew), in seconds.
 const FUTURE_SLACK_SECONDS: i64 = 86_400;
 
@@ -610,72 +607,53 @@ impl Http {
 /// OSV record that names `ecosystem` (`Debian` covers `Debian:12`) and was not modified after
 /// `now` (a day of clock skew allowed). Returns the number of records.
 pub fn check_zip(path: &Path, ecosystem: &str, now: time::OffsetDateTime) -> Result<u64, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| format!("not a readable zip ({e})"))?;
-    let mut records = 0;
-    let mut buffer = Vec::new();
-    for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|e| format!("entry {index}: {e}"))?;
-        if entry.is_dir() {
-            continue;
-        }
-        let name = crate::text::excerpt(entry.name(), 120);
-        if entry.size() > MAX_RECORD_BYTES {
-            return Err(format!(
-                "{name}: {} bytes, over the {MAX_RECORD_BYTES}-byte record limit",
-                entry.size()
-            ));
-        }
-        buffer.clear();
-        (&mut entry)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut buffer)
-            .map_err(|e| format!("{name}: does not inflate ({e})"))?;
-        if buffer.len() as u64 > MAX_RECORD_BYTES {
-            return Err(format!(
-                "{name}: over the {MAX_RECORD_BYTES}-byte record limit"
-            ));
-        }
-        let record: Shallow = serde_json::from_slice(&buffer)
-            .map_err(|e| format!("{name}: not an OSV record ({e})"))?;
-        let id = record
-            .id
-            .ok_or_else(|| format!("{name}: not an OSV record (no id)"))?;
-        let id = crate::text::excerpt(&id, 80);
-        let names_it = record.affected.iter().any(|a| {
-            a.package.as_ref().is_some_and(|p| {
-                p.ecosystem
-                    .split(':')
-                    .next()
-                    .is_some_and(|base| base == ecosystem)
-            })
-        });
-        if !names_it {
-            return Err(format!(
-                "{id} ({name}) is not a record of {ecosystem}: the zip is of another ecosystem"
-            ));
-        }
-        if let Some(modified) = &record.modified {
-            let at = time::OffsetDateTime::parse(
-                modified,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|e| format!("{id}: modified {modified:?} is not a time ({e})"))?;
-            if (at - now).whole_seconds() > FUTURE_SLACK_SECONDS {
-                return Err(format!(
-                    "{id}: modified {modified}, in the future: the source's clock or data is wrong"
-                ));
-            }
-        }
-        records += 1;
-    }
+    let records = super::entries::each(path, |name, bytes| {
+        let name = crate::text::excerpt(name, 120);
+        check_record(&name, bytes, ecosystem, now)
+    })?;
     if records == 0 {
         return Err("no OSV records in it".to_string());
     }
     Ok(records)
+}
+
+/// One entry of a fetched zip: an OSV record of `ecosystem`, not modified after `now`.
+fn check_record(
+    name: &str,
+    bytes: &[u8],
+    ecosystem: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), String> {
+    let record: Shallow =
+        serde_json::from_slice(bytes).map_err(|e| format!("{name}: not an OSV record ({e})"))?;
+    let id = record
+        .id
+        .ok_or_else(|| format!("{name}: not an OSV record (no id)"))?;
+    let id = crate::text::excerpt(&id, 80);
+    let names_it = record.affected.iter().any(|a| {
+        a.package.as_ref().is_some_and(|p| {
+            p.ecosystem
+                .split(':')
+                .next()
+                .is_some_and(|base| base == ecosystem)
+        })
+    });
+    if !names_it {
+        return Err(format!(
+            "{id} ({name}) is not a record of {ecosystem}: the zip is of another ecosystem"
+        ));
+    }
+    if let Some(modified) = &record.modified {
+        let at =
+            time::OffsetDateTime::parse(modified, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| format!("{id}: modified {modified:?} is not a time ({e})"))?;
+        if (at - now).whole_seconds() > FUTURE_SLACK_SECONDS {
+            return Err(format!(
+                "{id}: modified {modified}, in the future: the source's clock or data is wrong"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -219,7 +219,7 @@ thread_local! {
 }
 
 /// Inflates a raw deflate stream said to be `size` bytes (read no further than the record cap).
-fn inflate(raw: &[u8], size: u64) -> Result<Vec<u8>, String> {
+pub(super) fn inflate(raw: &[u8], size: u64) -> Result<Vec<u8>, String> {
     INFLATER.with(|cell| {
         let mut inflater = cell.borrow_mut();
         inflater.reset(false);
