@@ -251,3 +251,166 @@ fn damaged_bdb_and_ndb_databases_are_warnings() {
         assert!(packages(&sbom).iter().any(|p| p.0 == "still-found"));
     }
 }
+
+/// rpm packages are matched against the advisories of their distribution, in each publisher's
+/// OSV shape: Red Hat's streams (`Red Hat:enterprise_linux:9::baseos`, `::appstream`; epoch 0
+/// written out), Rocky Linux's and AlmaLinux's releases (binary or source package names). The rpm
+/// database is rpm's own (`install_rpms`), read from docker archives with three os-release files.
+#[test]
+fn rpm_packages_match_their_distributions_advisories() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    install_rpms(dir.path(), &root);
+    let database = std::fs::read(root.join("var/lib/rpm/rpmdb.sqlite")).unwrap();
+    let record = |id: &str, ecosystem: &str, package: &str, fixed: &str| {
+        serde_json::json!({
+            "id": id, "modified": "2026-11-01T00:00:00Z", "published": "2026-10-30T00:00:00Z",
+            "summary": format!("{package}: a flaw"),
+            "affected": [{"package": {"ecosystem": ecosystem, "name": package},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+            "schema_version": "1.6.0"
+        })
+    };
+    let db = dir.path().join("osv");
+    std::fs::create_dir_all(&db).unwrap();
+    let mut two_streams = record(
+        "RHSA-2099:0001",
+        "Red Hat:enterprise_linux:9::baseos",
+        "libbase",
+        "2:1.2-4.el9",
+    );
+    two_streams["affected"].as_array_mut().unwrap().push(
+        record(
+            "x",
+            "Red Hat:enterprise_linux:9::appstream",
+            "libbase",
+            "2:1.2-4.el9",
+        )["affected"][0]
+            .clone(),
+    );
+    for (id, doc) in [
+        ("RHSA-2099:0001", two_streams),
+        // Fixed before the installed release (epoch 0 written out): not affected.
+        (
+            "RHSA-2099:0002",
+            record(
+                "RHSA-2099:0002",
+                "Red Hat:enterprise_linux:9::baseos",
+                "tiny-shell",
+                "0:5.1.8-5.el9",
+            ),
+        ),
+        // Another stream (EUS) and another release: not the image's.
+        (
+            "RHSA-2099:0003",
+            record(
+                "RHSA-2099:0003",
+                "Red Hat:rhel_eus:9.2::baseos",
+                "tiny-app",
+                "0.9-2.el9",
+            ),
+        ),
+        (
+            "RHSA-2099:0004",
+            record(
+                "RHSA-2099:0004",
+                "Red Hat:enterprise_linux:8::baseos",
+                "tiny-app",
+                "0.9-2.el8",
+            ),
+        ),
+        (
+            "RLSA-2099:0005",
+            record(
+                "RLSA-2099:0005",
+                "Rocky Linux:9",
+                "tiny-shell",
+                "5.1.8-7.el9",
+            ),
+        ),
+        (
+            "ALSA-2099:0006",
+            record("ALSA-2099:0006", "AlmaLinux:9", "tiny-app", "0.9-2.el9"),
+        ),
+    ] {
+        std::fs::write(db.join(format!("{id}.json")), doc.to_string()).unwrap();
+    }
+    for (id, version, expected) in [
+        (
+            "rhel",
+            "9.3",
+            ("RHSA-2099:0001", "libbase", "2:1.2-3.el9", "2:1.2-4.el9"),
+        ),
+        (
+            "rocky",
+            "9.3",
+            ("RLSA-2099:0005", "tiny-shell", "5.1.8-6.el9", "5.1.8-7.el9"),
+        ),
+        (
+            "almalinux",
+            "9.4",
+            ("ALSA-2099:0006", "tiny-app", "0.9-1.el9", "0.9-2.el9"),
+        ),
+        // No OSV ecosystem vouch matches: no finding, and a warning that says so.
+        ("sles", "15.5", ("", "", "", "")),
+    ] {
+        let layer = Layer::new()
+            .file(
+                "etc/os-release",
+                &format!("ID=\"{id}\"\nVERSION_ID=\"{version}\"\n"),
+            )
+            .file_bytes("var/lib/rpm/rpmdb.sqlite", &database)
+            .bytes();
+        let archive = dir.path().join(format!("{id}.tar"));
+        std::fs::write(
+            &archive,
+            TestImage::new(vec![layer]).docker_archive(&format!("{id}:1")),
+        )
+        .unwrap();
+        let out = run_vouch(
+            dir.path(),
+            &[
+                "scan",
+                &format!("docker-archive:{id}.tar"),
+                "--vuln-db",
+                "osv",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{id}: {}", stderr(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found: Vec<(&str, &str, &str, &str)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap(),
+                    f["package"].as_str().unwrap(),
+                    f["version"].as_str().unwrap(),
+                    f["fixed_version"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        if id == "sles" {
+            assert!(found.is_empty(), "{found:?}");
+            assert!(
+                stderr(&out).contains(&format!(
+                    "{} rpm package(s) (distro sles-15.5) not looked up",
+                    SPECS.len()
+                )),
+                "{}",
+                stderr(&out)
+            );
+            continue;
+        }
+        assert_eq!(found, [expected], "{id} {version}");
+        assert!(!stderr(&out).contains("not looked up"), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("not matched"),
+            "{id}: every record's ecosystem is matched: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -147,11 +147,23 @@ impl Component {
             licenses,
             layer_index: property("vouch:layerIndex").and_then(|i| i.parse().ok()),
             path: property("vouch:path"),
-            source: property("vouch:dpkg:source").or_else(|| property("vouch:apk:origin")),
+            source: property("vouch:dpkg:source")
+                .or_else(|| property("vouch:apk:origin"))
+                .or_else(|| property("vouch:rpm:sourceRpm").and_then(|s| source_rpm_name(&s))),
             source_version: property("vouch:dpkg:sourceVersion"),
             owned_by: property("vouch:ownedBy"),
         }
     }
+}
+
+/// The package name of a source rpm's file name: `bind` of `bind-9.16.23-5.el9_1.src.rpm`.
+fn source_rpm_name(file: &str) -> Option<String> {
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"))?;
+    let mut parts = stem.rsplitn(3, '-');
+    let (_release, _version, name) = (parts.next()?, parts.next()?, parts.next()?);
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// One SBOM component, as the rules see it.
@@ -350,6 +362,20 @@ pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_rpm_names() {
+        assert_eq!(
+            source_rpm_name("bind-9.16.23-5.el9_1.src.rpm").as_deref(),
+            Some("bind")
+        );
+        assert_eq!(
+            source_rpm_name("python-pip-21.3.1-1.el9.nosrc.rpm").as_deref(),
+            Some("python-pip")
+        );
+        assert_eq!(source_rpm_name("bind-9.16.23.src.rpm"), None);
+        assert_eq!(source_rpm_name("bind-9-1.x86_64.rpm"), None);
+    }
 
     #[test]
     fn components_from_the_inventory_are_those_read_from_its_document() {

@@ -61,6 +61,20 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
             let version = component.source_version.clone().unwrap_or(version);
             (ecosystem, name, version, Scheme::Dpkg)
         }
+        "rpm" => {
+            // Red Hat's streams are CPEs (`Red Hat:enterprise_linux:9::appstream`), keyed without
+            // their repository (see [`normalize`]); Rocky Linux and AlmaLinux by major release.
+            let ecosystem = match namespace? {
+                "redhat" => format!(
+                    "Red Hat:enterprise_linux:{}",
+                    distro_release(distro, "rhel")?
+                ),
+                "rocky" => format!("Rocky Linux:{}", distro_release(distro, "rocky")?),
+                "almalinux" => format!("AlmaLinux:{}", distro_release(distro, "almalinux")?),
+                _ => return None,
+            };
+            (ecosystem, name, version, Scheme::Rpm)
+        }
         "apk" => {
             let ecosystem = format!("Alpine:{}", distro_release(distro, "alpine")?);
             let name = component.source.clone().unwrap_or(name);
@@ -94,9 +108,36 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
     })
 }
 
+/// Every lookup of a component: its [`lookup`], and for an rpm also its source rpm's name, as the
+/// OSV schema lets Red Hat name binary or source rpms and has Rocky Linux and AlmaLinux name source
+/// packages (their records name binaries too; both are looked up, a record matching both counts
+/// once).
+pub fn lookups(component: &Component) -> Vec<Lookup> {
+    let Some(first) = lookup(component) else {
+        return Vec::new();
+    };
+    let by_source = (component.purl_type == "rpm")
+        .then_some(component.source.as_ref())
+        .flatten()
+        .filter(|source| **source != first.key.name)
+        .map(|source| Lookup {
+            key: Key {
+                ecosystem: first.key.ecosystem.clone(),
+                name: source.clone(),
+            },
+            ..first.clone()
+        });
+    std::iter::once(first).chain(by_source).collect()
+}
+
 /// An OSV ecosystem as vouch keys it: Ubuntu's `:LTS` suffix dropped (`Ubuntu:22.04:LTS` and
-/// `Ubuntu:22.04` name the same release).
+/// `Ubuntu:22.04` name the same release), and Red Hat's stream without its repository
+/// (`Red Hat:enterprise_linux:9::appstream` and `::baseos` are both what a RHEL 9 or UBI 9 image
+/// installs from; `rhel_eus:9.2` and the other streams stay apart).
 pub fn normalize(ecosystem: &str) -> &str {
+    if ecosystem.starts_with("Red Hat:") {
+        return ecosystem.split("::").next().unwrap_or(ecosystem);
+    }
     ecosystem.strip_suffix(":LTS").unwrap_or(ecosystem)
 }
 
@@ -106,6 +147,7 @@ pub fn scheme_of(ecosystem: &str) -> Option<Scheme> {
     Some(match base {
         "Debian" | "Ubuntu" => Scheme::Dpkg,
         "Alpine" => Scheme::Apk,
+        "Red Hat" | "Rocky Linux" | "AlmaLinux" => Scheme::Rpm,
         "PyPI" => Scheme::Pep440,
         "npm" | "Go" | "crates.io" | "Packagist" | "NuGet" => Scheme::Semver,
         "Maven" => Scheme::Maven,
@@ -184,5 +226,88 @@ mod tests {
             "no distro"
         );
         assert!(lookup(&component("pkg:generic/openssl@3.0.2", "3.0.2")).is_none());
+    }
+
+    /// rpm-based images as vouch's rpm cataloger writes their purls (`distro` from os-release's ID
+    /// and VERSION_ID), looked up under the binary and the source rpm's names.
+    #[test]
+    fn rpm_distributions_and_their_source_packages() {
+        let keys = |purl: &str, version: &str, source: Option<&str>| {
+            let mut c = component(purl, version);
+            c.source = source.map(str::to_string);
+            lookups(&c)
+                .into_iter()
+                .map(|l| (l.key.ecosystem, l.key.name, l.version, l.scheme))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(
+                "pkg:rpm/redhat/bind-libs@9.16.23-5.el9_1?arch=x86_64&distro=rhel-9.3&epoch=32",
+                "32:9.16.23-5.el9_1",
+                Some("bind")
+            ),
+            [
+                (
+                    "Red Hat:enterprise_linux:9".to_string(),
+                    "bind-libs".to_string(),
+                    "32:9.16.23-5.el9_1".to_string(),
+                    Scheme::Rpm
+                ),
+                (
+                    "Red Hat:enterprise_linux:9".to_string(),
+                    "bind".to_string(),
+                    "32:9.16.23-5.el9_1".to_string(),
+                    Scheme::Rpm
+                )
+            ]
+        );
+        let one = |purl: &str| keys(purl, "1.0-1", Some("same"))[0].0.clone();
+        assert_eq!(
+            one("pkg:rpm/rocky/same@1.0-1?distro=rocky-9.3"),
+            "Rocky Linux:9"
+        );
+        assert_eq!(
+            one("pkg:rpm/almalinux/same@1.0-1?distro=almalinux-8.10"),
+            "AlmaLinux:8"
+        );
+        assert_eq!(
+            keys(
+                "pkg:rpm/rocky/same@1.0-1?distro=rocky-9.3",
+                "1.0-1",
+                Some("same")
+            )
+            .len(),
+            1,
+            "a source named as its binary is one lookup"
+        );
+        assert!(
+            keys("pkg:rpm/redhat/x@1-1", "1-1", None).is_empty(),
+            "no distro"
+        );
+        assert!(keys("pkg:rpm/sles/x@1-1?distro=sles-15.5", "1-1", None).is_empty());
+        for (stream, keyed) in [
+            (
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9",
+            ),
+            (
+                "Red Hat:enterprise_linux:9::baseos",
+                "Red Hat:enterprise_linux:9",
+            ),
+            ("Red Hat:rhel_eus:9.2::baseos", "Red Hat:rhel_eus:9.2"),
+            ("Rocky Linux:9", "Rocky Linux:9"),
+        ] {
+            assert_eq!(normalize(stream), keyed);
+            assert_eq!(scheme_of(stream), Some(Scheme::Rpm));
+        }
+        // Red Hat writes epoch 0 where the rpm database has none.
+        assert_eq!(
+            Scheme::Rpm.compare("0:5.1.8-5.el9", "5.1.8-6.el9").unwrap(),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(
+            Scheme::Rpm.compare("0:5.1.8-6.el9", "5.1.8-6.el9").unwrap(),
+            std::cmp::Ordering::Equal
+        );
     }
 }

@@ -17,7 +17,7 @@ pub mod vex;
 
 use crate::sbom::read::Component;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Severity levels, lowest first.
 #[derive(
@@ -147,7 +147,7 @@ impl ImageSubject {
 pub fn wanted_keys(components: &[Component]) -> HashSet<ecosystem::Key> {
     components
         .iter()
-        .filter_map(ecosystem::lookup)
+        .flat_map(ecosystem::lookups)
         .map(|l| l.key)
         .collect()
 }
@@ -162,10 +162,10 @@ pub fn match_components(
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
     let mut seen = BTreeSet::new();
-    for component in components {
-        let Some(lookup) = ecosystem::lookup(component) else {
-            continue;
-        };
+    for (component, lookup) in components
+        .iter()
+        .flat_map(|c| ecosystem::lookups(c).into_iter().map(move |l| (c, l)))
+    {
         let Some(records) = db.records.get(&lookup.key) else {
             continue;
         };
@@ -213,7 +213,38 @@ pub fn match_components(
             }
         }
     }
+    warnings.extend(not_looked_up(components));
     (findings, warnings)
+}
+
+/// A warning for each distribution whose packages no OSV ecosystem vouch matches covers (SUSE's
+/// rpms, a dpkg database without an os-release): they are in the SBOM, and a scan finding nothing
+/// in them must say it did not look, not let "no findings" pass for "not affected".
+fn not_looked_up(components: &[Component]) -> Vec<String> {
+    let mut missed: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for component in components {
+        if !matches!(component.purl_type.as_str(), "deb" | "rpm" | "apk")
+            || ecosystem::lookup(component).is_some()
+        {
+            continue;
+        }
+        let distro = <::purl::GenericPurl<String> as std::str::FromStr>::from_str(&component.purl)
+            .ok()
+            .and_then(|p| p.qualifiers().get("distro").map(|d| format!("distro {d}")))
+            .unwrap_or_else(|| "no distro qualifier".to_string());
+        *missed
+            .entry((component.purl_type.clone(), distro))
+            .or_default() += 1;
+    }
+    missed
+        .into_iter()
+        .map(|((kind, distro), count)| {
+            format!(
+                "{count} {kind} package(s) ({distro}) not looked up: vouch matches no OSV ecosystem \
+                 for that distribution, so they have no findings"
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
