@@ -8,9 +8,7 @@ use crate::catalog::{self, Inventory};
 use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::read::{Component, Sbom};
-use crate::vuln::db::index::Index;
-use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Manifest, Store};
-use crate::vuln::db::DbError;
+use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
 use crate::vuln::sources::{collect, Collected, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
@@ -145,11 +143,10 @@ fn check_sbom_subject(sbom: &serde_json::Value, image: &Image, name: &str) -> an
 /// the local database holds (KEV, EPSS) are added to whichever source of findings is used.
 pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Result<Sources> {
     let store = Store::new(default_dir(context.env()));
-    let feeds_of = |manifest: &Manifest| store.feed_files(manifest);
     if given.any() {
         // The feeds are an addition: a local database that cannot be read costs them, with a word.
         let feeds = match store.manifest() {
-            Ok(manifest) => feeds_of(&manifest),
+            Ok(manifest) => store.feed_files(&manifest),
             Err(e) => {
                 context.warn(&format!("{e}: no KEV or EPSS data"));
                 Vec::new()
@@ -158,7 +155,7 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
         return Ok(Sources { feeds, ..given });
     }
     let manifest = store.manifest()?;
-    let feeds = feeds_of(&manifest);
+    let feeds = store.feed_files(&manifest);
     if manifest.ecosystems.is_empty() {
         return Ok(given);
     }
@@ -197,20 +194,20 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
 
 /// `sources` with their database indexed once (its warnings said), for many judgments in a row.
 pub fn indexed(context: &Context, sources: Sources) -> anyhow::Result<Sources> {
-    let Some(path) = &sources.db else {
-        return Ok(sources);
-    };
-    let index = Index::build(path).map_err(|e| match e {
-        DbError::NotADatabase { .. } => anyhow::Error::new(UsageError(e.to_string())),
-        e => anyhow::Error::new(e),
+    let shown = sources.db.as_ref().map(|p| p.display().to_string());
+    let sources = sources.indexed().map_err(|e| {
+        if e.is_usage() {
+            anyhow::Error::new(UsageError(e.to_string()))
+        } else {
+            anyhow::Error::new(e)
+        }
     })?;
-    for warning in &index.warnings {
-        context.warn(&format!("{}: {warning}", path.display()));
+    if let (Some(shown), Some(index)) = (shown, &sources.index) {
+        for warning in &index.warnings {
+            context.warn(&format!("{shown}: {warning}"));
+        }
     }
-    Ok(Sources {
-        index: Some(std::sync::Arc::new(index)),
-        ..sources
-    })
+    Ok(sources)
 }
 
 /// When the local database is old enough to warn about: a day.
@@ -256,22 +253,22 @@ pub fn collect_findings(
     for warning in &collected.warnings {
         context.warn(warning);
     }
-    remember_ecosystems(context, components, sources);
+    remember_ecosystems(context, &collected.ecosystems, sources);
     Ok(collected)
 }
 
-/// When the findings came from the local database, adds the ecosystems of `components` to those it
+/// When the findings came from the local database, adds the `ecosystems` looked up to those it
 /// remembers for `db update --ecosystems auto` (a record that cannot be written costs a warning).
-fn remember_ecosystems(context: &Context, components: &[Component], sources: &Sources) {
+fn remember_ecosystems(
+    context: &Context,
+    ecosystems: &std::collections::BTreeSet<String>,
+    sources: &Sources,
+) {
     let store = Store::new(default_dir(context.env()));
     if sources.db.as_deref() != Some(store.osv_dir().as_path()) {
         return;
     }
-    let ecosystems: std::collections::BTreeSet<String> = crate::vuln::wanted_keys(components)
-        .into_iter()
-        .filter_map(|key| key.ecosystem.split(':').next().map(str::to_string))
-        .collect();
-    if let Err(e) = store.remember(&ecosystems) {
+    if let Err(e) = store.remember(ecosystems) {
         context.warn(&format!(
             "{e}: the ecosystems of this image are not remembered for `db update --ecosystems auto`"
         ));

@@ -25,7 +25,6 @@ use crate::policy::Policy;
 use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::rejudge::{rejudge, Rejudge};
 use crate::verify::{verify, Requirements};
-use crate::vuln::db::index::Index;
 use crate::vuln::db::store::Store;
 use crate::vuln::sources::Sources;
 use std::collections::HashMap;
@@ -171,14 +170,12 @@ impl Rejudging {
                 return Ok((key.clone(), sources.clone()));
             }
         }
-        let osv = self.store.osv_dir();
-        let index = Index::build(&osv).map_err(|e| e.to_string())?;
-        let sources = Arc::new(Sources {
-            db: Some(osv),
+        let sources = Sources {
+            db: Some(self.store.osv_dir()),
             feeds: self.store.feed_files(&manifest),
-            index: Some(Arc::new(index)),
             ..Default::default()
-        });
+        };
+        let sources = Arc::new(sources.indexed().map_err(|e| e.to_string())?);
         *current = Some((snapshot.clone(), sources.clone()));
         Ok((snapshot, sources))
     }

@@ -36,6 +36,19 @@ pub struct FeedFile {
 }
 
 impl Sources {
+    /// These sources with their database indexed once ([`Sources::index`]), for many judgments in
+    /// a row; the index's warnings are in it.
+    pub fn indexed(self) -> Result<Sources, DbError> {
+        let Some(path) = &self.db else {
+            return Ok(self);
+        };
+        let index = Index::build(path)?;
+        Ok(Sources {
+            index: Some(Arc::new(index)),
+            ..self
+        })
+    }
+
     /// Whether any source of findings was given (VEX alone finds nothing).
     pub fn any(&self) -> bool {
         self.db.is_some() || !self.reports.is_empty()
@@ -59,7 +72,7 @@ impl SourceError {
     /// it (exit 3).
     pub fn is_usage(&self) -> bool {
         match self {
-            SourceError::Db(e) => matches!(e, DbError::NotADatabase { .. }),
+            SourceError::Db(e) => e.is_usage(),
             SourceError::Report(e) => !matches!(e, ReportError::Unreadable { .. }),
             SourceError::Vex(e) => matches!(e, VexError::NotVex { .. }),
             SourceError::Feed(_) => false,
@@ -132,6 +145,9 @@ pub struct Collected {
     pub inputs: Vec<SourceRef>,
     pub vex: Vec<StatementResult>,
     pub warnings: Vec<String>,
+    /// The OSV ecosystems the components were looked up in (`Debian`, `PyPI`), when a database was
+    /// read: what `db update --ecosystems auto` fetches.
+    pub ecosystems: std::collections::BTreeSet<String>,
 }
 
 /// Reads every source and merges their findings. VEX documents are read before any database work,
@@ -157,6 +173,11 @@ pub fn collect(
             Some(index) => index.load(&wanted),
             None => Database::load(path, &wanted)?,
         };
+        collected.ecosystems = wanted
+            .iter()
+            .filter_map(|key| key.ecosystem.split(':').next())
+            .map(str::to_string)
+            .collect();
         let (found, warnings) = match_components(components, &db);
         let shown = path.display();
         collected.warnings.extend(

@@ -7,10 +7,10 @@
 //! and the records loads parsed, up to [`CACHE_BYTES`] of their JSON, for the loads to come.
 
 use super::walk::{read_entry, walk, Opened, Place, Visitor};
-use super::{read_capped, shallow_keys, unmatched, Database, DbError, PositionalReader};
+use super::{read_capped, shallow_keys, Database, DbError, PositionalReader, Unknown};
 use crate::vuln::ecosystem::Key;
 use crate::vuln::osv::Record;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -64,7 +64,7 @@ struct Part {
     places: HashMap<Key, Vec<Place>>,
     records_read: usize,
     warnings: Vec<String>,
-    unknown: BTreeMap<String, (String, usize)>,
+    unknown: Unknown,
 }
 
 impl Visitor for Part {
@@ -90,9 +90,7 @@ impl Visitor for Part {
         }
         self.records_read += other.records_read;
         self.warnings.extend(other.warnings);
-        for (ecosystem, (example, count)) in other.unknown {
-            self.unknown.entry(ecosystem).or_insert((example, 0)).1 += count;
-        }
+        self.unknown.merge(other.unknown);
     }
 }
 
@@ -108,7 +106,7 @@ impl Index {
             places.dedup();
         }
         let mut warnings = found.warnings;
-        warnings.extend(unmatched(found.unknown));
+        warnings.extend(found.unknown.warnings());
         Ok(Index {
             opened,
             places: found.places,

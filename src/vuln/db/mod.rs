@@ -33,6 +33,14 @@ pub enum DbError {
     NotADatabase { path: String },
 }
 
+impl DbError {
+    /// Whether the user named something that is not a database (exit 2), rather than the machine
+    /// failing to read one (exit 3).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, DbError::NotADatabase { .. })
+    }
+}
+
 /// The records that matter for one scan.
 #[derive(Debug, Default)]
 pub struct Database {
@@ -41,7 +49,7 @@ pub struct Database {
     pub records_read: usize,
     pub warnings: Vec<String>,
     /// Ecosystems the records named that vouch does not match, with one record id each.
-    unknown_ecosystems: BTreeMap<String, (String, usize)>,
+    unknown_ecosystems: Unknown,
 }
 
 /// A record read shallowly: its id, when it was modified, and the packages it names.
@@ -95,7 +103,7 @@ impl Database {
         walk(path, &mut loading, &fresh, &mut Opened::default())?;
         let mut db = loading.db;
         db.warnings
-            .extend(unmatched(std::mem::take(&mut db.unknown_ecosystems)));
+            .extend(std::mem::take(&mut db.unknown_ecosystems).warnings());
         Ok(db)
     }
 
@@ -106,13 +114,7 @@ impl Database {
         }
         self.records_read += other.records_read;
         self.warnings.extend(other.warnings);
-        for (ecosystem, (example, count)) in other.unknown_ecosystems {
-            let entry = self
-                .unknown_ecosystems
-                .entry(ecosystem)
-                .or_insert_with(|| (example, 0));
-            entry.1 += count;
-        }
+        self.unknown_ecosystems.merge(other.unknown_ecosystems);
     }
 
     /// Reads one record: shallowly, then whole if it names a wanted package.
@@ -164,7 +166,7 @@ impl Database {
             .iter()
             .filter_map(|a| a.package.as_ref())
             .map(|p| (p.ecosystem.as_str(), p.name.as_str()));
-        let mut keys = keys_of(packages, &record.id, &mut BTreeMap::new());
+        let mut keys = keys_of(packages, &record.id, &mut Unknown::default());
         keys.retain(|key| wanted.contains(key));
         self.keep(record.clone(), keys);
     }
@@ -180,13 +182,32 @@ impl Database {
     }
 }
 
-/// The warnings for the records of ecosystems vouch does not match (ecosystem → example, count).
-fn unmatched(unknown: BTreeMap<String, (String, usize)>) -> impl Iterator<Item = String> {
-    unknown.into_iter().map(|(ecosystem, (example, count))| {
-        format!(
-            "{count} record(s) of ecosystem `{ecosystem}` (e.g. {example}) are not matched: vouch does not catalog it"
-        )
-    })
+/// The records of ecosystems vouch does not match: ecosystem → an example record id and a count.
+#[derive(Debug, Default)]
+struct Unknown(BTreeMap<String, (String, usize)>);
+
+impl Unknown {
+    fn count(&mut self, ecosystem: &str, id: &str) {
+        self.0
+            .entry(ecosystem.to_string())
+            .or_insert_with(|| (id.to_string(), 0))
+            .1 += 1;
+    }
+
+    fn merge(&mut self, other: Unknown) {
+        for (ecosystem, (example, count)) in other.0 {
+            self.0.entry(ecosystem).or_insert((example, 0)).1 += count;
+        }
+    }
+
+    /// One warning per ecosystem.
+    fn warnings(self) -> impl Iterator<Item = String> {
+        self.0.into_iter().map(|(ecosystem, (example, count))| {
+            format!(
+                "{count} record(s) of ecosystem `{ecosystem}` (e.g. {example}) are not matched: vouch does not catalog it"
+            )
+        })
+    }
 }
 
 /// A record read shallowly: its id (else `origin`) and the lookup keys of the packages it names (see
@@ -194,7 +215,7 @@ fn unmatched(unknown: BTreeMap<String, (String, usize)>) -> impl Iterator<Item =
 fn shallow_keys(
     bytes: &[u8],
     origin: &str,
-    unknown: &mut BTreeMap<String, (String, usize)>,
+    unknown: &mut Unknown,
 ) -> Result<(String, Vec<Key>), String> {
     let shallow: Shallow = serde_json::from_slice(bytes)
         .map_err(|e| format!("{origin}: not an OSV record ({e}); skipped"))?;
@@ -213,15 +234,12 @@ fn shallow_keys(
 fn keys_of<'a>(
     packages: impl Iterator<Item = (&'a str, &'a str)>,
     id: &str,
-    unknown: &mut BTreeMap<String, (String, usize)>,
+    unknown: &mut Unknown,
 ) -> Vec<Key> {
     let mut keys = Vec::new();
     for (ecosystem, name) in packages {
         if scheme_of(ecosystem).is_none() {
-            let entry = unknown
-                .entry(ecosystem.to_string())
-                .or_insert_with(|| (id.to_string(), 0));
-            entry.1 += 1;
+            unknown.count(ecosystem, id);
             continue;
         }
         let key = Key {
