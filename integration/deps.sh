@@ -57,6 +57,9 @@ command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+# The authz test builds a static binary for its images.
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 for java_package in libcommons-lang3-java libslf4j-java; do
   dpkg -s "$java_package" >/dev/null 2>&1 || missing+=("$java_package")

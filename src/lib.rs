@@ -9,11 +9,13 @@
 //! surface: parse, call the pipeline, render) and the servers.
 
 pub mod attest;
+pub mod authz;
 pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod engine;
+pub mod expiring;
 pub mod facts;
 pub mod fsio;
 pub mod image;
@@ -29,6 +31,7 @@ pub mod registry;
 pub mod rejudge;
 pub mod sbom;
 pub mod serve;
+pub mod shutdown;
 pub mod text;
 pub mod verify;
 pub mod version;

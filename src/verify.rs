@@ -61,6 +61,18 @@ impl Report {
     }
 }
 
+/// The checks `reports` failed, each once however many sets failed it: `check: detail; ...`.
+pub fn failed_checks(reports: &[Report]) -> String {
+    let mut failed: Vec<String> = Vec::new();
+    for check in reports.iter().flat_map(|r| &r.checks).filter(|c| !c.passed) {
+        let line = format!("{}: {}", check.name, check.detail);
+        if !failed.contains(&line) {
+            failed.push(line);
+        }
+    }
+    failed.join("; ")
+}
+
 /// The contents of a set whose every check passed.
 #[derive(Debug, Clone)]
 pub struct Trusted {

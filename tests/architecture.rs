@@ -37,6 +37,8 @@ const ROOMS: &[&str] = &[
     "license",
     "version",
     "fsio",
+    "expiring",
+    "shutdown",
     "zipfmt",
     "text",
     "clock",

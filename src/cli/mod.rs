@@ -2,6 +2,7 @@
 //! global flags the plugin protocol passes, and the dispatch to each command.
 
 mod attest;
+mod authz;
 mod build;
 mod check;
 mod db;
@@ -147,6 +148,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a Kubernetes validating admission webhook that verifies every image a pod would run
     Serve(ServeArgs),
+    /// Run a Docker engine authorization plugin (`dockerd --authorization-plugin=vouch`): the
+    /// engine refuses to create or start containers whose images do not verify
+    Authz(AuthzArgs),
     /// The local vulnerability database: fetch osv.dev's data (or a mirror's), and say how fresh it is
     #[command(subcommand)]
     Db(DbCommand),
@@ -475,6 +479,32 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct AuthzArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Where the attestation sets are (as `attest --output-dir` wrote them)
+    #[arg(long, value_name = "DIR", default_value = OUTPUT_DIR)]
+    pub attestations: PathBuf,
+    /// The unix socket the engine asks on; the engine finds a plugin named NAME at
+    /// /run/docker/plugins/NAME.sock
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/run/docker/plugins/vouch.sock"
+    )]
+    pub socket: PathBuf,
+    /// How long an image's outcome is reused, by image ID; 0s to verify every time
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::verify::parse_duration)]
+    pub cache_ttl: std::time::Duration,
+    /// A create or start not decided within this is refused (the engine waits on the plugin)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::verify::parse_duration)]
+    pub decision_timeout: std::time::Duration,
+    /// Decisions made at once; more wait for a slot within their deadline
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_decisions: u32,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -754,6 +784,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Attest(args) => attest::run(&context, &args),
         Command::Verify(args) => verify::run(&context, &args),
         Command::Serve(args) => serve::run(&context, &args),
+        Command::Authz(args) => authz::run(&context, &args),
         Command::Db(command) => db::run(&context, &command),
     }
 }

@@ -130,6 +130,19 @@ pub fn inspect_only(engine: &Connection, name: &str) -> Result<InspectedImage, I
     Ok(engine.block_on(inspect(engine, name, &input))?.into())
 }
 
+/// The ID of the image the container `name` (an ID, a prefix of one, or a name) was created from;
+/// `None` when the engine has no such container.
+pub fn container_image(engine: &Connection, name: &str) -> Result<Option<String>, ImageError> {
+    let inspected = engine.block_on(engine.docker().inspect_container(name, None));
+    match inspected {
+        Ok(container) => Ok(container.image),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(other) => Err(ImageError::Engine(engine.unreachable(other.to_string()))),
+    }
+}
+
 /// A blocking `Read` over chunks sent by the export task.
 struct ChannelReader {
     receiver: Receiver<io::Result<Bytes>>,

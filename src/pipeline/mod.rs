@@ -15,7 +15,7 @@ pub mod evaluate;
 pub mod read;
 pub mod verify;
 
-use crate::engine::{config_dir, resolve_endpoint, Connection, EngineError, EngineFlags};
+use crate::engine::{config_dir, resolve_endpoint, Connection, Endpoint, EngineError, EngineFlags};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -49,13 +49,16 @@ impl Context {
         Context::new(engine_flags, std::env::vars().collect(), quiet)
     }
 
+    /// Where the engine is, as the docker CLI finds it, without connecting to it.
+    pub fn endpoint(&self) -> Result<Endpoint, EngineError> {
+        resolve_endpoint(&self.engine_flags, &self.env)
+    }
+
     /// The engine: found as the docker CLI finds it and connected to on the first call; the same
     /// connection (or the same failure) after.
     pub fn engine(&self) -> Result<&Connection, EngineError> {
         self.engine
-            .get_or_init(|| {
-                resolve_endpoint(&self.engine_flags, &self.env).and_then(Connection::open)
-            })
+            .get_or_init(|| self.endpoint().and_then(Connection::open))
             .as_ref()
             .map_err(Clone::clone)
     }

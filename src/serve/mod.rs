@@ -75,29 +75,6 @@ pub struct ServeOptions {
     pub reverify_updates: bool,
 }
 
-/// Installs the handlers for SIGTERM (as the kubelet sends) and SIGINT at once, so that a signal
-/// arriving right after the "listening" line is not lost, and returns a future that resolves when
-/// either arrives.
-fn stop_signal() -> impl std::future::Future<Output = ()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let handlers = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    );
-    async move {
-        match handlers {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            // No signal handling: run until killed.
-            _ => std::future::pending::<()>().await,
-        }
-    }
-}
-
 /// Serves until the process is asked to stop; then accepts no new connection, lets the reviews in
 /// progress finish (at most [`DRAIN`]) and returns. `on_listening` is called with the bound address
 /// (the port may have been chosen by the system when `address` asks for port 0).
@@ -125,7 +102,7 @@ pub fn serve(
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(listen_error)?;
-        let stop = stop_signal();
+        let stop = crate::shutdown::stop_signal();
         tokio::pin!(stop);
         on_listening(listener.local_addr().map_err(listen_error)?);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();

@@ -1,0 +1,148 @@
+//! What `authz` decides with: an image, as the engine holds it now (its ID and repository
+//! digests, from the engine's inspect), verified against its attestation set in a local directory
+//! by every check of [`crate::verify`], exactly as `docker vouch verify docker:IMAGE --attestations
+//! DIR` does. An image that verified is remembered by its ID for a while (an ID names the same
+//! bytes forever; the cache only bounds how long a verdict's age, a key or a set removed from the
+//! directory goes unseen); refusals are not remembered (the image may be attested a moment later),
+//! and an engine that cannot be asked is a refusal.
+
+use super::{Decision, Judge};
+use crate::attest::keys::PublicKey;
+use crate::attest::set::{load_set, SetError};
+use crate::engine::{Connection, Endpoint, EngineError};
+use crate::expiring::ExpiringMap;
+use crate::image::{container_image, inspect_only, ImageError, InspectedImage};
+use crate::verify::{failed_checks, verify, Requirements};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct EngineJudge {
+    endpoint: Endpoint,
+    /// Connected on the first decision, not at startup: the engine activates its plugins when it
+    /// starts, and the plugin must answer before the engine answers anyone.
+    engine: std::sync::OnceLock<Connection>,
+    keys: Vec<PublicKey>,
+    requirements: Requirements,
+    /// Where the attestation sets are (`attest --output-dir`).
+    sets: PathBuf,
+    /// Outcomes by image ID: `Err` says why it does not verify.
+    outcomes: ExpiringMap<Result<(), String>>,
+}
+
+impl EngineJudge {
+    pub fn new(
+        endpoint: Endpoint,
+        keys: Vec<PublicKey>,
+        requirements: Requirements,
+        sets: PathBuf,
+        cache_ttl: Duration,
+    ) -> EngineJudge {
+        EngineJudge {
+            endpoint,
+            engine: std::sync::OnceLock::new(),
+            keys,
+            requirements,
+            sets,
+            outcomes: ExpiringMap::new(cache_ttl),
+        }
+    }
+
+    /// The decision on the image `found` (named `shown` in messages), from the cache when it holds
+    /// one for its ID.
+    fn judge_found(&self, shown: &str, found: InspectedImage) -> Decision {
+        let id = found.id.clone();
+        let (outcome, cached) = match self.outcomes.get(&id) {
+            Some((_, outcome)) => (outcome, " (cached)"),
+            None => {
+                let outcome = self.verify(found);
+                // Only what verified is kept: an image refused now may be attested a minute later
+                // (and a refusal costs an inspect and a directory lookup to repeat).
+                if outcome.is_ok() {
+                    self.outcomes.put(&id, outcome.clone());
+                }
+                (outcome, "")
+            }
+        };
+        match outcome {
+            Ok(()) => Decision::Allow(format!("{shown} ({id}) verified{cached}")),
+            Err(why) => Decision::Refuse(format!("{shown} ({id}): NOT VERIFIED: {why}")),
+        }
+    }
+
+    /// Verifies the image `found` against its set: why not, when it does not.
+    fn verify(&self, found: InspectedImage) -> Result<(), String> {
+        let digests: Vec<String> = found
+            .repo_digests
+            .iter()
+            .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()))
+            .chain(std::iter::once(found.id.clone()))
+            .collect();
+        match load_set(&self.sets, &digests) {
+            Ok(set) => {
+                let now = time::OffsetDateTime::now_utc();
+                let report = verify(&found.id, &digests, &set, &self.keys, &self.requirements, now);
+                if report.verified {
+                    Ok(())
+                } else {
+                    Err(failed_checks(std::slice::from_ref(&report)))
+                }
+            }
+            Err(SetError::Missing { .. }) => Err(format!(
+                "no vouch attestations for it in {} (attest it with `docker vouch attest` or `docker vouch build`)",
+                self.sets.display()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// The engine, connected to now if it was not yet (a failure is tried again next time).
+    fn engine(&self) -> Result<&Connection, EngineError> {
+        if let Some(engine) = self.engine.get() {
+            return Ok(engine);
+        }
+        let engine = Connection::open(self.endpoint.clone())?;
+        Ok(self.engine.get_or_init(|| engine))
+    }
+
+    fn engine_failed(&self, shown: &str, error: &dyn std::fmt::Display) -> Decision {
+        Decision::Refuse(format!(
+            "{shown}: the engine could not be asked about it ({error}): refused"
+        ))
+    }
+}
+
+impl Judge for EngineJudge {
+    fn image(&self, reference: &str) -> Decision {
+        let engine = match self.engine() {
+            Ok(engine) => engine,
+            Err(e) => return self.engine_failed(reference, &e),
+        };
+        match inspect_only(engine, reference) {
+            Ok(found) => self.judge_found(reference, found),
+            // The engine answers this create with "no such image"; `docker run` then pulls and
+            // creates again, judged then; and a start is judged by the image the container has.
+            Err(ImageError::NotFound { .. }) => Decision::Allow(format!(
+                "{reference}: not in the engine (the create fails; what is pulled is judged at the next create and at start)"
+            )),
+            Err(e) => self.engine_failed(reference, &e),
+        }
+    }
+
+    fn container(&self, name: &str) -> Decision {
+        let shown = format!("container {name}");
+        let engine = match self.engine() {
+            Ok(engine) => engine,
+            Err(e) => return self.engine_failed(&shown, &e),
+        };
+        match container_image(engine, name) {
+            Ok(Some(id)) => match inspect_only(engine, &id) {
+                Ok(found) => self.judge_found(&shown, found),
+                Err(e) => self.engine_failed(&shown, &e),
+            },
+            Ok(None) => Decision::Allow(format!(
+                "{shown}: no such container (the engine answers 404)"
+            )),
+            Err(e) => self.engine_failed(&shown, &e),
+        }
+    }
+}

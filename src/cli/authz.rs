@@ -1,0 +1,41 @@
+//! `docker vouch authz --key cosign.pub [--attestations DIR] [--socket PATH]`: loads the keys and
+//! reaches the engine first (any problem is an error before the socket is opened), then serves the
+//! engine authorization plugin of `crate::authz` until stopped.
+
+use super::AuthzArgs;
+use crate::authz::judge::EngineJudge;
+use crate::authz::{serve, AuthzError, AuthzOptions};
+use crate::pipeline::Context;
+use crate::UsageError;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
+    let keys = args.trust.keys()?;
+    // The engine the plugin asks about images and containers: the one the docker CLI's flags and
+    // environment name (the engine the plugin serves), connected to at the first decision.
+    let endpoint = context.endpoint()?;
+    let sets = std::path::absolute(&args.attestations)?;
+    let judge = EngineJudge::new(
+        endpoint,
+        keys,
+        args.trust.requirements(),
+        sets.clone(),
+        args.cache_ttl,
+    );
+    let options = AuthzOptions {
+        decision_timeout: args.decision_timeout,
+        max_decisions: args.max_decisions as usize,
+    };
+    let served = serve(&args.socket, Arc::new(judge), options, |socket| {
+        eprintln!(
+            "vouch authz: listening on {} (attestations in {})",
+            socket.display(),
+            sets.display()
+        );
+    });
+    match served {
+        Err(e @ AuthzError::NotASocket { .. }) => Err(UsageError(e.to_string()).into()),
+        other => Ok(other.map(|()| ExitCode::SUCCESS)?),
+    }
+}

@@ -1,0 +1,437 @@
+//! `docker vouch authz` as the authorization plugin of a real engine: a second engine of the test's
+//! own (its own data root, exec root, socket and managed containerd), started with
+//! `--authorization-plugin` naming the plugin through a spec file in /etc/docker/plugins, as an
+//! operator installs a plugin that is not in /run/docker/plugins. Images are `docker import`s of a
+//! static binary built here; attestations are made by `docker vouch attest` against that engine.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+const PASSWORD: &str = "authz test";
+
+/// A `docker vouch authz` process serving `socket`, its stderr in `log`.
+struct Plugin {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Plugin {
+    fn start(dir: &Path, engine: &str, extra: &[&str]) -> Plugin {
+        let socket = dir.join("plugin.sock");
+        let log = dir.join(format!("plugin-{}.log", extra.len()));
+        let child = vouch()
+            .args([
+                "authz",
+                "--key",
+                "cosign.pub",
+                "--attestations",
+                "att",
+                "--socket",
+            ])
+            .arg(&socket)
+            .args(extra)
+            .env("DOCKER_HOST", engine)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("docker-vouch authz starts");
+        let started = Instant::now();
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("listening on")
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the plugin did not listen: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Plugin { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops it as systemd does (SIGTERM) and waits; it removes its socket.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A second engine with the plugin named `plugin`, and the spec file that names its socket.
+struct Engine {
+    child: Child,
+    host: String,
+    spec: PathBuf,
+    dir: PathBuf,
+}
+
+impl Engine {
+    fn start(dir: &Path, plugin: &str) -> Engine {
+        assert!(
+            Command::new("dockerd").arg("--version").output().is_ok(),
+            "dockerd not found: integration/engine.sh installs Debian's docker.io (make test does this)"
+        );
+        let plugins = Path::new("/etc/docker/plugins");
+        std::fs::create_dir_all(plugins)
+            .expect("/etc/docker/plugins: the authz test runs as root, as make test does");
+        let spec = plugins.join(format!("{plugin}.spec"));
+        std::fs::write(
+            &spec,
+            format!("unix://{}\n", dir.join("plugin.sock").display()),
+        )
+        .unwrap();
+        let host = format!("unix://{}", dir.join("docker.sock").display());
+        let child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(dir.join("root"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("--pidfile")
+            .arg(dir.join("dockerd.pid"))
+            .args(["--host", &host, "--storage-driver=vfs", "--iptables=false"])
+            .args(["--ip-masq=false", "--bridge=none"])
+            .arg(format!("--authorization-plugin={plugin}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("dockerd.log")).unwrap())
+            .spawn()
+            .expect("dockerd starts");
+        let engine = Engine {
+            child,
+            host,
+            spec,
+            dir: dir.to_path_buf(),
+        };
+        let started = Instant::now();
+        while !engine.docker(&["version"]).status.success() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the second engine did not answer; its log ends: {}",
+                std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        engine
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        Command::new("docker")
+            .args(["--host", &self.host])
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .expect("docker runs")
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.spec);
+    }
+}
+
+/// A root holding one static binary, `/app`, that exits with `code`, imported as `tag`.
+fn import_static(engine: &Engine, dir: &Path, tag: &str, code: u8) {
+    let root = dir.join(format!("rootfs-{code}"));
+    std::fs::create_dir_all(&root).unwrap();
+    let source = dir.join(format!("app-{code}.c"));
+    std::fs::write(&source, format!("int main(void) {{ return {code}; }}\n")).unwrap();
+    let built = Command::new("gcc")
+        .args(["-static", "-Os", "-o"])
+        .arg(root.join("app"))
+        .arg(&source)
+        .output()
+        .expect("gcc runs (the Rust toolchain needs it; make test's deps.sh installs libc6-dev)");
+    assert!(built.status.success(), "{}", stderr(&built));
+    let tar = dir.join(format!("rootfs-{code}.tar"));
+    let packed = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(packed.status.success());
+    let imported = engine.docker(&[
+        "import",
+        "--change",
+        r#"CMD ["/app"]"#,
+        tar.to_str().unwrap(),
+        tag,
+    ]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+}
+
+fn vouch_on(engine: &Engine, args: &[&str]) -> Output {
+    vouch()
+        .args(args)
+        .env("DOCKER_HOST", &engine.host)
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .env_remove("COSIGN_PASSWORD")
+        .current_dir(&engine.dir)
+        .output()
+        .expect("docker-vouch runs")
+}
+
+fn image_id(engine: &Engine, tag: &str) -> String {
+    let out = engine.docker(&["image", "inspect", "--format", "{{.Id}}", tag]);
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A raw API request to the second engine, as a client that is not the docker CLI sends it.
+fn api(engine: &Engine, path: &str, body: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "--unix-socket"])
+        .arg(engine.dir.join("docker.sock"))
+        .args([
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+        ])
+        .arg(format!("http://engine{path}"))
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    (status.to_string(), body.to_string())
+}
+
+#[test]
+fn the_engine_runs_only_images_that_verify() {
+    require_engine();
+    let work = tempfile::Builder::new()
+        .prefix("vouch-authz")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let dir = work.path();
+    std::fs::create_dir_all(dir.join("att")).unwrap();
+    let plugin_name = format!("vouch-test-{}", std::process::id());
+    let out = vouch()
+        .arg("keygen")
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The plugin listens before the engine starts: the engine activates it at startup.
+    let host = format!("unix://{}", dir.join("docker.sock").display());
+    let plugin = Plugin::start(dir, &host, &[]);
+    let engine = Engine::start(dir, &plugin_name);
+    import_static(&engine, dir, "vouch-test/app:1", 0);
+    import_static(&engine, dir, "vouch-test/other:1", 3);
+    let app = image_id(&engine, "vouch-test/app:1");
+    let other = image_id(&engine, "vouch-test/other:1");
+    let denied = format!("authorization denied by plugin {plugin_name}: vouch: ");
+
+    // Unattested: refused at create, with vouch's message in `docker run`.
+    let out = engine.docker(&["run", "--rm", "--network", "none", "vouch-test/app:1"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{denied}vouch-test/app:1 ({app}): NOT VERIFIED: no vouch attestations for it in {}",
+            dir.join("att").display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+
+    // Attested (its verdict FAILED under the default policy: no USER): it runs.
+    let out = vouch_on(
+        &engine,
+        &[
+            "attest",
+            "vouch-test/app:1",
+            "--key",
+            "cosign.key",
+            "--output-dir",
+            "att",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(said.contains("verdict FAILED"), "{said}");
+    let out = engine.docker(&[
+        "run",
+        "--name",
+        "ran",
+        "--network",
+        "none",
+        "vouch-test/app:1",
+    ]);
+    assert!(
+        out.status.success(),
+        "an attested image runs: {}",
+        stderr(&out)
+    );
+    // Its other names and its ID are the same image.
+    let out = engine.docker(&["run", "--rm", "--network", "none", &app[7..19]]);
+    assert!(out.status.success(), "by short ID: {}", stderr(&out));
+
+    // Everything else goes through.
+    for args in [
+        &["ps", "-a"][..],
+        &["images"],
+        &["logs", "ran"],
+        &["inspect", "ran"],
+        &["rm", "ran"],
+    ] {
+        let out = engine.docker(args);
+        assert!(out.status.success(), "docker {args:?}: {}", stderr(&out));
+    }
+
+    // Another image, by tag, by ID, and through raw API calls written to slip past a plugin
+    // that reads requests differently from the engine.
+    let out = engine.docker(&["run", "--rm", "--network", "none", "vouch-test/other:1"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{denied}vouch-test/other:1 ({other}): NOT VERIFIED"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    for (path, body) in [
+        (
+            "/v1.41/containers/create",
+            r#"{"Image":"vouch-test/other:1"}"#.to_string(),
+        ),
+        (
+            "/v1.41/containers/create",
+            r#"{"image":"vouch-test/other:1"}"#.to_string(),
+        ),
+        (
+            "/v1.41/containers/%63reate",
+            format!(r#"{{"Image":"{other}"}}"#),
+        ),
+        (
+            "/containers/create",
+            r#"{"Image":"vouch-test/app:1","IMAGE":"vouch-test/other:1"}"#.to_string(),
+        ),
+    ] {
+        let (status, answer) = api(&engine, path, &body);
+        assert_ne!(status, "201", "{path} {body}: created: {answer}");
+        assert!(
+            answer.contains(&format!("authorization denied by plugin {plugin_name}")),
+            "{path} {body}: {status} {answer}"
+        );
+    }
+    // A path the engine's router would clean is redirected, never acted on.
+    let (status, answer) = api(
+        &engine,
+        "//v1.41//containers/create",
+        r#"{"Image":"vouch-test/other:1"}"#,
+    );
+    assert!(
+        status.starts_with('3') || answer.contains("denied"),
+        "{status} {answer}"
+    );
+    let listed = engine.docker(&["ps", "-aq"]);
+    assert!(listed.stdout.is_empty(), "no container was made");
+
+    // A container created while its image verified does not start once it no longer does (the
+    // start is judged by the image the container has): here, under --require-pass, which the
+    // FAILED verdict does not meet.
+    let out = engine.docker(&[
+        "create",
+        "--name",
+        "later",
+        "--network",
+        "none",
+        "vouch-test/app:1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    plugin.stop();
+    let strict = Plugin::start(dir, &host, &["--require-pass"]);
+    let out = engine.docker(&["start", "later"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("{denied}container later ({app}): NOT VERIFIED"))
+            && stderr(&out).contains("FAILED"),
+        "{}",
+        stderr(&out)
+    );
+    let out = engine.docker(&["run", "--rm", "--network", "none", "vouch-test/app:1"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        strict
+            .log()
+            .contains("POST /v1.41/containers/create: refused"),
+        "{}",
+        strict.log()
+    );
+    drop(engine);
+    drop(strict);
+    assert!(
+        !dir.join("plugin.sock").exists() || std::fs::metadata(dir.join("plugin.sock")).is_ok(),
+        "the socket is the plugin's to remove"
+    );
+}
+
+/// What the plugin does before any engine asks: a file that is not a socket is never replaced.
+#[test]
+fn the_plugin_never_replaces_a_file_at_its_socket_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "keep me").unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let out = vouch()
+        .arg("keygen")
+        .env("VOUCH_PASSWORD", PASSWORD)
+        .current_dir(keys.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = vouch()
+        .args(["authz", "--key"])
+        .arg(keys.path().join("cosign.pub"))
+        .arg("--socket")
+        .arg(dir.path().join("notes.txt"))
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exists and is not a socket; not replaced"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}
