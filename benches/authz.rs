@@ -30,7 +30,9 @@ fn request(method: &str, uri: &str, body: Option<&[u8]>) -> Vec<u8> {
         "RequestHeaders": {"Content-Type": "application/json", "User-Agent": "Docker-Client/20.10.24 (linux)"}
     });
     if let Some(body) = body {
-        doc["RequestBody"] = base64::engine::general_purpose::STANDARD.encode(body).into();
+        doc["RequestBody"] = base64::engine::general_purpose::STANDARD
+            .encode(body)
+            .into();
     }
     let json = doc.to_string();
     format!(
@@ -63,7 +65,11 @@ fn round_trips(socket: &std::path::Path, request: &[u8], runs: usize) -> Vec<Dur
         let mut body = vec![0; length];
         reader.read_exact(&mut body).expect("the answer");
         times.push(started.elapsed());
-        assert!(body.starts_with(br#"{"Allow":true"#), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.starts_with(br#"{"Allow":true"#),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
     times.sort();
     times
@@ -86,11 +92,17 @@ fn main() {
     });
     let started = Instant::now();
     while UnixStream::connect(&socket).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the plugin did not listen");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the plugin did not listen"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let list = request("GET", "/v1.41/containers/json?all=1", None);
-    let big_body = format!(r#"{{"Name":"net","Labels":{{"x":"{}"}}}}"#, "a".repeat(700 * 1024));
+    let big_body = format!(
+        r#"{{"Name":"net","Labels":{{"x":"{}"}}}}"#,
+        "a".repeat(700 * 1024)
+    );
     let big = request("POST", "/v1.41/networks/create", Some(big_body.as_bytes()));
     round_trips(&socket, &list, 1_000); // warm up
     let small = round_trips(&socket, &list, 20_000);

@@ -134,12 +134,7 @@ impl Engine {
     }
 
     fn docker(&self, args: &[&str]) -> Output {
-        Command::new("docker")
-            .args(["--host", &self.host])
-            .args(args)
-            .current_dir(&self.dir)
-            .output()
-            .expect("docker runs")
+        docker_at(&self.host, &self.dir, args)
     }
 }
 
@@ -161,12 +156,27 @@ impl Drop for Engine {
     }
 }
 
-/// A root holding one static binary, `/app`, that exits with `code`, imported as `tag`.
-fn import_static(engine: &Engine, dir: &Path, tag: &str, code: u8) {
+/// The docker CLI against the engine at `host`.
+fn docker_at(host: &str, dir: &Path, args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(["--host", host])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("docker runs")
+}
+
+/// A root holding one static binary, `/app`, that exits with `code` (or waits, for 255), imported
+/// as `tag` into the engine at `host`.
+fn import_static(host: &str, dir: &Path, tag: &str, code: u8) {
     let root = dir.join(format!("rootfs-{code}"));
     std::fs::create_dir_all(&root).unwrap();
     let source = dir.join(format!("app-{code}.c"));
-    std::fs::write(&source, format!("int main(void) {{ return {code}; }}\n")).unwrap();
+    let program = match code {
+        255 => "#include <unistd.h>\nint main(void) { for (;;) pause(); }\n".to_string(),
+        code => format!("int main(void) {{ return {code}; }}\n"),
+    };
+    std::fs::write(&source, program).unwrap();
     let built = Command::new("gcc")
         .args(["-static", "-Os", "-o"])
         .arg(root.join("app"))
@@ -184,23 +194,27 @@ fn import_static(engine: &Engine, dir: &Path, tag: &str, code: u8) {
         .output()
         .unwrap();
     assert!(packed.status.success());
-    let imported = engine.docker(&[
-        "import",
-        "--change",
-        r#"CMD ["/app"]"#,
-        tar.to_str().unwrap(),
-        tag,
-    ]);
+    let imported = docker_at(
+        host,
+        dir,
+        &[
+            "import",
+            "--change",
+            r#"CMD ["/app"]"#,
+            tar.to_str().unwrap(),
+            tag,
+        ],
+    );
     assert!(imported.status.success(), "{}", stderr(&imported));
 }
 
-fn vouch_on(engine: &Engine, args: &[&str]) -> Output {
+fn vouch_on(host: &str, dir: &Path, args: &[&str]) -> Output {
     vouch()
         .args(args)
-        .env("DOCKER_HOST", &engine.host)
+        .env("DOCKER_HOST", host)
         .env("VOUCH_PASSWORD", PASSWORD)
         .env_remove("COSIGN_PASSWORD")
-        .current_dir(&engine.dir)
+        .current_dir(dir)
         .output()
         .expect("docker-vouch runs")
 }
@@ -253,8 +267,8 @@ fn the_engine_runs_only_images_that_verify() {
     let host = format!("unix://{}", dir.join("docker.sock").display());
     let plugin = Plugin::start(dir, &host, &[]);
     let engine = Engine::start(dir, &plugin_name);
-    import_static(&engine, dir, "vouch-test/app:1", 0);
-    import_static(&engine, dir, "vouch-test/other:1", 3);
+    import_static(&engine.host, dir, "vouch-test/app:1", 0);
+    import_static(&engine.host, dir, "vouch-test/other:1", 3);
     let app = image_id(&engine, "vouch-test/app:1");
     let other = image_id(&engine, "vouch-test/other:1");
     let denied = format!("authorization denied by plugin {plugin_name}: vouch: ");
@@ -273,7 +287,8 @@ fn the_engine_runs_only_images_that_verify() {
 
     // Attested (its verdict FAILED under the default policy: no USER): it runs.
     let out = vouch_on(
-        &engine,
+        &engine.host,
+        dir,
         &[
             "attest",
             "vouch-test/app:1",
@@ -377,6 +392,13 @@ fn the_engine_runs_only_images_that_verify() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     plugin.stop();
+    // With the plugin down, the engine refuses everything: it fails closed.
+    let out = engine.docker(&["ps"]);
+    assert!(
+        !out.status.success(),
+        "the engine answered without its plugin"
+    );
+    assert!(stderr(&out).contains(&plugin_name), "{}", stderr(&out));
     let strict = Plugin::start(dir, &host, &["--require-pass"]);
     let out = engine.docker(&["start", "later"]);
     assert!(!out.status.success());
@@ -433,5 +455,106 @@ fn the_plugin_never_replaces_a_file_at_its_socket_path() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
         "keep me"
+    );
+}
+
+/// `docker vouch ps` on the engine the tests share: a running container whose image is attested,
+/// one whose image is not; exit 1, each named with its image and why.
+#[test]
+fn ps_says_which_running_containers_verify() {
+    require_engine();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::create_dir_all(dir.join("att")).unwrap();
+    let out = vouch_on("unix:///var/run/docker.sock", dir, &["keygen"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let pid = std::process::id();
+    let (good, bad) = (
+        format!("vouch-test/ps-good:{pid}"),
+        format!("vouch-test/ps-bad:{pid}"),
+    );
+    import_static(&host, dir, &good, 255);
+    import_static(&host, &dir.join("other"), &bad, 255);
+    let out = vouch_on(
+        &host,
+        dir,
+        &[
+            "attest",
+            &good,
+            "--key",
+            "cosign.key",
+            "--output-dir",
+            "att",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let names = [
+        format!("vouch-ps-good-{pid}"),
+        format!("vouch-ps-bad-{pid}"),
+    ];
+    for (name, image) in names.iter().zip([&good, &bad]) {
+        let out = docker_at(
+            &host,
+            dir,
+            &["run", "-d", "--name", name, "--network", "none", image],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = vouch_on(
+        &host,
+        dir,
+        &[
+            "ps",
+            "--key",
+            "cosign.pub",
+            "--attestations",
+            "att",
+            "--format",
+            "json",
+        ],
+    );
+    let table = vouch_on(
+        &host,
+        dir,
+        &["ps", "--key", "cosign.pub", "--attestations", "att"],
+    );
+    for name in &names {
+        docker_at(&host, dir, &["rm", "-f", name]);
+    }
+    docker_at(&host, dir, &["rmi", "-f", &good, &bad]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed: {rows}"))
+            .clone()
+    };
+    let (g, b) = (row(&names[0]), row(&names[1]));
+    assert_eq!(
+        (g["verified"].as_bool(), g["image"].as_str()),
+        (Some(true), Some(good.as_str()))
+    );
+    assert_eq!(b["verified"].as_bool(), Some(false));
+    assert!(
+        b["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no attestations for"),
+        "{b}"
+    );
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert_eq!(table.status.code(), Some(1));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&names[0]) && l.ends_with("yes"))
+            && text
+                .lines()
+                .any(|l| l.starts_with(&names[1]) && l.contains("NO: ")),
+        "{text}"
     );
 }

@@ -9,6 +9,7 @@ mod db;
 mod hooks;
 mod keygen;
 mod plugin;
+mod ps;
 mod render;
 mod sbom;
 mod scan;
@@ -148,6 +149,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a Kubernetes validating admission webhook that verifies every image a pod would run
     Serve(ServeArgs),
+    /// Every running container with its image and whether that image verifies now; exit 1 when one
+    /// does not
+    Ps(PsArgs),
     /// Run a Docker engine authorization plugin (`dockerd --authorization-plugin=vouch`): the
     /// engine refuses to create or start containers whose images do not verify
     Authz(AuthzArgs),
@@ -465,7 +469,14 @@ pub struct VerifyArgs {
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
-    /// Once the set verifies, judge its signed SBOM again with today's vulnerability data (the local
+    #[command(flatten)]
+    pub rejudge: RejudgeArgs,
+}
+
+/// Judging verified images again, for `verify` and `ps`.
+#[derive(Debug, clap::Args)]
+pub struct RejudgeArgs {
+    /// Once a set verifies, judge its signed SBOM again with today's vulnerability data (the local
     /// database, or --vuln-db/--vuln-report): the check verdict.rejudged fails on each gating
     /// finding the attested verdict did not have. The image's layers are not read
     #[arg(long)]
@@ -476,6 +487,20 @@ pub struct VerifyArgs {
     pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub vulnerabilities: VulnSourceArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PsArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Where the attestation sets are (as `attest --output-dir` wrote them) [default: .vouch]
+    #[arg(long, value_name = "DIR")]
+    pub attestations: Option<PathBuf>,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
+    #[command(flatten)]
+    pub rejudge: RejudgeArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -785,6 +810,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(&context, &args),
         Command::Serve(args) => serve::run(&context, &args),
         Command::Authz(args) => authz::run(&context, &args),
+        Command::Ps(args) => ps::run(&context, &args),
         Command::Db(command) => db::run(&context, &command),
     }
 }

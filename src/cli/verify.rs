@@ -26,26 +26,7 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let layouts = args.trust.layouts();
     let requirements = args.trust.requirements();
     let image = ImageArg::parse(&args.image)?;
-    let given = args.vulnerabilities.sources_given();
-    if !args.rejudge && (given.any() || !given.vex.is_empty()) {
-        return Err(
-            UsageError("--vuln-db, --vuln-report and --vex are for --rejudge".into()).into(),
-        );
-    }
-    let (policy, sources) = if args.rejudge {
-        let policy = super::load_policy(args.policy.as_deref())?;
-        let sources =
-            crate::pipeline::read::indexed(context, args.vulnerabilities.sources(context)?)?;
-        if !sources.any() {
-            return Err(UsageError(
-                "--rejudge needs vulnerability data: --vuln-db PATH and/or --vuln-report FILE, or a local database (`docker vouch db update`)".into(),
-            )
-            .into());
-        }
-        (Some(policy), sources)
-    } else {
-        (None, given)
-    };
+    let (policy, sources) = args.rejudge.prepare(context)?;
     let checked = verify_image(
         context,
         &image,
@@ -130,6 +111,37 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_UNVERIFIED)
     })
+}
+
+impl super::RejudgeArgs {
+    /// With `--rejudge`, the attested policy and the vulnerability data to judge again with
+    /// (indexed once, for as many images as there are); without it, the sources flags must be
+    /// absent.
+    pub(super) fn prepare(
+        &self,
+        context: &Context,
+    ) -> anyhow::Result<(Option<crate::policy::Policy>, crate::vuln::sources::Sources)> {
+        let given = self.vulnerabilities.sources_given();
+        if !self.rejudge {
+            if given.any() || !given.vex.is_empty() {
+                return Err(UsageError(
+                    "--vuln-db, --vuln-report and --vex are for --rejudge".into(),
+                )
+                .into());
+            }
+            return Ok((None, given));
+        }
+        let policy = super::load_policy(self.policy.as_deref())?;
+        let sources =
+            crate::pipeline::read::indexed(context, self.vulnerabilities.sources(context)?)?;
+        if !sources.any() {
+            return Err(UsageError(
+                "--rejudge needs vulnerability data: --vuln-db PATH and/or --vuln-report FILE, or a local database (`docker vouch db update`)".into(),
+            )
+            .into());
+        }
+        Ok((Some(policy), sources))
+    }
 }
 
 /// One image's sets: with one set, its table; with several (a registry's layouts), a line for each

@@ -143,6 +143,52 @@ pub fn container_image(engine: &Connection, name: &str) -> Result<Option<String>
     }
 }
 
+/// A container running on the engine.
+#[derive(Debug, Clone)]
+pub struct RunningContainer {
+    pub id: String,
+    pub name: String,
+    /// The image as the container was created with it (a tag, an ID).
+    pub image: String,
+    /// The ID of the image it runs.
+    pub image_id: String,
+}
+
+/// The containers running on the engine now, oldest first.
+pub fn running_containers(engine: &Connection) -> Result<Vec<RunningContainer>, ImageError> {
+    let listed = engine
+        .block_on(
+            engine.docker().list_containers(Some(
+                bollard::query_parameters::ListContainersOptionsBuilder::new()
+                    .all(false)
+                    .build(),
+            )),
+        )
+        .map_err(|e| ImageError::Engine(engine.unreachable(e.to_string())))?;
+    let mut running: Vec<(i64, RunningContainer)> = listed
+        .into_iter()
+        .map(|c| {
+            let name = c
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default();
+            (
+                c.created.unwrap_or_default(),
+                RunningContainer {
+                    id: c.id.unwrap_or_default(),
+                    name,
+                    image: c.image.unwrap_or_default(),
+                    image_id: c.image_id.unwrap_or_default(),
+                },
+            )
+        })
+        .collect();
+    running.sort_by_key(|(created, c)| (*created, c.id.clone()));
+    Ok(running.into_iter().map(|(_, c)| c).collect())
+}
+
 /// A blocking `Read` over chunks sent by the export task.
 struct ChannelReader {
     receiver: Receiver<io::Result<Bytes>>,

@@ -15,7 +15,10 @@ pub use crate::oci::platform;
 mod registry_source;
 
 pub use config::ImageConfig;
-pub use engine_source::{container_image, inspect_only, tagged_images, InspectedImage};
+pub use engine_source::{
+    container_image, inspect_only, running_containers, tagged_images, InspectedImage,
+    RunningContainer,
+};
 pub use platform::{host_architecture, Platform};
 
 use crate::engine::{Connection, EngineError};

@@ -8,7 +8,9 @@ use super::read::{reach_registry, read};
 use super::Context;
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
-use crate::image::{inspect_only, ImageArg, ImageSource, Platform};
+use crate::image::{
+    inspect_only, running_containers, ImageArg, ImageSource, Platform, RunningContainer,
+};
 use crate::layers::Wanted;
 use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::rejudge::Rejudge;
@@ -114,6 +116,24 @@ pub fn verify_image(
         });
     }
     Ok(checked)
+}
+
+/// Every container running on the engine now, each with how its image (by the ID it runs) verifies.
+pub fn verify_running(
+    context: &Context,
+    trust: &Trust,
+    sets_from: &SetsFrom,
+) -> anyhow::Result<Vec<(RunningContainer, Checked)>> {
+    let mut verified = Vec::new();
+    for container in running_containers(context.engine()?)? {
+        let image = ImageArg::parse(&format!("docker:{}", container.image_id))?;
+        let checked = verify_image(context, &image, trust, None, sets_from)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{}: no image to verify", container.image_id))?;
+        verified.push((container, checked));
+    }
+    Ok(verified)
 }
 
 /// Judges a verified set's SBOM again (see [`crate::rejudge`]), its warnings said; a source that
