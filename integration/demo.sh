@@ -8,7 +8,8 @@
 # vulnerabilities; verify it from the registry as a deployment would; publish a new advisory, update, and
 # see `verify --rejudge` fail the same attested image; verify it as the admission webhook (docker-vouch
 # serve) does for a Pod; then build vouch's own image (Dockerfile), attest it under the default policy and
-# verify it from the registry.
+# verify it from the registry; last, run the example image on a second engine whose authorization plugin is
+# docker-vouch authz (integration/authz_demo.sh), and see an unattested image refused by the engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -136,3 +137,7 @@ echo "Pod running $IMAGE: $(review app "$IMAGE")"
 echo "Pod running $UNSIGNED: $(review unsigned "$UNSIGNED")"
 echo "The webhook's log:"
 cat "$WEBHOOK/log"
+
+step "docker-vouch authz: a Docker engine that asks vouch before it runs a container ($IMAGE runs; $UNSIGNED does not)"
+VOUCH="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins/docker-vouch" \
+  integration/authz_demo.sh "$IMAGE" "$UNSIGNED" "$KEYS/cosign.pub" "$KEYS/attestations"
