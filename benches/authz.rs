@@ -10,16 +10,22 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vouch::authz::{serve, AuthzOptions, Decision, Judge};
+use vouch::authz::{serve, AuthzOptions, Decision, Judge, Privileges};
 
 /// Never asked: the requests measured run no image.
 struct Unused;
 
 impl Judge for Unused {
-    fn image(&self, _: &str) -> Decision {
+    fn image(&self, _: &str, _: &Privileges) -> Decision {
         Decision::Refuse("asked".into())
     }
     fn container(&self, _: &str) -> Decision {
+        Decision::Refuse("asked".into())
+    }
+    fn exec(&self, _: &str, _: &Privileges) -> Decision {
+        Decision::Refuse("asked".into())
+    }
+    fn volume(&self, _: &Privileges) -> Decision {
         Decision::Refuse("asked".into())
     }
 }

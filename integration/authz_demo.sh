@@ -2,11 +2,12 @@
 # make demo's Docker-host step: `docker-vouch authz` as the authorization plugin of a second engine (its own
 # data root, exec root and socket, so the engine the demo built with is left alone), named through a spec
 # file in /etc/docker/plugins. The example image and an unattested one are pulled from the demo registry into
-# that engine; `docker run` of the first succeeds, of the second is refused by the engine with vouch's reason.
+# that engine; `docker run` of the first succeeds, of the second is refused by the engine with vouch's reason,
+# and so is the first with --privileged (the policy's runtime rule).
 #
-#   integration/authz_demo.sh IMAGE UNSIGNED_IMAGE COSIGN_PUB ATTESTATIONS_DIR
+#   integration/authz_demo.sh IMAGE UNSIGNED_IMAGE COSIGN_PUB ATTESTATIONS_DIR POLICY
 set -euo pipefail
-IMAGE=$1 UNSIGNED=$2 KEY=$3 SETS=$4
+IMAGE=$1 UNSIGNED=$2 KEY=$3 SETS=$4 POLICY=$(realpath "$5")
 VOUCH=${VOUCH:-${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins/docker-vouch}
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -28,7 +29,7 @@ d() { docker --host "$HOST" "$@"; }
 as_root mkdir -p /etc/docker/plugins
 echo "unix://$DIR/plugin.sock" | as_root tee "$SPEC" >/dev/null
 # The plugin listens first: the engine activates its authorization plugins when it starts.
-as_root bash -c "DOCKER_HOST='$HOST' nohup '$VOUCH' authz --key '$KEY' --attestations '$SETS' --require-pass \
+as_root bash -c "DOCKER_HOST='$HOST' nohup '$VOUCH' authz --key '$KEY' --attestations '$SETS' --require-pass --policy '$POLICY' \
   --socket '$DIR/plugin.sock' >'$DIR/plugin.log' 2>&1 </dev/null & echo \$! >'$DIR/plugin.pid'"
 for _ in $(seq 1 40); do grep -q 'listening on' "$DIR/plugin.log" 2>/dev/null && break; sleep 0.25; done
 as_root bash -c "nohup dockerd --data-root '$DIR/root' --exec-root '$DIR/exec' --pidfile '$DIR/dockerd.pid' \
@@ -47,5 +48,11 @@ if d run --rm --network none "$UNSIGNED"; then
   exit 1
 fi
 echo "(refused by the engine, as expected)"
+echo "\$ docker run --rm --privileged $IMAGE"
+if d run --rm --network none --privileged "$IMAGE"; then
+  echo "authz_demo: a privileged container ran" >&2
+  exit 1
+fi
+echo "(refused by the policy's runtime rule, as expected)"
 echo "The plugin's log:"
 cat "$DIR/plugin.log"

@@ -140,4 +140,4 @@ cat "$WEBHOOK/log"
 
 step "docker-vouch authz: a Docker engine that asks vouch before it runs a container ($IMAGE runs; $UNSIGNED does not)"
 VOUCH="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins/docker-vouch" \
-  integration/authz_demo.sh "$IMAGE" "$UNSIGNED" "$KEYS/cosign.pub" "$KEYS/attestations"
+  integration/authz_demo.sh "$IMAGE" "$UNSIGNED" "$KEYS/cosign.pub" "$KEYS/attestations" examples/policy.yaml

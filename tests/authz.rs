@@ -22,7 +22,9 @@ struct Plugin {
 impl Plugin {
     fn start(dir: &Path, engine: &str, extra: &[&str]) -> Plugin {
         let socket = dir.join("plugin.sock");
-        let log = dir.join(format!("plugin-{}.log", extra.len()));
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let log = dir.join(format!("plugin-{n}.log"));
         let child = vouch()
             .args([
                 "authz",
@@ -245,23 +247,24 @@ fn api(engine: &Engine, path: &str, body: &str) -> (String, String) {
     (status.to_string(), body.to_string())
 }
 
-#[test]
-fn the_engine_runs_only_images_that_verify() {
+/// A directory of a second engine's own (under /tmp: unix socket paths are short), with a key pair
+/// and an empty attestations directory, and the plugin name the engine is to ask for.
+fn workspace(prefix: &str) -> (tempfile::TempDir, String) {
     require_engine();
     let work = tempfile::Builder::new()
         .prefix("vouch-authz")
         .tempdir_in("/tmp")
         .unwrap();
-    let dir = work.path();
-    std::fs::create_dir_all(dir.join("att")).unwrap();
-    let plugin_name = format!("vouch-test-{}", std::process::id());
-    let out = vouch()
-        .arg("keygen")
-        .env("VOUCH_PASSWORD", PASSWORD)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    std::fs::create_dir_all(work.path().join("att")).unwrap();
+    let out = vouch_on("unix:///var/run/docker.sock", work.path(), &["keygen"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    (work, format!("{prefix}-{}", std::process::id()))
+}
+
+#[test]
+fn the_engine_runs_only_images_that_verify() {
+    let (work, plugin_name) = workspace("vouch-test");
+    let dir = work.path();
 
     // The plugin listens before the engine starts: the engine activates it at startup.
     let host = format!("unix://{}", dir.join("docker.sock").display());
@@ -557,4 +560,127 @@ fn ps_says_which_running_containers_verify() {
                 .any(|l| l.starts_with(&names[1]) && l.contains("NO: ")),
         "{text}"
     );
+}
+
+/// The policy's `runtime` rules, applied by the plugin: under least privilege (`runtime: {}`),
+/// `--privileged`, an added capability, a host path (bound directly or through a volume's driver
+/// options) and a privileged exec are refused, naming the rule and what was asked; a policy that
+/// allows some of it lets exactly that through.
+#[test]
+fn runtime_rules_weigh_the_privileges_asked_for() {
+    let (work, plugin_name) = workspace("vouch-test-runtime");
+    let dir = work.path();
+    let host = format!("unix://{}", dir.join("docker.sock").display());
+    std::fs::write(
+        dir.join("least.yaml"),
+        "version: \"1\"\nrules:\n  - id: least-privilege\n    action: deny\n    runtime: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lenient.yaml"),
+        "version: \"1\"\nrules:\n  - id: least-privilege\n    action: deny\n    runtime:\n      allow_privileged: true\n      allow_capabilities: [SYS_ADMIN]\n",
+    )
+    .unwrap();
+    let plugin = Plugin::start(dir, &host, &["--policy", "least.yaml"]);
+    let engine = Engine::start(dir, &plugin_name);
+    import_static(&engine.host, dir, "vouch-test/app:1", 0);
+    import_static(&engine.host, dir, "vouch-test/sleeper:1", 255);
+    for image in ["vouch-test/app:1", "vouch-test/sleeper:1"] {
+        let out = vouch_on(
+            &engine.host,
+            dir,
+            &[
+                "attest",
+                image,
+                "--key",
+                "cosign.key",
+                "--output-dir",
+                "att",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend(extra);
+        args.push("vouch-test/app:1");
+        engine.docker(&args)
+    };
+    let out = run(&[]);
+    assert!(out.status.success(), "no privilege asked: {}", stderr(&out));
+    let refused = "not allowed by the policy's runtime rules: rule least-privilege: ";
+    for (extra, what) in [
+        (&["--privileged"][..], "privileged"),
+        (&["--cap-add", "SYS_ADMIN"], "capability SYS_ADMIN"),
+        (&["-v", "/etc:/host-etc:ro"], "host path /etc"),
+        (&["--pid", "host"], "the host's pid namespace"),
+        (
+            &["--security-opt", "seccomp=unconfined"],
+            "--security-opt seccomp=unconfined",
+        ),
+    ] {
+        let out = run(extra);
+        assert_eq!(out.status.code(), Some(125), "{extra:?} ran");
+        assert!(
+            stderr(&out).contains(&format!("{refused}{what}")),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = engine.docker(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=none",
+        "--opt",
+        "o=bind",
+        "--opt",
+        "device=/etc",
+        "etc",
+    ]);
+    assert!(!out.status.success(), "a volume binding /etc was made");
+    assert!(stderr(&out).contains("host path /etc"), "{}", stderr(&out));
+    let out = engine.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "sleeps",
+        "--network",
+        "none",
+        "vouch-test/sleeper:1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = engine.docker(&["exec", "--privileged", "sleeps", "/app"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("{refused}privileged")),
+        "{}",
+        stderr(&out)
+    );
+    let out = engine.docker(&["exec", "-d", "sleeps", "/app"]);
+    assert!(out.status.success(), "a plain exec: {}", stderr(&out));
+
+    // A policy that allows privileged containers and SYS_ADMIN lets exactly those through (created,
+    // not run: this sandbox's runc may not grant them).
+    plugin.stop();
+    let lenient = Plugin::start(dir, &host, &["--policy", "lenient.yaml"]);
+    let create = |extra: &[&str]| {
+        let mut args = vec!["create", "--network", "none"];
+        args.extend(extra);
+        args.push("vouch-test/app:1");
+        engine.docker(&args)
+    };
+    for extra in [&["--privileged"][..], &["--cap-add", "SYS_ADMIN"]] {
+        let out = create(extra);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+    }
+    let out = create(&["--cap-add", "NET_ADMIN"]);
+    assert!(
+        stderr(&out).contains(&format!("{refused}capability NET_ADMIN")),
+        "{}",
+        stderr(&out)
+    );
+    engine.docker(&["rm", "-f", "sleeps"]);
+    drop(engine);
+    drop(lenient);
 }

@@ -6,12 +6,16 @@
 //! directory goes unseen); refusals are not remembered (the image may be attested a moment later),
 //! and an engine that cannot be asked is a refusal.
 
-use super::{Decision, Judge};
+use super::{Decision, Judge, Privileges};
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, SetError};
 use crate::engine::{Connection, Endpoint, EngineError};
 use crate::expiring::ExpiringMap;
 use crate::image::{container_image, inspect_only, ImageError, InspectedImage};
+use crate::policy::file::Action;
+use crate::policy::rules::runtime::RuntimeCheck;
+use crate::policy::rules::Check;
+use crate::policy::Policy;
 use crate::verify::{failed_checks, verify, Requirements};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +31,8 @@ pub struct EngineJudge {
     sets: PathBuf,
     /// Outcomes by image ID: `Err` says why it does not verify.
     outcomes: ExpiringMap<Result<(), String>>,
+    /// The policy's `runtime` rules (none without `--policy`).
+    runtime: Vec<RuntimeRule>,
 }
 
 impl EngineJudge {
@@ -36,6 +42,7 @@ impl EngineJudge {
         requirements: Requirements,
         sets: PathBuf,
         cache_ttl: Duration,
+        runtime: Vec<RuntimeRule>,
     ) -> EngineJudge {
         EngineJudge {
             endpoint,
@@ -44,6 +51,7 @@ impl EngineJudge {
             requirements,
             sets,
             outcomes: ExpiringMap::new(cache_ttl),
+            runtime,
         }
     }
 
@@ -111,19 +119,101 @@ impl EngineJudge {
     }
 }
 
+/// A `runtime` rule of the policy the plugin was given.
+pub struct RuntimeRule {
+    pub id: String,
+    pub action: Action,
+    pub check: RuntimeCheck,
+}
+
+/// The `runtime` rules of `policy`, in its order.
+pub fn runtime_rules(policy: Policy) -> Vec<RuntimeRule> {
+    policy
+        .rules
+        .into_iter()
+        .filter_map(|rule| match rule.check {
+            Check::Runtime(check) => Some(RuntimeRule {
+                id: rule.id,
+                action: rule.action,
+                check,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+impl EngineJudge {
+    /// The privileges `asked` weighed against the runtime rules: the `warn` rules' findings, or
+    /// the refusal of the `deny` rules'.
+    fn weigh(
+        &self,
+        shown: &str,
+        asked: &Privileges,
+        image_user: Option<&str>,
+    ) -> Result<Vec<String>, String> {
+        let (mut refused, mut warned) = (Vec::new(), Vec::new());
+        for rule in &self.runtime {
+            let found = rule.check.judge(asked, image_user);
+            if found.is_empty() {
+                continue;
+            }
+            let line = format!("rule {}: {}", rule.id, found.join(", "));
+            match rule.action {
+                Action::Deny => refused.push(line),
+                Action::Warn => warned.push(line),
+            }
+        }
+        if refused.is_empty() {
+            Ok(warned)
+        } else {
+            Err(format!(
+                "{shown}: not allowed by the policy's runtime rules: {}",
+                refused.join("; ")
+            ))
+        }
+    }
+
+    /// `decision` (of the image), then the privileges asked for.
+    fn with_privileges(
+        &self,
+        decision: Decision,
+        shown: &str,
+        asked: &Privileges,
+        image_user: Option<&str>,
+    ) -> Decision {
+        let Decision::Allow(why) = decision else {
+            return decision;
+        };
+        match self.weigh(shown, asked, image_user) {
+            Ok(warned) if warned.is_empty() => Decision::Allow(why),
+            Ok(warned) => Decision::Allow(format!("{why}; warned: {}", warned.join("; "))),
+            Err(refusal) => Decision::Refuse(refusal),
+        }
+    }
+}
+
 impl Judge for EngineJudge {
-    fn image(&self, reference: &str) -> Decision {
+    fn image(&self, reference: &str, asked: &Privileges) -> Decision {
         let engine = match self.engine() {
             Ok(engine) => engine,
             Err(e) => return self.engine_failed(reference, &e),
         };
         match inspect_only(engine, reference) {
-            Ok(found) => self.judge_found(reference, found),
+            Ok(found) => {
+                let user = found.user.clone();
+                let decision = self.judge_found(reference, found);
+                self.with_privileges(decision, reference, asked, user.as_deref())
+            }
             // The engine answers this create with "no such image"; `docker run` then pulls and
             // creates again, judged then; and a start is judged by the image the container has.
-            Err(ImageError::NotFound { .. }) => Decision::Allow(format!(
-                "{reference}: not in the engine (the create fails; what is pulled is judged at the next create and at start)"
-            )),
+            Err(ImageError::NotFound { .. }) => self.with_privileges(
+                Decision::Allow(format!(
+                    "{reference}: not in the engine (the create fails; what is pulled is judged at the next create and at start)"
+                )),
+                reference,
+                asked,
+                None,
+            ),
             Err(e) => self.engine_failed(reference, &e),
         }
     }
@@ -144,5 +234,39 @@ impl Judge for EngineJudge {
             )),
             Err(e) => self.engine_failed(&shown, &e),
         }
+    }
+
+    fn exec(&self, name: &str, asked: &Privileges) -> Decision {
+        let shown = format!("exec in container {name}");
+        if self.runtime.is_empty() {
+            return Decision::Allow(format!("{shown}: no runtime rule"));
+        }
+        let engine = match self.engine() {
+            Ok(engine) => engine,
+            Err(e) => return self.engine_failed(&shown, &e),
+        };
+        let user = match container_image(engine, name) {
+            Ok(Some(id)) => match inspect_only(engine, &id) {
+                Ok(found) => found.user,
+                Err(e) => return self.engine_failed(&shown, &e),
+            },
+            Ok(None) => {
+                return Decision::Allow(format!(
+                    "{shown}: no such container (the engine answers 404)"
+                ))
+            }
+            Err(e) => return self.engine_failed(&shown, &e),
+        };
+        self.with_privileges(
+            Decision::Allow(shown.clone()),
+            &shown,
+            asked,
+            user.as_deref(),
+        )
+    }
+
+    fn volume(&self, asked: &Privileges) -> Decision {
+        let shown = "a volume binding a host path".to_string();
+        self.with_privileges(Decision::Allow(shown.clone()), &shown, asked, None)
     }
 }

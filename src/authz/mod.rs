@@ -4,9 +4,11 @@
 //! `POST /Plugin.Activate` answers `{"Implements": ["authz"]}`, `POST /AuthZPlugin.AuthZReq` the
 //! decision on a request, `POST /AuthZPlugin.AuthZRes` on its response (always allowed).
 //!
-//! Only the requests that run an image are judged ([`request`]): creating a container from an
-//! image that does not verify is refused (early, with vouch's message in `docker run`), and so is
-//! starting a container whose image (its ID, as the engine holds it now) does not verify. The
+//! Only the requests that run an image or ask for a privilege are judged ([`request`]): creating a
+//! container from an image that does not verify is refused (early, with vouch's message in `docker
+//! run`), and so is starting a container whose image (its ID, as the engine holds it now) does not
+//! verify. With a policy, its `runtime` rules weigh the privileges a create, an exec or a volume
+//! that binds a host path asks for. The
 //! start check is the authoritative one: whatever happened between create and start (a tag moved,
 //! a container created before the plugin was installed), what starts is what verified. Every
 //! other request is allowed at once, without its body being decoded. A decision not made within
@@ -15,6 +17,7 @@
 pub mod judge;
 pub mod request;
 
+pub use crate::policy::rules::runtime::Privileges;
 use crate::text::escape_controls;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -52,12 +55,18 @@ pub enum Decision {
     Refuse(String),
 }
 
-/// What decides: resolves images and containers through the engine and verifies them.
+/// What decides: resolves images and containers through the engine, verifies them, and weighs the
+/// privileges asked for against the policy's `runtime` rules.
 pub trait Judge: Send + Sync + 'static {
-    /// Whether a container may be created from the image `reference` (as the client wrote it).
-    fn image(&self, reference: &str) -> Decision;
+    /// Whether a container may be created from the image `reference` (as the client wrote it)
+    /// with the privileges `asked`.
+    fn image(&self, reference: &str, asked: &Privileges) -> Decision;
     /// Whether the container `name` (an ID, a prefix of one, or a name) may start.
     fn container(&self, name: &str) -> Decision;
+    /// Whether a process may be executed in the container `name` with the privileges `asked`.
+    fn exec(&self, name: &str, asked: &Privileges) -> Decision;
+    /// Whether a volume that binds a host path may be created.
+    fn volume(&self, asked: &Privileges) -> Decision;
 }
 
 /// How the plugin bounds its work.
@@ -231,8 +240,10 @@ async fn decide(
     let decided = tokio::time::timeout(deadline, async move {
         let _slot = decisions.acquire_owned().await;
         tokio::task::spawn_blocking(move || match &action {
-            Action::Create { image } => judge.image(image),
+            Action::Create { image, asked } => judge.image(image, asked),
             Action::Start { container } => judge.container(container),
+            Action::Exec { container, asked } => judge.exec(container, asked),
+            Action::Volume { asked } => judge.volume(asked),
             Action::Other => Decision::Allow(String::new()),
         })
         .await

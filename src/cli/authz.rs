@@ -3,7 +3,7 @@
 //! engine authorization plugin of `crate::authz` until stopped.
 
 use super::AuthzArgs;
-use crate::authz::judge::EngineJudge;
+use crate::authz::judge::{runtime_rules, EngineJudge};
 use crate::authz::{serve, AuthzError, AuthzOptions};
 use crate::pipeline::Context;
 use crate::UsageError;
@@ -16,12 +16,17 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
     // environment name (the engine the plugin serves), connected to at the first decision.
     let endpoint = context.endpoint()?;
     let sets = std::path::absolute(&args.attestations)?;
+    let runtime = match &args.policy {
+        Some(path) => runtime_rules(super::load_policy(Some(path))?),
+        None => Vec::new(),
+    };
     let judge = EngineJudge::new(
         endpoint,
         keys,
         args.trust.requirements(),
         sets.clone(),
         args.cache_ttl,
+        runtime,
     );
     let options = AuthzOptions {
         decision_timeout: args.decision_timeout,

@@ -521,6 +521,10 @@ pub struct AuthzArgs {
     /// How long an image's outcome is reused, by image ID; 0s to verify every time
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::verify::parse_duration)]
     pub cache_ttl: std::time::Duration,
+    /// A policy whose `runtime` rules weigh the privileges containers are created and exec'd with
+    /// (without one, only the images are verified)
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// A create or start not decided within this is refused (the engine waits on the plugin)
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::verify::parse_duration)]
     pub decision_timeout: std::time::Duration,

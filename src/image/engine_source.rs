@@ -87,6 +87,8 @@ pub struct InspectedImage {
     pub repo_tags: Vec<String>,
     pub repo_digests: Vec<String>,
     pub diff_ids: Vec<String>,
+    /// The user its config declares (`USER`), when it does.
+    pub user: Option<String>,
 }
 
 impl From<bollard::models::ImageInspect> for InspectedImage {
@@ -96,6 +98,10 @@ impl From<bollard::models::ImageInspect> for InspectedImage {
             repo_tags: inspect.repo_tags.unwrap_or_default(),
             repo_digests: inspect.repo_digests.unwrap_or_default(),
             diff_ids: inspect.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+            user: inspect
+                .config
+                .and_then(|c| c.user)
+                .filter(|u| !u.is_empty()),
         }
     }
 }

@@ -325,7 +325,7 @@ mod tests {
     fn errors_name_the_line() {
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n    bogus: {}\n"),
-            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `vulnerabilities`, or `rego`"
+            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `vulnerabilities`, `rego`, or `runtime`"
         );
         assert!(
             error("version: 1\nrules:\n  - id: a\n    action: block\n    config: {}\n")
@@ -335,7 +335,7 @@ mod tests {
         );
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n"),
-            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, vulnerabilities, rego"
+            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, vulnerabilities, rego, runtime"
         );
         assert_eq!(
             error("version: 2\n"),

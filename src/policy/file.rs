@@ -41,6 +41,36 @@ pub struct RuleFile {
     pub files: Option<FilesFile>,
     pub vulnerabilities: Option<VulnerabilitiesFile>,
     pub rego: Option<RegoFile>,
+    pub runtime: Option<RuntimeFile>,
+}
+
+/// What a container may be created with beyond the defaults: everything not allowed here is
+/// refused where containers are created (`docker vouch authz`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeFile {
+    /// `--privileged` (and a privileged `exec`).
+    #[serde(default)]
+    pub allow_privileged: bool,
+    /// Host namespaces that may be shared: `pid`, `network`, `ipc`, `uts`.
+    #[serde(default)]
+    pub allow_host_namespaces: Vec<Spanned<String>>,
+    /// Capabilities that may be added (`NET_BIND_SERVICE`; `ALL` only if listed).
+    #[serde(default)]
+    pub allow_capabilities: Vec<Spanned<String>>,
+    /// Host paths that may be bind-mounted, as globs (`/var/log/app/**`).
+    #[serde(default)]
+    pub allow_host_paths: Vec<Spanned<String>>,
+    /// Host devices (`--device`).
+    #[serde(default)]
+    pub allow_devices: bool,
+    /// Security options that turn confinement off: `seccomp=unconfined`, `apparmor=unconfined`,
+    /// `label=disable`, `no-new-privileges=false`, `systempaths=unconfined`.
+    #[serde(default)]
+    pub allow_unconfined: bool,
+    /// Running as root (`--user 0`, an `exec` as root) an image that declares a non-root user.
+    #[serde(default)]
+    pub allow_root: bool,
 }
 
 #[derive(Debug, Deserialize)]

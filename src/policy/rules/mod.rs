@@ -7,6 +7,7 @@ pub mod files;
 pub mod licenses;
 pub mod packages;
 pub mod rego;
+pub mod runtime;
 pub mod vulnerabilities;
 
 use super::diags::{Origin, PolicyError};
@@ -25,13 +26,14 @@ pub enum Check {
     Files(files::FilesCheck),
     Vulnerabilities(vulnerabilities::VulnerabilitiesCheck),
     Rego(rego::RegoCheck),
+    Runtime(runtime::RuntimeCheck),
 }
 
 /// What evaluating a rule gave: its findings, or why it could not be evaluated.
 pub type Evaluation = Result<Vec<Finding>, String>;
 
 impl Check {
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 8] = [
         "base_image",
         "packages",
         "licenses",
@@ -39,6 +41,7 @@ impl Check {
         "files",
         "vulnerabilities",
         "rego",
+        "runtime",
     ];
 
     /// Compiles the one kind the rule has; `Err(None)` when it has none or several.
@@ -51,6 +54,7 @@ impl Check {
             rule.files.is_some(),
             rule.vulnerabilities.is_some(),
             rule.rego.is_some(),
+            rule.runtime.is_some(),
         ];
         if present.iter().filter(|p| **p).count() != 1 {
             return Err(None);
@@ -70,6 +74,8 @@ impl Check {
             Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v, origin)?)
         } else if let Some(r) = &rule.rego {
             Check::Rego(rego::RegoCheck::compile(id, r, origin)?)
+        } else if let Some(r) = &rule.runtime {
+            Check::Runtime(runtime::RuntimeCheck::compile(r, origin)?)
         } else {
             return Err(None);
         })
@@ -84,6 +90,7 @@ impl Check {
             Check::Files(_) => "files",
             Check::Vulnerabilities(_) => "vulnerabilities",
             Check::Rego(_) => "rego",
+            Check::Runtime(_) => "runtime",
         }
     }
 
@@ -101,6 +108,7 @@ impl Check {
             },
             Check::Vulnerabilities(c) => c.evaluate(input, excepted),
             Check::Rego(c) => c.evaluate(input),
+            Check::Runtime(_) => Err(runtime::NOT_AT_BUILD.into()),
         }
     }
 }
