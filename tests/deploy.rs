@@ -192,6 +192,22 @@ fn the_manifests_validate_against_kubernetes_schemas_and_match_the_binary() {
     for kind in ["pods", "deployments", "jobs", "cronjobs"] {
         assert!(resources.contains(&kind), "{kind} in {resources:?}");
     }
+    // Namespaces choose their mode by the label vouch.dev/mode: enforce leaves out audit and off;
+    // the audit webhook takes audit alone, at /validate/audit, and never blocks.
+    let by_label = |hook: &Value| hook["namespaceSelector"]["matchExpressions"][1].clone();
+    assert_eq!(
+        by_label(hook),
+        serde_json::json!({"key": "vouch.dev/mode", "operator": "NotIn", "values": ["audit", "off"]})
+    );
+    let audit = &webhook["webhooks"][1];
+    assert_eq!(audit["clientConfig"]["service"]["path"], "/validate/audit");
+    assert_eq!(audit["failurePolicy"], "Ignore");
+    assert_eq!(audit["rules"], hook["rules"], "the same objects");
+    assert_eq!(audit["namespaceSelector"]["matchExpressions"][0], *excluded);
+    assert_eq!(
+        by_label(audit),
+        serde_json::json!({"key": "vouch.dev/mode", "operator": "In", "values": ["audit"]})
+    );
 }
 
 /// A TCP port free on 127.0.0.1 now.

@@ -1094,3 +1094,84 @@ fn rejudge_refuses_an_image_that_todays_data_fails() {
         stderr(&out)
     );
 }
+
+/// The policy's `runtime` rules weigh what each container of a pod asks for: a privileged
+/// container, a host path, an added capability the deny rule does not allow are refused, naming the
+/// container and the rule; a `warn` rule's findings come back as AdmissionReview warnings. At
+/// `/validate/audit` (a webhook for namespaces labelled `vouch.dev/mode: audit`) the same pod is
+/// admitted, with what enforce would refuse in a warning and the `vouch.dev/would-refuse` audit
+/// annotation. An UPDATE that leaves a container's privileges as they were is not weighed again.
+#[test]
+fn runtime_rules_and_audit_mode() {
+    require_registries();
+    let w = Workspace::new();
+    let registry = open_registry();
+    let good = app_image(&registry, "serve-runtime");
+    docker(&["push", &good]);
+    push_and_attest(&w, &good);
+    std::fs::write(
+        w.path().join("runtime.yaml"),
+        "version: \"1\"\nrules:\n  - id: least-privilege\n    action: deny\n    runtime:\n      allow_capabilities: [NET_BIND_SERVICE]\n  - id: watch\n    action: warn\n    runtime: {allow_privileged: true}\n",
+    )
+    .unwrap();
+    let server = Server::start(&w, &["--policy", "runtime.yaml"]);
+    let clean = server.review(&admission("r-1", "CREATE", "Pod", pod(&[&good])));
+    assert_eq!(clean["allowed"], true, "{clean:#}");
+    assert!(clean["warnings"].is_null(), "{clean:#}");
+
+    let privileged = json!({"metadata": {"name": "web"}, "spec": {
+    "volumes": [{"name": "etc", "hostPath": {"path": "/etc"}}],
+    "containers": [
+        {"name": "ok", "image": &good, "securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}}},
+        {"name": "bad", "image": &good, "volumeMounts": [{"name": "etc", "mountPath": "/host"}],
+         "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}}
+    ]}});
+    let refused = server.review(&admission("r-2", "CREATE", "Pod", privileged.clone()));
+    assert_eq!(refused["allowed"], false, "{refused:#}");
+    let message = refused["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "spec.containers[1]: rule least-privilege: privileged, capability SYS_ADMIN, host path /etc"
+        ) && !message.contains("spec.containers[0]"),
+        "{message}"
+    );
+    assert!(
+        refused["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w
+                .as_str()
+                .unwrap()
+                .starts_with("spec.containers[1]: rule watch: capability SYS_ADMIN"))),
+        "{refused:#}"
+    );
+
+    let review = admission("r-3", "CREATE", "Pod", privileged.clone());
+    let (status, body) = server.request(
+        "POST",
+        "/validate/audit",
+        Some(&serde_json::to_vec(&review).unwrap()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let audited: Value = serde_json::from_str(&body).unwrap();
+    let audited = &audited["response"];
+    assert_eq!(audited["allowed"], true, "{audited:#}");
+    assert!(audited["status"].is_null());
+    assert_eq!(
+        audited["auditAnnotations"]["vouch.dev/would-refuse"].as_str(),
+        Some(message)
+    );
+    assert!(
+        audited["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("would be refused in enforce mode: vouch: spec.containers[1]"),
+        "{audited:#}"
+    );
+    assert!(server.logs_within("would refuse (audit: allowed)"));
+
+    // Scaling the workload admitted before the rule: its containers ask for what they asked.
+    let mut update = admission("r-4", "UPDATE", "Pod", privileged.clone());
+    update["request"]["oldObject"] = privileged;
+    let scaled = server.review(&update);
+    assert_eq!(scaled["allowed"], true, "{scaled:#}");
+}

@@ -12,10 +12,7 @@ use crate::attest::set::{load_set, SetError};
 use crate::engine::{Connection, Endpoint, EngineError};
 use crate::expiring::ExpiringMap;
 use crate::image::{container_image, inspect_only, ImageError, InspectedImage};
-use crate::policy::file::Action;
-use crate::policy::rules::runtime::RuntimeCheck;
-use crate::policy::rules::Check;
-use crate::policy::Policy;
+use crate::policy::rules::runtime::RuntimeRules;
 use crate::verify::{failed_checks, verify, Requirements};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,7 +29,7 @@ pub struct EngineJudge {
     /// Outcomes by image ID: `Err` says why it does not verify.
     outcomes: ExpiringMap<Result<(), String>>,
     /// The policy's `runtime` rules (none without `--policy`).
-    runtime: Vec<RuntimeRule>,
+    runtime: RuntimeRules,
 }
 
 impl EngineJudge {
@@ -42,7 +39,7 @@ impl EngineJudge {
         requirements: Requirements,
         sets: PathBuf,
         cache_ttl: Duration,
-        runtime: Vec<RuntimeRule>,
+        runtime: RuntimeRules,
     ) -> EngineJudge {
         EngineJudge {
             endpoint,
@@ -119,29 +116,6 @@ impl EngineJudge {
     }
 }
 
-/// A `runtime` rule of the policy the plugin was given.
-pub struct RuntimeRule {
-    pub id: String,
-    pub action: Action,
-    pub check: RuntimeCheck,
-}
-
-/// The `runtime` rules of `policy`, in its order.
-pub fn runtime_rules(policy: Policy) -> Vec<RuntimeRule> {
-    policy
-        .rules
-        .into_iter()
-        .filter_map(|rule| match rule.check {
-            Check::Runtime(check) => Some(RuntimeRule {
-                id: rule.id,
-                action: rule.action,
-                check,
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
 impl EngineJudge {
     /// The privileges `asked` weighed against the runtime rules: the `warn` rules' findings, or
     /// the refusal of the `deny` rules'.
@@ -151,24 +125,13 @@ impl EngineJudge {
         asked: &Privileges,
         image_user: Option<&str>,
     ) -> Result<Vec<String>, String> {
-        let (mut refused, mut warned) = (Vec::new(), Vec::new());
-        for rule in &self.runtime {
-            let found = rule.check.judge(asked, image_user);
-            if found.is_empty() {
-                continue;
-            }
-            let line = format!("rule {}: {}", rule.id, found.join(", "));
-            match rule.action {
-                Action::Deny => refused.push(line),
-                Action::Warn => warned.push(line),
-            }
-        }
-        if refused.is_empty() {
-            Ok(warned)
+        let weighed = self.runtime.weigh(asked, image_user);
+        if weighed.refused.is_empty() {
+            Ok(weighed.warned)
         } else {
             Err(format!(
                 "{shown}: not allowed by the policy's runtime rules: {}",
-                refused.join("; ")
+                weighed.refused.join("; ")
             ))
         }
     }

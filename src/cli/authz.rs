@@ -3,9 +3,10 @@
 //! engine authorization plugin of `crate::authz` until stopped.
 
 use super::AuthzArgs;
-use crate::authz::judge::{runtime_rules, EngineJudge};
+use crate::authz::judge::EngineJudge;
 use crate::authz::{serve, AuthzError, AuthzOptions};
 use crate::pipeline::Context;
+use crate::policy::rules::runtime::RuntimeRules;
 use crate::UsageError;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,8 +18,8 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
     let endpoint = context.endpoint()?;
     let sets = std::path::absolute(&args.attestations)?;
     let runtime = match &args.policy {
-        Some(path) => runtime_rules(super::load_policy(Some(path))?),
-        None => Vec::new(),
+        Some(path) => RuntimeRules::of(super::load_policy(Some(path))?),
+        None => RuntimeRules::default(),
     };
     let judge = EngineJudge::new(
         endpoint,

@@ -569,10 +569,17 @@ pub struct ServeArgs {
     /// image with a gating finding its verdict did not have
     #[arg(long)]
     pub rejudge: bool,
-    /// With --rejudge: the attested policy (default: the built-in one); a verdict of another
+    /// A policy: its `runtime` rules weigh what each container asks for (privileged, host
+    /// namespaces and paths, capabilities, privilege escalation, unconfined profiles); with
+    /// --rejudge, it is the attested policy (default: the built-in one) and a verdict of another
     /// policy is refused
-    #[arg(short = 'p', long, value_name = "FILE", requires = "rejudge")]
+    #[arg(short = 'p', long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// What POST /validate does with what does not pass: refuse it (enforce), or admit it with
+    /// warnings and the audit annotation vouch.dev/would-refuse (audit). /validate/audit and
+    /// /validate/enforce choose per webhook, whatever this says
+    #[arg(long, value_enum, default_value_t = crate::serve::Mode::Enforce)]
+    pub mode: crate::serve::Mode,
     #[command(flatten)]
     pub db: DbDirArg,
 }

@@ -5,6 +5,7 @@
 
 use super::ServeArgs;
 use crate::pipeline::Context;
+use crate::policy::rules::runtime::RuntimeRules;
 use crate::serve::checker::{Checker, Rejudging};
 use crate::serve::{serve, tls_config, ServeOptions};
 use std::process::ExitCode;
@@ -12,6 +13,12 @@ use std::process::ExitCode;
 pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = args.trust.keys()?;
     let tls = tls_config(&args.tls_cert, &args.tls_key)?;
+    // The policy's runtime rules weigh every container; with --rejudge, its vulnerability rules
+    // judge the attested SBOMs again (the built-in default when no --policy is given).
+    let runtime = match &args.policy {
+        Some(path) => RuntimeRules::of(super::load_policy(Some(path))?),
+        None => RuntimeRules::default(),
+    };
     let rejudging = if args.rejudge {
         let policy = super::load_policy(args.policy.as_deref())?;
         let store = super::db::store_of(context, &args.db);
@@ -32,6 +39,8 @@ pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections as usize,
         max_reviews: args.max_reviews as usize,
         reverify_updates: args.reverify_updates,
+        runtime: std::sync::Arc::new(runtime),
+        mode: args.mode,
     };
     serve(&args.listen, tls, checker, options, |address| {
         eprintln!("vouch serve: listening on https://{address} (POST /validate, GET /healthz)");

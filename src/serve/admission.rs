@@ -4,6 +4,7 @@
 //! ReplicationController, CronJob) are understood, so a bad image is refused when the workload is
 //! created, not only when its pods fail to appear. Pure functions over JSON: no I/O here.
 
+use crate::policy::rules::runtime::Privileges;
 use serde_json::{json, Value};
 
 /// Why a request body is not an AdmissionReview this webhook can answer.
@@ -37,6 +38,10 @@ pub struct Review {
     pub images: Vec<ContainerImage>,
     /// For an UPDATE, the images of the object as it was (`oldObject`).
     pub old_images: Vec<ContainerImage>,
+    /// What each container asks for (its field, as in [`ContainerImage::field`]), in the same order.
+    pub privileges: Vec<(String, Privileges)>,
+    /// For an UPDATE, what the containers of the object as it was asked for.
+    pub old_privileges: Vec<(String, Privileges)>,
 }
 
 impl Review {
@@ -44,6 +49,15 @@ impl Review {
     /// same field): scaling, a label or a finalizer change runs nothing new.
     pub fn unchanged(&self, image: &ContainerImage) -> bool {
         self.operation == "UPDATE" && self.old_images.contains(image)
+    }
+
+    /// Whether the container at `field` asked for exactly this before this UPDATE.
+    pub fn privileges_unchanged(&self, field: &str, asked: &Privileges) -> bool {
+        self.operation == "UPDATE"
+            && self
+                .old_privileges
+                .iter()
+                .any(|(f, old)| f == field && old == asked)
     }
 }
 
@@ -91,6 +105,13 @@ pub fn parse_review(body: &[u8]) -> Result<Review, AdmissionError> {
         .as_str()
         .or(object["metadata"]["namespace"].as_str());
     let images = images_of(kind, object)?;
+    let privileges = pod_spec(kind, object)
+        .map(privileges_of)
+        .unwrap_or_default();
+    let old_privileges = match (operation, pod_spec(kind, &request["oldObject"])) {
+        ("UPDATE", Some(old)) => privileges_of(old),
+        _ => Vec::new(),
+    };
     let old_images = if operation == "UPDATE" {
         images_of(kind, &request["oldObject"])?
     } else {
@@ -106,7 +127,82 @@ pub fn parse_review(body: &[u8]) -> Result<Review, AdmissionError> {
         },
         images,
         old_images,
+        privileges,
+        old_privileges,
     })
+}
+
+/// What each container of `spec` asks for: the pod's host namespaces and the host paths of the
+/// volumes it mounts, its own (or the pod's) security context. `runAsUser: 0` asks for root; an
+/// explicit `allowPrivilegeEscalation: true` turns off no-new-privileges.
+fn privileges_of(spec: &Value) -> Vec<(String, Privileges)> {
+    let mut host_namespaces = Vec::new();
+    for (key, namespace) in [
+        ("hostPID", "pid"),
+        ("hostNetwork", "network"),
+        ("hostIPC", "ipc"),
+    ] {
+        if spec[key] == true {
+            host_namespaces.push(namespace.to_string());
+        }
+    }
+    let host_paths: std::collections::BTreeMap<&str, &str> = spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Some((v["name"].as_str()?, v["hostPath"]["path"].as_str()?)))
+        .collect();
+    let pod = &spec["securityContext"];
+    let mut all = Vec::new();
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let containers = spec[list].as_array().into_iter().flatten();
+        for (i, container) in containers.enumerate() {
+            let context = &container["securityContext"];
+            // A container's setting overrides the pod's.
+            let either = |key: &str| {
+                let own = &context[key];
+                if own.is_null() {
+                    &pod[key]
+                } else {
+                    own
+                }
+            };
+            let mut asked = Privileges {
+                privileged: context["privileged"] == true,
+                host_namespaces: host_namespaces.clone(),
+                capabilities: context["capabilities"]["add"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect(),
+                host_paths: container["volumeMounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| host_paths.get(m["name"].as_str()?))
+                    .map(|p| p.to_string())
+                    .collect(),
+                ..Default::default()
+            };
+            if context["allowPrivilegeEscalation"] == true {
+                asked
+                    .security_options
+                    .push("no-new-privileges=false".into());
+            }
+            if either("seccompProfile")["type"] == "Unconfined" {
+                asked.security_options.push("seccomp=unconfined".into());
+            }
+            if either("appArmorProfile")["type"] == "Unconfined" {
+                asked.security_options.push("apparmor=unconfined".into());
+            }
+            if either("runAsUser").as_i64() == Some(0) {
+                asked.user = Some("0".into());
+            }
+            all.push((format!("spec.{list}[{i}]"), asked));
+        }
+    }
+    all
 }
 
 /// The container images of an object of `kind` (none for kinds that run nothing).
@@ -134,9 +230,26 @@ fn images_of(kind: &str, object: &Value) -> Result<Vec<ContainerImage>, Admissio
 
 /// The AdmissionReview response: allowed, or refused with HTTP-like code 403 and `message`.
 pub fn response(uid: &str, refusal: Option<&str>) -> Value {
-    let mut response = json!({ "uid": uid, "allowed": refusal.is_none() });
-    if let Some(message) = refusal {
-        response["status"] = json!({ "code": 403, "reason": "Forbidden", "message": message });
+    answer(uid, refusal, &[], false)
+}
+
+/// The AdmissionReview response, with `warnings` (which `kubectl` prints). In `audit`, what would
+/// be refused is admitted: said in a warning and in the audit annotation `vouch.dev/would-refuse`.
+pub fn answer(uid: &str, refusal: Option<&str>, warnings: &[String], audit: bool) -> Value {
+    let mut warnings = warnings.to_vec();
+    let mut response = json!({ "uid": uid, "allowed": refusal.is_none() || audit });
+    match refusal {
+        Some(message) if audit => {
+            warnings.insert(0, format!("would be refused in enforce mode: {message}"));
+            response["auditAnnotations"] = json!({ "vouch.dev/would-refuse": message });
+        }
+        Some(message) => {
+            response["status"] = json!({ "code": 403, "reason": "Forbidden", "message": message });
+        }
+        None => {}
+    }
+    if !warnings.is_empty() {
+        response["warnings"] = json!(warnings);
     }
     json!({
         "apiVersion": "admission.k8s.io/v1",
@@ -192,6 +305,51 @@ mod tests {
                 ("spec.containers[0]", "registry.example/app:1"),
                 ("spec.containers[1]", "nginx"),
                 ("spec.ephemeralContainers[0]", "debug:1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_each_container_asks_for() {
+        let parsed = parse_review(&review(
+            "Deployment",
+            json!({"metadata": {"name": "web"}, "spec": {"template": {"spec": {
+                "hostNetwork": true,
+                "securityContext": {"runAsUser": 0, "seccompProfile": {"type": "Unconfined"}},
+                "volumes": [{"name": "etc", "hostPath": {"path": "/etc"}}, {"name": "tmp", "emptyDir": {}}],
+                "containers": [
+                    {"name": "a", "image": "app:1", "volumeMounts": [{"name": "etc", "mountPath": "/x"}, {"name": "tmp", "mountPath": "/t"}],
+                     "securityContext": {"privileged": true, "allowPrivilegeEscalation": true, "capabilities": {"add": ["NET_ADMIN"]}}},
+                    {"name": "b", "image": "app:1", "securityContext": {"runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}}}
+                ]
+            }}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            parsed.privileges,
+            vec![
+                (
+                    "spec.containers[0]".to_string(),
+                    Privileges {
+                        privileged: true,
+                        host_namespaces: vec!["network".into()],
+                        capabilities: vec!["NET_ADMIN".into()],
+                        host_paths: vec!["/etc".into()],
+                        devices: vec![],
+                        security_options: vec![
+                            "no-new-privileges=false".into(),
+                            "seccomp=unconfined".into()
+                        ],
+                        user: Some("0".into()),
+                    }
+                ),
+                (
+                    "spec.containers[1]".to_string(),
+                    Privileges {
+                        host_namespaces: vec!["network".into()],
+                        ..Default::default()
+                    }
+                ),
             ]
         );
     }

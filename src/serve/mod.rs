@@ -9,8 +9,9 @@ pub mod admission;
 pub mod checker;
 pub mod tls;
 
+use crate::policy::rules::runtime::RuntimeRules;
 use crate::text::escape_controls;
-use admission::{parse_review, response, Review};
+use admission::{answer, parse_review, response, Review};
 use bytes::Bytes;
 use checker::Checker;
 use http_body_util::{BodyExt, Full, Limited};
@@ -73,6 +74,20 @@ pub struct ServeOptions {
     /// Re-verify images an UPDATE leaves unchanged (default: they are allowed, so that scaling
     /// down or removing a finalizer is never blocked by an expired verdict).
     pub reverify_updates: bool,
+    /// The policy's `runtime` rules, weighing what each container asks for.
+    pub runtime: Arc<RuntimeRules>,
+    /// What `POST /validate` does with a refusal (`/validate/audit` and `/validate/enforce` choose
+    /// per webhook, so that namespaces can be selected into either).
+    pub mode: Mode,
+}
+
+/// Whether refusals refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Refuse what does not verify or asks for more than the runtime rules allow.
+    Enforce,
+    /// Admit everything; say what enforce would refuse (warnings and an audit annotation).
+    Audit,
 }
 
 /// Serves until the process is asked to stop; then accepts no new connection, lets the reviews in
@@ -207,9 +222,15 @@ async fn handle(
     reviews: Arc<Semaphore>,
     options: Arc<ServeOptions>,
 ) -> Response<Full<Bytes>> {
-    match (request.method(), request.uri().path()) {
-        (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok".into()),
-        (&Method::POST, "/validate") => {
+    let mode = match request.uri().path() {
+        "/validate/audit" => Some(Mode::Audit),
+        "/validate/enforce" => Some(Mode::Enforce),
+        "/validate" => Some(options.mode),
+        _ => None,
+    };
+    match (request.method(), mode) {
+        (&Method::GET, _) if request.uri().path() == "/healthz" => plain(StatusCode::OK, "ok".into()),
+        (&Method::POST, Some(mode)) => {
             let collected = tokio::time::timeout(
                 BODY_TIMEOUT,
                 Limited::new(request.into_body(), BODY_LIMIT).collect(),
@@ -244,7 +265,7 @@ async fn handle(
             // thread (registry calls), and is abandoned (refused) when the deadline passes.
             let decided = tokio::time::timeout(deadline, async move {
                 let _slot = reviews.acquire_owned().await;
-                tokio::task::spawn_blocking(move || decide(&checker, &review, &options)).await
+                tokio::task::spawn_blocking(move || decide(&checker, &review, &options, mode)).await
             })
             .await;
             match decided {
@@ -259,27 +280,40 @@ async fn handle(
                         deadline.as_secs_f64()
                     );
                     eprintln!(
-                        "vouch serve: {}: refused: {}",
+                        "vouch serve: {}: {}: {}",
                         escape_controls(&subject),
+                        if mode == Mode::Audit { "would refuse (audit)" } else { "refused" },
                         escape_controls(&message)
                     );
-                    json_response(&response(&uid, Some(&message)))
+                    json_response(&answer(&uid, Some(&message), &[], mode == Mode::Audit))
                 }
             }
         }
-        (_, "/validate") | (_, "/healthz") => plain(
+        (_, Some(_)) => plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST an AdmissionReview to /validate (or /validate/audit, /validate/enforce); GET /healthz".into(),
+        ),
+        (_, None) if request.uri().path() == "/healthz" => plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "POST an AdmissionReview to /validate; GET /healthz".into(),
         ),
-        (_, path) => plain(
+        (_, None) => plain(
             StatusCode::NOT_FOUND,
-            format!("{path}: no such endpoint (POST /validate, GET /healthz)"),
+            format!(
+                "{}: no such endpoint (POST /validate, /validate/audit, /validate/enforce; GET /healthz)",
+                request.uri().path()
+            ),
         ),
     }
 }
 
-/// The AdmissionReview response for `review`, logged as one line.
-fn decide(checker: &Checker, review: &Review, options: &ServeOptions) -> serde_json::Value {
+/// The AdmissionReview response for `review` in `mode`, logged as one line.
+fn decide(
+    checker: &Checker,
+    review: &Review,
+    options: &ServeOptions,
+    mode: Mode,
+) -> serde_json::Value {
     let subject = format!("{} {} {}", review.operation, review.kind, review.object);
     // Deleting or attaching to an object runs no new image.
     if !matches!(review.operation.as_str(), "CREATE" | "UPDATE") || review.images.is_empty() {
@@ -310,20 +344,47 @@ fn decide(checker: &Checker, review: &Review, options: &ServeOptions) -> serde_j
             )),
         }
     }
+    // What each container asks for, unless an UPDATE leaves it as it was (scaling a workload
+    // admitted before the rule is never blocked).
+    let mut warnings = Vec::new();
+    for (field, asked) in &review.privileges {
+        if review.privileges_unchanged(field, asked) {
+            continue;
+        }
+        let weighed = options.runtime.weigh(asked, None);
+        refusals.extend(
+            weighed
+                .refused
+                .iter()
+                .map(|line| format!("{field}: {line}")),
+        );
+        warnings.extend(weighed.warned.iter().map(|line| format!("{field}: {line}")));
+    }
+    let audit = mode == Mode::Audit;
     if refusals.is_empty() {
         eprintln!(
-            "vouch serve: {}: allowed: {}",
+            "vouch serve: {}: allowed: {}{}",
             escape_controls(&subject),
-            escape_controls(&verified.join(", "))
+            escape_controls(&verified.join(", ")),
+            if warnings.is_empty() {
+                String::new()
+            } else {
+                format!("; warned: {}", escape_controls(&warnings.join("; ")))
+            }
         );
-        response(&review.uid, None)
+        answer(&review.uid, None, &warnings, audit)
     } else {
         let message = format!("vouch: {}", refusals.join(" | "));
         eprintln!(
-            "vouch serve: {}: refused: {}",
+            "vouch serve: {}: {}: {}",
             escape_controls(&subject),
+            if audit {
+                "would refuse (audit: allowed)"
+            } else {
+                "refused"
+            },
             escape_controls(&message)
         );
-        response(&review.uid, Some(&message))
+        answer(&review.uid, Some(&message), &warnings, audit)
     }
 }

@@ -5,9 +5,12 @@
 //! path mounts, devices, security options that turn confinement off, and root in an image that
 //! declares a non-root user; each `allow_*` key lets some of it through.
 
+use super::super::config::Policy;
 use super::super::diags::{Origin, PolicyError};
+use super::super::file::Action;
 use super::super::file::RuntimeFile;
 use super::config::runs_as_root;
+use super::Check;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeSet;
 
@@ -180,6 +183,68 @@ impl RuntimeCheck {
             }
         }
         refused
+    }
+}
+
+/// A `runtime` rule of a policy.
+#[derive(Debug)]
+struct RuntimeRule {
+    id: String,
+    action: Action,
+    check: RuntimeCheck,
+}
+
+/// The `runtime` rules of a policy, in its order: what `authz` and `serve` weigh privileges with.
+#[derive(Debug, Default)]
+pub struct RuntimeRules(Vec<RuntimeRule>);
+
+/// Privileges weighed: one line per rule that found something (`rule ID: privileged, ...`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Weighed {
+    /// By `deny` rules: the request is refused.
+    pub refused: Vec<String>,
+    /// By `warn` rules: said, and let through.
+    pub warned: Vec<String>,
+}
+
+impl RuntimeRules {
+    /// The `runtime` rules of `policy`.
+    pub fn of(policy: Policy) -> RuntimeRules {
+        RuntimeRules(
+            policy
+                .rules
+                .into_iter()
+                .filter_map(|rule| match rule.check {
+                    Check::Runtime(check) => Some(RuntimeRule {
+                        id: rule.id,
+                        action: rule.action,
+                        check,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `asked` weighed by every rule; `image_user` is the user the image declares.
+    pub fn weigh(&self, asked: &Privileges, image_user: Option<&str>) -> Weighed {
+        let mut weighed = Weighed::default();
+        for rule in &self.0 {
+            let found = rule.check.judge(asked, image_user);
+            if found.is_empty() {
+                continue;
+            }
+            let line = format!("rule {}: {}", rule.id, found.join(", "));
+            match rule.action {
+                Action::Deny => weighed.refused.push(line),
+                Action::Warn => weighed.warned.push(line),
+            }
+        }
+        weighed
     }
 }
 
