@@ -684,3 +684,72 @@ fn runtime_rules_weigh_the_privileges_asked_for() {
     drop(engine);
     drop(lenient);
 }
+
+/// An image attested in the registry it was pulled from (`attest --push`), with no set in the
+/// plugin's directory, runs: verified beside it in the registry, as `serve` verifies it; one the
+/// registry holds no attestations for is refused, saying where it looked.
+#[test]
+fn images_pulled_from_a_registry_are_verified_there() {
+    support::registry::require_registries();
+    let (work, plugin_name) = workspace("vouch-test-registry");
+    let dir = work.path();
+    let registry = support::registry::open_registry();
+    let pid = std::process::id();
+    let shared =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let (signed, unsigned) = (
+        format!("{registry}/vouch-test/authz-signed:{pid}"),
+        format!("{registry}/vouch-test/authz-unsigned:{pid}"),
+    );
+    // Built on the shared engine, pushed, and (the first) attested in the registry.
+    import_static(&shared, dir, &signed, 0);
+    import_static(&shared, &dir.join("other"), &unsigned, 7);
+    for image in [&signed, &unsigned] {
+        let out = docker_at(&shared, dir, &["push", image]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = vouch_on(
+        &shared,
+        dir,
+        &[
+            "attest",
+            &signed,
+            "--key",
+            "cosign.key",
+            "--push",
+            "--output-dir",
+            "elsewhere",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    docker_at(&shared, dir, &["rmi", "-f", &signed, &unsigned]);
+
+    let host = format!("unix://{}", dir.join("docker.sock").display());
+    let plugin = Plugin::start(dir, &host, &[]);
+    let engine = Engine::start(dir, &plugin_name);
+    for image in [&signed, &unsigned] {
+        let out = engine.docker(&["pull", "-q", image]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = engine.docker(&["run", "--rm", "--network", "none", &signed]);
+    assert!(
+        out.status.success(),
+        "attested in its registry: {}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_dir(dir.join("att")).unwrap().next().is_none(),
+        "no local set was used"
+    );
+    let out = engine.docker(&["run", "--rm", "--network", "none", &unsigned]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains(&format!(
+            ", nor in its registry ({registry}/vouch-test/authz-unsigned@sha256:"
+        )) && stderr(&out).contains("no vouch attestations beside it in the registry"),
+        "{}",
+        stderr(&out)
+    );
+    drop(engine);
+    drop(plugin);
+}

@@ -1,7 +1,9 @@
 //! What `authz` decides with: an image, as the engine holds it now (its ID and repository
 //! digests, from the engine's inspect), verified against its attestation set in a local directory
 //! by every check of [`crate::verify`], exactly as `docker vouch verify docker:IMAGE --attestations
-//! DIR` does. An image that verified is remembered by its ID for a while (an ID names the same
+//! DIR` does; an image with no local set that was pulled from a registry is verified there, by the
+//! digest it was pulled by, as `serve` verifies it ([`crate::registry::checker`]). An image that
+//! verified is remembered by its ID for a while (an ID names the same
 //! bytes forever; the cache only bounds how long a verdict's age, a key or a set removed from the
 //! directory goes unseen); refusals are not remembered (the image may be attested a moment later),
 //! and an engine that cannot be asked is a refusal.
@@ -13,6 +15,7 @@ use crate::engine::{Connection, Endpoint, EngineError};
 use crate::expiring::ExpiringMap;
 use crate::image::{container_image, inspect_only, ImageError, InspectedImage};
 use crate::policy::rules::runtime::RuntimeRules;
+use crate::registry::checker::Checker;
 use crate::verify::{failed_checks, verify, Requirements};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +33,8 @@ pub struct EngineJudge {
     outcomes: ExpiringMap<Result<(), String>>,
     /// The policy's `runtime` rules (none without `--policy`).
     runtime: RuntimeRules,
+    /// Where an image without a local set is looked for: beside it in the registry it came from.
+    registry: Option<Checker>,
 }
 
 impl EngineJudge {
@@ -40,6 +45,7 @@ impl EngineJudge {
         sets: PathBuf,
         cache_ttl: Duration,
         runtime: RuntimeRules,
+        registry: Option<Checker>,
     ) -> EngineJudge {
         EngineJudge {
             endpoint,
@@ -49,6 +55,7 @@ impl EngineJudge {
             sets,
             outcomes: ExpiringMap::new(cache_ttl),
             runtime,
+            registry,
         }
     }
 
@@ -92,11 +99,34 @@ impl EngineJudge {
                     Err(failed_checks(std::slice::from_ref(&report)))
                 }
             }
-            Err(SetError::Missing { .. }) => Err(format!(
-                "no vouch attestations for it in {} (attest it with `docker vouch attest` or `docker vouch build`)",
-                self.sets.display()
-            )),
+            Err(SetError::Missing { .. }) => self.verify_in_registry(&found).map_err(|registry| {
+                format!(
+                    "no vouch attestations for it in {}{registry} (attest it with `docker vouch attest` or `docker vouch build`)",
+                    self.sets.display()
+                )
+            }),
             Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Verifies an image that has no local set in the registries it was pulled from (its
+    /// repository digests, `registry/repo@sha256:...`), as `serve` does: `Ok` when one verifies,
+    /// else what each said (empty for an image that came from no registry).
+    fn verify_in_registry(&self, found: &InspectedImage) -> Result<(), String> {
+        let Some(registry) = &self.registry else {
+            return Err(String::new());
+        };
+        let mut said = Vec::new();
+        for reference in &found.repo_digests {
+            match registry.judge(reference).refusal {
+                None => return Ok(()),
+                Some(why) => said.push(format!("{reference}: {why}")),
+            }
+        }
+        if said.is_empty() {
+            Err(String::new())
+        } else {
+            Err(format!(", nor in its registry ({})", said.join("; ")))
         }
     }
 

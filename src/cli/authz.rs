@@ -7,6 +7,7 @@ use crate::authz::judge::EngineJudge;
 use crate::authz::{serve, AuthzError, AuthzOptions};
 use crate::pipeline::Context;
 use crate::policy::rules::runtime::RuntimeRules;
+use crate::registry::checker::Checker;
 use crate::UsageError;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,6 +22,15 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
         Some(path) => RuntimeRules::of(super::load_policy(Some(path))?),
         None => RuntimeRules::default(),
     };
+    // An image with no local set is looked for beside it in the registry it was pulled from.
+    let registry = Checker::new(
+        context.docker_config().to_path_buf(),
+        keys.clone(),
+        args.trust.requirements(),
+        args.trust.layouts(),
+        args.cache_ttl,
+        None,
+    );
     let judge = EngineJudge::new(
         endpoint,
         keys,
@@ -28,6 +38,7 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
         sets.clone(),
         args.cache_ttl,
         runtime,
+        Some(registry),
     );
     let options = AuthzOptions {
         decision_timeout: args.decision_timeout,

@@ -6,7 +6,7 @@
 use super::ServeArgs;
 use crate::pipeline::Context;
 use crate::policy::rules::runtime::RuntimeRules;
-use crate::serve::checker::{Checker, Rejudging};
+use crate::registry::checker::{Checker, Rejudging};
 use crate::serve::{serve, tls_config, ServeOptions};
 use std::process::ExitCode;
 

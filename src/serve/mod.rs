@@ -6,14 +6,13 @@
 //! certificate is reloaded when its files change ([`tls`]).
 
 pub mod admission;
-pub mod checker;
 pub mod tls;
 
 use crate::policy::rules::runtime::RuntimeRules;
+use crate::registry::checker::Checker;
 use crate::text::escape_controls;
 use admission::{answer, parse_review, response, Review};
 use bytes::Bytes;
-use checker::Checker;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};

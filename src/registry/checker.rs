@@ -1,4 +1,5 @@
-//! Deciding whether one container image may run, for `docker vouch serve`: the image reference is
+//! Deciding whether one container image may run, for `docker vouch serve` (and `docker vouch authz`,
+//! for an engine image pulled from a registry and attested there): the image reference is
 //! resolved in its registry now (a tag to the digest it names at this moment), its attestation sets
 //! are read beside it, and every check of [`crate::verify`] is run, exactly as `docker vouch verify
 //! registry:REF` does. Every manifest is found by the one index walk ([`crate::oci::walk`]) and
