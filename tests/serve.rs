@@ -1169,6 +1169,18 @@ fn runtime_rules_and_audit_mode() {
     );
     assert!(server.logs_within("would refuse (audit: allowed)"));
 
+    // Root asked for explicitly: the image's declared user is not read here, so it is refused.
+    let as_root = json!({"metadata": {"name": "root"}, "spec": {
+        "securityContext": {"runAsNonRoot": false},
+        "containers": [{"name": "a", "image": &good}]}});
+    let refused = server.review(&admission("r-5", "CREATE", "Pod", as_root));
+    assert!(
+        refused["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("spec.containers[0]: rule least-privilege: user root")),
+        "{refused:#}"
+    );
+
     // Scaling the workload admitted before the rule: its containers ask for what they asked.
     let mut update = admission("r-4", "UPDATE", "Pod", privileged.clone());
     update["request"]["oldObject"] = privileged;

@@ -133,8 +133,8 @@ pub fn parse_review(body: &[u8]) -> Result<Review, AdmissionError> {
 }
 
 /// What each container of `spec` asks for: the pod's host namespaces and the host paths of the
-/// volumes it mounts, its own (or the pod's) security context. `runAsUser: 0` asks for root; an
-/// explicit `allowPrivilegeEscalation: true` turns off no-new-privileges.
+/// volumes it mounts, its own (or the pod's) security context. `runAsUser: 0` and `runAsNonRoot:
+/// false` ask for root; an explicit `allowPrivilegeEscalation: true` turns off no-new-privileges.
 fn privileges_of(spec: &Value) -> Vec<(String, Privileges)> {
     let mut host_namespaces = Vec::new();
     for (key, namespace) in [
@@ -196,8 +196,11 @@ fn privileges_of(spec: &Value) -> Vec<(String, Privileges)> {
             if either("appArmorProfile")["type"] == "Unconfined" {
                 asked.security_options.push("apparmor=unconfined".into());
             }
+            // `runAsUser: 0` runs as root; `runAsNonRoot: false` turns the kubelet's guard off.
             if either("runAsUser").as_i64() == Some(0) {
                 asked.user = Some("0".into());
+            } else if either("runAsNonRoot") == false {
+                asked.user = Some("root".into());
             }
             all.push((format!("spec.{list}[{i}]"), asked));
         }

@@ -8,7 +8,7 @@
 pub mod admission;
 pub mod tls;
 
-use crate::policy::rules::runtime::RuntimeRules;
+use crate::policy::rules::runtime::{RuntimeRules, NOT_READ};
 use crate::registry::checker::Checker;
 use crate::text::escape_controls;
 use admission::{answer, parse_review, response, Review};
@@ -350,7 +350,7 @@ fn decide(
         if review.privileges_unchanged(field, asked) {
             continue;
         }
-        let weighed = options.runtime.weigh(asked, None);
+        let weighed = options.runtime.weigh(asked, Some(NOT_READ));
         refusals.extend(
             weighed
                 .refused

@@ -18,6 +18,10 @@ use std::collections::BTreeSet;
 pub const NOT_AT_BUILD: &str =
     "runtime rules judge containers, not images: `docker vouch authz` applies them to each create and exec";
 
+/// The image's user when it is not read (admission reviews name images, not their configs): an
+/// explicit request for root is then refused unless `allow_root`.
+pub const NOT_READ: &str = "(not read)";
+
 /// The host namespaces a container can share.
 const NAMESPACES: [&str; 4] = ["pid", "network", "ipc", "uts"];
 
@@ -173,13 +177,15 @@ impl RuntimeCheck {
                 refused.push(format!("--security-opt {opt}"));
             }
         }
-        let declares_non_root = image_user.is_some_and(|u| !runs_as_root(u));
         if let Some(user) = &asked.user {
-            if declares_non_root && runs_as_root(user) && !user.trim().is_empty() && !self.root {
-                refused.push(format!(
-                    "user {user} (the image declares user {})",
-                    image_user.unwrap_or_default()
-                ));
+            let asks_root = runs_as_root(user) && !user.trim().is_empty();
+            match image_user {
+                _ if !asks_root || self.root => {}
+                Some(NOT_READ) => refused.push(format!("user {user}")),
+                Some(declared) if !runs_as_root(declared) => {
+                    refused.push(format!("user {user} (the image declares user {declared})"))
+                }
+                _ => {}
             }
         }
         refused
@@ -315,6 +321,9 @@ mod tests {
         assert!(strict
             .judge(&Privileges::default(), Some("10001"))
             .is_empty());
+        // Where the image's user is not read (Kubernetes), explicit root is refused unless allowed.
+        assert_eq!(strict.judge(&as_root, Some(NOT_READ)), ["user root"]);
+        assert!(lenient.judge(&as_root, Some(NOT_READ)).is_empty());
     }
 
     #[test]
