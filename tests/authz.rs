@@ -562,26 +562,22 @@ fn ps_says_which_running_containers_verify() {
     );
 }
 
-/// The policy's `runtime` rules, applied by the plugin: under least privilege (`runtime: {}`),
-/// `--privileged`, an added capability, a host path (bound directly or through a volume's driver
-/// options) and a privileged exec are refused, naming the rule and what was asked; a policy that
-/// allows some of it lets exactly that through.
+/// The policy's `runtime` rules, applied by the plugin: under the example policy's least privilege
+/// (`runtime: {}`), `--privileged`, an added capability, a host path (bound directly or through a
+/// volume's driver options) and a privileged exec are refused, naming the rule and what was asked;
+/// a policy that allows some of it lets exactly that through.
 #[test]
 fn runtime_rules_weigh_the_privileges_asked_for() {
     let (work, plugin_name) = workspace("vouch-test-runtime");
     let dir = work.path();
     let host = format!("unix://{}", dir.join("docker.sock").display());
-    std::fs::write(
-        dir.join("least.yaml"),
-        "version: \"1\"\nrules:\n  - id: least-privilege\n    action: deny\n    runtime: {}\n",
-    )
-    .unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policy.yaml");
     std::fs::write(
         dir.join("lenient.yaml"),
         "version: \"1\"\nrules:\n  - id: least-privilege\n    action: deny\n    runtime:\n      allow_privileged: true\n      allow_capabilities: [SYS_ADMIN]\n",
     )
     .unwrap();
-    let plugin = Plugin::start(dir, &host, &["--policy", "least.yaml"]);
+    let plugin = Plugin::start(dir, &host, &["--policy", example.to_str().unwrap()]);
     let engine = Engine::start(dir, &plugin_name);
     import_static(&engine.host, dir, "vouch-test/app:1", 0);
     import_static(&engine.host, dir, "vouch-test/sleeper:1", 255);
