@@ -589,3 +589,78 @@ fn sbt_jars_jenkins_plugins_and_agent_modules_are_named_as_their_tools_name_them
         "{jenkins}"
     );
 }
+
+/// A Java runtime installed from a tarball (as the official eclipse-temurin and amazoncorretto
+/// images place one at /opt/java/openjdk) is a component of its own, from its `release` file: here
+/// the real one of this machine's JDK, whose version must be the one `java -version` prints. The
+/// same file where Debian's package installed it is that package's, and is not reported again.
+#[test]
+fn a_tarball_java_runtime_is_found_by_its_release_file() {
+    require_engine();
+    let jdk = std::fs::canonicalize("/usr/lib/jvm/java-17-openjdk-amd64")
+        .expect("Debian's openjdk-17 (make test's deps.sh installs openjdk-17-jdk-headless)");
+    let release = std::fs::read(jdk.join("release")).unwrap();
+    let printed = Command::new("java").arg("-version").output().unwrap();
+    let printed = String::from_utf8_lossy(&printed.stderr).into_owned();
+    let version = printed
+        .split('"')
+        .nth(1)
+        .unwrap_or_else(|| panic!("a quoted version in {printed:?}"))
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let put = |path: &str, bytes: &[u8]| {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    };
+    put("etc/os-release", OS_RELEASE.as_bytes());
+    put("opt/java/openjdk/release", &release);
+    put("usr/lib/jvm/java-17-openjdk-amd64/release", &release);
+    put(
+        "var/lib/dpkg/status",
+        dpkg_paragraph("openjdk-17-jre-headless", "17.0.15+6-1~deb12u1").as_bytes(),
+    );
+    put(
+        "var/lib/dpkg/info/openjdk-17-jre-headless:amd64.list",
+        b"/usr/lib/jvm/java-17-openjdk-amd64\n/usr/lib/jvm/java-17-openjdk-amd64/release\n",
+    );
+    // Not a runtime: a file named release without JAVA_VERSION.
+    put("srv/app/release", b"RELEASE=3\n");
+    let tag = format!("vouch-test/jvm:{}", std::process::id());
+    import_dir(root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    docker(&["rmi", "-f", &tag]);
+    let runtimes: Vec<_> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| component_property(c, "vouch:cataloger").as_deref() == Some("java-runtime"))
+        .collect();
+    assert_eq!(runtimes.len(), 1, "{runtimes:#?}");
+    let runtime = runtimes[0];
+    assert_eq!(runtime["name"], "openjdk");
+    assert_eq!(
+        runtime["version"].as_str(),
+        Some(version.as_str()),
+        "as java -version prints it"
+    );
+    assert_eq!(
+        runtime["purl"].as_str(),
+        Some(format!("pkg:generic/oracle/openjdk@{version}").as_str())
+    );
+    assert_eq!(
+        runtime["cpe"].as_str(),
+        Some(format!("cpe:2.3:a:oracle:openjdk:{version}:*:*:*:*:*:*:*").as_str())
+    );
+    let property = |name: &str| component_property(runtime, name);
+    assert_eq!(
+        property("vouch:path").as_deref(),
+        Some("/opt/java/openjdk/release")
+    );
+    assert_eq!(
+        property("vouch:java:implementor").as_deref(),
+        Some("Debian")
+    );
+    assert!(property("vouch:java:runtimeVersion").is_some_and(|v| v.starts_with(&version)));
+}

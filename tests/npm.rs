@@ -247,15 +247,7 @@ fn debian_node_modules_are_found_where_node_finds_them() {
         {
             continue;
         }
-        let property = |name: &str| {
-            component["properties"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["name"] == name)
-                .and_then(|p| p["value"].as_str())
-                .map(str::to_string)
-        };
+        let property = |name: &str| component_property(component, name);
         let manifest = property("vouch:path").unwrap();
         let dir = manifest
             .trim_start_matches('/')

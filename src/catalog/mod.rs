@@ -14,6 +14,7 @@ pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod java;
+pub mod jvm;
 pub mod npm;
 pub mod os_release;
 pub mod python;
@@ -134,6 +135,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     npm::CATALOGER,
     golang::CATALOGER,
     java::CATALOGER,
+    jvm::CATALOGER,
     composer::CATALOGER,
     dotnet::CATALOGER,
     ruby::CATALOGER,

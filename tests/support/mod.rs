@@ -135,6 +135,16 @@ pub fn packages(sbom: &Value) -> Vec<(String, String, String, usize, String)> {
     out
 }
 
+/// The value of the property `name` of an SBOM component.
+pub fn component_property(component: &Value, name: &str) -> Option<String> {
+    component["properties"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["value"].as_str())
+        .map(str::to_string)
+}
+
 /// A property of `metadata.component`.
 pub fn image_properties(sbom: &Value, name: &str) -> Vec<String> {
     sbom["metadata"]["component"]["properties"]
