@@ -36,6 +36,20 @@ const PRODUCTS: &[(&str, &str, &str)] = &[
     ("GraalVM", "oracle", "graalvm"),
 ];
 
+/// The NVD's vendor and product of the runtime a release file describes: Oracle's own JDK says
+/// `BUILD_TYPE="commercial"` (`oracle:jdk`); other Oracle builds are OpenJDK's.
+fn product_of(fields: &HashMap<&str, &str>) -> (&'static str, &'static str) {
+    let implementor = fields.get("IMPLEMENTOR").copied().unwrap_or_default();
+    if implementor.starts_with("Oracle") && fields.get("BUILD_TYPE") == Some(&"commercial") {
+        return ("oracle", "jdk");
+    }
+    PRODUCTS
+        .iter()
+        .find(|(prefix, _, _)| implementor.starts_with(prefix))
+        .map(|(_, vendor, product)| (*vendor, *product))
+        .unwrap_or(("oracle", "openjdk"))
+}
+
 /// The `KEY="value"` lines of a release file (quotes optional).
 fn fields(text: &str) -> HashMap<&str, &str> {
     text.lines()
@@ -62,12 +76,7 @@ pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOut
         let Some(version) = fields.get("JAVA_VERSION").filter(|v| !v.is_empty()) else {
             continue;
         };
-        let implementor = fields.get("IMPLEMENTOR").copied().unwrap_or_default();
-        let (vendor, product) = PRODUCTS
-            .iter()
-            .find(|(prefix, _, _)| implementor.starts_with(prefix))
-            .map(|(_, vendor, product)| (*vendor, *product))
-            .unwrap_or(("oracle", "openjdk"));
+        let (vendor, product) = product_of(&fields);
         let purl = match build_purl("generic", Some(vendor), product, version, &[]) {
             Ok(purl) => purl,
             Err(e) => {
@@ -110,11 +119,8 @@ mod tests {
         assert_eq!(fields.get("JAVA_VERSION"), Some(&"21.0.3"));
         assert_eq!(fields.get("IMAGE_TYPE"), Some(&"JDK"));
         let product = |implementor: &str| {
-            PRODUCTS
-                .iter()
-                .find(|(p, _, _)| implementor.starts_with(p))
-                .map(|(_, v, p)| (*v, *p))
-                .unwrap_or(("oracle", "openjdk"))
+            let text = format!("IMPLEMENTOR=\"{implementor}\"\nJAVA_VERSION=\"21\"\n");
+            product_of(&super::fields(&text))
         };
         assert_eq!(product("Eclipse Adoptium"), ("eclipse", "temurin"));
         assert_eq!(product("Azul Systems, Inc."), ("azul", "zulu"));
@@ -122,5 +128,8 @@ mod tests {
         assert_eq!(product("GraalVM Community"), ("oracle", "graalvm"));
         assert_eq!(product("Debian"), ("oracle", "openjdk"));
         assert_eq!(product("Oracle Corporation"), ("oracle", "openjdk"));
+        let commercial =
+            super::fields("IMPLEMENTOR=\"Oracle Corporation\"\nBUILD_TYPE=\"commercial\"\n");
+        assert_eq!(product_of(&commercial), ("oracle", "jdk"));
     }
 }
