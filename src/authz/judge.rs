@@ -34,7 +34,7 @@ pub struct EngineJudge {
     /// The policy's `runtime` rules (none without `--policy`).
     runtime: RuntimeRules,
     /// Where an image without a local set is looked for: beside it in the registry it came from.
-    registry: Option<Checker>,
+    registry: Checker,
 }
 
 impl EngineJudge {
@@ -45,7 +45,7 @@ impl EngineJudge {
         sets: PathBuf,
         cache_ttl: Duration,
         runtime: RuntimeRules,
-        registry: Option<Checker>,
+        registry: Checker,
     ) -> EngineJudge {
         EngineJudge {
             endpoint,
@@ -83,12 +83,7 @@ impl EngineJudge {
 
     /// Verifies the image `found` against its set: why not, when it does not.
     fn verify(&self, found: InspectedImage) -> Result<(), String> {
-        let digests: Vec<String> = found
-            .repo_digests
-            .iter()
-            .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()))
-            .chain(std::iter::once(found.id.clone()))
-            .collect();
+        let digests = found.subject_digests();
         match load_set(&self.sets, &digests) {
             Ok(set) => {
                 let now = time::OffsetDateTime::now_utc();
@@ -113,12 +108,9 @@ impl EngineJudge {
     /// repository digests, `registry/repo@sha256:...`), as `serve` does: `Ok` when one verifies,
     /// else what each said (empty for an image that came from no registry).
     fn verify_in_registry(&self, found: &InspectedImage) -> Result<(), String> {
-        let Some(registry) = &self.registry else {
-            return Err(String::new());
-        };
         let mut said = Vec::new();
         for reference in &found.repo_digests {
-            match registry.judge(reference).refusal {
+            match self.registry.judge(reference).refusal {
                 None => return Ok(()),
                 Some(why) => said.push(format!("{reference}: {why}")),
             }
@@ -144,29 +136,21 @@ impl EngineJudge {
             "{shown}: the engine could not be asked about it ({error}): refused"
         ))
     }
-}
 
-impl EngineJudge {
-    /// The privileges `asked` weighed against the runtime rules: the `warn` rules' findings, or
-    /// the refusal of the `deny` rules'.
-    fn weigh(
+    /// The image the container `name` runs, inspected; `None` when there is no such container.
+    fn container_image(
         &self,
-        shown: &str,
-        asked: &Privileges,
-        image_user: Option<&str>,
-    ) -> Result<Vec<String>, String> {
-        let weighed = self.runtime.weigh(asked, image_user);
-        if weighed.refused.is_empty() {
-            Ok(weighed.warned)
-        } else {
-            Err(format!(
-                "{shown}: not allowed by the policy's runtime rules: {}",
-                weighed.refused.join("; ")
-            ))
+        engine: &Connection,
+        name: &str,
+    ) -> Result<Option<InspectedImage>, ImageError> {
+        match container_image(engine, name)? {
+            Some(id) => inspect_only(engine, &id).map(Some),
+            None => Ok(None),
         }
     }
 
-    /// `decision` (of the image), then the privileges asked for.
+    /// `decision` (of the image), then the privileges `asked` weighed against the runtime rules:
+    /// the `deny` rules' findings refuse, the `warn` rules' are said beside the allowance.
     fn with_privileges(
         &self,
         decision: Decision,
@@ -177,10 +161,16 @@ impl EngineJudge {
         let Decision::Allow(why) = decision else {
             return decision;
         };
-        match self.weigh(shown, asked, image_user) {
-            Ok(warned) if warned.is_empty() => Decision::Allow(why),
-            Ok(warned) => Decision::Allow(format!("{why}; warned: {}", warned.join("; "))),
-            Err(refusal) => Decision::Refuse(refusal),
+        let weighed = self.runtime.weigh(asked, image_user);
+        if !weighed.refused.is_empty() {
+            Decision::Refuse(format!(
+                "{shown}: not allowed by the policy's runtime rules: {}",
+                weighed.refused.join("; ")
+            ))
+        } else if weighed.warned.is_empty() {
+            Decision::Allow(why)
+        } else {
+            Decision::Allow(format!("{why}; warned: {}", weighed.warned.join("; ")))
         }
     }
 }
@@ -217,11 +207,8 @@ impl Judge for EngineJudge {
             Ok(engine) => engine,
             Err(e) => return self.engine_failed(&shown, &e),
         };
-        match container_image(engine, name) {
-            Ok(Some(id)) => match inspect_only(engine, &id) {
-                Ok(found) => self.judge_found(&shown, found),
-                Err(e) => self.engine_failed(&shown, &e),
-            },
+        match self.container_image(engine, name) {
+            Ok(Some(found)) => self.judge_found(&shown, found),
             Ok(None) => Decision::Allow(format!(
                 "{shown}: no such container (the engine answers 404)"
             )),
@@ -238,11 +225,8 @@ impl Judge for EngineJudge {
             Ok(engine) => engine,
             Err(e) => return self.engine_failed(&shown, &e),
         };
-        let user = match container_image(engine, name) {
-            Ok(Some(id)) => match inspect_only(engine, &id) {
-                Ok(found) => found.user,
-                Err(e) => return self.engine_failed(&shown, &e),
-            },
+        let user = match self.container_image(engine, name) {
+            Ok(Some(found)) => found.user,
             Ok(None) => {
                 return Decision::Allow(format!(
                     "{shown}: no such container (the engine answers 404)"

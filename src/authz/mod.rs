@@ -24,7 +24,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use request::{Action, AuthzRequest};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -277,9 +277,4 @@ fn refused(subject: &str, message: &str) -> serde_json::Value {
         escape_controls(message)
     );
     answer(false, message)
-}
-
-/// Where the engine looks for a plugin named `name`.
-pub fn default_socket(name: &str) -> PathBuf {
-    PathBuf::from(format!("/run/docker/plugins/{name}.sock"))
 }

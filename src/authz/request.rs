@@ -20,8 +20,6 @@ pub struct AuthzRequest {
     pub uri: String,
     #[serde(rename = "RequestBody", default)]
     body: Option<Box<serde_json::value::RawValue>>,
-    #[serde(rename = "User", default)]
-    pub user: String,
 }
 
 /// What a request does, as far as running images and their privileges go.
@@ -49,8 +47,7 @@ impl AuthzRequest {
 
     /// What the request does; an error when a request that may run an image cannot be read.
     pub fn action(&self) -> Result<Action, String> {
-        let method = self.method.to_ascii_uppercase();
-        if method != "POST" {
+        if !self.method.eq_ignore_ascii_case("POST") {
             return Ok(Action::Other);
         }
         let path = route_path(&self.uri)?;

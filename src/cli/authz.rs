@@ -38,7 +38,7 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
         sets.clone(),
         args.cache_ttl,
         runtime,
-        Some(registry),
+        registry,
     );
     let options = AuthzOptions {
         decision_timeout: args.decision_timeout,

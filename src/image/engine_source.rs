@@ -91,6 +91,18 @@ pub struct InspectedImage {
     pub user: Option<String>,
 }
 
+impl InspectedImage {
+    /// The manifest digests the image was pulled by (from its repository digests), then its ID:
+    /// what an attestation's subject may name for it.
+    pub fn subject_digests(&self) -> Vec<String> {
+        self.repo_digests
+            .iter()
+            .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()))
+            .chain(std::iter::once(self.id.clone()))
+            .collect()
+    }
+}
+
 impl From<bollard::models::ImageInspect> for InspectedImage {
     fn from(inspect: bollard::models::ImageInspect) -> Self {
         InspectedImage {

@@ -232,11 +232,5 @@ fn image_digests(
         ))
         .into());
     }
-    let found = inspect_only(context.engine()?, name)?;
-    Ok(found
-        .repo_digests
-        .iter()
-        .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string()))
-        .chain(std::iter::once(found.id))
-        .collect())
+    Ok(inspect_only(context.engine()?, name)?.subject_digests())
 }
