@@ -89,6 +89,16 @@ pub enum Mode {
     Audit,
 }
 
+impl Mode {
+    /// What the log says of a review that does not pass.
+    fn refused(self) -> &'static str {
+        match self {
+            Mode::Enforce => "refused",
+            Mode::Audit => "would refuse (audit: allowed)",
+        }
+    }
+}
+
 /// Serves until the process is asked to stop; then accepts no new connection, lets the reviews in
 /// progress finish (at most [`DRAIN`]) and returns. `on_listening` is called with the bound address
 /// (the port may have been chosen by the system when `address` asks for port 0).
@@ -281,7 +291,7 @@ async fn handle(
                     eprintln!(
                         "vouch serve: {}: {}: {}",
                         escape_controls(&subject),
-                        if mode == Mode::Audit { "would refuse (audit)" } else { "refused" },
+                        mode.refused(),
                         escape_controls(&message)
                     );
                     json_response(&answer(&uid, Some(&message), &[], mode == Mode::Audit))
@@ -377,11 +387,7 @@ fn decide(
         eprintln!(
             "vouch serve: {}: {}: {}",
             escape_controls(&subject),
-            if audit {
-                "would refuse (audit: allowed)"
-            } else {
-                "refused"
-            },
+            mode.refused(),
             escape_controls(&message)
         );
         answer(&review.uid, Some(&message), &warnings, audit)
