@@ -16,6 +16,7 @@ pub mod read;
 pub mod verify;
 
 use crate::engine::{config_dir, resolve_endpoint, Connection, Endpoint, EngineError, EngineFlags};
+use crate::UsageError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -96,6 +97,19 @@ impl Context {
                 crate::text::escape_controls(&format!("warning: {text}"))
             );
         }
+    }
+}
+
+/// `error` as the commands report it: a [`UsageError`] (exit 2) when `is_usage` says the user named
+/// something unusable, else the error itself (exit 3).
+pub(crate) fn usage_or_failure<E>(error: E, is_usage: fn(&E) -> bool) -> anyhow::Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    if is_usage(&error) {
+        anyhow::Error::new(UsageError(error.to_string()))
+    } else {
+        anyhow::Error::new(error)
     }
 }
 

@@ -3,13 +3,14 @@
 //! now, or a saved one that must describe this image), and the vulnerability findings of every
 //! source given.
 
-use super::Context;
+use super::{usage_or_failure, Context};
 use crate::catalog::{self, Inventory};
 use crate::image::{read_image, Image, ImageArg, Platform, ReadImage};
 use crate::layers::{Limits, Wanted};
 use crate::sbom::read::{Component, Sbom};
 use crate::vuln::db::store::{age_seconds, default_dir, describe_age, Store};
-use crate::vuln::sources::{collect, Collected, Sources};
+use crate::vuln::db::DbError;
+use crate::vuln::sources::{collect, Collected, SourceError, Sources};
 use crate::vuln::ImageSubject;
 use crate::UsageError;
 use anyhow::Context as _;
@@ -195,13 +196,9 @@ pub fn vulnerability_sources(context: &Context, given: Sources) -> anyhow::Resul
 /// `sources` with their database indexed once (its warnings said), for many judgments in a row.
 pub fn indexed(context: &Context, sources: Sources) -> anyhow::Result<Sources> {
     let shown = sources.db.as_ref().map(|p| p.display().to_string());
-    let sources = sources.indexed().map_err(|e| {
-        if e.is_usage() {
-            anyhow::Error::new(UsageError(e.to_string()))
-        } else {
-            anyhow::Error::new(e)
-        }
-    })?;
+    let sources = sources
+        .indexed()
+        .map_err(|e| usage_or_failure(e, DbError::is_usage))?;
     if let (Some(shown), Some(index)) = (shown, &sources.index) {
         for warning in &index.warnings {
             context.warn(&format!("{shown}: {warning}"));
@@ -243,13 +240,8 @@ pub fn collect_findings(
     subject: &ImageSubject,
     sources: &Sources,
 ) -> anyhow::Result<Collected> {
-    let collected = collect(components, subject, sources).map_err(|e| {
-        if e.is_usage() {
-            anyhow::Error::new(UsageError(e.to_string()))
-        } else {
-            anyhow::Error::new(e)
-        }
-    })?;
+    let collected = collect(components, subject, sources)
+        .map_err(|e| usage_or_failure(e, SourceError::is_usage))?;
     for warning in &collected.warnings {
         context.warn(warning);
     }

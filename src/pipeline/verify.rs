@@ -5,7 +5,7 @@
 //! platform could take is a candidate of its own (see [`crate::oci::platform`]).
 
 use super::read::{reach_registry, read};
-use super::Context;
+use super::{usage_or_failure, Context};
 use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
 use crate::image::{
@@ -139,13 +139,8 @@ pub fn verify_running(
 /// Judges a verified set's SBOM again (see [`crate::rejudge`]), its warnings said; a source that
 /// is not one is a usage error.
 fn rejudge_report(context: &Context, report: &mut Report, rejudge: &Rejudge) -> anyhow::Result<()> {
-    let warnings = crate::rejudge::rejudge(report, rejudge).map_err(|e| {
-        if e.is_usage() {
-            anyhow::Error::new(UsageError(e.to_string()))
-        } else {
-            anyhow::Error::new(e)
-        }
-    })?;
+    let warnings = crate::rejudge::rejudge(report, rejudge)
+        .map_err(|e| usage_or_failure(e, crate::rejudge::RejudgeError::is_usage))?;
     for warning in warnings {
         context.warn(&warning);
     }
