@@ -7,9 +7,11 @@ the floor.
 Usage: scale.py --image TAR --vouch BIN --syft BIN --trivy BIN [--runs 3]
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
+import tarfile
 import tempfile
 import time
 
@@ -30,6 +32,15 @@ def measure(cmd, runs, env=None):
     return statistics.median(walls), max(peaks)
 
 
+def layer_count(image):
+    """How many layers the `docker save` tar's manifest names."""
+    with tarfile.open(image) as archive:
+        manifest = archive.extractfile("manifest.json")
+        if manifest is None:
+            raise SystemExit(f"{image}: no manifest.json")
+        return len(json.load(manifest)[0]["Layers"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
@@ -47,7 +58,9 @@ def main():
         rows += [(names[name], cmd, env) for name, (cmd, env) in tools.items()]
         results = [(name, *measure(cmd, args.runs, run_env)) for name, cmd, run_env in rows]
     floor = results[0][1]
-    print(f"One layer, {size / 1e9:.2f} GB (`bench/scale_image.sh`), median of {args.runs} runs:\n")
+    layers = layer_count(args.image)
+    what = "One layer" if layers == 1 else f"{layers} layers (read in parallel)"
+    print(f"{what}, {size / 1e9:.2f} GB (`bench/scale_image.sh`), median of {args.runs} runs:\n")
     print("| tool | wall s | × floor | peak RSS MiB |")
     print("|---|---|---|---|")
     for name, wall, peak in results:
