@@ -1,9 +1,12 @@
-//! The binary classifiers on real binaries from this machine's Debian packages (python3.11, node,
-//! libcrypto, libcurl), copied where no package owns them, with versions checked against what each
-//! tool prints itself; and the same python binary where a dpkg package owns it, not reported twice.
+//! The binary classifiers on real binaries: this machine's python3.11, node, libcrypto and libcurl,
+//! copied where no package owns them, with versions checked against what each tool prints itself,
+//! and the same python binary where a dpkg package owns it, not reported twice; and every other
+//! classifier on its binary from a Debian 12 package, each alone in an image imported into the
+//! engine (no package database), its version the package's upstream version.
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
 
@@ -105,4 +108,270 @@ fn runtimes_are_classified_unless_an_os_package_owns_them() {
             node["version"].as_str().unwrap()
         )
     );
+}
+
+/// (Debian package, glob of the binary in it, classifier's package name, NVD vendor:product).
+const DEBIAN_BINARIES: &[(&str, &str, &str, &str)] = &[
+    (
+        "apache2-bin",
+        "usr/sbin/apache2",
+        "httpd",
+        "apache:http_server",
+    ),
+    ("php8.2-cli", "usr/bin/php8.2", "php", "php:php"),
+    ("php8.2-fpm", "usr/sbin/php-fpm8.2", "php", "php:php"),
+    (
+        "libapache2-mod-php8.2",
+        "usr/lib/apache2/modules/libphp8.2.so",
+        "php",
+        "php:php",
+    ),
+    ("perl-base", "usr/bin/perl", "perl", "perl:perl"),
+    (
+        "libruby3.1",
+        "usr/lib/*/libruby-3.1.so.*",
+        "ruby",
+        "ruby-lang:ruby",
+    ),
+    (
+        "golang-1.19-go",
+        "usr/lib/go-1.19/bin/go",
+        "go",
+        "golang:go",
+    ),
+    (
+        "libstd-rust-1.63",
+        "usr/lib/*/libstd-*.so",
+        "rust",
+        "rust-lang:rust",
+    ),
+    (
+        "memcached",
+        "usr/bin/memcached",
+        "memcached",
+        "memcached:memcached",
+    ),
+    ("haproxy", "usr/sbin/haproxy", "haproxy", "haproxy:haproxy"),
+    (
+        "mariadb-server-core",
+        "usr/sbin/mariadbd",
+        "mariadb",
+        "mariadb:mariadb",
+    ),
+    ("bash", "bin/bash", "bash", "gnu:bash"),
+    (
+        "libsqlite3-0",
+        "usr/lib/*/libsqlite3.so.0.*",
+        "sqlite",
+        "sqlite:sqlite",
+    ),
+    ("git", "usr/bin/git", "git", "git-scm:git"),
+    (
+        "lighttpd",
+        "usr/sbin/lighttpd",
+        "lighttpd",
+        "lighttpd:lighttpd",
+    ),
+    (
+        "proftpd-core",
+        "usr/sbin/proftpd",
+        "proftpd",
+        "proftpd:proftpd",
+    ),
+    ("zstd", "usr/bin/zstd", "zstd", "facebook:zstandard"),
+    ("xz-utils", "usr/bin/xz", "xz", "tukaani:xz"),
+    ("jq", "usr/bin/jq", "jq", "jqlang:jq"),
+    (
+        "openssh-server",
+        "usr/sbin/sshd",
+        "openssh",
+        "openbsd:openssh",
+    ),
+    ("sudo", "usr/bin/sudo", "sudo", "sudo_project:sudo"),
+    ("libc6", "lib/*/libc.so.6", "glibc", "gnu:glibc"),
+    ("zlib1g", "lib/*/libz.so.1.*", "zlib", "zlib:zlib"),
+    (
+        "dnsmasq-base",
+        "usr/sbin/dnsmasq",
+        "dnsmasq",
+        "thekelleys:dnsmasq",
+    ),
+    (
+        "unbound",
+        "usr/sbin/unbound",
+        "unbound",
+        "nlnetlabs:unbound",
+    ),
+    ("lua5.4", "usr/bin/lua5.4", "lua", "lua:lua"),
+    ("libtcl8.6", "usr/lib/*/libtcl8.6.so", "tcl", "tcl:tcl"),
+    ("pypy3", "usr/lib/*/libpypy3*-c.so", "pypy", "pypy:pypy"),
+    (
+        "varnish",
+        "usr/sbin/varnishd",
+        "varnish",
+        "varnish-software:varnish_cache",
+    ),
+    ("gawk", "usr/bin/gawk", "gawk", "gnu:gawk"),
+    (
+        "libavcodec59",
+        "usr/lib/*/libavcodec.so.59.*",
+        "ffmpeg",
+        "ffmpeg:ffmpeg",
+    ),
+    (
+        "libpcre2-8-0",
+        "usr/lib/*/libpcre2-8.so.0.*",
+        "pcre2",
+        "pcre:pcre2",
+    ),
+    (
+        "libexpat1",
+        "lib/*/libexpat.so.1.*",
+        "expat",
+        "libexpat_project:libexpat",
+    ),
+    ("squid", "usr/sbin/squid", "squid", "squid-cache:squid"),
+    ("nginx", "usr/sbin/nginx", "nginx", "f5:nginx"),
+    (
+        "postgresql-15",
+        "usr/lib/postgresql/15/bin/postgres",
+        "postgresql",
+        "postgresql:postgresql",
+    ),
+    (
+        "redis-tools",
+        "usr/bin/redis-check-rdb",
+        "redis",
+        "redis:redis",
+    ),
+    ("busybox", "bin/busybox", "busybox", "busybox:busybox"),
+];
+
+/// The upstream version of a Debian version: no epoch, no Debian revision, what a `+really`
+/// names, and no repack suffix (`+dfsg1`, `.dfsg`, `~deb12u1`).
+fn upstream_version(debian: &str) -> String {
+    let no_epoch = debian.split_once(':').map_or(debian, |(_, v)| v);
+    let no_revision = no_epoch.rsplit_once('-').map_or(no_epoch, |(v, _)| v);
+    let real = no_revision
+        .split_once("+really")
+        .map_or(no_revision, |(_, v)| v);
+    let cut = real.split(['+', '~']).next().unwrap_or(real);
+    cut.strip_suffix(".dfsg").unwrap_or(cut).to_string()
+}
+
+/// The package's Version field, as dpkg-deb reads it.
+fn deb_version(deb: &Path) -> String {
+    let out = Command::new("dpkg-deb")
+        .args(["-f"])
+        .arg(deb)
+        .arg("Version")
+        .output()
+        .expect("dpkg-deb runs");
+    assert!(out.status.success(), "dpkg-deb -f {}", deb.display());
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The first regular file of the package whose path fits `glob`: (its path, its bytes).
+fn file_from_deb(deb: &Path, glob: &str) -> (String, Vec<u8>) {
+    let matcher = globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .unwrap()
+        .compile_matcher();
+    let out = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .output()
+        .expect("dpkg-deb runs");
+    assert!(
+        out.status.success(),
+        "dpkg-deb --fsys-tarfile {}",
+        deb.display()
+    );
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let path = path.trim_start_matches("./").to_string();
+        if entry.header().entry_type().is_file() && matcher.is_match(&path) {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            return (path, bytes);
+        }
+    }
+    panic!("no {glob} in {}", deb.display());
+}
+
+#[test]
+fn debian_binaries_alone_in_an_image_are_classified_at_their_upstream_version() {
+    require_engine();
+    let packages: Vec<&str> = DEBIAN_BINARIES.iter().map(|b| b.0).collect();
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/debs.sh"))
+        .args(&packages)
+        .output()
+        .expect("integration/debs.sh runs");
+    assert!(
+        out.status.success(),
+        "integration/debs.sh (needs Debian's mirror): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let debs: std::collections::HashMap<String, PathBuf> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(p, d)| (p.to_string(), PathBuf::from(d)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    // Each binary under /opt/PACKAGE/ at its path in the package; no dpkg database, no os-release.
+    let mut expected = Vec::new();
+    for (package, glob, name, cpe) in DEBIAN_BINARIES {
+        let deb = &debs[*package];
+        let (path, bytes) = file_from_deb(deb, glob);
+        let in_image = format!("opt/{package}/{path}");
+        let target = root.join(&in_image);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, bytes).unwrap();
+        let version = upstream_version(&deb_version(deb));
+        expected.push((
+            format!("/{in_image}"),
+            name.to_string(),
+            version,
+            cpe.to_string(),
+        ));
+    }
+    let tag = import_dir(&root, "vouch-test/debian-binaries:1");
+    let (sbom, _) = sbom_of_image(&tag);
+    let mut found: Vec<(String, String, String, String)> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:generic/"))
+        })
+        .map(|c| {
+            let path = component_property(c, "vouch:path").unwrap_or_default();
+            let version = c["version"].as_str().unwrap_or_default().to_string();
+            let cpe = c["cpe"].as_str().unwrap_or_default();
+            // vendor:product of the CPE, and the version and update it names.
+            let fields: Vec<&str> = cpe.split(':').collect();
+            assert!(fields.len() >= 7, "{cpe}");
+            let cpe_version = if fields[6] == "*" {
+                fields[5].to_string()
+            } else {
+                format!("{}{}", fields[5], fields[6])
+            };
+            assert_eq!(cpe_version, version, "{cpe} names the component's version");
+            (
+                path,
+                c["name"].as_str().unwrap_or_default().to_string(),
+                version,
+                format!("{}:{}", fields[3], fields[4]),
+            )
+        })
+        .collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
 }
