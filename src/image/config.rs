@@ -74,7 +74,35 @@ pub struct History {
     pub empty_layer: Option<bool>,
 }
 
+/// The most of one history entry's `created_by` kept as a layer's instruction.
+const MAX_INSTRUCTION_CHARS: usize = 1024;
+
 impl ImageConfig {
+    /// The build instruction that made each layer, in the order of `rootfs.diff_ids`: the
+    /// `created_by` of the history entries that made a layer (those not marked `empty_layer`), as a
+    /// Dockerfile would say it (`RUN apt-get install -y curl`, not `/bin/sh -c apt-get ...` or
+    /// `... # buildkit`). All `None` when the history does not account for exactly the image's
+    /// layers (squashed or hand-made images): a guess could name the wrong instruction.
+    pub fn layer_instructions(&self) -> Vec<Option<String>> {
+        let layers = self.rootfs.as_ref().map_or(0, |r| r.diff_ids.len());
+        let made: Vec<&History> = self
+            .history
+            .iter()
+            .flatten()
+            .filter(|h| h.empty_layer != Some(true))
+            .collect();
+        if made.len() != layers {
+            return vec![None; layers];
+        }
+        made.iter()
+            .map(|h| {
+                h.created_by
+                    .as_deref()
+                    .map(instruction)
+                    .filter(|i| !i.is_empty())
+            })
+            .collect()
+    }
     /// The runtime config, or an empty one when the image has none.
     pub fn runtime(&self) -> RuntimeConfig {
         self.config.clone().unwrap_or_default()
@@ -100,9 +128,79 @@ impl ImageConfig {
     }
 }
 
+/// A history entry's `created_by` as the Dockerfile said it: the classic builder's
+/// `/bin/sh -c #(nop) ` before metadata instructions and `/bin/sh -c ` before RUN's command, and
+/// BuildKit's ` # buildkit` suffix, taken off; bounded, controls escaped.
+fn instruction(created_by: &str) -> String {
+    let text = created_by.trim();
+    let text = text.strip_suffix("# buildkit").unwrap_or(text).trim_end();
+    let text = match text.strip_prefix("/bin/sh -c ") {
+        Some(rest) => match rest.trim_start().strip_prefix("#(nop)") {
+            Some(metadata) => metadata.trim().to_string(),
+            None => format!("RUN {}", rest.trim_start()),
+        },
+        None => text.to_string(),
+    };
+    crate::text::excerpt(&text, MAX_INSTRUCTION_CHARS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_history(layers: usize, history: serde_json::Value) -> ImageConfig {
+        let diff_ids: Vec<String> = (0..layers).map(|i| format!("sha256:{i:064}")).collect();
+        serde_json::from_value(serde_json::json!({
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": history,
+        }))
+        .unwrap()
+    }
+
+    /// Classic builder, BuildKit and imported entries; empty layers skipped; a history that does
+    /// not account for every layer names none.
+    #[test]
+    fn layer_instructions_follow_the_entries_that_made_layers() {
+        let config = with_history(
+            3,
+            serde_json::json!([
+                {"created_by": "", "comment": "Imported from -"},
+                {"created_by": "/bin/sh -c #(nop)  ENV A=1", "empty_layer": true},
+                {"created_by": "/bin/sh -c apt-get install -y curl"},
+                {"created_by": "ENV B=2", "empty_layer": true},
+                {"created_by": "COPY app /srv/app # buildkit"},
+            ]),
+        );
+        assert_eq!(
+            config.layer_instructions(),
+            [
+                None,
+                Some("RUN apt-get install -y curl".to_string()),
+                Some("COPY app /srv/app".to_string()),
+            ]
+        );
+        let nop = with_history(
+            1,
+            serde_json::json!([{"created_by": "/bin/sh -c #(nop) COPY file:ab12 in /x "}]),
+        );
+        assert_eq!(
+            nop.layer_instructions(),
+            [Some("COPY file:ab12 in /x".to_string())]
+        );
+        let short = with_history(2, serde_json::json!([{"created_by": "RUN a"}]));
+        assert_eq!(short.layer_instructions(), [None, None]);
+        let hostile = with_history(
+            1,
+            serde_json::json!([{"created_by": "x".repeat(5000) + "\u{1b}[2J"}]),
+        );
+        let kept = hostile.layer_instructions()[0].clone().unwrap();
+        assert!(
+            kept.chars().count() <= MAX_INSTRUCTION_CHARS + 3,
+            "{}",
+            kept.len()
+        );
+        assert!(!kept.contains('\u{1b}'));
+    }
 
     #[test]
     fn parses_docker_config_with_nulls() {

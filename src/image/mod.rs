@@ -175,6 +175,8 @@ pub struct LayerInfo {
     pub blob_digest: String,
     pub uncompressed_size: u64,
     pub entry_count: u64,
+    /// The build instruction that made the layer, from the image's history, where it says.
+    pub created_by: Option<String>,
 }
 
 /// An image's identity and configuration.
@@ -421,6 +423,7 @@ fn assemble(
     }
     let mut layers = Vec::with_capacity(located.layers.len());
     let mut files = Vec::with_capacity(located.layers.len());
+    let mut instructions = config.layer_instructions().into_iter();
     for (i, (scanned, expected)) in located.layers.into_iter().zip(declared).enumerate() {
         if &scanned.diff_id != expected {
             return Err(ImageError::DigestMismatch {
@@ -442,6 +445,7 @@ fn assemble(
             blob_digest: scanned.blob_digest,
             uncompressed_size: scanned.uncompressed_size,
             entry_count: scanned.files.entry_count,
+            created_by: instructions.next().flatten(),
         });
         files.push(scanned.files);
     }

@@ -299,6 +299,7 @@ pub(crate) mod tests {
                     blob_digest: d.to_string(),
                     uncompressed_size: 1,
                     entry_count: 1,
+                    created_by: None,
                 })
                 .collect(),
         }

@@ -134,6 +134,9 @@ fn evidence_properties<'a>(image: &'a Image, path: &str, layer_index: usize) -> 
     let mut props = Vec::with_capacity(4);
     if let Some(layer) = image.layers.get(layer_index) {
         props.push(("vouch:layer".into(), layer.diff_id.as_str().into()));
+        if let Some(instruction) = &layer.created_by {
+            props.push(("vouch:createdBy".into(), instruction.as_str().into()));
+        }
     }
     props.push(("vouch:layerIndex".into(), layer_index.to_string().into()));
     props.push(("vouch:path".into(), format!("/{path}").into()));

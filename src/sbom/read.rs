@@ -245,6 +245,7 @@ pub fn recorded_image(sbom: &Value, reference: &str) -> Result<Image, RecordedEr
             blob_digest: diff_id.to_string(),
             uncompressed_size: 0,
             entry_count: 0,
+            created_by: None,
         });
     }
     let platform = one("vouch:image:platform").unwrap_or_default();

@@ -6,7 +6,11 @@ use crate::text::write_columns_with;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-/// Writes the image summary and one row per package (name, version, type, layer, path).
+/// The most of a layer's instruction a row shows (the SBOM's `vouch:createdBy` has it whole).
+const INSTRUCTION_CHARS: usize = 60;
+
+/// Writes the image summary and one row per package (name, version, type, layer, path, and the
+/// instruction that made the layer where the image's history says).
 pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) -> io::Result<()> {
     writeln!(
         out,
@@ -35,6 +39,16 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
     let layer_labels: Vec<String> = (0..image.layers.len())
         .map(|i| image.layer_label(i))
         .collect();
+    let instructions: Vec<String> = image
+        .layers
+        .iter()
+        .map(|l| {
+            l.created_by
+                .as_deref()
+                .map(|i| crate::text::excerpt(i, INSTRUCTION_CHARS))
+                .unwrap_or_default()
+        })
+        .collect();
     let packages = &inventory.packages;
     let cell = |index: usize, column: usize| -> Cow<'_, str> {
         let Some(p) = packages.get(index) else {
@@ -48,7 +62,12 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
                 Some(label) => Cow::Borrowed(label.as_str()),
                 None => Cow::Owned(image.layer_label(p.evidence.layer_index)),
             },
-            _ => Cow::Owned(format!("/{}", p.evidence.path)),
+            4 => Cow::Owned(format!("/{}", p.evidence.path)),
+            _ => Cow::Borrowed(
+                instructions
+                    .get(p.evidence.layer_index)
+                    .map_or("", String::as_str),
+            ),
         }
     };
     // Sorted by every column in turn, as rows: an order of indices, not a copy of the rows.
@@ -61,7 +80,7 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
     });
     write_columns_with(
         out,
-        &["NAME", "VERSION", "TYPE", "LAYER", "PATH"],
+        &["NAME", "VERSION", "TYPE", "LAYER", "PATH", "CREATED BY"],
         order.len(),
         |row, column| order.get(row).map(|&i| cell(i, column)).unwrap_or_default(),
     )
