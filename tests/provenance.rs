@@ -66,3 +66,93 @@ fn each_component_names_the_instruction_that_made_its_layer() {
     assert!(table.contains("CREATED BY"), "{table}");
     docker(&["rmi", "-f", &tag]);
 }
+
+/// `sbom --scope all-layers` on an image whose last layer deletes a node module and purges a
+/// Debian package with dpkg itself: both are listed once, marked with the layer that removed them;
+/// the default scope lists neither, and nothing else is listed twice.
+#[test]
+fn all_layers_scope_lists_what_a_later_layer_removed() {
+    let base = debian_image();
+    let tag = format!("vouch-test/all-layers:{}", std::process::id());
+    let dockerfile = format!(
+        "FROM {base}\n\
+         RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.3.0\"}}' > /srv/app/node_modules/left-pad/package.json\n\
+         RUN rm -rf /srv/app/node_modules/left-pad && dpkg --purge --force-all e2fsprogs\n"
+    );
+    build_image(&tag, &dockerfile, &[]);
+    let (squashed, _) = sbom_of_image(&tag);
+    let out = run_vouch(
+        &std::env::temp_dir(),
+        &["sbom", "--scope", "all-layers", &tag],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = valid_cyclonedx(&out.stdout);
+    let listed =
+        |sbom: &serde_json::Value| -> Vec<(String, String, Option<String>, Option<String>)> {
+            sbom["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["type"] == "library")
+                .map(|c| {
+                    (
+                        c["purl"].as_str().unwrap_or_default().to_string(),
+                        component_property(c, "vouch:path").unwrap_or_default(),
+                        component_property(c, "vouch:layerIndex"),
+                        component_property(c, "vouch:removedInLayer"),
+                    )
+                })
+                .collect()
+        };
+    let (squashed, all) = (listed(&squashed), listed(&all));
+    assert!(squashed.iter().all(|p| p.3.is_none()));
+    assert!(!squashed
+        .iter()
+        .any(|p| p.0.contains("left-pad") || p.0.contains("/e2fsprogs@")));
+    let removed: Vec<_> = all.iter().filter(|p| p.3.is_some()).cloned().collect();
+    let left_pad = removed
+        .iter()
+        .find(|p| p.0.starts_with("pkg:npm/left-pad@1.3.0"))
+        .unwrap_or_else(|| panic!("left-pad among {removed:?}"));
+    assert_eq!(
+        (
+            left_pad.1.as_str(),
+            left_pad.2.as_deref(),
+            left_pad.3.as_deref()
+        ),
+        (
+            "/srv/app/node_modules/left-pad/package.json",
+            Some("1"),
+            Some("2")
+        )
+    );
+    let e2fsprogs = removed
+        .iter()
+        .find(|p| p.0.starts_with("pkg:deb/debian/e2fsprogs@"))
+        .unwrap_or_else(|| panic!("e2fsprogs among {removed:?}"));
+    assert_eq!(
+        (
+            e2fsprogs.1.as_str(),
+            e2fsprogs.2.as_deref(),
+            e2fsprogs.3.as_deref()
+        ),
+        ("/var/lib/dpkg/status", Some("0"), Some("2"))
+    );
+    // Everything else is the squashed view's, once.
+    let rest: Vec<_> = all.iter().filter(|p| p.3.is_none()).cloned().collect();
+    assert_eq!(rest, squashed);
+    assert_eq!(removed.len(), 2, "{removed:?}");
+
+    let out = run_vouch(
+        &std::env::temp_dir(),
+        &["sbom", "--scope", "all-layers", "--format", "table", &tag],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("left-pad "))
+        .unwrap_or_else(|| panic!("a left-pad row in\n{table}"));
+    assert!(row.contains("(removed by layer 3)"), "{row}");
+    docker(&["rmi", "-f", &tag]);
+}

@@ -6,6 +6,7 @@
 //! [`catalog`] (the OS catalogers first, whose files then tell which OS package installed each
 //! language package). Adding an ecosystem is its file plus one line in [`CATALOGERS`].
 
+pub mod all_layers;
 pub mod apk;
 pub mod binary;
 pub mod composer;

@@ -336,6 +336,18 @@ pub struct SbomArgs {
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Which packages: the image as it runs, or also those a later layer removed
+    /// (vouch:removedInLayer)
+    #[arg(long, value_enum, default_value_t = SbomScope::Squashed)]
+    pub scope: SbomScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomScope {
+    /// The squashed view of the layers
+    Squashed,
+    /// Every layer's packages, those removed by a later layer marked so
+    AllLayers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

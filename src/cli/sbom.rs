@@ -1,8 +1,8 @@
 //! `docker vouch sbom IMAGE`: read the image, catalog it, print or write the SBOM.
 
-use super::{SbomArgs, SbomFormat};
+use super::{SbomArgs, SbomFormat, SbomScope};
 use crate::image::ImageArg;
-use crate::pipeline::read::catalog_image;
+use crate::pipeline::read::{catalog_image, Scope};
 use crate::pipeline::Context;
 use crate::sbom::{spdx::write_spdx, table::write_table, write_json, write_xml};
 use std::io::Write;
@@ -10,7 +10,12 @@ use std::process::ExitCode;
 
 pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitCode> {
     let image = ImageArg::parse(&args.image)?;
-    let (image, inventory) = catalog_image(context, &image, args.platform.platform.as_ref())?;
+    let scope = match args.scope {
+        SbomScope::Squashed => Scope::Squashed,
+        SbomScope::AllLayers => Scope::AllLayers,
+    };
+    let (image, inventory) =
+        catalog_image(context, &image, args.platform.platform.as_ref(), scope)?;
 
     // Written as it is made: the SBOM of a large image is never held whole.
     let mut rendered = crate::fsio::Sink::create(args.output.as_deref(), 0o644)?;

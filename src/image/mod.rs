@@ -22,7 +22,7 @@ pub use engine_source::{
 pub use platform::{host_architecture, Platform};
 
 use crate::engine::{Connection, EngineError};
-use crate::layers::{squash, FileIndex, Limits, Wanted};
+use crate::layers::{squash, squash_with_views, FileIndex, Limits, Wanted};
 use crate::oci::digest::sha256_digest;
 use layout::{locate, Located};
 use std::path::PathBuf;
@@ -222,6 +222,9 @@ impl Image {
 pub struct ReadImage {
     pub image: Image,
     pub files: FileIndex,
+    /// The squashed view after each layer but the last, lowest first: empty unless the read was
+    /// asked for them ([`Wanted::with_layer_views`]).
+    pub earlier_views: Vec<FileIndex>,
     pub warnings: Vec<String>,
 }
 
@@ -245,7 +248,15 @@ pub fn read_image<'e>(
                 engine_source::read_from_engine(engine()?, name, wanted, limits)?;
             let input = format!("docker:{name}");
             let located = locate(&mut scan, &input, platform)?;
-            let mut read = assemble(reference, scheme, &input, located, scan.warnings, platform)?;
+            let mut read = assemble(
+                reference,
+                scheme,
+                &input,
+                located,
+                scan.warnings,
+                platform,
+                wanted,
+            )?;
             if !engine_image.id.is_empty() && engine_image.id != read.image.id {
                 return Err(ImageError::DigestMismatch {
                     input,
@@ -278,13 +289,29 @@ pub fn read_image<'e>(
             let file = open_file(&input, path)?;
             let mut scan = archive::scan_archive_file(file, path, &input, wanted, limits)?;
             let located = locate(&mut scan, &input, platform)?;
-            assemble(reference, scheme, &input, located, scan.warnings, platform)
+            assemble(
+                reference,
+                scheme,
+                &input,
+                located,
+                scan.warnings,
+                platform,
+                wanted,
+            )
         }
         ImageSource::OciDir(path) => {
             let mut dir = oci_dir::OciDir::open(path, wanted, limits)?;
             let input = dir.input().to_string();
             let located = locate(&mut dir, &input, platform)?;
-            assemble(reference, scheme, &input, located, Vec::new(), platform)
+            assemble(
+                reference,
+                scheme,
+                &input,
+                located,
+                Vec::new(),
+                platform,
+                wanted,
+            )
         }
         ImageSource::Registry(text) => {
             read_registry_image(reference, text, docker_config, wanted, limits, platform)
@@ -339,7 +366,15 @@ fn read_registry_image(
         limits,
     );
     let located = locate(&mut blobs, &input, None)?;
-    let mut read = assemble(reference, "registry", &input, located, Vec::new(), platform)?;
+    let mut read = assemble(
+        reference,
+        "registry",
+        &input,
+        located,
+        Vec::new(),
+        platform,
+        wanted,
+    )?;
     let image = &mut read.image;
     image.name = Some(name.unwrap_or_else(|| text.to_string()));
     image.repo_digests = image
@@ -401,6 +436,7 @@ fn assemble(
     located: Located,
     mut warnings: Vec<String>,
     platform: Option<&Platform>,
+    wanted: &Wanted,
 ) -> Result<ReadImage, ImageError> {
     let config: ImageConfig =
         serde_json::from_slice(&located.config_bytes).map_err(|e| ImageError::Layout {
@@ -460,9 +496,15 @@ fn assemble(
         config,
         layers,
     };
+    let (files, earlier_views) = if wanted.layer_views {
+        squash_with_views(files)
+    } else {
+        (squash(files), Vec::new())
+    };
     Ok(ReadImage {
         image,
-        files: squash(files),
+        files,
+        earlier_views,
         warnings,
     })
 }

@@ -19,7 +19,7 @@ mod squash;
 pub use index::{FileIndex, IndexedEntry, ResolveError};
 pub use probe::{pull_only, Finding, Probe, ProbeScan, Probes, SeamSearch};
 pub use read::{read_layer, LayerFiles};
-pub use squash::squash;
+pub use squash::{squash, squash_with_views};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -33,6 +33,8 @@ pub struct Wanted {
     pub probes: Probes,
     /// Files and directories kept for their metadata only.
     pub notable: Notable,
+    /// Keep the squashed view after each layer too, not only the image's (`--scope all-layers`).
+    pub layer_views: bool,
 }
 
 /// Which entries to keep for their metadata (mode, owner, size) though nobody needs their bytes:
@@ -90,6 +92,7 @@ impl Wanted {
             sources,
             probes: Probes::default(),
             notable: Notable::default(),
+            layer_views: false,
         })
     }
 
@@ -105,6 +108,12 @@ impl Wanted {
             sources,
             ..self
         })
+    }
+
+    /// Keeps the squashed view after each layer as well (see [`squash_with_views`]).
+    pub fn with_layer_views(mut self) -> Self {
+        self.layer_views = true;
+        self
     }
 
     /// Notes entries for their metadata (see [`Notable`]).

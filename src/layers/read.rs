@@ -38,7 +38,7 @@ impl From<io::Error> for LayerReadError {
 }
 
 /// What one layer contributes, before layers are stacked.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LayerFiles {
     /// Kept entries in tar order: wanted files and directories, and every symlink.
     pub entries: Vec<Entry>,

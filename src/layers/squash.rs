@@ -54,6 +54,16 @@ pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
     FileIndex::new(files)
 }
 
+/// The squashed view after each layer but the last (lowest first), and the image's own view: what
+/// `--scope all-layers` catalogs, to find packages a later layer removed or replaced. Kept bytes
+/// are shared between the views (each view holds its own entries' paths and metadata).
+pub fn squash_with_views(layers: Vec<LayerFiles>) -> (FileIndex, Vec<FileIndex>) {
+    let earlier = (1..layers.len())
+        .map(|top| squash(layers[..top].to_vec()))
+        .collect();
+    (squash(layers), earlier)
+}
+
 /// Removes every entry strictly below `dir`.
 fn remove_below(files: &mut BTreeMap<String, IndexedEntry>, dir: &str) {
     // Keys below `dir` are exactly those in [dir + "/", dir + "0"): '0' is the byte after '/'.

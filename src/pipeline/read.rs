@@ -35,6 +35,16 @@ pub fn read(
     )?)
 }
 
+/// Which packages an SBOM lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// The image as it runs: the squashed view of its layers.
+    #[default]
+    Squashed,
+    /// Also the packages a later layer deleted or replaced (their bytes are still in the image).
+    AllLayers,
+}
+
 /// An image read and cataloged, for its SBOM: its identity and packages (the warnings of the read
 /// and of the catalogers said through the context). The files read are let go once cataloged (a
 /// large dpkg status is tens of MB).
@@ -42,15 +52,23 @@ pub fn catalog_image(
     context: &Context,
     image: &ImageArg,
     platform: Option<&Platform>,
+    scope: Scope,
 ) -> anyhow::Result<(Image, Inventory)> {
-    let read = read(context, image, &catalog::wanted(), platform)?;
+    let wanted = match scope {
+        Scope::Squashed => catalog::wanted(),
+        Scope::AllLayers => catalog::wanted().with_layer_views(),
+    };
+    let read = read(context, image, &wanted, platform)?;
     let ReadImage {
         image: identity,
         files,
+        earlier_views,
         warnings,
     } = read;
-    let inventory = catalog::catalog(&files).with_context(|| format!("cataloging {image}"))?;
+    let inventory = catalog::all_layers::catalog_all_layers(&files, &earlier_views)
+        .with_context(|| format!("cataloging {image}"))?;
     drop(files);
+    drop(earlier_views);
     for warning in warnings.iter().chain(&inventory.warnings) {
         context.warn(&format!("{image}: {warning}"));
     }

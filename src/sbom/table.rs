@@ -62,7 +62,18 @@ pub fn write_table<W: Write>(image: &Image, inventory: &Inventory, out: &mut W) 
                 Some(label) => Cow::Borrowed(label.as_str()),
                 None => Cow::Owned(image.layer_label(p.evidence.layer_index)),
             },
-            4 => Cow::Owned(format!("/{}", p.evidence.path)),
+            4 => match p
+                .properties
+                .iter()
+                .find(|(name, _)| name == crate::catalog::all_layers::REMOVED_IN_LAYER)
+            {
+                Some((_, layer)) => Cow::Owned(format!(
+                    "/{} (removed by layer {})",
+                    p.evidence.path,
+                    layer.parse::<usize>().map_or(0, |i| i + 1)
+                )),
+                None => Cow::Owned(format!("/{}", p.evidence.path)),
+            },
             _ => Cow::Borrowed(
                 instructions
                     .get(p.evidence.layer_index)
