@@ -211,6 +211,19 @@ pub struct FileFacts {
     pub shadow: Option<AccountFile<ShadowEntry>>,
 }
 
+impl FileFacts {
+    /// Keeps only what the layers from `from` up put there (`check --only-app-layers`).
+    pub fn retain_layers_from(&mut self, from: usize) {
+        self.files.retain(|f| f.layer_index >= from);
+        if self.passwd.as_ref().is_some_and(|p| p.layer_index < from) {
+            self.passwd = None;
+        }
+        if self.shadow.as_ref().is_some_and(|s| s.layer_index < from) {
+            self.shadow = None;
+        }
+    }
+}
+
 /// Collects the facts from the squashed index. `notable` is what the layer pass was asked to note.
 pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
     let mut facts = FileFacts::default();

@@ -156,3 +156,123 @@ fn all_layers_scope_lists_what_a_later_layer_removed() {
     assert!(row.contains("(removed by layer 3)"), "{row}");
     docker(&["rmi", "-f", &tag]);
 }
+
+/// `check --only-app-layers` judges what the Dockerfile added on top of its base (found among the
+/// engine's images): a denied package of the base is left out, the app layer's is judged, and the
+/// verdict says which layers it judged; without it, the base's finding says it is the base's. A
+/// base that cannot be known is a usage error, not a judgment of everything or nothing.
+#[test]
+fn only_app_layers_judges_what_the_dockerfile_added() {
+    let base = debian_image();
+    let tag = format!("vouch-test/app-layers:{}", std::process::id());
+    build_image(
+        &tag,
+        &format!(
+            "FROM {base}\n\
+             RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.3.0\"}}' > /srv/app/node_modules/left-pad/package.json\n"
+        ),
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "version: \"1\"\nname: denied\nrules:\n  - id: denied\n    action: deny\n    packages:\n      deny:\n        - purl: pkg:deb/debian/bash\n        - purl: pkg:npm/left-pad\n",
+    )
+    .unwrap();
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--policy", "policy.yaml", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(&tag);
+        run_vouch(dir.path(), &args)
+    };
+    let denied = |out: &std::process::Output| -> Vec<(String, Option<bool>)> {
+        let verdict: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)));
+        let mut found: Vec<(String, Option<bool>)> = verdict["rules"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["evidence"]["package"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    f["evidence"]["base_image_layer"].as_bool(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+
+    let whole = check(&[]);
+    assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
+    assert_eq!(
+        denied(&whole),
+        [
+            ("bash".to_string(), Some(true)),
+            ("left-pad".to_string(), Some(false))
+        ]
+    );
+    let whole_verdict: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert!(whole_verdict.get("judgedLayers").is_none());
+
+    let app = check(&["--only-app-layers"]);
+    assert_eq!(app.status.code(), Some(1), "{}", stderr(&app));
+    assert_eq!(denied(&app), [("left-pad".to_string(), Some(false))]);
+    let verdict: serde_json::Value = serde_json::from_slice(&app.stdout).unwrap();
+    assert_eq!(verdict["judgedLayers"]["fromLayer"], 1);
+    // Found among the engine's images (any tagged image with the same layers may be named).
+    assert!(
+        verdict["judgedLayers"]["baseImage"].is_string(),
+        "{verdict}"
+    );
+    let named = check(&["--only-app-layers", "--base-image", &base]);
+    assert_eq!(named.status.code(), Some(1), "{}", stderr(&named));
+    assert_eq!(denied(&named), [("left-pad".to_string(), Some(false))]);
+    let named: serde_json::Value = serde_json::from_slice(&named.stdout).unwrap();
+    assert_eq!(named["judgedLayers"]["baseImage"], base.as_str());
+    validate_schema("verdict.schema.json", &app.stdout, ".json");
+
+    let table = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            "--policy",
+            "policy.yaml",
+            "--only-app-layers",
+            "--base-image",
+            &base,
+            &tag,
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&table.stdout).contains(&format!(
+            "Layers 2 and up only: the base image's ({base}) were not judged"
+        )),
+        "{}",
+        String::from_utf8_lossy(&table.stdout)
+    );
+
+    // A saved archive has no engine to find its base in and no base-image labels.
+    let archive = dir.path().join("app.tar");
+    docker(&["save", "-o", &archive.display().to_string(), &tag]);
+    let unknown = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            "--policy",
+            "policy.yaml",
+            "--only-app-layers",
+            "docker-archive:app.tar",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("--only-app-layers needs the base image"),
+        "{}",
+        stderr(&unknown)
+    );
+    docker(&["rmi", "-f", &tag]);
+}

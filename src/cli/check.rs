@@ -27,9 +27,12 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let policy = args.evaluation.load_policy()?;
     let subject = Subject::parse(image)?;
     let sources = args.evaluation.vulnerabilities.sources(context)?;
-    let judging = args
-        .evaluation
-        .judging(&policy, &sources, args.platform.platform.as_ref());
+    let judging = crate::pipeline::evaluate::Judging {
+        only_app_layers: args.only_app_layers,
+        ..args
+            .evaluation
+            .judging(&policy, &sources, args.platform.platform.as_ref())
+    };
     let verdict = match &subject {
         Subject::Image(image) => evaluate(context, image, &judging)?,
         Subject::Sbom { text, path } => evaluate_recorded(context, path, text, &judging)?,

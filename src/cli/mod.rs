@@ -372,6 +372,11 @@ pub struct CheckArgs {
     pub platform: PlatformArg,
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
+    /// Judge only what was added on top of the base image: the packages, files and vulnerabilities
+    /// of its own layers (the base from --base-image, the OCI base-image labels, or the engine's
+    /// images); a usage error when the base is not known. The verdict records it
+    #[arg(long)]
+    pub only_app_layers: bool,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
@@ -695,6 +700,7 @@ impl EvaluationArgs {
             base_image: self.base_image.as_deref(),
             sources,
             platform,
+            only_app_layers: false,
         }
     }
 }

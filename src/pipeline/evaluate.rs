@@ -11,10 +11,11 @@ use crate::image::base::{base_image, BaseImage};
 use crate::image::{Image, ImageArg, Platform};
 use crate::layers::Notable;
 use crate::policy::input::{ImageFacts, Input};
-use crate::policy::verdict::{Verdict, VulnerabilitySources};
+use crate::policy::verdict::{JudgedLayers, Verdict, VulnerabilitySources};
 use crate::policy::{evaluate as evaluate_policy, Policy};
 use crate::sbom::read::Sbom;
 use crate::vuln::sources::Sources;
+use crate::UsageError;
 use anyhow::Context as _;
 use std::path::Path;
 
@@ -30,6 +31,8 @@ pub struct Judging<'a> {
     pub sources: &'a Sources,
     /// The image of a multi-platform index to read.
     pub platform: Option<&'a Platform>,
+    /// Judge only the layers above the base image (`check --only-app-layers`).
+    pub only_app_layers: bool,
 }
 
 /// An image read, cataloged and judged.
@@ -107,8 +110,35 @@ fn judge(
             "{reference}: its layers do not start with those of {name}"
         ));
     }
+    let app_layers_from = match (judging.only_app_layers, base.layer_count) {
+        (false, _) => None,
+        (true, Some(count)) => Some(count),
+        (true, None) => {
+            return Err(UsageError(format!(
+                "{reference}: --only-app-layers needs the base image's layers: name the base with \
+                 --base-image, or build with the OCI base-image labels (its layers were not found \
+                 at the bottom of this image's)"
+            ))
+            .into())
+        }
+    };
+    let base_name = base.name.clone();
     let facts = image_facts(&image, base);
-    let components = sbom.components();
+    let mut components = sbom.components();
+    let mut app_files;
+    let file_facts = match (app_layers_from, file_facts) {
+        (Some(from), Some(all)) => {
+            components.retain(|c| c.layer_index.is_none_or(|i| i >= from));
+            app_files = all.clone();
+            app_files.retain_layers_from(from);
+            Some(&app_files)
+        }
+        (Some(from), None) => {
+            components.retain(|c| c.layer_index.is_none_or(|i| i >= from));
+            None
+        }
+        (None, files) => files,
+    };
     let vulnerabilities = vulnerability_findings(context, judging.sources, &components, &image)?;
     let (today, stamp) = now();
     let input = Input {
@@ -121,6 +151,10 @@ fn judge(
         today: &today,
     };
     let mut verdict = evaluate_policy(policy, &input, &stamp);
+    verdict.judged_layers = app_layers_from.map(|from| JudgedLayers {
+        from_layer: from,
+        base_image: base_name,
+    });
     if let Some(collected) = vulnerabilities {
         verdict.vulnerability_sources = Some(VulnerabilitySources {
             sources: collected.inputs,

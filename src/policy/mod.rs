@@ -156,5 +156,6 @@ fn evaluate_rules(
         rules,
         exceptions,
         vulnerability_sources: None,
+        judged_layers: None,
     }
 }

@@ -185,6 +185,21 @@ pub struct Verdict {
         skip_serializing_if = "Option::is_none"
     )]
     pub vulnerability_sources: Option<VulnerabilitySources>,
+    /// Present when only the layers above the base image were judged (`check --only-app-layers`):
+    /// packages, files and vulnerabilities of the base's layers were left out.
+    #[serde(rename = "judgedLayers", skip_serializing_if = "Option::is_none")]
+    pub judged_layers: Option<JudgedLayers>,
+}
+
+/// Which layers a verdict judged, when not all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgedLayers {
+    /// The lowest layer judged (its index, lowest 0): the base image's layers are those below.
+    #[serde(rename = "fromLayer")]
+    pub from_layer: usize,
+    /// The base image, when known by name.
+    #[serde(rename = "baseImage", skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<String>,
 }
 
 /// The inputs behind the vulnerability rules: each source file (with its digest) and each VEX
@@ -212,6 +227,14 @@ pub fn write_table(verdict: &Verdict, out: &mut dyn Write) -> io::Result<()> {
             .unwrap_or(&verdict.image.reference),
         verdict.image.digest
     )?;
+    if let Some(judged) = &verdict.judged_layers {
+        writeln!(
+            out,
+            "Layers {} and up only: the base image's ({}) were not judged",
+            judged.from_layer + 1,
+            crate::text::escape_controls(judged.base_image.as_deref().unwrap_or("unnamed"))
+        )?;
+    }
     writeln!(out)?;
     for rule in &verdict.rules {
         let status = match rule.status {
