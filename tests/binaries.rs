@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use support::*;
 
@@ -306,20 +306,7 @@ fn file_from_deb(deb: &Path, glob: &str) -> (String, Vec<u8>) {
 fn debian_binaries_alone_in_an_image_are_classified_at_their_upstream_version() {
     require_engine();
     let packages: Vec<&str> = DEBIAN_BINARIES.iter().map(|b| b.0).collect();
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/debs.sh"))
-        .args(&packages)
-        .output()
-        .expect("integration/debs.sh runs");
-    assert!(
-        out.status.success(),
-        "integration/debs.sh (needs Debian's mirror): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let debs: std::collections::HashMap<String, PathBuf> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(p, d)| (p.to_string(), PathBuf::from(d)))
-        .collect();
+    let debs = debian_debs(&packages);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     // Each binary under /opt/PACKAGE/ at its path in the package; no dpkg database, no os-release.

@@ -18,6 +18,7 @@ pub mod java;
 pub mod jvm;
 pub mod npm;
 pub mod os_release;
+pub mod pear;
 pub mod python;
 pub mod relations;
 pub mod rpm;
@@ -138,6 +139,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     java::CATALOGER,
     jvm::CATALOGER,
     composer::CATALOGER,
+    pear::CATALOGER,
     dotnet::CATALOGER,
     ruby::CATALOGER,
     rust::CATALOGER,

@@ -658,3 +658,22 @@ pub fn self_signed(dir: &Path, name: &str) {
         .expect("openssl runs");
     assert!(openssl.status.success(), "openssl: {}", stderr(&openssl));
 }
+
+/// The .deb files of Debian 12 `packages`, fetched (not installed) by `integration/debs.sh` and
+/// cached: package name → path.
+pub fn debian_debs(packages: &[&str]) -> std::collections::HashMap<String, std::path::PathBuf> {
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/debs.sh"))
+        .args(packages)
+        .output()
+        .expect("integration/debs.sh runs");
+    assert!(
+        out.status.success(),
+        "integration/debs.sh (needs Debian's mirror): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(p, d)| (p.to_string(), std::path::PathBuf::from(d)))
+        .collect()
+}
