@@ -6,7 +6,7 @@
 #                              # base), openssl, curl and python3 (the webhook step); cargo builds vouch.
 #   integration/deps.sh [test] # all of the above, and what the tests need: skopeo (OCI layouts),
 #                              # openssh-client and putty-tools (private keys in every format), npm,
-#                              # golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, php-pear, a JDK and
+#                              # golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, php-pear, r-base-core, a JDK and
 #                              # two Debian Java libraries (test projects and their reference tools),
 #                              # Python's jsonschema and PyYAML (independent schema validation),
 #                              # spdx-tools and cyclonedx-python-lib (second readers of SPDX and
@@ -70,6 +70,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps.sh: installing ${missing[*]} (Debian packages, for the tests)" >&2
   as_root apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+if ! command -v Rscript >/dev/null 2>&1; then
+  echo "deps.sh: installing r-base-core (the R test's reference, installed.packages())" >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends r-base-core >/dev/null ||
+    { as_root apt-get update -q >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends r-base-core >/dev/null; }
 fi
 if ! python3 -c 'import jsonschema, referencing' >/dev/null 2>&1; then
   echo "deps.sh: installing Python jsonschema" >&2

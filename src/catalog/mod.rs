@@ -20,6 +20,7 @@ pub mod npm;
 pub mod os_release;
 pub mod pear;
 pub mod python;
+pub mod r;
 pub mod relations;
 pub mod rpm;
 pub mod ruby;
@@ -140,6 +141,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     jvm::CATALOGER,
     composer::CATALOGER,
     pear::CATALOGER,
+    r::CATALOGER,
     dotnet::CATALOGER,
     ruby::CATALOGER,
     rust::CATALOGER,

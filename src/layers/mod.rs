@@ -242,3 +242,32 @@ pub struct Entry {
     pub gid: u64,
     pub size: u64,
 }
+
+/// A squashed index of regular files with these contents, all in layer 0 (unit tests of the
+/// catalogers).
+#[cfg(test)]
+pub(crate) fn test_index(files: &[(&str, &str)]) -> FileIndex {
+    let entries = files
+        .iter()
+        .map(|(path, body)| {
+            let entry = Entry {
+                path: path.to_string(),
+                kind: EntryKind::File {
+                    contents: Some(std::sync::Arc::new(body.as_bytes().to_vec())),
+                },
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                size: body.len() as u64,
+            };
+            (
+                path.to_string(),
+                IndexedEntry {
+                    layer_index: 0,
+                    entry,
+                },
+            )
+        })
+        .collect();
+    FileIndex::new(entries)
+}
