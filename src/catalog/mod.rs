@@ -16,6 +16,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod jvm;
+pub mod luarocks;
 pub mod npm;
 pub mod os_release;
 pub mod pear;
@@ -142,6 +143,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     composer::CATALOGER,
     pear::CATALOGER,
     r::CATALOGER,
+    luarocks::CATALOGER,
     dotnet::CATALOGER,
     ruby::CATALOGER,
     rust::CATALOGER,
