@@ -12,6 +12,9 @@ SYFT=$(echo "$PEERS" | sed -n 1p)
 TRIVY=$(echo "$PEERS" | sed -n 2p)
 python3 bench/compare.py --image "$IMAGE" --vouch target/release/docker-vouch --syft "$SYFT" --trivy "$TRIVY" \
   --runs "${BENCH_RUNS:-5}" --out docs/benchmarks.md
+# Coverage against Syft on the binaries a package database does not list (Debian's, unpacked without dpkg).
+python3 bench/compare.py --image "$(bench/binaries_image.sh)" --vouch target/release/docker-vouch --syft "$SYFT" \
+  --trivy "$TRIVY" --out docs/benchmarks.md --coverage-only "Binaries without a package database (bench/binaries_image.sh)"
 # One large layer, against the hashing floor (targets: ≤ 1.2× the floor, peak RSS ≤ 64 MiB).
 SCALE=$(python3 bench/scale.py --image "$(bench/scale_image.sh)" --vouch target/release/docker-vouch \
   --syft "$SYFT" --trivy "$TRIVY" --runs "${BENCH_RUNS:-3}")
