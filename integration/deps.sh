@@ -6,7 +6,7 @@
 #                              # base), openssl, curl and python3 (the webhook step); cargo builds vouch.
 #   integration/deps.sh [test] # all of the above, and what the tests need: skopeo (OCI layouts),
 #                              # openssh-client and putty-tools (private keys in every format), npm,
-#                              # golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, php-pear, r-base-core, luarocks, a JDK and
+#                              # golang-go, rpm, db5.3-util (Berkeley DB rpm databases), ruby, php-pear, r-base-core, luarocks, pacman and makepkg, a JDK and
 #                              # two Debian Java libraries (test projects and their reference tools),
 #                              # Python's jsonschema and PyYAML (independent schema validation),
 #                              # spdx-tools and cyclonedx-python-lib (second readers of SPDX and
@@ -63,6 +63,11 @@ dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 # The PEAR test's reference (`pear list`) and installer.
 command -v pear >/dev/null 2>&1 || missing+=(php-pear)
+# The pacman test's builder, installer and reference (makepkg, `pacman -U`, `pacman -Q`).
+command -v pacman >/dev/null 2>&1 || missing+=(pacman-package-manager)
+command -v makepkg >/dev/null 2>&1 || missing+=(makepkg)
+command -v bsdtar >/dev/null 2>&1 || missing+=(libarchive-tools)
+command -v fakeroot >/dev/null 2>&1 || missing+=(fakeroot)
 # The Lua rocks test's installer and reference (`luarocks make`, `luarocks list`).
 command -v luarocks >/dev/null 2>&1 || missing+=(luarocks)
 [ -f /usr/include/lua5.4/lua.h ] || missing+=(liblua5.4-dev)

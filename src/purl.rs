@@ -158,6 +158,26 @@ pub fn distro_release(distro: &str) -> String {
     format!("{id}-{}", parts[..keep.min(parts.len())].join("."))
 }
 
+/// An OS package's purl, `pkg:TYPE/NAMESPACE/NAME@VERSION?arch=ARCH&distro=DISTRO`, with the
+/// qualifiers that are known (apk, pacman).
+pub fn os_package_purl(
+    purl_type: &str,
+    namespace: &str,
+    name: &str,
+    version: &str,
+    arch: Option<&str>,
+    distro: Option<&str>,
+) -> Result<String, String> {
+    let mut qualifiers = Vec::with_capacity(2);
+    if let Some(a) = arch {
+        qualifiers.push(("arch", a));
+    }
+    if let Some(d) = distro {
+        qualifiers.push(("distro", d));
+    }
+    build_purl(purl_type, Some(namespace), name, version, &qualifiers)
+}
+
 /// Builds a purl string from its parts, percent-encoding as the purl spec requires (no `@version`
 /// when the version is unknown, i.e. empty).
 pub fn build_purl(

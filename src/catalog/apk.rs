@@ -8,7 +8,7 @@ use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::FileIndex;
 use crate::license::normalize;
 use crate::package::{Distro, Evidence, Package};
-use crate::purl::build_purl;
+use crate::purl::os_package_purl;
 
 pub const NAME: &str = "apk";
 pub const GLOBS: &[&str] = &["lib/apk/db/installed"];
@@ -101,14 +101,14 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             continue;
         };
         let arch = record.get('A').filter(|a| !a.is_empty());
-        let mut qualifiers = Vec::new();
-        if let Some(a) = arch {
-            qualifiers.push(("arch", a));
-        }
-        if let Some(d) = &distro_qualifier {
-            qualifiers.push(("distro", d.as_str()));
-        }
-        let purl = match build_purl("apk", Some(namespace), name, version, &qualifiers) {
+        let purl = match os_package_purl(
+            "apk",
+            namespace,
+            name,
+            version,
+            arch,
+            distro_qualifier.as_deref(),
+        ) {
             Ok(p) => p,
             Err(e) => {
                 output.warnings.push(format!("/{DATABASE}: {e}; skipped"));

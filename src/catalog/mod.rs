@@ -19,6 +19,7 @@ pub mod jvm;
 pub mod luarocks;
 pub mod npm;
 pub mod os_release;
+pub mod pacman;
 pub mod pear;
 pub mod python;
 pub mod r;
@@ -135,6 +136,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     dpkg::CATALOGER,
     apk::CATALOGER,
     rpm::CATALOGER,
+    pacman::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,
