@@ -11,22 +11,12 @@ use support::*;
 #[test]
 fn r_libraries_match_installed_packages() {
     require_engine();
-    let debs = debian_debs(&["r-base-core", "r-cran-jsonlite", "r-cran-magrittr"]);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    for deb in debs.values() {
-        let out = Command::new("dpkg-deb")
-            .arg("-x")
-            .arg(deb)
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    unpack_debs(
+        &["r-base-core", "r-cran-jsonlite", "r-cran-magrittr"],
+        &root,
+    );
     let libraries = ["usr/lib/R/library", "usr/lib/R/site-library"];
     let lib_loc = libraries
         .iter()

@@ -27,6 +27,7 @@ pub mod relations;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
+pub mod wordpress;
 pub mod zipstream;
 
 use crate::layers::{FileIndex, Probe, Probes, ResolveError, Wanted};
@@ -146,6 +147,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     pear::CATALOGER,
     r::CATALOGER,
     luarocks::CATALOGER,
+    wordpress::CATALOGER,
     dotnet::CATALOGER,
     ruby::CATALOGER,
     rust::CATALOGER,

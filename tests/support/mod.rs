@@ -677,3 +677,22 @@ pub fn debian_debs(packages: &[&str]) -> std::collections::HashMap<String, std::
         .map(|(p, d)| (p.to_string(), std::path::PathBuf::from(d)))
         .collect()
 }
+
+/// Unpacks the .deb files of Debian 12 `packages` into `root` with `dpkg-deb -x`: their files as
+/// the packages lay them out, without a dpkg database.
+pub fn unpack_debs(packages: &[&str], root: &Path) {
+    for deb in debian_debs(packages).values() {
+        let out = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(deb)
+            .arg(root)
+            .output()
+            .expect("dpkg-deb runs");
+        assert!(
+            out.status.success(),
+            "dpkg-deb -x {}: {}",
+            deb.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
