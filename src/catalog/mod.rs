@@ -16,6 +16,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod jvm;
+pub mod kernel;
 pub mod luarocks;
 pub mod npm;
 pub mod os_release;
@@ -152,6 +153,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     ruby::CATALOGER,
     rust::CATALOGER,
     binary::CATALOGER,
+    kernel::CATALOGER,
 ];
 
 /// What the layer pass keeps for the catalogers: `os-release` and every cataloger's globs, and
