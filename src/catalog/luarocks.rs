@@ -13,10 +13,9 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 pub const NAME: &str = "lua-rocks";
-pub const GLOBS: &[&str] = &[
-    "**/lib/luarocks/rocks*/*/*/rock_manifest",
-    "**/lib/luarocks/rocks*/*/*/*.rockspec",
-];
+/// By file name and extension alone (globset's cheapest matchers, tried on every path of every
+/// layer); [`rock_of`] keeps those inside a LuaRocks tree.
+pub const GLOBS: &[&str] = &["**/rock_manifest", "**/*.rockspec"];
 
 /// This cataloger, as [`super::CATALOGERS`] lists it.
 pub const CATALOGER: Cataloger = Cataloger {

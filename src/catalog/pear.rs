@@ -16,7 +16,9 @@ use crate::purl::build_purl;
 use phpserz::{PhpParser, PhpToken};
 
 pub const NAME: &str = "php-pear";
-pub const GLOBS: &[&str] = &["**/.registry/*.reg", "**/.registry/.channel.*/*.reg"];
+/// By extension alone (globset's cheapest matcher, tried on every path of every layer);
+/// [`registry_channel`] keeps the registry's files.
+pub const GLOBS: &[&str] = &["**/*.reg"];
 
 /// The channel PEAR's registry files name when it is the default one.
 const DEFAULT_CHANNEL: &str = "pear.php.net";
