@@ -9,7 +9,6 @@ use crate::layers::{path, FileIndex, Probe, ProbeScan};
 use crate::package::Package;
 use crate::purl::build_purl;
 use regex::bytes::Regex;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub const NAME: &str = "binary-classifier";
@@ -423,7 +422,7 @@ pub const CATALOGER: Cataloger = Cataloger {
 };
 
 /// Lists the classified binaries that no OS package owns.
-pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOutput {
+pub fn catalog(files: &FileIndex, owned: &super::Owners) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for (entry, snippet) in files.findings(PROBE) {
         if owned.contains_key(&entry.entry.path) {

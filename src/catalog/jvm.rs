@@ -59,7 +59,7 @@ fn fields(text: &str) -> HashMap<&str, &str> {
 }
 
 /// Lists the Java runtimes no OS package installed.
-pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOutput {
+pub fn catalog(files: &FileIndex, owned: &super::Owners) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for entry in files.entries() {
         let path = &entry.entry.path;

@@ -11,7 +11,6 @@ use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
 use crate::package::Package;
 use crate::purl::build_purl;
-use std::collections::HashMap;
 
 pub const NAME: &str = "linux-kernel";
 pub const PROBE: &str = "linux-kernel-version";
@@ -94,7 +93,7 @@ impl ProbeScan for KernelScan {
 }
 
 /// Every kernel image the probe read that no OS package owns.
-pub fn catalog(files: &FileIndex, owned: &HashMap<String, String>) -> CatalogOutput {
+pub fn catalog(files: &FileIndex, owned: &super::Owners) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for (entry, found) in files.findings(PROBE) {
         if owned.contains_key(&entry.entry.path) {

@@ -100,6 +100,10 @@ pub struct Inventory {
     pub warnings: Vec<String>,
 }
 
+/// Image path (symlinks resolved) → the purl of the OS package that installed the file. Tens of
+/// thousands of entries per image: a fast hash, and each package's purl shared by its files.
+pub type Owners = HashMap<String, Arc<str>, foldhash::fast::RandomState>;
+
 /// Whether a cataloger reads an OS package database or language packages and binaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -117,7 +121,7 @@ pub struct CatalogInput<'a> {
     pub distro: Option<&'a Distro>,
     /// Files OS packages own (the path resolved through the image's symlinks) and the purl of the
     /// owner; empty while the OS catalogers run.
-    pub owners: &'a HashMap<String, String>,
+    pub owners: &'a Owners,
 }
 
 /// One cataloger, as its ecosystem's file declares it.
@@ -181,8 +185,8 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
         distro,
         ..Default::default()
     };
-    let mut owners: HashMap<String, String> = HashMap::new();
-    let run = |kind: Kind, owners: &HashMap<String, String>| -> Vec<CatalogOutput> {
+    let mut owners = Owners::default();
+    let run = |kind: Kind, owners: &Owners| -> Vec<CatalogOutput> {
         let input = CatalogInput {
             files,
             distro: inventory.distro.as_ref(),
@@ -198,12 +202,17 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
     // Files owned by OS packages, resolved through the image's symlinks (`/bin` → `usr/bin`), and
     // the purl of the package that owns each.
     for output in &os_outputs {
+        let purls: Vec<Arc<str>> = output
+            .packages
+            .iter()
+            .map(|p| p.purl.as_str().into())
+            .collect();
         for (path, index) in &output.owned_files {
             if let (Ok(resolved), Some(owner)) = (
                 files.resolve_path(path.trim_start_matches('/')),
-                output.packages.get(*index),
+                purls.get(*index),
             ) {
-                owners.entry(resolved).or_insert_with(|| owner.purl.clone());
+                owners.entry(resolved).or_insert_with(|| Arc::clone(owner));
             }
         }
     }
@@ -243,7 +252,7 @@ pub fn catalog(files: &FileIndex) -> Result<Inventory, CatalogError> {
             if let Some(owner) = owners.get(&resolved) {
                 package
                     .properties
-                    .push(("vouch:ownedBy".into(), owner.clone()));
+                    .push(("vouch:ownedBy".into(), owner.to_string()));
             }
         }
     }

@@ -46,7 +46,10 @@ struct Registered {
 pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for entry in files.entries() {
-        let path = entry.entry.path.as_ref();
+        let path = entry.entry.path.as_str();
+        if !path.ends_with(".reg") {
+            continue;
+        }
         let Some(channel_dir) = registry_channel(path) else {
             continue;
         };

@@ -47,7 +47,7 @@ pub struct FileIndex {
     files: BTreeMap<String, IndexedEntry>,
     /// Path → target of every symlink among `files`: what resolving a path looks up at each of its
     /// components (tens of thousands of owned files are resolved per image, against a few links).
-    links: HashMap<String, String>,
+    links: HashMap<String, String, foldhash::fast::RandomState>,
 }
 
 impl FileIndex {
