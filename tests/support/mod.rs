@@ -71,14 +71,30 @@ pub fn debian_rootfs() -> std::path::PathBuf {
     std::path::PathBuf::from(path)
 }
 
-/// The debootstrap root imported into the engine once per test process, with `CMD ["/bin/bash"]`;
-/// returns its tag.
+/// The debootstrap root imported into the engine with `CMD ["/bin/bash"]`; returns its tag. One
+/// image for every test process while the root is unchanged (its tag names the root's dpkg status
+/// by size and time): each import is another full copy on the engine's vfs storage.
 pub fn debian_image() -> String {
     static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TAG.get_or_init(|| {
         require_engine();
-        let tag = format!("vouch-test/debian-base:{}", std::process::id());
-        import_dir_with(&debian_rootfs(), &tag, &["-c", "CMD [\"/bin/bash\"]"])
+        let root = debian_rootfs();
+        let status =
+            std::fs::metadata(root.join("var/lib/dpkg/status")).expect("the root's status");
+        let modified = status
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let tag = format!("vouch-test/debian-base:{}-{modified}", status.len());
+        let present = Command::new("docker")
+            .args(["image", "inspect", &tag])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if present {
+            return tag;
+        }
+        import_dir_with(&root, &tag, &["-c", "CMD [\"/bin/bash\"]"])
     })
     .clone()
 }
