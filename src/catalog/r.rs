@@ -28,9 +28,11 @@ pub const CATALOGER: Cataloger = Cataloger {
 /// Every installed R package.
 pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
-    // (package index, the names it needs) and name → index, per library directory.
-    let mut needs: Vec<(usize, Vec<String>)> = Vec::new();
+    // (package index, its library directory, the names it needs); (library, name) → index; and
+    // name → the first such package in path order, for a dependency found in another library.
+    let mut needs: Vec<(usize, String, Vec<String>)> = Vec::new();
     let mut by_library: HashMap<(String, String), usize> = HashMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     for entry in files.entries() {
         let path = entry.entry.path.as_str();
         let Some(dir) = path.strip_suffix("/DESCRIPTION") else {
@@ -61,15 +63,16 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         let library = dir.rsplit_once('/').map_or("", |(lib, _)| lib).to_string();
         let index = output.packages.len();
         by_library.insert((library.clone(), name.to_string()), index);
+        by_name.entry(name.to_string()).or_insert(index);
         let wanted: Vec<String> = ["Depends", "Imports", "LinkingTo"]
             .iter()
             .filter_map(|f| fields.get(f))
             .flat_map(|list| list.split(','))
             .filter_map(|item| item.split(['(', ' ', '\n']).find(|s| !s.is_empty()))
             .filter(|n| *n != "R")
-            .map(|n| format!("{library}\0{n}"))
+            .map(str::to_string)
             .collect();
-        needs.push((index, wanted));
+        needs.push((index, library, wanted));
         let license = fields.get("License").map(|l| {
             // "MIT + file LICENSE": the file only adds the copyright holders.
             l.split(" + file")
@@ -101,17 +104,11 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
         });
     }
     // A dependency is looked for in the same library, then in any other (R's search path).
-    for (from, wanted) in needs {
-        for key in wanted {
-            let (library, name) = key.split_once('\0').unwrap_or(("", &key));
+    for (from, library, wanted) in needs {
+        for name in wanted {
             let to = by_library
-                .get(&(library.to_string(), name.to_string()))
-                .or_else(|| {
-                    by_library
-                        .iter()
-                        .find(|((_, n), _)| n == name)
-                        .map(|(_, i)| i)
-                });
+                .get(&(library.clone(), name.clone()))
+                .or_else(|| by_name.get(&name));
             if let Some(&to) = to {
                 output.depends(from, to);
             }
@@ -124,6 +121,28 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 mod tests {
     use super::*;
     use crate::layers::test_index;
+
+    /// A dependency not in the package's own library is the first package of that name in path
+    /// order: the same edge on every run (a map's order would pick either).
+    #[test]
+    fn a_dependency_in_another_library_resolves_the_same_every_time() {
+        let description = |name: &str, depends: &str| {
+            format!(
+                "Package: {name}\nVersion: 1.0\nDepends: {depends}\nBuilt: R 4.2.2; ; 2023; unix\n"
+            )
+        };
+        let files = [
+            ("a/library/methods/DESCRIPTION", description("methods", "R")),
+            ("b/library/methods/DESCRIPTION", description("methods", "R")),
+            ("c/library/app/DESCRIPTION", description("app", "methods")),
+        ];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, d)| (*p, d.as_str())).collect();
+        for _ in 0..20 {
+            let output = catalog(&test_index(&files));
+            assert_eq!(output.packages[2].name, "app");
+            assert_eq!(output.dependencies, [(2, 0)]);
+        }
+    }
 
     #[test]
     fn installed_packages_only_with_their_dependencies() {
