@@ -5,6 +5,9 @@ mod support;
 
 use support::*;
 
+/// The Dockerfile line that installs a node module by hand, in every image here.
+const LEFT_PAD: &str = "RUN mkdir -p /srv/app/node_modules/left-pad && printf '{\"name\":\"left-pad\",\"version\":\"1.3.0\"}' > /srv/app/node_modules/left-pad/package.json";
+
 #[test]
 fn each_component_names_the_instruction_that_made_its_layer() {
     let base = debian_image();
@@ -12,7 +15,7 @@ fn each_component_names_the_instruction_that_made_its_layer() {
     let dockerfile = format!(
         "FROM {base}\n\
          ENV APP_HOME=/srv/app\n\
-         RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.3.0\"}}' > /srv/app/node_modules/left-pad/package.json\n\
+         {LEFT_PAD}\n\
          LABEL team=platform\n\
          COPY METADATA /usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA\n"
     );
@@ -35,10 +38,7 @@ fn each_component_names_the_instruction_that_made_its_layer() {
         component_property(component, "vouch:createdBy")
     };
     // The engine's history says `/bin/sh -c mkdir ...`; the SBOM says it as the Dockerfile did.
-    assert_eq!(
-        created_by("left-pad").as_deref(),
-        Some("RUN mkdir -p /srv/app/node_modules/left-pad && printf '{\"name\":\"left-pad\",\"version\":\"1.3.0\"}' > /srv/app/node_modules/left-pad/package.json")
-    );
+    assert_eq!(created_by("left-pad").as_deref(), Some(LEFT_PAD));
     let copied = created_by("six").expect("the COPY layer's instruction");
     assert!(
         copied.starts_with("COPY ")
@@ -76,7 +76,7 @@ fn all_layers_scope_lists_what_a_later_layer_removed() {
     let tag = format!("vouch-test/all-layers:{}", std::process::id());
     let dockerfile = format!(
         "FROM {base}\n\
-         RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.3.0\"}}' > /srv/app/node_modules/left-pad/package.json\n\
+         {LEFT_PAD}\n\
          RUN rm -rf /srv/app/node_modules/left-pad && dpkg --purge --force-all e2fsprogs\n"
     );
     build_image(&tag, &dockerfile, &[]);
@@ -169,7 +169,7 @@ fn only_app_layers_judges_what_the_dockerfile_added() {
         &tag,
         &format!(
             "FROM {base}\n\
-             RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.3.0\"}}' > /srv/app/node_modules/left-pad/package.json\n"
+             {LEFT_PAD}\n"
         ),
         &[],
     );

@@ -20,6 +20,10 @@ pub fn catalog_all_layers(
     earlier: &[FileIndex],
 ) -> Result<Inventory, CatalogError> {
     let mut inventory = catalog(image)?;
+    if earlier.is_empty() {
+        // The squashed scope: no earlier view, and no key of every package to build.
+        return Ok(inventory);
+    }
     let mut seen: HashSet<(String, String)> = inventory.packages.iter().map(key).collect();
     let mut removed: Vec<Package> = Vec::new();
     // Highest view first: a package is taken from the last view that had it.

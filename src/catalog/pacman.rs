@@ -57,12 +57,12 @@ fn first<'a>(sections: &[(&str, Vec<&'a str>)], name: &str) -> Option<&'a str> {
     all(sections, name).first().copied()
 }
 
-fn all<'a>(sections: &[(&str, Vec<&'a str>)], name: &str) -> Vec<&'a str> {
+/// The values of the field `name` (none when the file has no such field).
+fn all<'s, 'a>(sections: &'s [(&str, Vec<&'a str>)], name: &str) -> &'s [&'a str] {
     sections
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
+        .map_or(&[], |(_, v)| v.as_slice())
 }
 
 /// `glibc>=2.38`, `sh` → the name depended on or provided.
@@ -129,7 +129,8 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             purl_type: "alpm",
             purl,
             licenses: all(&desc, "LICENSE")
-                .into_iter()
+                .iter()
+                .copied()
                 .filter_map(normalize)
                 .collect(),
             cpe: None,
@@ -156,11 +157,11 @@ pub fn catalog(files: &FileIndex, distro: Option<&Distro>) -> CatalogOutput {
             name: name.to_string(),
             arch: None,
             depends: all(&desc, "DEPENDS")
-                .into_iter()
+                .iter()
                 .map(|d| vec![relation_name(d).to_string()])
                 .collect(),
             provides: all(&desc, "PROVIDES")
-                .into_iter()
+                .iter()
                 .map(|p| relation_name(p).to_string())
                 .collect(),
         });

@@ -47,9 +47,6 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
     let mut output = CatalogOutput::default();
     for entry in files.entries() {
         let path = entry.entry.path.as_str();
-        if !path.ends_with(".reg") {
-            continue;
-        }
         let Some(channel_dir) = registry_channel(path) else {
             continue;
         };
@@ -77,6 +74,10 @@ pub fn catalog(files: &FileIndex) -> CatalogOutput {
 /// For a registry file, the channel its directory names (`None` for the default channel's
 /// `.registry/NAME.reg`); not a registry file at all: `None` outside.
 fn registry_channel(path: &str) -> Option<Option<&str>> {
+    // Every kept path passes here: the suffix, cheapest, first.
+    if !path.ends_with(".reg") {
+        return None;
+    }
     let (_, rest) = path
         .rsplit_once("/.registry/")
         .or_else(|| path.strip_prefix(".registry/").map(|r| ("", r)))?;

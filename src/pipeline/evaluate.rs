@@ -125,19 +125,17 @@ fn judge(
     let base_name = base.name.clone();
     let facts = image_facts(&image, base);
     let mut components = sbom.components();
-    let mut app_files;
-    let file_facts = match (app_layers_from, file_facts) {
-        (Some(from), Some(all)) => {
+    let app_files = app_layers_from.zip(file_facts).map(|(from, all)| {
+        let mut app = all.clone();
+        app.retain_layers_from(from);
+        app
+    });
+    let file_facts = match app_layers_from {
+        Some(from) => {
             components.retain(|c| c.layer_index.is_none_or(|i| i >= from));
-            app_files = all.clone();
-            app_files.retain_layers_from(from);
-            Some(&app_files)
+            app_files.as_ref()
         }
-        (Some(from), None) => {
-            components.retain(|c| c.layer_index.is_none_or(|i| i >= from));
-            None
-        }
-        (None, files) => files,
+        None => file_facts,
     };
     let vulnerabilities = vulnerability_findings(context, judging.sources, &components, &image)?;
     let (today, stamp) = now();
