@@ -168,6 +168,7 @@ fn main() {
         prior: None,
         vulnerabilities: Some(&vulnerabilities),
         sbom: &sbom,
+        judged_from_layer: None,
         today: "2026-11-23",
     };
     let mut times: Vec<Duration> = Vec::new();

@@ -100,6 +100,7 @@ pub fn rejudge(report: &mut Report, rejudge: &Rejudge) -> Result<Vec<String>, Re
         prior: None,
         vulnerabilities: Some(&collected.findings),
         sbom: &sbom,
+        judged_from_layer: None,
         today: &today,
     };
     let verdict = evaluate_vulnerabilities(policy, &input, &stamp);

@@ -179,12 +179,103 @@ fn only_app_layers_judges_what_the_dockerfile_added() {
         "version: \"1\"\nname: denied\nrules:\n  - id: denied\n    action: deny\n    packages:\n      deny:\n        - purl: pkg:deb/debian/bash\n        - purl: pkg:npm/left-pad\n",
     )
     .unwrap();
+    // The same judgment by a Rego rule over `input.sbom`, and by a vulnerability report that names
+    // the layer of each finding (Grype's shape): one on the base's bash, one on a package of the
+    // base's layer that the SBOM does not list, one on the app layer's left-pad.
+    std::fs::write(
+        dir.path().join("everything.yaml"),
+        "version: \"1\"\nname: everything\nrules:\n  - id: rego\n    action: deny\n    rego:\n      module: |\n        package layers\n        deny contains msg if {\n          some c in input.sbom.components\n          c.name in {\"bash\", \"left-pad\"}\n          some d in input.sbom.dependencies\n          d.ref == c[\"bom-ref\"]\n          msg := c.name\n        }\n  - id: vulns\n    action: deny\n    vulnerabilities: {max_severity: medium}\n",
+    )
+    .unwrap();
+    let inspect: serde_json::Value =
+        serde_json::from_str(&docker(&["image", "inspect", &tag])).unwrap();
+    let diff_ids = &inspect[0]["RootFS"]["Layers"];
+    let (sbom, _) = sbom_of_image(&tag);
+    let bash = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "bash")
+        .expect("bash in the SBOM");
+    let artifact = |name: &str, purl: &str, layer: &serde_json::Value| {
+        serde_json::json!({
+            "vulnerability": {"id": format!("CVE-2099-{name}"), "severity": "High", "urls": [],
+                              "fix": {"versions": [], "state": "not-fixed"}},
+            "relatedVulnerabilities": [], "matchDetails": [],
+            "artifact": {"id": name, "name": name, "version": purl.rsplit('@').next().unwrap(),
+                         "type": "binary", "locations": [{"path": "/x", "layerID": layer}],
+                         "language": "", "licenses": [], "cpes": [], "purl": purl, "upstreams": []}
+        })
+    };
+    let report = serde_json::json!({
+        "matches": [
+            artifact("bash", bash["purl"].as_str().unwrap(), &diff_ids[0]),
+            artifact("libghost", "pkg:generic/libghost@1.0", &diff_ids[0]),
+            artifact("left-pad", "pkg:npm/left-pad@1.3.0", &diff_ids[1]),
+        ],
+        "source": {"type": "image", "target": {"userInput": tag, "imageID": inspect[0]["Id"], "manifestDigest": "sha256:1d2e",
+                   "tags": [tag], "imageSize": 1, "layers": [], "repoDigests": [], "architecture": "amd64", "os": "linux"}},
+        "descriptor": {"name": "grype", "version": "0.86.1"}
+    });
+    std::fs::write(
+        dir.path().join("grype.json"),
+        serde_json::to_vec(&report).unwrap(),
+    )
+    .unwrap();
     let check = |extra: &[&str]| {
         let mut args = vec!["check", "--policy", "policy.yaml", "--format", "json"];
         args.extend_from_slice(extra);
         args.push(&tag);
         run_vouch(dir.path(), &args)
     };
+    // Rule id → what each of its findings is about, sorted.
+    let judged = |extra: &[&str]| -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut args = vec![
+            "check",
+            "--policy",
+            "everything.yaml",
+            "--vuln-report",
+            "grype.json",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(&tag);
+        let out = run_vouch(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        verdict["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rule| {
+                let mut about: Vec<String> = rule["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| {
+                        let e = &f["evidence"];
+                        e["package"].as_str().or(e["msg"].as_str()).map_or_else(
+                            || f["message"].as_str().unwrap_or_default().to_string(),
+                            str::to_string,
+                        )
+                    })
+                    .collect();
+                about.sort();
+                (rule["id"].as_str().unwrap().to_string(), about)
+            })
+            .collect()
+    };
+    let everything = judged(&[]);
+    assert_eq!(everything["rego"], ["bash", "left-pad"], "{everything:?}");
+    assert_eq!(
+        everything["vulns"],
+        ["bash", "left-pad", "libghost"],
+        "{everything:?}"
+    );
+    let app_only = judged(&["--only-app-layers"]);
+    assert_eq!(app_only["rego"], ["left-pad"], "{app_only:?}");
+    assert_eq!(app_only["vulns"], ["left-pad"], "{app_only:?}");
     let denied = |out: &std::process::Output| -> Vec<(String, Option<bool>)> {
         let verdict: serde_json::Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)));

@@ -125,6 +125,10 @@ fn judge(
     let base_name = base.name.clone();
     let facts = image_facts(&image, base);
     let mut components = sbom.components();
+    // Every component is matched, so that a report's finding ties to the component of the layer
+    // the report names (not to a same-named one of an app layer); the base's are dropped after.
+    let mut vulnerabilities =
+        vulnerability_findings(context, judging.sources, &components, &image)?;
     let app_files = app_layers_from.zip(file_facts).map(|(from, all)| {
         let mut app = all.clone();
         app.retain_layers_from(from);
@@ -132,12 +136,16 @@ fn judge(
     });
     let file_facts = match app_layers_from {
         Some(from) => {
-            components.retain(|c| c.layer_index.is_none_or(|i| i >= from));
+            // What no layer is known for stays judged: leaving it out could pass a base's finding.
+            let judged = |layer: Option<usize>| layer.is_none_or(|i| i >= from);
+            components.retain(|c| judged(c.layer_index));
+            if let Some(collected) = vulnerabilities.as_mut() {
+                collected.findings.retain(|f| judged(f.layer_index));
+            }
             app_files.as_ref()
         }
         None => file_facts,
     };
-    let vulnerabilities = vulnerability_findings(context, judging.sources, &components, &image)?;
     let (today, stamp) = now();
     let input = Input {
         image: &facts,
@@ -146,6 +154,7 @@ fn judge(
         prior,
         vulnerabilities: vulnerabilities.as_ref().map(|v| v.findings.as_slice()),
         sbom: &sbom,
+        judged_from_layer: app_layers_from,
         today: &today,
     };
     let mut verdict = evaluate_policy(policy, &input, &stamp);

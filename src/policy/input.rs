@@ -54,6 +54,9 @@ pub struct Input<'a> {
     pub vulnerabilities: Option<&'a [VulnerabilityFinding]>,
     /// The SBOM, made a document for Rego rules.
     pub sbom: &'a crate::sbom::read::Sbom,
+    /// The first layer judged (`check --only-app-layers`): Rego's `input.sbom` leaves out the
+    /// components of the layers below it, as `components` already does.
+    pub judged_from_layer: Option<usize>,
     /// The verified verdict this judgment renews (`attest --from-attestation`): the results of the
     /// rules that need what is not read again (`files`, when `files` is `None`) are carried from it.
     pub prior: Option<&'a serde_json::Value>,

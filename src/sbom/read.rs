@@ -314,6 +314,51 @@ pub fn recorded_image(sbom: &Value, reference: &str) -> Result<Image, RecordedEr
     })
 }
 
+/// The value of a CycloneDX component's property `name`.
+fn property_of<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
+    component
+        .get("properties")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+        .get("value")?
+        .as_str()
+}
+
+/// Takes out of a CycloneDX document the components of the layers below `from` (by their
+/// `vouch:layerIndex`), and the dependency entries and edges naming them: the SBOM of what the
+/// layers from `from` up added (`check --only-app-layers`). A component with no layer index is
+/// kept, as the rules keep it.
+pub fn retain_layers_from(document: &mut Value, from: usize) {
+    let mut dropped = std::collections::HashSet::new();
+    if let Some(list) = document.get_mut("components").and_then(Value::as_array_mut) {
+        list.retain(|c| {
+            let below = property_of(c, "vouch:layerIndex")
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < from);
+            if below {
+                if let Some(reference) = c.get("bom-ref").and_then(Value::as_str) {
+                    dropped.insert(reference.to_string());
+                }
+            }
+            !below
+        });
+    }
+    let Some(dependencies) = document
+        .get_mut("dependencies")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    let named = |v: &Value| v.as_str().is_some_and(|r| dropped.contains(r));
+    dependencies.retain(|d| !d.get("ref").is_some_and(named));
+    for entry in dependencies {
+        if let Some(on) = entry.get_mut("dependsOn").and_then(Value::as_array_mut) {
+            on.retain(|r| !named(r));
+        }
+    }
+}
+
 /// Reads the components of a CycloneDX JSON document.
 pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
     let Some(list) = sbom.get("components").and_then(Value::as_array) else {
@@ -322,15 +367,7 @@ pub fn components_from_sbom(sbom: &Value) -> Vec<Component> {
     list.iter()
         .filter_map(|c| {
             let purl = c.get("purl")?.as_str()?.to_string();
-            let property = |name: &str| {
-                c.get("properties")?
-                    .as_array()?
-                    .iter()
-                    .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
-                    .get("value")?
-                    .as_str()
-                    .map(str::to_string)
-            };
+            let property = |name: &str| property_of(c, name).map(str::to_string);
             let licenses = c
                 .get("licenses")
                 .and_then(Value::as_array)
@@ -467,6 +504,36 @@ mod tests {
         assert_eq!(
             serde_json::to_vec(&saved.serializable().unwrap()).unwrap(),
             serde_json::to_vec(&value).unwrap()
+        );
+    }
+
+    #[test]
+    fn retaining_layers_drops_lower_components_and_their_edges() {
+        let layer = |i: &str| serde_json::json!([{"name": "vouch:layerIndex", "value": i}]);
+        let mut document = serde_json::json!({
+            "components": [
+                {"bom-ref": "base", "name": "base", "properties": layer("0")},
+                {"bom-ref": "app", "name": "app", "properties": layer("2")},
+                {"bom-ref": "unknown", "name": "unknown"},
+                {"bom-ref": "odd", "name": "odd", "properties": layer("x")}
+            ],
+            "dependencies": [
+                {"ref": "base", "dependsOn": []},
+                {"ref": "app", "dependsOn": ["base", "unknown"]},
+                {"ref": "unknown"}
+            ]
+        });
+        retain_layers_from(&mut document, 1);
+        let names: Vec<&str> = document["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["app", "unknown", "odd"]);
+        assert_eq!(
+            document["dependencies"],
+            serde_json::json!([{"ref": "app", "dependsOn": ["unknown"]}, {"ref": "unknown"}])
         );
     }
 

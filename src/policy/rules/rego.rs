@@ -69,10 +69,13 @@ impl RegoCheck {
     }
 
     pub fn evaluate(&self, input: &Input) -> Evaluation {
-        let sbom = input
+        let mut sbom = input
             .sbom
             .document()
             .map_err(|e| format!("the SBOM for Rego: {e}"))?;
+        if let Some(from) = input.judged_from_layer {
+            crate::sbom::read::retain_layers_from(sbom.to_mut(), from);
+        }
         let document = serde_json::json!({
             "image": input.image,
             "sbom": sbom,

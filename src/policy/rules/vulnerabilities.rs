@@ -58,8 +58,9 @@ fn evidence(finding: &VulnerabilityFinding, input: &Input, by_purl: &ByPurl) -> 
         .layer_index
         .or_else(|| component.and_then(|c| c.layer_index));
     Evidence {
-        package: component.map(|c| c.name.clone()),
-        version: component.map(|c| c.version.clone()),
+        // A report's finding on a package the SBOM does not list names it as the report does.
+        package: Some(component.map_or(&finding.package, |c| &c.name).clone()),
+        version: Some(component.map_or(&finding.version, |c| &c.version).clone()),
         purl: Some(finding.purl.clone()),
         path: component.and_then(|c| c.path.clone()),
         layer: layer_index
@@ -285,6 +286,7 @@ mod tests {
             prior: None,
             vulnerabilities: findings,
             sbom: &crate::sbom::read::Sbom::Saved(serde_json::Value::Null),
+            judged_from_layer: None,
             today: "2026-11-23",
         };
         crate::policy::evaluate(&policy, &input, "2026-11-23T00:00:00Z")
