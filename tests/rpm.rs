@@ -414,3 +414,122 @@ fn rpm_packages_match_their_distributions_advisories() {
         );
     }
 }
+
+/// An Azure Linux / CBL-Mariner os-release.
+const MARINER: &str = "NAME=\"Common Base Linux Mariner\"\nVERSION=\"2.0.20241029\"\nID=mariner\nVERSION_ID=\"2.0\"\nPRETTY_NAME=\"CBL-Mariner/Linux\"\n";
+
+/// The rpm packages Syft finds in an engine image, as (name, version-release): Syft writes no
+/// epoch where vouch and rpm do.
+fn syft_rpms(work: &Path, tag: &str) -> BTreeSet<(String, String)> {
+    let archive = work.join("syft.tar");
+    run(Command::new("docker")
+        .args(["save", "-o"])
+        .arg(&archive)
+        .arg(tag));
+    let out = run(Command::new(peer("syft"))
+        .arg(format!("docker-archive:{}", archive.display()))
+        .args(["-o", "json", "-q"]));
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    found["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "rpm")
+        .map(|a| {
+            let version = a["version"].as_str().unwrap();
+            let without_epoch = version.split_once(':').map_or(version, |(_, v)| v);
+            (
+                a["name"].as_str().unwrap().to_string(),
+                without_epoch.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Azure Linux / CBL-Mariner distroless images keep no rpm database, only the list their build
+/// wrote of it with `rpm -qa --qf`: here the real rpm writes it from a real database, in the
+/// toolkit's format (`%{EPOCH}` in the sixth column) and in the one that writes `(none)` there.
+/// vouch lists what `rpm -qa` does, epochs included, with Mariner purls; Syft 1.18 finds the same
+/// names and versions in the same image. An image that keeps its database is read from that alone;
+/// `container-manifest-1` alone is a warning, not a silent miss.
+#[test]
+fn mariner_distroless_manifest_lists_what_rpm_qa_does() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let db_root = dir.path().join("db");
+    install_rpms(dir.path(), &db_root);
+    let db = db_root.join("var/lib/rpm");
+    let expected = rpm_qa(&db, "sqlite");
+    let without_epochs: BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.clone(),
+                v.split_once(':').map_or(v.as_str(), |(_, v)| v).to_string(),
+            )
+        })
+        .collect();
+    let manifest = |epoch_column: &str| {
+        run(Command::new("rpm")
+            .args(["-qa", "--dbpath"])
+            .arg(&db)
+            .arg("--qf")
+            .arg(format!(
+                "%{{NAME}}\\t%{{VERSION}}-%{{RELEASE}}\\t%{{INSTALLTIME}}\\t%{{BUILDTIME}}\\t%{{VENDOR}}\\t{epoch_column}\\t%{{SIZE}}\\t%{{ARCH}}\\t%{{EPOCHNUM}}\\t%{{SOURCERPM}}\\n"
+            )))
+    };
+    const MANIFEST: &str = "var/lib/rpmmanifest/container-manifest-2";
+    for (variant, epoch_column) in [("toolkit", "%{EPOCH}"), ("none", "(none)")] {
+        let work = dir.path().join(variant);
+        let text = manifest(epoch_column);
+        assert_eq!(text.lines().count(), SPECS.len(), "{text}");
+        let root = root_with_db(&work, MARINER, MANIFEST, text.as_bytes());
+        let tag = format!("vouch-test/rpm-manifest-{variant}:{}", std::process::id());
+        import_dir(&root, &tag);
+        let (sbom, _) = sbom_of_image(&tag);
+        assert_eq!(rpm_packages(&sbom), expected, "{variant}: as rpm -qa");
+        let purls: BTreeSet<String> = packages(&sbom).into_iter().map(|p| p.2).collect();
+        assert!(
+            purls.contains(
+                "pkg:rpm/mariner/libbase@1.2-3.el9?arch=noarch&distro=mariner-2.0&epoch=2"
+            ),
+            "{variant}: {purls:?}"
+        );
+        assert_eq!(syft_rpms(&work, &tag), without_epochs, "{variant}: as Syft");
+        docker(&["rmi", "-f", &tag]);
+    }
+
+    // The database kept beside its manifest: each package once, from the database.
+    std::fs::create_dir_all(db_root.join("etc")).unwrap();
+    std::fs::write(db_root.join("etc/os-release"), MARINER).unwrap();
+    std::fs::create_dir_all(db_root.join("var/lib/rpmmanifest")).unwrap();
+    std::fs::write(db_root.join(MANIFEST), manifest("%{EPOCH}")).unwrap();
+    let tag = format!("vouch-test/rpm-manifest-db:{}", std::process::id());
+    import_dir(&db_root, &tag);
+    let (sbom, _) = sbom_of_image(&tag);
+    let paths: Vec<String> = packages(&sbom)
+        .into_iter()
+        .filter(|p| p.2.starts_with("pkg:rpm/"))
+        .map(|p| p.4)
+        .collect();
+    assert_eq!(paths.len(), SPECS.len(), "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p == "/var/lib/rpm/rpmdb.sqlite"),
+        "{paths:?}"
+    );
+    docker(&["rmi", "-f", &tag]);
+
+    // Only the name list: said, not guessed.
+    let names = run(Command::new("rpm").args(["-qa", "--dbpath"]).arg(&db));
+    let layer = Layer::new()
+        .file("etc/os-release", MARINER)
+        .file("var/lib/rpmmanifest/container-manifest-1", &names);
+    let archive = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("m1:1"));
+    let out = run_vouch(archive.path(), &["sbom", "docker-archive:img.tar"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/var/lib/rpmmanifest/container-manifest-1 without"),
+        "{}",
+        stderr(&out)
+    );
+}

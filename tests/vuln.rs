@@ -224,21 +224,6 @@ fn go_binary(module_text: &str) -> Vec<u8> {
     bytes
 }
 
-/// The real Trivy (`integration/peers.sh`, run by `integration/deps.sh`), for report metadata.
-fn trivy() -> String {
-    let candidates = [
-        std::env::var("VOUCH_TRIVY").unwrap_or_default(),
-        format!(
-            "{}/.cache/vouch-peers/bin/trivy",
-            std::env::var("HOME").unwrap_or_default()
-        ),
-    ];
-    candidates
-        .into_iter()
-        .find(|c| !c.is_empty() && Path::new(c).is_file())
-        .expect("trivy not found: run integration/peers.sh (integration/deps.sh does) or set VOUCH_TRIVY")
-}
-
 /// The installed version of a Debian package in the test root, from dpkg itself.
 fn dpkg_version(package: &str) -> String {
     let admin = debian_rootfs().join("var/lib/dpkg");
@@ -380,7 +365,7 @@ fn scan_merges_osv_trivy_and_grype_and_applies_vex() {
     // Trivy: the metadata the real Trivy writes for this image (no vulnerability database can be
     // downloaded here, so its license scanner runs), with findings in Trivy's DetectedVulnerability
     // shape added to an os-pkgs result.
-    let out = Command::new(trivy())
+    let out = Command::new(peer("trivy"))
         .args([
             "image",
             "--quiet",

@@ -142,6 +142,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     dpkg::CATALOGER,
     apk::CATALOGER,
     rpm::CATALOGER,
+    rpm::manifest::CATALOGER,
     pacman::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,

@@ -712,3 +712,25 @@ pub fn unpack_debs(packages: &[&str], root: &Path) {
         );
     }
 }
+
+/// A peer tool installed by `integration/peers.sh` (run by `integration/deps.sh`): `syft` or
+/// `trivy`, or the path in `VOUCH_SYFT` / `VOUCH_TRIVY`.
+#[allow(dead_code)]
+pub fn peer(name: &str) -> String {
+    let candidates = [
+        std::env::var(format!("VOUCH_{}", name.to_uppercase())).unwrap_or_default(),
+        format!(
+            "{}/.cache/vouch-peers/bin/{name}",
+            std::env::var("HOME").unwrap_or_default()
+        ),
+    ];
+    candidates
+        .into_iter()
+        .find(|c| !c.is_empty() && Path::new(c).is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found: run integration/peers.sh (integration/deps.sh does) or set VOUCH_{}",
+                name.to_uppercase()
+            )
+        })
+}

@@ -9,6 +9,7 @@
 
 pub mod bdb;
 pub mod header;
+pub mod manifest;
 pub mod ndb;
 
 use super::relations::{self, Relations};
@@ -180,6 +181,102 @@ fn read_sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(blobs)
 }
 
+/// Where the image's rpm purls live: `pkg:rpm/NAMESPACE/...?distro=QUALIFIER`.
+pub struct Purls {
+    namespace: String,
+    distro_qualifier: Option<String>,
+}
+
+impl Purls {
+    /// The namespace is the os-release `ID` (`redhat` for RHEL, and when none is known).
+    pub fn of(distro: Option<&Distro>) -> Purls {
+        let namespace = match distro.map(|d| d.id.as_str()) {
+            Some("rhel") | None => "redhat",
+            Some(id) => id,
+        };
+        Purls {
+            namespace: namespace.to_string(),
+            distro_qualifier: distro.map(Distro::purl_qualifier),
+        }
+    }
+}
+
+/// One installed rpm, as a database header or a manifest line states it.
+pub struct Installed<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    /// Empty when unknown.
+    pub release: String,
+    pub epoch: Option<u32>,
+    pub arch: Option<String>,
+    pub source_rpm: Option<String>,
+    pub vendor: Option<String>,
+    pub license: Option<String>,
+}
+
+impl Installed<'_> {
+    /// The package: `pkg:rpm/NAMESPACE/NAME@VERSION-RELEASE?arch=..&epoch=..&distro=..`, shown as
+    /// `[EPOCH:]VERSION-RELEASE`, found by `cataloger` in the file `evidence` names.
+    pub fn package(
+        self,
+        purls: &Purls,
+        evidence: Evidence,
+        cataloger: &'static str,
+    ) -> Result<Package, String> {
+        let purl_version = if self.release.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}-{}", self.version, self.release)
+        };
+        let epoch_text = self.epoch.map(|e| e.to_string());
+        let mut qualifiers: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &self.arch {
+            qualifiers.push(("arch", a));
+        }
+        if let Some(e) = &epoch_text {
+            qualifiers.push(("epoch", e));
+        }
+        if let Some(d) = &purls.distro_qualifier {
+            qualifiers.push(("distro", d));
+        }
+        let purl = build_purl(
+            "rpm",
+            Some(&purls.namespace),
+            self.name,
+            &purl_version,
+            &qualifiers,
+        )?;
+        let mut properties = Vec::new();
+        for (value, key) in [(self.source_rpm, "sourceRpm"), (self.vendor, "vendor")] {
+            if let Some(v) = value {
+                properties.push((format!("vouch:rpm:{key}").into(), v));
+            }
+        }
+        if let Some(a) = self.arch {
+            properties.push(("vouch:rpm:architecture".into(), a));
+        }
+        Ok(Package {
+            name: self.name.to_string(),
+            version: match epoch_text {
+                Some(e) => format!("{e}:{purl_version}"),
+                None => purl_version,
+            },
+            purl_type: "rpm",
+            purl,
+            cpe: None,
+            licenses: self
+                .license
+                .as_deref()
+                .and_then(normalize)
+                .into_iter()
+                .collect(),
+            evidence,
+            cataloger,
+            properties,
+        })
+    }
+}
+
 fn add_packages(
     blobs: &[Vec<u8>],
     entry: &IndexedEntry,
@@ -187,12 +284,7 @@ fn add_packages(
     output: &mut CatalogOutput,
 ) {
     let db_path = &entry.entry.path;
-    let namespace = match distro.map(|d| d.id.as_str()) {
-        Some("rhel") => "redhat",
-        Some(id) => id,
-        None => "redhat",
-    };
-    let distro_qualifier = distro.map(Distro::purl_qualifier);
+    let purls = Purls::of(distro);
     let mut relations_list = Vec::new();
     for (row, blob) in blobs.iter().enumerate() {
         let header = match Header::parse(blob) {
@@ -216,64 +308,28 @@ fn add_packages(
         if name == "gpg-pubkey" {
             continue; // imported signing keys, not software
         }
-        let release = header.string(header::RELEASE).unwrap_or_default();
-        let epoch = header.int32(header::EPOCH);
-        let arch = header.string(header::ARCH).filter(|a| !a.is_empty());
-        let purl_version = if release.is_empty() {
-            version.clone()
-        } else {
-            format!("{version}-{release}")
+        let installed = Installed {
+            name: &name,
+            version: &version,
+            release: header.string(header::RELEASE).unwrap_or_default(),
+            epoch: header.int32(header::EPOCH),
+            arch: header.string(header::ARCH).filter(|a| !a.is_empty()),
+            source_rpm: header.string(header::SOURCERPM),
+            vendor: header.string(header::VENDOR),
+            license: header.string(header::LICENSE),
         };
-        let epoch_text = epoch.map(|e| e.to_string());
-        let mut qualifiers: Vec<(&str, &str)> = Vec::new();
-        if let Some(a) = &arch {
-            qualifiers.push(("arch", a));
-        }
-        if let Some(e) = &epoch_text {
-            qualifiers.push(("epoch", e));
-        }
-        if let Some(d) = &distro_qualifier {
-            qualifiers.push(("distro", d));
-        }
-        let purl = match build_purl("rpm", Some(namespace), &name, &purl_version, &qualifiers) {
-            Ok(p) => p,
+        let arch = installed.arch.clone();
+        let evidence = Evidence {
+            path: db_path.as_str().into(),
+            layer_index: entry.layer_index,
+        };
+        match installed.package(&purls, evidence, NAME) {
+            Ok(package) => output.packages.push(package),
             Err(e) => {
                 output.warnings.push(format!("/{db_path}: {e}; skipped"));
                 continue;
             }
-        };
-        let mut properties = Vec::new();
-        for (tag, key) in [(header::SOURCERPM, "sourceRpm"), (header::VENDOR, "vendor")] {
-            if let Some(v) = header.string(tag) {
-                properties.push((format!("vouch:rpm:{key}").into(), v));
-            }
         }
-        if let Some(a) = &arch {
-            properties.push(("vouch:rpm:architecture".into(), a.clone()));
-        }
-        let display_version = match epoch {
-            Some(e) => format!("{e}:{purl_version}"),
-            None => purl_version.clone(),
-        };
-        output.packages.push(Package {
-            name: name.clone(),
-            version: display_version,
-            purl_type: "rpm",
-            purl,
-            cpe: None,
-            licenses: header
-                .string(header::LICENSE)
-                .as_deref()
-                .and_then(normalize)
-                .into_iter()
-                .collect(),
-            evidence: Evidence {
-                path: db_path.as_str().into(),
-                layer_index: entry.layer_index,
-            },
-            cataloger: NAME,
-            properties,
-        });
         let mut provides = header.string_array(header::PROVIDENAME);
         let paths = header.file_paths();
         let index = output.packages.len() - 1;
