@@ -10,6 +10,7 @@ pub mod all_layers;
 pub mod apk;
 pub mod binary;
 pub mod composer;
+pub mod conda;
 pub mod deb822;
 pub mod dotnet;
 pub mod dpkg;
@@ -144,6 +145,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     rpm::CATALOGER,
     rpm::manifest::CATALOGER,
     pacman::CATALOGER,
+    conda::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,
