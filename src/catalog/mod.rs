@@ -9,6 +9,7 @@
 pub mod all_layers;
 pub mod apk;
 pub mod binary;
+pub mod bitnami;
 pub mod composer;
 pub mod conda;
 pub mod deb822;
@@ -146,6 +147,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     rpm::manifest::CATALOGER,
     pacman::CATALOGER,
     conda::CATALOGER,
+    bitnami::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,

@@ -99,6 +99,16 @@ pub fn lookup(component: &Component) -> Option<Lookup> {
         "gem" => ("RubyGems".into(), name, version, Scheme::Gem),
         "composer" => ("Packagist".into(), joined, version, Scheme::Semver),
         "nuget" => ("NuGet".into(), name, version, Scheme::Semver),
+        // Bitnami's advisories (bitnami/vulndb) give the application's upstream version; its
+        // packages' versions add Bitnami's revision (`7.4.2-0`), which semver would read as a
+        // pre-release.
+        "bitnami" => {
+            let upstream = match version.rsplit_once('-') {
+                Some((v, revision)) if revision.bytes().all(|b| b.is_ascii_digit()) => v,
+                _ => version.as_str(),
+            };
+            ("Bitnami".into(), name, upstream.to_string(), Scheme::Semver)
+        }
         _ => return None,
     };
     Some(Lookup {
@@ -149,7 +159,7 @@ pub fn scheme_of(ecosystem: &str) -> Option<Scheme> {
         "Alpine" => Scheme::Apk,
         "Red Hat" | "Rocky Linux" | "AlmaLinux" => Scheme::Rpm,
         "PyPI" => Scheme::Pep440,
-        "npm" | "Go" | "crates.io" | "Packagist" | "NuGet" => Scheme::Semver,
+        "npm" | "Go" | "crates.io" | "Packagist" | "NuGet" | "Bitnami" => Scheme::Semver,
         "Maven" => Scheme::Maven,
         "RubyGems" => Scheme::Gem,
         _ => return None,
@@ -220,6 +230,18 @@ mod tests {
             )
             .1,
             "org.apache.logging.log4j:log4j-core"
+        );
+        assert_eq!(
+            key(
+                "pkg:bitnami/redis@7.4.2-0?arch=amd64&distro=debian-12",
+                "7.4.2-0",
+                None
+            ),
+            ("Bitnami".into(), "redis".into(), "7.4.2".into())
+        );
+        assert_eq!(
+            key("pkg:bitnami/wait-for-port@1.0.8", "1.0.8", None).2,
+            "1.0.8"
         );
         assert!(
             lookup(&component("pkg:deb/debian/bash@5.2", "5.2")).is_none(),
