@@ -2,7 +2,8 @@
 //! build stage, unpacked from a tarball) recognised by the version strings their binaries carry, as
 //! Syft's binary classifiers do. A content probe ([`VersionProbe`]) looks only at ELF files whose names
 //! fit a classifier and keeps just the version it finds. A binary that an OS package owns is not
-//! reported again: the dpkg, apk or rpm package already stands for it.
+//! reported again: the dpkg, apk or rpm package already stands for it; nor is one whose ELF package
+//! note names its package.
 
 use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{path, FileIndex, Probe, ProbeScan};
@@ -421,11 +422,16 @@ pub const CATALOGER: Cataloger = Cataloger {
     catalog: |input| catalog(input.files, input.owners),
 };
 
-/// Lists the classified binaries that no OS package owns.
+/// Lists the classified binaries that no OS package owns and that name no package of their own
+/// (an ELF package note, [`super::elf_package`], says what the binary is).
 pub fn catalog(files: &FileIndex, owned: &super::Owners) -> CatalogOutput {
     let mut output = CatalogOutput::default();
+    let noted: std::collections::HashSet<&str> = files
+        .findings(super::elf_package::PROBE)
+        .map(|(entry, _)| entry.entry.path.as_str())
+        .collect();
     for (entry, snippet) in files.findings(PROBE) {
-        if owned.contains_key(&entry.entry.path) {
+        if owned.contains_key(&entry.entry.path) || noted.contains(entry.entry.path.as_str()) {
             continue;
         }
         let text = String::from_utf8_lossy(snippet);

@@ -15,6 +15,7 @@ pub mod conda;
 pub mod deb822;
 pub mod dotnet;
 pub mod dpkg;
+pub mod elf_package;
 pub mod golang;
 pub mod java;
 pub mod jvm;
@@ -162,6 +163,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     ruby::CATALOGER,
     rust::CATALOGER,
     binary::CATALOGER,
+    elf_package::CATALOGER,
     kernel::CATALOGER,
 ];
 
