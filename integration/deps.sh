@@ -107,6 +107,12 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
   echo "deps.sh: installing kubernetes-validate 1.37.0 (Kubernetes' OpenAPI schemas, for the deploy/ manifests' test)" >&2
   python3 -m pip install -q kubernetes-validate==1.37.0
 fi
+if ! command -v nix-store >/dev/null 2>&1; then
+  echo "deps.sh: installing nix-bin (Nix itself writes the Nix test's store and database)" >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends nix-bin >/dev/null ||
+    { as_root apt-get update -q >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends nix-bin >/dev/null; }
+fi
 if ! python3 -c 'import rattler, conda_package_handling' >/dev/null 2>&1; then
   echo "deps.sh: installing py-rattler and conda-package-handling (conda packages and environments for the conda test)" >&2
   python3 -m pip install -q py-rattler==0.28.0 conda-package-handling==2.6.0

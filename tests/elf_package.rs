@@ -110,15 +110,7 @@ fn package_notes_name_the_package_a_binary_came_from() {
     assert_eq!(purl("/opt/tool/busybox"), "pkg:generic/busybox@1.36.1");
 
     // Syft's elf-binary-package cataloger reads the same notes.
-    let archive = dir.path().join("img.tar");
-    docker(&["save", "-o", &archive.display().to_string(), &tag]);
-    let syft = Command::new(peer("syft"))
-        .arg(format!("docker-archive:{}", archive.display()))
-        .args(["-o", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(syft.status.success(), "syft: {}", stderr(&syft));
-    let found: Value = serde_json::from_slice(&syft.stdout).unwrap();
+    let found = syft_json(dir.path(), &tag);
     let syft_noted: BTreeSet<(String, String)> = found["artifacts"]
         .as_array()
         .unwrap()

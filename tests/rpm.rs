@@ -421,15 +421,7 @@ const MARINER: &str = "NAME=\"Common Base Linux Mariner\"\nVERSION=\"2.0.2024102
 /// The rpm packages Syft finds in an engine image, as (name, version-release): Syft writes no
 /// epoch where vouch and rpm do.
 fn syft_rpms(work: &Path, tag: &str) -> BTreeSet<(String, String)> {
-    let archive = work.join("syft.tar");
-    run(Command::new("docker")
-        .args(["save", "-o"])
-        .arg(&archive)
-        .arg(tag));
-    let out = run(Command::new(peer("syft"))
-        .arg(format!("docker-archive:{}", archive.display()))
-        .args(["-o", "json", "-q"]));
-    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found = syft_json(work, tag);
     found["artifacts"]
         .as_array()
         .unwrap()

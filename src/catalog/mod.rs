@@ -21,6 +21,7 @@ pub mod java;
 pub mod jvm;
 pub mod kernel;
 pub mod luarocks;
+pub mod nix;
 pub mod npm;
 pub mod os_release;
 pub mod pacman;
@@ -31,6 +32,7 @@ pub mod relations;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
+pub mod sqlite;
 pub mod wordpress;
 pub mod zipstream;
 
@@ -149,6 +151,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     pacman::CATALOGER,
     conda::CATALOGER,
     bitnami::CATALOGER,
+    nix::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,
@@ -352,8 +355,18 @@ mod tests {
         let wanted = wanted();
         for cataloger in CATALOGERS {
             for glob in cataloger.globs {
-                let path = example_path(glob);
-                assert!(wanted.wants(&path), "{}: {path}", cataloger.name);
+                // A glob ending in `/` names directories, kept as entries without bytes.
+                match glob.strip_suffix('/') {
+                    Some(dirs) => {
+                        let path = example_path(dirs);
+                        assert!(wanted.wants_dir(&path), "{}: {path}/", cataloger.name);
+                        assert!(!wanted.wants(&path), "{}: {path}", cataloger.name);
+                    }
+                    None => {
+                        let path = example_path(glob);
+                        assert!(wanted.wants(&path), "{}: {path}", cataloger.name);
+                    }
+                }
             }
         }
         let declared: Vec<&str> = CATALOGERS

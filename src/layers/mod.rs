@@ -24,11 +24,15 @@ pub use squash::{squash, squash_with_views};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 /// The set of paths whose contents the catalogers need, as globs over image-root-relative paths
-/// (`var/lib/dpkg/status`, `var/lib/dpkg/status.d/*`).
+/// (`var/lib/dpkg/status`, `var/lib/dpkg/status.d/*`). A glob that ends with `/` names
+/// directories only (`nix/store/*/`): they are kept as entries, and a file it would match keeps
+/// no bytes.
 #[derive(Debug, Clone)]
 pub struct Wanted {
     globs: GlobSet,
     sources: Vec<Glob>,
+    dirs: GlobSet,
+    dir_sources: Vec<Glob>,
     /// Content probes run over every other regular file.
     pub probes: Probes,
     /// Files and directories kept for their metadata only.
@@ -83,13 +87,21 @@ impl Wanted {
     pub fn from_globs<'a>(
         globs: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, globset::Error> {
-        let sources = globs
+        let (dir_globs, file_globs): (Vec<&str>, Vec<&str>) =
+            globs.into_iter().partition(|g| g.ends_with('/'));
+        let sources = file_globs
             .into_iter()
             .map(path_glob)
+            .collect::<Result<Vec<Glob>, _>>()?;
+        let dir_sources = dir_globs
+            .into_iter()
+            .map(|g| path_glob(g.trim_end_matches('/')))
             .collect::<Result<Vec<Glob>, _>>()?;
         Ok(Wanted {
             globs: glob_set(&sources)?,
             sources,
+            dirs: glob_set(&dir_sources)?,
+            dir_sources,
             probes: Probes::default(),
             notable: Notable::default(),
             layer_views: false,
@@ -101,11 +113,16 @@ impl Wanted {
         self,
         globs: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, globset::Error> {
+        let more = Wanted::from_globs(globs)?;
         let mut sources = self.sources;
-        sources.extend(Wanted::from_globs(globs)?.sources);
+        sources.extend(more.sources);
+        let mut dir_sources = self.dir_sources;
+        dir_sources.extend(more.dir_sources);
         Ok(Wanted {
             globs: glob_set(&sources)?,
             sources,
+            dirs: glob_set(&dir_sources)?,
+            dir_sources,
             ..self
         })
     }
@@ -131,6 +148,11 @@ impl Wanted {
     /// True when the file at this normalised path should keep its bytes.
     pub fn wants(&self, path: &str) -> bool {
         self.globs.is_match(path)
+    }
+
+    /// True when the directory at this normalised path is kept as an entry (a glob ending in `/`).
+    pub fn wants_dir(&self, path: &str) -> bool {
+        self.dirs.is_match(path)
     }
 }
 

@@ -132,7 +132,7 @@ fn read_entries<R: Read + Seek>(
         let noted = entry_type != EntryType::Symlink && wanted.notable.notes(&path, mode, regular);
 
         let kind = match entry_type {
-            EntryType::Directory if is_wanted => EntryKind::Dir,
+            EntryType::Directory if is_wanted || wanted.wants_dir(&path) => EntryKind::Dir,
             EntryType::Directory if noted => EntryKind::Noted { dir: true },
             EntryType::Directory => continue,
             EntryType::Symlink => {
@@ -230,4 +230,52 @@ fn read_entries<R: Read + Seek>(
         hashes.dedup();
     }
     Ok(layer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(entries: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, body) in entries {
+            let mut header = tar::Header::new_gnu();
+            match body {
+                Some(bytes) => {
+                    header.set_entry_type(tar::EntryType::Regular);
+                    header.set_size(bytes.len() as u64);
+                    header.set_mode(0o644);
+                    builder.append_data(&mut header, path, *bytes).unwrap();
+                }
+                None => {
+                    header.set_entry_type(tar::EntryType::Directory);
+                    header.set_size(0);
+                    header.set_mode(0o755);
+                    builder.append_data(&mut header, path, &[][..]).unwrap();
+                }
+            }
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_glob_ending_in_a_slash_keeps_directories_and_no_bytes() {
+        let bytes = layer(&[
+            ("nix/store/aaaa-hello-1.0/", None),
+            (
+                "nix/store/bbbb-source.tar.gz",
+                Some(b"a single-file store path"),
+            ),
+            ("nix/store/aaaa-hello-1.0/bin/hello", Some(b"binary")),
+            ("etc/x", Some(b"x")),
+        ]);
+        let wanted = Wanted::from_globs(["nix/store/*/", "etc/x"]).unwrap();
+        let read = read_layer(std::io::Cursor::new(bytes), &wanted, &Limits::default()).unwrap();
+        let kept: Vec<(&str, bool)> = read
+            .entries
+            .iter()
+            .map(|e| (e.path.as_str(), matches!(e.kind, EntryKind::Dir)))
+            .collect();
+        assert_eq!(kept, [("nix/store/aaaa-hello-1.0", true), ("etc/x", false)]);
+    }
 }

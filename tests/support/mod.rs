@@ -734,3 +734,18 @@ pub fn peer(name: &str) -> String {
             )
         })
 }
+
+/// What Syft finds in the engine image `tag` (saved as an archive in `work`), as its JSON (the
+/// `artifacts` with `foundBy`, `name`, `version`, `purl`).
+#[allow(dead_code)]
+pub fn syft_json(work: &Path, tag: &str) -> Value {
+    let archive = work.join("syft.tar");
+    docker(&["save", "-o", &archive.display().to_string(), tag]);
+    let out = Command::new(peer("syft"))
+        .arg(format!("docker-archive:{}", archive.display()))
+        .args(["-o", "json", "-q"])
+        .output()
+        .expect("syft runs");
+    assert!(out.status.success(), "syft: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("Syft's JSON")
+}

@@ -13,13 +13,13 @@ pub mod manifest;
 pub mod ndb;
 
 use super::relations::{self, Relations};
+use super::sqlite;
 use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, IndexedEntry};
 use crate::license::normalize;
 use crate::package::{Distro, Evidence, Package};
 use crate::purl::build_purl;
 use header::Header;
-use rusqlite::{Connection, MAIN_DB};
 
 pub const NAME: &str = "rpm";
 pub const GLOBS: &[&str] = &[
@@ -88,89 +88,30 @@ pub struct Blobs {
 
 /// Reads every header blob from an rpmdb.sqlite held in memory.
 fn sqlite_header_blobs(bytes: &[u8]) -> Result<Blobs, String> {
-    if bytes.len() < 100 {
-        return Err("not an SQLite database".into());
-    }
-    // rpm keeps the database in WAL mode; an in-memory copy must say rollback-journal mode (file format
-    // bytes 18 and 19) or SQLite refuses to open it.
-    let mut copy = bytes.to_vec();
-    copy[18] = 1;
-    copy[19] = 1;
     let blobs =
-        read_sqlite_blobs(&copy).map_err(|e| format!("cannot read the rpm database ({e})"))?;
+        read_sqlite_blobs(bytes).map_err(|e| format!("cannot read the rpm database ({e})"))?;
     Ok(Blobs {
         blobs,
         warnings: Vec::new(),
     })
 }
 
-/// How long a database may keep SQLite busy (a real one is read in milliseconds).
-const SQLITE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 /// The most header bytes read from one database.
 const SQLITE_BLOB_BYTES: usize = 256 * 1024 * 1024;
 
-/// The image author wrote this database: it is opened read-only and defensive (no views, no
-/// triggers, no functions from the schema), `Packages` must be a real table, and the read is bounded
-/// in time, row size and total bytes.
+/// `Packages` must be a real table (see [`sqlite::open_untrusted`] for how the database is
+/// opened), and the read is bounded in total bytes.
 fn read_sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use rusqlite::config::DbConfig;
-    use rusqlite::limits::Limit;
     let text = |e: rusqlite::Error| e.to_string();
-    let mut connection = Connection::open_in_memory().map_err(text)?;
-    connection
-        .deserialize_read_exact(MAIN_DB, bytes, bytes.len(), true)
-        .map_err(text)?;
-    for (setting, on) in [
-        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
-        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
-        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
-    ] {
-        connection.set_db_config(setting, on).map_err(text)?;
-    }
-    connection
-        .pragma_update(None, "query_only", true)
-        .map_err(text)?;
-    connection
-        .set_limit(Limit::SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024)
-        .map_err(text)?;
-    let started = std::time::Instant::now();
-    connection.progress_handler(10_000, Some(move || started.elapsed() > SQLITE_DEADLINE));
-    let (kind, sql): (String, Option<String>) = connection
-        .query_row(
-            "SELECT type, sql FROM sqlite_master WHERE name = 'Packages' COLLATE NOCASE",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => "it has no Packages table".to_string(),
-            other => other.to_string(),
-        })?;
-    let virtual_table = sql.as_deref().is_some_and(|sql| {
-        sql.trim_start()
-            .to_ascii_uppercase()
-            .starts_with("CREATE VIRTUAL")
-    });
-    if virtual_table {
-        return Err("Packages is a virtual table, not a table".into());
-    }
-    if kind != "table" {
-        return Err(format!("Packages is a {kind}, not a table"));
-    }
+    let connection = sqlite::open_untrusted(bytes)?;
+    sqlite::require_table(&connection, "Packages")?;
     let mut statement = connection
         .prepare("SELECT blob FROM Packages")
         .map_err(text)?;
     let mut rows = statement.query([]).map_err(text)?;
     let mut blobs = Vec::new();
     let mut total = 0usize;
-    while let Some(row) = rows.next().map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            format!("reading it took over {} s", SQLITE_DEADLINE.as_secs())
-        }
-        other => other.to_string(),
-    })? {
+    while let Some(row) = rows.next().map_err(sqlite::read_error)? {
         let blob: Vec<u8> = row.get(0).map_err(text)?;
         total += blob.len();
         if total > SQLITE_BLOB_BYTES {
