@@ -63,6 +63,8 @@ dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 # The PEAR test's reference (`pear list`) and installer; php-cli also runs WordPress's get_file_data().
 command -v pear >/dev/null 2>&1 || missing+=(php-pear)
+# The .NET PE test's reference reader of version resources.
+command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
 # The kernel test's reference reader of bzImage headers.
 command -v file >/dev/null 2>&1 || missing+=(file)
 # The pacman test's builder, installer and reference (makepkg, `pacman -U`, `pacman -Q`).

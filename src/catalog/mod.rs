@@ -14,6 +14,7 @@ pub mod composer;
 pub mod conda;
 pub mod deb822;
 pub mod dotnet;
+pub mod dotnet_pe;
 pub mod dpkg;
 pub mod elf_package;
 pub mod golang;
@@ -167,6 +168,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     rust::CATALOGER,
     binary::CATALOGER,
     elf_package::CATALOGER,
+    dotnet_pe::CATALOGER,
     kernel::CATALOGER,
 ];
 
