@@ -115,6 +115,10 @@ if ! command -v nix-store >/dev/null 2>&1; then
     { as_root apt-get update -q >/dev/null &&
       DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends nix-bin >/dev/null; }
 fi
+if ! python3 -c 'import portage' >/dev/null 2>&1; then
+  echo "deps.sh: installing Portage (Gentoo's package manager, from PyPI: it merges the portage test's packages)" >&2
+  python3 -m pip install -q portage==3.0.83
+fi
 if ! python3 -c 'import rattler, conda_package_handling' >/dev/null 2>&1; then
   echo "deps.sh: installing py-rattler and conda-package-handling (conda packages and environments for the conda test)" >&2
   python3 -m pip install -q py-rattler==0.28.0 conda-package-handling==2.6.0

@@ -27,6 +27,7 @@ pub mod npm;
 pub mod os_release;
 pub mod pacman;
 pub mod pear;
+pub mod portage;
 pub mod python;
 pub mod r;
 pub mod relations;
@@ -153,6 +154,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     conda::CATALOGER,
     bitnami::CATALOGER,
     nix::CATALOGER,
+    portage::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,
