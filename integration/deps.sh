@@ -65,8 +65,9 @@ command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 command -v pear >/dev/null 2>&1 || missing+=(php-pear)
 # The .NET PE test's reference reader of version resources.
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
-# The kernel test's reference reader of bzImage headers.
+# The kernel test's reference readers of bzImage headers and module information.
 command -v file >/dev/null 2>&1 || missing+=(file)
+command -v modinfo >/dev/null 2>&1 || [ -x /usr/sbin/modinfo ] || [ -x /sbin/modinfo ] || missing+=(kmod)
 # The pacman test's builder, installer and reference (makepkg, `pacman -U`, `pacman -Q`).
 command -v pacman >/dev/null 2>&1 || missing+=(pacman-package-manager)
 command -v makepkg >/dev/null 2>&1 || missing+=(makepkg)

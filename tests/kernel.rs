@@ -1,11 +1,26 @@
 //! The Linux kernel of Debian's cloud kernel package, unpacked without dpkg into an image imported
 //! into the engine: its release and build as `file` (libmagic) reads them from the same bzImage; and
-//! the same kernel where dpkg owns it is the package's, not reported again.
+//! its modules as modinfo (kmod) and Syft read them; and the same kernel and modules where dpkg owns
+//! them are the package's, not reported again.
 
 mod support;
 
 use std::process::Command;
 use support::*;
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
 
 /// The versioned kernel package the `linux-image-cloud-amd64` metapackage depends on.
 fn kernel_package() -> String {
@@ -73,6 +88,91 @@ fn a_kernel_image_is_read_as_file_reads_it() {
         version.starts_with(&format!("{release} {build}")),
         "{version} / {build}"
     );
+
+    // Its modules, as modinfo reads them: each named by `name`, at its `version` or (in-tree ones
+    // have none) at the kernel's release.
+    let modules: Vec<std::path::PathBuf> = walk(&root.join("lib/modules"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "ko"))
+        .collect();
+    assert!(modules.len() > 100, "{}", modules.len());
+    let read = Command::new("modinfo")
+        .args(&modules)
+        .output()
+        .expect("modinfo (make deps installs kmod)");
+    assert!(read.status.success(), "modinfo: {}", stderr(&read));
+    let mut expected = std::collections::BTreeSet::new();
+    for block in String::from_utf8_lossy(&read.stdout)
+        .split("filename:")
+        .skip(1)
+    {
+        let field = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}:")))
+                .map(|v| v.trim().to_string())
+        };
+        let path = block
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .trim_start_matches(root.to_str().unwrap())
+            .to_string();
+        let release = field("vermagic")
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        expected.insert((
+            path,
+            field("name").unwrap(),
+            field("version").unwrap_or(release),
+        ));
+    }
+    assert_eq!(expected.len(), modules.len());
+    let found: std::collections::BTreeSet<(String, String, String)> = packages(&sbom)
+        .into_iter()
+        .filter(|p| p.2.starts_with("pkg:generic/linux-kernel-module/"))
+        .map(|p| (p.4, p.0, p.1))
+        .collect();
+    assert_eq!(found, expected, "as modinfo reads them");
+    // Syft's linux-kernel cataloger reads the same names, and the same versions where modinfo has
+    // one.
+    let syft = syft_json(dir.path(), &tag);
+    let syft_modules: std::collections::BTreeSet<(String, String)> = syft["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "linux-kernel-module")
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                // Syft writes UNKNOWN where modinfo has no version.
+                a["version"]
+                    .as_str()
+                    .filter(|v| *v != "UNKNOWN")
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let release = kernels[0].1.clone();
+    let ours: std::collections::BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|(_, name, version)| {
+            (
+                name.clone(),
+                if *version == release {
+                    String::new()
+                } else {
+                    version.clone()
+                },
+            )
+        })
+        .collect();
+    assert_eq!(syft_modules, ours, "as Syft");
     docker(&["rmi", "-f", &tag]);
 
     // Where dpkg owns the file, the kernel is the package's.
@@ -88,8 +188,13 @@ fn a_kernel_image_is_read_as_file_reads_it() {
     std::fs::write(
         info.join(format!("{package}.list")),
         format!(
-            "/boot\n/boot/{}\n",
-            vmlinuz.file_name().unwrap().to_string_lossy()
+            "/boot\n/boot/{}\n{}\n",
+            vmlinuz.file_name().unwrap().to_string_lossy(),
+            modules
+                .iter()
+                .map(|m| format!("/{}", m.strip_prefix(&root).unwrap().display()))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
     )
     .unwrap();
@@ -100,6 +205,6 @@ fn a_kernel_image_is_read_as_file_reads_it() {
     let (sbom, _) = sbom_of_image(&tag);
     assert!(!packages(&sbom)
         .iter()
-        .any(|p| p.2.starts_with("pkg:generic/linux-kernel@")));
+        .any(|p| p.2.starts_with("pkg:generic/linux-kernel")));
     docker(&["rmi", "-f", &tag]);
 }

@@ -10,6 +10,7 @@
 //! description. A binary that an OS package owns is that package's, as with the classifiers; one
 //! that carries a note is not classified again by its bytes.
 
+use super::elf::Elf;
 use super::{CatalogOutput, Cataloger, Kind};
 use crate::layers::{FileIndex, Probe, ProbeScan};
 use crate::license::normalize;
@@ -22,11 +23,6 @@ pub const PROBE: &str = "elf-package-note";
 
 /// How far into a file the headers and notes are looked for.
 const MAX_SCANNED: usize = 256 * 1024;
-/// The largest note description kept.
-const MAX_DESCRIPTION: usize = 16 * 1024;
-const NOTE_OWNER: &[u8] = b"FDO\0";
-const NOTE_TYPE: u32 = 0xcafe_1a7e;
-const PT_NOTE: u32 = 4;
 
 /// This cataloger, as [`super::CATALOGERS`] lists it.
 pub const CATALOGER: Cataloger = Cataloger {
@@ -59,125 +55,11 @@ struct NoteScan {
     bytes: Vec<u8>,
 }
 
-/// The fields of an ELF header read here, in the file's class and byte order.
-struct Elf<'a> {
-    bytes: &'a [u8],
-    wide: bool,
-    little: bool,
-}
-
-impl<'a> Elf<'a> {
-    fn of(bytes: &'a [u8]) -> Option<Elf<'a>> {
-        let wide = match bytes.get(4)? {
-            1 => false,
-            2 => true,
-            _ => return None,
-        };
-        let little = match bytes.get(5)? {
-            1 => true,
-            2 => false,
-            _ => return None,
-        };
-        Some(Elf {
-            bytes,
-            wide,
-            little,
-        })
-    }
-
-    fn u16(&self, at: usize) -> Option<u16> {
-        let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
-    }
-
-    fn u32(&self, at: usize) -> Option<u32> {
-        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    }
-
-    /// A word: 8 bytes in a 64-bit file, 4 in a 32-bit one.
-    fn word(&self, at: usize) -> Option<usize> {
-        if self.wide {
-            let b: [u8; 8] = self.bytes.get(at..at + 8)?.try_into().ok()?;
-            let v = if self.little {
-                u64::from_le_bytes(b)
-            } else {
-                u64::from_be_bytes(b)
-            };
-            usize::try_from(v).ok()
-        } else {
-            self.u32(at).map(|v| v as usize)
-        }
-    }
-
-    /// Where the program header table is and how it is laid out: (offset, entry size, count).
-    fn program_headers(&self) -> Option<(usize, usize, usize)> {
-        let (phoff, phentsize, phnum) = if self.wide {
-            (self.word(0x20)?, self.u16(0x36)?, self.u16(0x38)?)
-        } else {
-            (self.word(0x1C)?, self.u16(0x2A)?, self.u16(0x2C)?)
-        };
-        Some((phoff, usize::from(phentsize), usize::from(phnum)))
-    }
-
-    /// The `PT_NOTE` segments, as (offset, size) in the file.
-    fn note_segments(&self) -> Option<Vec<(usize, usize)>> {
-        let (phoff, size, count) = self.program_headers()?;
-        let mut found = Vec::new();
-        for i in 0..count {
-            let at = phoff.checked_add(i.checked_mul(size)?)?;
-            if self.u32(at)? != PT_NOTE {
-                continue;
-            }
-            let (offset, filesz) = if self.wide {
-                (self.word(at + 8)?, self.word(at + 32)?)
-            } else {
-                (self.word(at + 4)?, self.word(at + 16)?)
-            };
-            found.push((offset, filesz));
-        }
-        Some(found)
-    }
-
-    /// The description of the package note among the notes at `offset..offset+size`.
-    fn package_note(&self, offset: usize, size: usize) -> Option<&'a [u8]> {
-        let end = offset.checked_add(size)?;
-        let mut at = offset;
-        while at + 12 <= end {
-            let name_size = self.u32(at)? as usize;
-            let desc_size = self.u32(at + 4)? as usize;
-            let kind = self.u32(at + 8)?;
-            let name_at = at + 12;
-            let desc_at = name_at.checked_add(name_size.checked_next_multiple_of(4)?)?;
-            let next = desc_at.checked_add(desc_size.checked_next_multiple_of(4)?)?;
-            if next > end {
-                return None;
-            }
-            if kind == NOTE_TYPE && self.bytes.get(name_at..name_at + name_size)? == NOTE_OWNER {
-                let desc = self.bytes.get(desc_at..desc_at + desc_size)?;
-                // The JSON is NUL-padded.
-                let text = desc.split(|&b| b == 0).next().unwrap_or_default();
-                return (text.len() <= MAX_DESCRIPTION).then_some(text);
-            }
-            at = next;
-        }
-        None
-    }
-}
-
 impl NoteScan {
     /// How many bytes are needed to read everything the headers point at (within the bound).
     fn wanted(&self) -> Option<usize> {
         let elf = Elf::of(&self.bytes)?;
-        let header_end = if elf.wide { 64 } else { 52 };
+        let header_end = elf.header_size();
         if self.bytes.len() < header_end {
             return Some(header_end);
         }
@@ -357,6 +239,7 @@ pub fn catalog(files: &FileIndex, owned: &super::Owners) -> CatalogOutput {
 
 #[cfg(test)]
 mod tests {
+    use super::super::elf::{NOTE_OWNER, NOTE_TYPE, PT_NOTE};
     use super::*;
 
     /// A minimal 64-bit little-endian ELF with one PT_NOTE segment holding `notes`.

@@ -16,11 +16,13 @@ pub mod deb822;
 pub mod dotnet;
 pub mod dotnet_pe;
 pub mod dpkg;
+pub mod elf;
 pub mod elf_package;
 pub mod golang;
 pub mod java;
 pub mod jvm;
 pub mod kernel;
+pub mod kernel_module;
 pub mod luarocks;
 pub mod nix;
 pub mod npm;
@@ -172,6 +174,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     elf_package::CATALOGER,
     dotnet_pe::CATALOGER,
     kernel::CATALOGER,
+    kernel_module::CATALOGER,
 ];
 
 /// What the layer pass keeps for the catalogers: `os-release` and every cataloger's globs, and
