@@ -26,6 +26,7 @@ pub mod kernel_module;
 pub mod luarocks;
 pub mod nix;
 pub mod npm;
+pub mod opkg;
 pub mod os_release;
 pub mod pacman;
 pub mod pear;
@@ -157,6 +158,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     bitnami::CATALOGER,
     nix::CATALOGER,
     portage::CATALOGER,
+    opkg::CATALOGER,
     python::CATALOGER,
     npm::CATALOGER,
     golang::CATALOGER,
