@@ -362,3 +362,32 @@ fn debian_binaries_alone_in_an_image_are_classified_at_their_upstream_version() 
     expected.sort();
     assert_eq!(found, expected);
 }
+
+/// Erlang/OTP without a package database (Debian's erlang-base unpacked without dpkg): its
+/// release comes from `releases/MAJOR/OTP_VERSION` and equals the package's upstream version, with
+/// the NVD's CPE.
+#[test]
+fn erlang_otp_is_named_by_its_release_file() {
+    require_engine();
+    let debs = debian_debs(&["erlang-base"]);
+    let deb = debs.values().next().expect("erlang-base's .deb");
+    let version = upstream_version(&deb_version(deb));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    unpack_debs(&["erlang-base"], &root);
+    let tag = import_dir(&root, &format!("vouch-test/erlang:{}", std::process::id()));
+    let (sbom, _) = sbom_of_image(&tag);
+    let otp: Vec<&serde_json::Value> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "erlang-otp")
+        .collect();
+    assert_eq!(otp.len(), 1, "{otp:?}");
+    assert_eq!(otp[0]["version"], version.as_str());
+    assert_eq!(
+        otp[0]["cpe"],
+        format!("cpe:2.3:a:erlang:erlang\\/otp:{version}:*:*:*:*:*:*:*")
+    );
+    docker(&["rmi", "-f", &tag]);
+}

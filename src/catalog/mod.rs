@@ -18,6 +18,7 @@ pub mod dotnet_pe;
 pub mod dpkg;
 pub mod elf;
 pub mod elf_package;
+pub mod erlang;
 pub mod golang;
 pub mod java;
 pub mod jvm;
@@ -164,6 +165,7 @@ pub const CATALOGERS: &[Cataloger] = &[
     golang::CATALOGER,
     java::CATALOGER,
     jvm::CATALOGER,
+    erlang::CATALOGER,
     composer::CATALOGER,
     pear::CATALOGER,
     r::CATALOGER,
