@@ -361,6 +361,19 @@ mod tests {
         path
     }
 
+    /// docs/formats.md is where users look up what a cataloger reads: each is named there.
+    #[test]
+    fn every_cataloger_is_documented() {
+        let formats = include_str!("../../docs/formats.md");
+        for cataloger in CATALOGERS {
+            assert!(
+                formats.contains(&format!("`{}`", cataloger.name)),
+                "docs/formats.md does not name the {} cataloger",
+                cataloger.name
+            );
+        }
+    }
+
     #[test]
     fn the_layer_pass_wants_what_every_cataloger_declares() {
         let wanted = wanted();
