@@ -15,7 +15,9 @@
 #                              # implementation of cosign keys and DSSE; the registry's htpasswd),
 #                              # cargo-auditable and rust-audit-info, and Syft and Trivy
 #                              # (integration/peers.sh: the vulnerability tests read the image metadata
-#                              # Trivy writes; the benchmarks compare with both).
+#                              # Trivy writes; the benchmarks compare with both); the catalogers'
+#                              # reference tools (nix-bin, Portage and py-rattler from PyPI, kmod,
+#                              # exiftool) and Microsoft's SARIF multitool (npm).
 # The Rust toolchain (cargo) is expected on the machine.
 set -euo pipefail
 
@@ -128,6 +130,8 @@ if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2
   python3 -m pip install -q pyyaml || as_root apt-get install -y -q python3-yaml >/dev/null
 fi
+# Microsoft's SARIF multitool, the SARIF tests' reference validator (from npm).
+"$(dirname "$0")/sarif_multitool.sh" >/dev/null
 if [ -z "${VOUCH_TRIVY:-}" ]; then
   "$(dirname "$0")/peers.sh" >/dev/null
 fi

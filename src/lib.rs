@@ -29,6 +29,7 @@ pub mod private_keys;
 pub mod purl;
 pub mod registry;
 pub mod rejudge;
+pub mod sarif;
 pub mod sbom;
 pub mod serve;
 pub mod shutdown;

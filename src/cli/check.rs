@@ -46,6 +46,10 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut rendered, &verdict)?;
             rendered.push(b'\n');
         }
+        CheckFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut rendered, &crate::sarif::from_verdict(&verdict))?;
+            rendered.push(b'\n');
+        }
     }
     write_result(args.output.as_deref(), &rendered)?;
     Ok(match verdict.outcome {

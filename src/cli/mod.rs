@@ -397,6 +397,8 @@ pub enum CheckFormat {
     Table,
     /// The verdict document (schemas/verdict.schema.json)
     Json,
+    /// SARIF 2.1.0, for code-scanning pages
+    Sarif,
 }
 
 /// What a verdict is computed from (`check` and `attest`).
@@ -795,6 +797,8 @@ pub enum ScanFormat {
     Json,
     /// The CycloneDX SBOM with a vulnerabilities section (VEX analysis included)
     CyclonedxJson,
+    /// SARIF 2.1.0, for code-scanning pages
+    Sarif,
 }
 
 /// Runs the parsed command and returns the process exit code.

@@ -1,6 +1,6 @@
 //! `docker vouch scan IMAGE`: read the image (or reuse its saved SBOM), gather the findings of every
-//! vulnerability source given, apply VEX, and print them as a table, the scan document, or the SBOM
-//! with a CycloneDX `vulnerabilities` section. Exit 1 only when `--fail-on` is given and a finding
+//! vulnerability source given, apply VEX, and print them as a table, the scan document, SARIF, or the
+//! SBOM with a CycloneDX `vulnerabilities` section. Exit 1 only when `--fail-on` is given and a finding
 //! VEX does not suppress reaches that severity.
 
 use super::{ScanArgs, ScanFormat, ScanSort};
@@ -61,6 +61,18 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_writer_pretty(
                 &mut rendered,
                 &scan_document(&image, &collected, &stamp),
+            )?;
+            rendered.push(b'\n');
+        }
+        ScanFormat::Sarif => {
+            let paths = sbom
+                .components()
+                .into_iter()
+                .filter_map(|c| Some((c.purl, c.path?)))
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut rendered,
+                &crate::sarif::from_scan(&image, &collected, &paths),
             )?;
             rendered.push(b'\n');
         }

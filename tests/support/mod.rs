@@ -749,3 +749,59 @@ pub fn syft_json(work: &Path, tag: &str) -> Value {
     assert!(out.status.success(), "syft: {}", stderr(&out));
     serde_json::from_slice(&out.stdout).expect("Syft's JSON")
 }
+
+/// Validates a SARIF log twice, independently of vouch: against the SARIF 2.1.0 JSON schema with
+/// Python's jsonschema, and with Microsoft's SARIF multitool (`integration/sarif_multitool.sh`, the
+/// SDK's validator: the schema and the SARIF rules). Returns the multitool's warnings (`SARIFnnnn:
+/// message` lines); an error of either fails.
+#[allow(dead_code)]
+pub fn validate_sarif(document: &[u8]) -> Vec<String> {
+    let out =
+        Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/sarif_multitool.sh"))
+            .output()
+            .expect("integration/sarif_multitool.sh runs");
+    assert!(
+        out.status.success(),
+        "sarif_multitool.sh (needs npm): {}",
+        stderr(&out)
+    );
+    let tool = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    let schema = tool
+        .parent()
+        .expect("the package directory")
+        .join("sarif-2.1.0.json");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = dir.path().join("vouch.sarif");
+    std::fs::write(&log, document).expect("the log is written");
+    let script = "import json, sys, jsonschema\n\
+        schema = json.load(open(sys.argv[1]))\n\
+        jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))\n";
+    let checked = Command::new("python3")
+        .args(["-c", script])
+        .arg(&schema)
+        .arg(&log)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        checked.status.success(),
+        "not valid against the SARIF 2.1.0 schema: {}\n{}",
+        stderr(&checked),
+        String::from_utf8_lossy(document)
+    );
+    let validated = Command::new(&tool)
+        .arg("validate")
+        .arg(&log)
+        .output()
+        .expect("the SARIF multitool runs");
+    let said = String::from_utf8_lossy(&validated.stdout).to_string();
+    assert!(
+        validated.status.success() && said.contains("Analysis completed successfully"),
+        "the SARIF multitool: {said}{}",
+        stderr(&validated)
+    );
+    let errors: Vec<&str> = said.lines().filter(|l| l.contains(": error ")).collect();
+    assert!(errors.is_empty(), "the SARIF multitool: {errors:?}");
+    said.lines()
+        .filter_map(|l| l.split_once(": warning ").map(|(_, w)| w.to_string()))
+        .collect()
+}
