@@ -109,6 +109,8 @@ pub struct Inventory {
     /// `(dependent, dependency)` pairs of indices into `packages`, sorted and unique.
     pub dependencies: Vec<(usize, usize)>,
     pub warnings: Vec<String>,
+    /// The paths left out of the read (`--exclude`), recorded in the SBOM.
+    pub excluded: Vec<String>,
 }
 
 /// Image path (symlinks resolved) → the purl of the OS package that installed the file. Tens of

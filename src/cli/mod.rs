@@ -320,6 +320,16 @@ pub struct PlatformArg {
     pub platform: Option<crate::image::Platform>,
 }
 
+/// `--exclude`, on the commands that catalog an image.
+#[derive(Debug, clap::Args)]
+pub struct ExcludeArg {
+    /// Leave this path of the image, and everything under it, out of the catalog (a glob over
+    /// the image's paths, `*` within a directory, `**` across them); repeatable. Recorded in the
+    /// SBOM (`vouch:excluded`), so whoever reads it sees what it does not cover
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SbomArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
@@ -327,6 +337,8 @@ pub struct SbomArgs {
     pub image: String,
     #[command(flatten)]
     pub platform: PlatformArg,
+    #[command(flatten)]
+    pub exclude: ExcludeArg,
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
     pub format: SbomFormat,
@@ -370,6 +382,8 @@ pub struct CheckArgs {
     pub image: Option<String>,
     #[command(flatten)]
     pub platform: PlatformArg,
+    #[command(flatten)]
+    pub exclude: ExcludeArg,
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Judge only what was added on top of the base image: the packages, files and vulnerabilities
@@ -436,6 +450,8 @@ pub struct AttestArgs {
     pub image: String,
     #[command(flatten)]
     pub platform: PlatformArg,
+    #[command(flatten)]
+    pub exclude: ExcludeArg,
     /// The private key (cosign.key) that signs the attestations; its password from VOUCH_PASSWORD or
     /// COSIGN_PASSWORD, else asked
     #[arg(
@@ -749,6 +765,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub platform: PlatformArg,
     #[command(flatten)]
+    pub exclude: ExcludeArg,
+    #[command(flatten)]
     pub vulnerabilities: VulnSourceArgs,
     /// Use this SBOM (CycloneDX JSON written by `docker vouch sbom` for the same image) instead of
     /// cataloging the image again
@@ -804,7 +822,8 @@ pub enum ScanFormat {
 /// Runs the parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The process's context, resolved once: every stage below shares its engine connection.
-    let context = Context::from_process(cli.docker.engine_flags(), cli.command.quiet());
+    let context = Context::from_process(cli.docker.engine_flags(), cli.command.quiet())
+        .with_exclusions(cli.command.exclusions());
     match cli.command {
         Command::PluginMetadata => {
             println!("{}", serde_json::to_string_pretty(&metadata())?);
@@ -849,6 +868,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 impl Command {
+    /// The paths the command leaves out of the images it catalogs (`--exclude`).
+    fn exclusions(&self) -> &[String] {
+        match self {
+            Command::Sbom(args) => &args.exclude.exclude,
+            Command::Check(args) => &args.exclude.exclude,
+            Command::Scan(args) => &args.exclude.exclude,
+            Command::Attest(args) => &args.exclude.exclude,
+            _ => &[],
+        }
+    }
+
     /// Whether the command was asked to print only its result (`--quiet`).
     fn quiet(&self) -> bool {
         match self {

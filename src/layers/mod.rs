@@ -33,6 +33,8 @@ pub struct Wanted {
     sources: Vec<Glob>,
     dirs: GlobSet,
     dir_sources: Vec<Glob>,
+    /// Paths not cataloged at all (`--exclude`): a glob names a path and everything under it.
+    excluded: Option<GlobSet>,
     /// Content probes run over every other regular file.
     pub probes: Probes,
     /// Files and directories kept for their metadata only.
@@ -102,6 +104,7 @@ impl Wanted {
             sources,
             dirs: glob_set(&dir_sources)?,
             dir_sources,
+            excluded: None,
             probes: Probes::default(),
             notable: Notable::default(),
             layer_views: false,
@@ -153,6 +156,37 @@ impl Wanted {
     /// True when the directory at this normalised path is kept as an entry (a glob ending in `/`).
     pub fn wants_dir(&self, path: &str) -> bool {
         self.dirs.is_match(path)
+    }
+
+    /// Leaves the paths `globs` name (over image-root-relative paths; a leading `/` is dropped),
+    /// and everything under them, out of the pass: no bytes kept, no probe run, no entry noted.
+    pub fn excluding(mut self, globs: &[String]) -> Result<Self, globset::Error> {
+        if globs.is_empty() {
+            return Ok(self);
+        }
+        let compiled = globs
+            .iter()
+            .map(|g| path_glob(g.trim_start_matches('/').trim_end_matches('/')))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.excluded = Some(glob_set(&compiled)?);
+        Ok(self)
+    }
+
+    /// True when `path`, or a directory above it, is excluded.
+    pub fn excludes(&self, path: &str) -> bool {
+        let Some(excluded) = &self.excluded else {
+            return false;
+        };
+        let mut prefix = path;
+        loop {
+            if excluded.is_match(prefix) {
+                return true;
+            }
+            match prefix.rfind('/') {
+                Some(at) => prefix = &prefix[..at],
+                None => return false,
+            }
+        }
     }
 }
 

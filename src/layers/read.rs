@@ -127,6 +127,9 @@ fn read_entries<R: Read + Seek>(
         } else {
             layer.non_dir_hashes.push(path_hash(&path));
         }
+        if wanted.excludes(&path) {
+            continue;
+        }
         let is_wanted = wanted.wants(&path);
         let regular = matches!(entry_type, EntryType::Regular | EntryType::Continuous);
         let noted = entry_type != EntryType::Symlink && wanted.notable.notes(&path, mode, regular);

@@ -30,6 +30,8 @@ pub struct Context {
     docker_config: PathBuf,
     engine: OnceLock<Result<Connection, EngineError>>,
     quiet: bool,
+    /// Paths of the image not cataloged (`--exclude`).
+    exclusions: Vec<String>,
 }
 
 impl Context {
@@ -42,7 +44,19 @@ impl Context {
             docker_config,
             engine: OnceLock::new(),
             quiet,
+            exclusions: Vec::new(),
         }
+    }
+
+    /// The same context, leaving `globs` out of every image it reads (`--exclude`).
+    pub fn with_exclusions(mut self, globs: &[String]) -> Context {
+        self.exclusions = globs.to_vec();
+        self
+    }
+
+    /// The paths left out of every image read (`--exclude`).
+    pub fn exclusions(&self) -> &[String] {
+        &self.exclusions
     }
 
     /// A context from the docker CLI's flags and this process's environment.

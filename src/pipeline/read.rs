@@ -24,6 +24,16 @@ pub fn read(
     wanted: &Wanted,
     platform: Option<&Platform>,
 ) -> anyhow::Result<ReadImage> {
+    let excluding;
+    let wanted = if context.exclusions().is_empty() {
+        wanted
+    } else {
+        excluding = wanted
+            .clone()
+            .excluding(context.exclusions())
+            .map_err(|e| UsageError(format!("--exclude: {e}")))?;
+        &excluding
+    };
     Ok(read_image(
         &image.text,
         &image.source,
@@ -65,8 +75,9 @@ pub fn catalog_image(
         earlier_views,
         warnings,
     } = read;
-    let inventory = catalog::all_layers::catalog_all_layers(&files, &earlier_views)
+    let mut inventory = catalog::all_layers::catalog_all_layers(&files, &earlier_views)
         .with_context(|| format!("cataloging {image}"))?;
+    inventory.excluded = context.exclusions().to_vec();
     drop(files);
     drop(earlier_views);
     for warning in warnings.iter().chain(&inventory.warnings) {
@@ -90,14 +101,15 @@ pub fn sbom_of(
             Ok(Sbom::Saved(sbom))
         }
         None => {
-            let inventory =
+            let mut inventory =
                 catalog::catalog(&read.files).with_context(|| format!("cataloging {reference}"))?;
+            inventory.excluded = context.exclusions().to_vec();
             for warning in &inventory.warnings {
                 context.warn(&format!("{reference}: {warning}"));
             }
             Ok(Sbom::Built {
                 image: Box::new(read.image.clone()),
-                inventory,
+                inventory: Box::new(inventory),
             })
         }
     }

@@ -9,9 +9,9 @@
 //! unit test below compares this writer's document with the crate's for the same inventory.
 
 use super::{
-    bom_refs, component_scope, dependency_lists, image_properties, image_ref, license_entries,
-    normalized, os_properties, os_ref, package_properties, sorted_edges, LicenseEntry, Prop,
-    SbomError, TOOL_NAME, TOOL_VERSION,
+    bom_refs, component_scope, dependency_lists, image_and_exclusion_properties, image_ref,
+    license_entries, normalized, os_properties, os_ref, package_properties, sorted_edges,
+    LicenseEntry, Prop, SbomError, TOOL_NAME, TOOL_VERSION,
 };
 use crate::catalog::Inventory;
 use crate::image::Image;
@@ -92,7 +92,10 @@ impl Serialize for Document<'_> {
                     licenses: None,
                     cpe: None,
                     purl: None,
-                    properties: Some(properties(image_properties(self.image))),
+                    properties: Some(properties(image_and_exclusion_properties(
+                        self.image,
+                        self.inventory,
+                    ))),
                 },
             },
         )?;
@@ -379,6 +382,7 @@ pub(crate) mod tests {
             ],
             dependencies: vec![(1, 0), (0, 2), (0, 3), (0, 3), (1, 2), (9, 0)],
             warnings: vec![],
+            excluded: Vec::new(),
         }
     }
 

@@ -6,8 +6,9 @@
 //! tree with the one cyclonedx-bom writes for the same inventory.
 
 use super::{
-    bom_refs, image_properties, image_ref, license_entries, normalized, os_properties, os_ref,
-    package_properties, LicenseEntry, Prop, SbomError, TOOL_NAME, TOOL_VERSION,
+    bom_refs, image_and_exclusion_properties, image_ref, license_entries, normalized,
+    os_properties, os_ref, package_properties, LicenseEntry, Prop, SbomError, TOOL_NAME,
+    TOOL_VERSION,
 };
 use crate::catalog::Inventory;
 use crate::image::Image;
@@ -54,7 +55,7 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
         licenses: Vec::new(),
         cpe: None,
         purl: None,
-        properties: image_properties(image),
+        properties: image_and_exclusion_properties(image, inventory),
     })?;
     xml.close()?;
 

@@ -192,6 +192,22 @@ pub(crate) fn image_ref(image: &Image) -> String {
 }
 
 /// `metadata.component`'s properties: the image's identity and runtime config.
+/// The image component's properties, with the paths the read left out (`vouch:excluded`, one per
+/// `--exclude` glob), so that whoever reads the SBOM sees what it does not cover.
+pub(crate) fn image_and_exclusion_properties<'a>(
+    image: &'a Image,
+    inventory: &'a crate::catalog::Inventory,
+) -> Vec<Prop<'a>> {
+    let mut props = image_properties(image);
+    props.extend(
+        inventory
+            .excluded
+            .iter()
+            .map(|g| ("vouch:excluded".into(), g.as_str().into())),
+    );
+    props
+}
+
 pub(crate) fn image_properties(image: &Image) -> Vec<Prop<'_>> {
     let runtime = image.config.runtime();
     let mut props: Vec<Prop<'_>> = vec![

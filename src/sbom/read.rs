@@ -18,7 +18,7 @@ pub enum Sbom {
     Saved(Value),
     Built {
         image: Box<Image>,
-        inventory: Inventory,
+        inventory: Box<Inventory>,
     },
 }
 
@@ -421,7 +421,7 @@ mod tests {
         let inventory = super::super::cyclonedx_json::tests::inventory();
         let sbom = Sbom::Built {
             image: Box::new(image.clone()),
-            inventory,
+            inventory: Box::new(inventory),
         };
         let from_document = components_from_sbom(&sbom.document().unwrap());
         assert_eq!(sbom.components(), from_document);
@@ -443,7 +443,7 @@ mod tests {
         }
         let sbom = Sbom::Built {
             image: Box::new(image.clone()),
-            inventory: super::super::cyclonedx_json::tests::inventory(),
+            inventory: Box::new(super::super::cyclonedx_json::tests::inventory()),
         };
         let document = sbom.document().unwrap().into_owned();
         let recorded = recorded_image(&document, "sbom:x.json").unwrap();
@@ -491,7 +491,7 @@ mod tests {
     fn json_size_is_the_compact_documents() {
         let sbom = Sbom::Built {
             image: Box::new(super::super::cyclonedx_json::tests::image()),
-            inventory: super::super::cyclonedx_json::tests::inventory(),
+            inventory: Box::new(super::super::cyclonedx_json::tests::inventory()),
         };
         let compact = serde_json::to_vec(&*sbom.document().unwrap()).unwrap();
         assert_eq!(sbom.json_size().unwrap(), compact.len() as u64);

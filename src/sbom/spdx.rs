@@ -32,6 +32,9 @@ const NOASSERTION: &str = "NOASSERTION";
 struct CreationInfo {
     created: String,
     creators: Vec<String>,
+    /// The paths the read left out (`--exclude`), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -238,6 +241,12 @@ impl Serialize for Document<'_> {
                     format!("Tool: {TOOL_NAME}-{TOOL_VERSION}"),
                     "Organization: vouch".into(),
                 ],
+                comment: (!self.inventory.excluded.is_empty()).then(|| {
+                    format!(
+                        "vouch:excluded (not cataloged): {}",
+                        self.inventory.excluded.join(", ")
+                    )
+                }),
             },
         )?;
         doc.serialize_field("packages", &Packages(self))?;
