@@ -50,12 +50,14 @@ fn fingerprint(parts: &[&str]) -> String {
     digest.trim_start_matches("sha256:").to_string()
 }
 
-/// The location of a file in the image (`usr/lib/x/METADATA`), or of the image itself.
+/// The location of a file in the image (`usr/lib/x/METADATA`), or of the image itself (its
+/// reference with `:` escaped, so that `nginx:1.25` stays a relative reference, not a URI of the
+/// scheme `nginx`).
 fn location(path: Option<&str>, image: &str) -> Value {
     let uri = path
         .map(|p| p.trim_start_matches('/').to_string())
         .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| image.to_string());
+        .unwrap_or_else(|| image.replace('%', "%25").replace(':', "%3A"));
     json!({
         "physicalLocation": {
             "artifactLocation": {"uri": uri},
