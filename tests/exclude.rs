@@ -86,6 +86,39 @@ fn excluded_paths_are_not_cataloged_and_the_sbom_says_so() {
     };
     assert_eq!(check(&[]), Some(1));
     assert_eq!(check(&["--exclude", "srv/app/**"]), Some(0));
+    // The verdict says what it did not read.
+    let judged = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            &tag,
+            "--policy",
+            "policy.yaml",
+            "--exclude",
+            "srv/app/**",
+            "--format",
+            "json",
+        ],
+    );
+    validate_schema("verdict.schema.json", &judged.stdout, ".json");
+    let verdict: Value = serde_json::from_slice(&judged.stdout).unwrap();
+    assert_eq!(verdict["excluded"], serde_json::json!(["srv/app/**"]));
+    let table = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            &tag,
+            "--policy",
+            "policy.yaml",
+            "--exclude",
+            "srv/app/**",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&table.stdout).contains("Not read (--exclude): srv/app/**"),
+        "{}",
+        String::from_utf8_lossy(&table.stdout)
+    );
 
     let bad = run_vouch(dir.path(), &["sbom", &tag, "--exclude", "srv/[app"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));

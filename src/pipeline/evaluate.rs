@@ -158,6 +158,7 @@ fn judge(
         today: &today,
     };
     let mut verdict = evaluate_policy(policy, &input, &stamp);
+    verdict.excluded = context.exclusions().to_vec();
     verdict.judged_layers = app_layers_from.map(|from| JudgedLayers {
         from_layer: from,
         base_image: base_name,

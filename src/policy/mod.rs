@@ -157,5 +157,6 @@ fn evaluate_rules(
         exceptions,
         vulnerability_sources: None,
         judged_layers: None,
+        excluded: Vec::new(),
     }
 }

@@ -189,6 +189,9 @@ pub struct Verdict {
     /// packages, files and vulnerabilities of the base's layers were left out.
     #[serde(rename = "judgedLayers", skip_serializing_if = "Option::is_none")]
     pub judged_layers: Option<JudgedLayers>,
+    /// The paths of the image left out of the read (`--exclude`): nothing under them was judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
 }
 
 /// Which layers a verdict judged, when not all.
@@ -233,6 +236,13 @@ pub fn write_table(verdict: &Verdict, out: &mut dyn Write) -> io::Result<()> {
             "Layers {} and up only: the base image's ({}) were not judged",
             judged.from_layer + 1,
             crate::text::escape_controls(judged.base_image.as_deref().unwrap_or("unnamed"))
+        )?;
+    }
+    if !verdict.excluded.is_empty() {
+        writeln!(
+            out,
+            "Not read (--exclude): {}",
+            crate::text::escape_controls(&verdict.excluded.join(", "))
         )?;
     }
     writeln!(out)?;
