@@ -132,6 +132,8 @@ if ! python3 -c 'import yaml' >/dev/null 2>&1; then
 fi
 # Microsoft's SARIF multitool, the SARIF tests' reference validator (from npm).
 "$(dirname "$0")/sarif_multitool.sh" >/dev/null
+# The Jenkins xUnit plugin's JUnit schema, the JUnit tests' reference (from pytest's source on PyPI).
+"$(dirname "$0")/junit_schema.sh" >/dev/null
 if [ -z "${VOUCH_TRIVY:-}" ]; then
   "$(dirname "$0")/peers.sh" >/dev/null
 fi

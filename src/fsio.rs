@@ -14,6 +14,21 @@ pub struct OutputError {
     pub detail: String,
 }
 
+/// Appends `bytes` to the file at `path`, creating it when missing: for files other steps write
+/// too (a CI job's summary), where replacing the file would lose what they wrote.
+pub fn append(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let error = |e: std::io::Error| OutputError {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    file.write_all(bytes).map_err(error)
+}
+
 /// Writes `bytes` to `path` atomically (same-directory temporary file + rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     write_atomically_with_mode(path, bytes, 0o644)

@@ -24,6 +24,26 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
+/// Whether XML 1.0 can carry `c` at all (escaped or not): tab, line feed, carriage return and
+/// everything from U+0020 up except U+FFFE and U+FFFF (Rust strings hold no surrogates).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
+/// `text` with every character XML 1.0 cannot carry (the C0 controls other than tab and line
+/// breaks, U+FFFE, U+FFFF) written as U+FFFD, so that a name from an image cannot make an XML
+/// document unreadable; unchanged, and not copied, when it has none.
+pub fn xml_safe(text: &str) -> Cow<'_, str> {
+    if text.chars().all(xml_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if xml_char(c) { c } else { '\u{fffd}' })
+            .collect(),
+    )
+}
+
 /// [`escape_controls`] except for line breaks, for messages of several lines of our own (a policy
 /// file's errors, one per line): each line's other control characters are escaped.
 pub fn escape_controls_in_lines(text: &str) -> String {

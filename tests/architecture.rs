@@ -22,7 +22,7 @@ const ROOMS: &[&str] = &[
     "rejudge",
     "verify",
     "attest",
-    "sarif",
+    "ci",
     "policy",
     "vuln",
     "sbom",

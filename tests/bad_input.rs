@@ -392,3 +392,41 @@ fn every_command_that_reads_an_image_names_every_image_form_in_its_help() {
     let help = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(help.contains("registry:REF"), "{help}");
 }
+
+/// A package name with characters XML 1.0 cannot carry (a control character, an escape sequence)
+/// leaves the XML SBOM readable: lxml, an independent reader, parses it, and the name shows those
+/// characters as U+FFFD. The XML writer passed them through once, and the document was unreadable.
+#[test]
+fn a_package_name_with_control_characters_keeps_the_xml_sbom_readable() {
+    let layer = Layer::new().file(
+        "srv/node_modules/evil/package.json",
+        r#"{"name":"evil\u0001\u001b[31mname","version":"1.0.0","description":"a\u0002b"}"#,
+    );
+    let dir = dir_with_archive(&TestImage::new(vec![layer.bytes()]).docker_archive("t:1"));
+    let out = run_vouch(
+        dir.path(),
+        &[
+            "sbom",
+            "docker-archive:img.tar",
+            "--format",
+            "cyclonedx-xml",
+            "--output",
+            "sbom.xml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let read = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json\nfrom lxml import etree\n\
+             ns = {'c': 'http://cyclonedx.org/schema/bom/1.5'}\n\
+             doc = etree.parse(sys.argv[1])\n\
+             print(json.dumps([n.text for n in doc.getroot().findall('c:components/c:component/c:name', ns)]))",
+        ])
+        .arg(dir.path().join("sbom.xml"))
+        .output()
+        .expect("python3 runs");
+    assert!(read.status.success(), "lxml: {}", stderr(&read));
+    let names: Vec<String> = serde_json::from_slice(&read.stdout).unwrap();
+    assert_eq!(names, ["evil\u{fffd}\u{fffd}[31mname"]);
+}

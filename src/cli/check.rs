@@ -47,8 +47,13 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             rendered.push(b'\n');
         }
         CheckFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut rendered, &crate::sarif::from_verdict(&verdict))?;
+            serde_json::to_writer_pretty(&mut rendered, &crate::ci::sarif::from_verdict(&verdict))?;
             rendered.push(b'\n');
+        }
+        CheckFormat::Junit => crate::ci::junit::write_verdict(&verdict, &mut rendered)?,
+        CheckFormat::Github => {
+            rendered.extend(crate::ci::github::verdict_annotations(&verdict).into_bytes());
+            super::append_step_summary(&crate::ci::github::verdict_summary(&verdict))?;
         }
     }
     write_result(args.output.as_deref(), &rendered)?;

@@ -413,6 +413,10 @@ pub enum CheckFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning pages
     Sarif,
+    /// JUnit XML, for CI test tabs: one test case per rule
+    Junit,
+    /// GitHub Actions annotations; the Markdown summary is appended to $GITHUB_STEP_SUMMARY
+    Github,
 }
 
 /// What a verdict is computed from (`check` and `attest`).
@@ -794,6 +798,18 @@ pub struct ScanArgs {
     pub quiet: bool,
 }
 
+/// Appends a Markdown job summary to the file GitHub Actions names in `$GITHUB_STEP_SUMMARY`;
+/// nothing outside GitHub Actions (the variable unset or empty).
+pub fn append_step_summary(markdown: &str) -> anyhow::Result<()> {
+    match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        Some(path) => Ok(crate::fsio::append(
+            std::path::Path::new(&path),
+            markdown.as_bytes(),
+        )?),
+        None => Ok(()),
+    }
+}
+
 fn parse_severity(text: &str) -> Result<crate::vuln::Severity, String> {
     crate::vuln::severity::from_name(text)
         .ok_or_else(|| format!("{text:?}: expected low, medium, high or critical"))
@@ -817,6 +833,12 @@ pub enum ScanFormat {
     CyclonedxJson,
     /// SARIF 2.1.0, for code-scanning pages
     Sarif,
+    /// JUnit XML, for CI test tabs: one test case per finding
+    Junit,
+    /// GitLab's container-scanning report (security report schema 15.2.1)
+    Gitlab,
+    /// GitHub Actions annotations; the Markdown summary is appended to $GITHUB_STEP_SUMMARY
+    Github,
 }
 
 /// Runs the parsed command and returns the process exit code.

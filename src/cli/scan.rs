@@ -18,7 +18,16 @@ use std::process::ExitCode;
 /// Exit code when `--fail-on` is reached.
 pub const EXIT_FOUND: u8 = 1;
 
+/// Each component's evidence file, by purl: where a finding on it is located.
+fn evidence_paths(sbom: &crate::sbom::read::Sbom) -> std::collections::HashMap<String, String> {
+    sbom.components()
+        .into_iter()
+        .filter_map(|c| Some((c.purl, c.path?)))
+        .collect()
+}
+
 pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let (_, started) = now();
     let sources = args.vulnerabilities.sources(context)?;
     if !sources.any() {
         return Err(UsageError(
@@ -65,16 +74,40 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             rendered.push(b'\n');
         }
         ScanFormat::Sarif => {
-            let paths = sbom
-                .components()
-                .into_iter()
-                .filter_map(|c| Some((c.purl, c.path?)))
-                .collect();
             serde_json::to_writer_pretty(
                 &mut rendered,
-                &crate::sarif::from_scan(&image, &collected, &paths),
+                &crate::ci::sarif::from_scan(&image, &collected, &evidence_paths(&sbom)),
             )?;
             rendered.push(b'\n');
+        }
+        ScanFormat::Junit => crate::ci::junit::write_scan(
+            &image,
+            &collected,
+            args.fail_on,
+            args.only_fixed,
+            &started,
+            &mut rendered,
+        )?,
+        ScanFormat::Gitlab => {
+            let (_, ended) = now();
+            serde_json::to_writer_pretty(
+                &mut rendered,
+                &crate::ci::gitlab::from_scan(
+                    &image,
+                    &collected,
+                    sbom.operating_system().as_deref(),
+                    &started,
+                    &ended,
+                ),
+            )?;
+            rendered.push(b'\n');
+        }
+        ScanFormat::Github => {
+            rendered.extend(
+                crate::ci::github::scan_annotations(&image, &collected, &evidence_paths(&sbom))
+                    .into_bytes(),
+            );
+            super::append_step_summary(&crate::ci::github::scan_summary(&image, &collected))?;
         }
         ScanFormat::CyclonedxJson => {
             serde_json::to_writer_pretty(

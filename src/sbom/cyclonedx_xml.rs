@@ -12,6 +12,7 @@ use super::{
 };
 use crate::catalog::Inventory;
 use crate::image::Image;
+use crate::text::xml_safe;
 use std::io::Write;
 use xml::writer::{EmitterConfig, EventWriter, XmlEvent};
 
@@ -95,9 +96,9 @@ pub fn write<W: Write>(image: &Image, inventory: &Inventory, writer: W) -> Resul
     let edges = super::sorted_edges(&inventory.dependencies);
     xml.open("dependencies")?;
     for (bom_ref, depends_on) in super::dependency_lists(&refs, &edges) {
-        xml.write(XmlEvent::start_element("dependency").attr("ref", bom_ref))?;
+        xml.write(XmlEvent::start_element("dependency").attr("ref", &xml_safe(bom_ref)))?;
         for dependency in depends_on {
-            xml.write(XmlEvent::start_element("dependency").attr("ref", dependency))?;
+            xml.write(XmlEvent::start_element("dependency").attr("ref", &xml_safe(dependency)))?;
             xml.close()?;
         }
         xml.close()?;
@@ -150,7 +151,7 @@ impl<W: Write> Xml<W> {
     /// `<name>text</name>`, the text as it is (ids, expressions, CPEs, purls).
     fn element(&mut self, name: &str, text: &str) -> Result<(), SbomError> {
         self.open(name)?;
-        self.write(XmlEvent::characters(text))?;
+        self.write(XmlEvent::characters(&xml_safe(text)))?;
         self.close()
     }
 
@@ -159,7 +160,7 @@ impl<W: Write> Xml<W> {
         self.write(
             XmlEvent::start_element("component")
                 .attr("type", c.kind)
-                .attr("bom-ref", c.bom_ref),
+                .attr("bom-ref", &xml_safe(c.bom_ref)),
         )?;
         self.text_element("name", c.name)?;
         if let Some(version) = c.version {
@@ -201,8 +202,8 @@ impl<W: Write> Xml<W> {
         if !c.properties.is_empty() {
             self.open("properties")?;
             for (name, value) in &c.properties {
-                self.write(XmlEvent::start_element("property").attr("name", name))?;
-                self.write(XmlEvent::characters(&normalized(value)))?;
+                self.write(XmlEvent::start_element("property").attr("name", &xml_safe(name)))?;
+                self.write(XmlEvent::characters(&xml_safe(&normalized(value))))?;
                 self.close()?;
             }
             self.close()?;

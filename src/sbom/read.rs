@@ -31,6 +31,31 @@ impl Sbom {
         }
     }
 
+    /// The operating system the SBOM names (`debian 12`), when it names one: the inventory's
+    /// distribution, or a saved document's `operating-system` component.
+    pub fn operating_system(&self) -> Option<String> {
+        let (name, version) = match self {
+            Sbom::Built { inventory, .. } => {
+                let distro = inventory.distro.as_ref()?;
+                (distro.id.clone(), distro.version_id.clone())
+            }
+            Sbom::Saved(document) => {
+                let os = document["components"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["type"] == "operating-system")?;
+                (
+                    os["name"].as_str()?.to_string(),
+                    os["version"].as_str().map(str::to_string),
+                )
+            }
+        };
+        Some(match version {
+            Some(version) => format!("{name} {version}"),
+            None => name,
+        })
+    }
+
     /// The size in bytes of the document as compact JSON, counted as it is written (nothing held).
     pub fn json_size(&self) -> Result<u64, super::SbomError> {
         let mut counter = Counter(0);

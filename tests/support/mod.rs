@@ -773,21 +773,7 @@ pub fn validate_sarif(document: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log = dir.path().join("vouch.sarif");
     std::fs::write(&log, document).expect("the log is written");
-    let script = "import json, sys, jsonschema\n\
-        schema = json.load(open(sys.argv[1]))\n\
-        jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))\n";
-    let checked = Command::new("python3")
-        .args(["-c", script])
-        .arg(&schema)
-        .arg(&log)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        checked.status.success(),
-        "not valid against the SARIF 2.1.0 schema: {}\n{}",
-        stderr(&checked),
-        String::from_utf8_lossy(document)
-    );
+    validate_draft7(&schema, &log, "the SARIF 2.1.0 schema");
     let validated = Command::new(&tool)
         .arg("validate")
         .arg(&log)
@@ -804,4 +790,70 @@ pub fn validate_sarif(document: &[u8]) -> Vec<String> {
     said.lines()
         .filter_map(|l| l.split_once(": warning ").map(|(_, w)| w.to_string()))
         .collect()
+}
+
+/// Validates a JUnit XML report against the Jenkins xUnit plugin's `junit-10.xsd` (from pytest's
+/// source distribution, `integration/junit_schema.sh`) with lxml, and returns what
+/// `integration/validate_junit.py` reads from it: per suite, its counts, properties and cases.
+#[allow(dead_code)]
+pub fn validate_junit(document: &[u8]) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(root.join("integration/junit_schema.sh"))
+        .output()
+        .expect("integration/junit_schema.sh runs");
+    assert!(
+        out.status.success(),
+        "junit_schema.sh (needs python3 and PyPI): {}",
+        stderr(&out)
+    );
+    let schema = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let report = dir.path().join("report.xml");
+    std::fs::write(&report, document).expect("the report is written");
+    let checked = Command::new("python3")
+        .arg(root.join("integration/validate_junit.py"))
+        .arg(&schema)
+        .arg(&report)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        checked.status.success(),
+        "not valid against junit-10.xsd: {}\n{}",
+        stderr(&checked),
+        String::from_utf8_lossy(document)
+    );
+    serde_json::from_slice(&checked.stdout).expect("the validator's JSON")
+}
+
+/// Validates a GitLab container-scanning report with Python's jsonschema against
+/// `tests/support/gitlab_container_scanning.schema.json` (the constraints of GitLab's schema
+/// 15.2.1).
+#[allow(dead_code)]
+pub fn validate_gitlab(document: &[u8]) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support/gitlab_container_scanning.schema.json");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let report = dir.path().join("gl-container-scanning-report.json");
+    std::fs::write(&report, document).expect("the report is written");
+    validate_draft7(&schema, &report, "GitLab's container-scanning schema");
+}
+
+/// Validates the JSON file `document` against the JSON Schema (draft 7) `schema` with Python's
+/// jsonschema; fails the test, naming `what` and the errors, when it is not valid.
+fn validate_draft7(schema: &Path, document: &Path, what: &str) {
+    let script = "import json, sys, jsonschema\n\
+        schema = json.load(open(sys.argv[1]))\n\
+        jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))\n";
+    let checked = Command::new("python3")
+        .args(["-c", script])
+        .arg(schema)
+        .arg(document)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        checked.status.success(),
+        "not valid against {what}: {}\n{}",
+        stderr(&checked),
+        std::fs::read_to_string(document).unwrap_or_default()
+    );
 }
