@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod ci;
 pub mod cli;
 pub mod clock;
+pub mod diff;
 pub mod engine;
 pub mod expiring;
 pub mod facts;

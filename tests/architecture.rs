@@ -22,6 +22,7 @@ const ROOMS: &[&str] = &[
     "rejudge",
     "verify",
     "attest",
+    "diff",
     "ci",
     "policy",
     "vuln",

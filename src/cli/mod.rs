@@ -6,6 +6,7 @@ mod authz;
 mod build;
 mod check;
 mod db;
+mod diff;
 mod hooks;
 mod keygen;
 mod plugin;
@@ -141,6 +142,10 @@ pub enum Command {
     /// List an image's vulnerabilities from an offline OSV database and/or Trivy and Grype reports,
     /// with VEX statements applied
     Scan(ScanArgs),
+    /// Compare two images: packages added, removed and changed, vulnerability findings new and
+    /// fixed, policy results that changed, the base image; exit 1 with --fail-on-new when the new
+    /// image adds a finding at or above that severity
+    Diff(DiffArgs),
     /// Make a cosign-compatible ECDSA P-256 key pair (PREFIX.key encrypted, PREFIX.pub)
     Keygen(KeygenArgs),
     /// Sign the SBOM and the policy verdict of an image as in-toto attestations, written as a set
@@ -810,6 +815,52 @@ pub fn append_step_summary(markdown: &str) -> anyhow::Result<()> {
     }
 }
 
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH,
+    /// registry:REF, or sbom:FILE (an SBOM vouch wrote)
+    pub old: String,
+    /// The new image, in the same forms
+    pub new: String,
+    #[command(flatten)]
+    pub platform: PlatformArg,
+    #[command(flatten)]
+    pub exclude: ExcludeArg,
+    /// The policy both images are judged with (YAML or JSON); the built-in default policy when
+    /// absent
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// An offline OSV database (else the local one, `docker vouch db update`, when there is one)
+    #[arg(long, value_name = "PATH")]
+    pub vuln_db: Option<PathBuf>,
+    /// An OpenVEX or CycloneDX VEX document applied to both images; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Exit 1 when the new image adds a finding (one the old image did not have, by vulnerability
+    /// and package) at least this severe (low, medium, high, critical)
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on_new: Option<crate::vuln::Severity>,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write to FILE instead of standard output (written atomically)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print no warnings
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A table for humans
+    Table,
+    /// The comparison document (schemas/diff.schema.json)
+    Json,
+    /// Markdown, for a pull-request comment
+    Markdown,
+}
+
 fn parse_severity(text: &str) -> Result<crate::vuln::Severity, String> {
     crate::vuln::severity::from_name(text)
         .ok_or_else(|| format!("{text:?}: expected low, medium, high or critical"))
@@ -879,6 +930,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sbom(args) => sbom::run(&context, &args),
         Command::Check(args) => check::run(&context, &args),
         Command::Scan(args) => scan::run(&context, &args),
+        Command::Diff(args) => diff::run(&context, &args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&context, &args),
         Command::Verify(args) => verify::run(&context, &args),
@@ -896,6 +948,7 @@ impl Command {
             Command::Sbom(args) => &args.exclude.exclude,
             Command::Check(args) => &args.exclude.exclude,
             Command::Scan(args) => &args.exclude.exclude,
+            Command::Diff(args) => &args.exclude.exclude,
             Command::Attest(args) => &args.exclude.exclude,
             _ => &[],
         }
@@ -908,6 +961,7 @@ impl Command {
             Command::Sbom(args) => args.quiet,
             Command::Check(args) => args.quiet,
             Command::Scan(args) => args.quiet,
+            Command::Diff(args) => args.quiet,
             Command::Attest(args) => args.quiet,
             Command::Db(DbCommand::Update(args)) => args.quiet,
             _ => false,

@@ -15,6 +15,7 @@ use crate::policy::verdict::{JudgedLayers, Verdict, VulnerabilitySources};
 use crate::policy::{evaluate as evaluate_policy, Policy};
 use crate::sbom::read::Sbom;
 use crate::vuln::sources::Sources;
+use crate::vuln::VulnerabilityFinding;
 use crate::UsageError;
 use anyhow::Context as _;
 use std::path::Path;
@@ -40,6 +41,11 @@ pub struct Evaluated {
     pub verdict: Verdict,
     pub sbom: Sbom,
     pub image: Image,
+    /// The vulnerability findings the verdict was judged with (VEX applied), when a source was
+    /// given.
+    pub findings: Option<Vec<VulnerabilityFinding>>,
+    /// The base image, as far as it is known.
+    pub base: BaseImage,
 }
 
 /// Reads the image once, builds or loads the SBOM, gathers vulnerability findings, and evaluates
@@ -123,7 +129,7 @@ fn judge(
         }
     };
     let base_name = base.name.clone();
-    let facts = image_facts(&image, base);
+    let facts = image_facts(&image, base.clone());
     let mut components = sbom.components();
     // Every component is matched, so that a report's finding ties to the component of the layer
     // the report names (not to a same-named one of an app layer); the base's are dropped after.
@@ -163,16 +169,19 @@ fn judge(
         from_layer: from,
         base_image: base_name,
     });
-    if let Some(collected) = vulnerabilities {
+    let findings = vulnerabilities.map(|collected| {
         verdict.vulnerability_sources = Some(VulnerabilitySources {
             sources: collected.inputs,
             vex: collected.vex,
         });
-    }
+        collected.findings
+    });
     Ok(Evaluated {
         verdict,
         sbom,
         image,
+        findings,
+        base,
     })
 }
 

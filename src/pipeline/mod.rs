@@ -3,7 +3,7 @@
 //! most once and only when a stage needs it, and the docker config directory) and calls a stage
 //! here: [`read`] an image argument, [`evaluate`] it (catalog → facts → SBOM → vulnerability
 //! findings → verdict), [`attest`] it (evaluate → sign → store → attach), [`build`] then attest,
-//! or find what [`verify`] needs. Nothing else orchestrates: the rooms below each do one stage,
+//! or find what [`verify`] needs; [`diff`] judges two images and compares them. Nothing else orchestrates: the rooms below each do one stage,
 //! and `cli` only parses and renders.
 //!
 //! Progress and warnings go to standard error through the context ([`Context::stage`],
@@ -11,6 +11,7 @@
 
 pub mod attest;
 pub mod build;
+pub mod diff;
 pub mod evaluate;
 pub mod read;
 pub mod verify;
