@@ -948,3 +948,39 @@ fn an_image_attested_in_a_registry_is_judged_again_from_the_registry() {
     // The sets are read from the registry, where attest --push attached them.
     attest_then_rejudge(w, &image, &["--push"], &[]);
 }
+
+/// `$VOUCH_DB_SOURCE` names the mirror when `--source` is not given (a CI variable set once); set
+/// but empty (a CI variable left undefined), it names none: osv.dev's bucket, not an error about an
+/// empty mirror. Bounded by `--max-size`, so a machine that reaches osv.dev fetches nothing big.
+#[test]
+fn the_mirror_can_come_from_the_environment() {
+    let work = tempfile::tempdir().unwrap();
+    let mirror = work.path().join("mirror/PyPI");
+    std::fs::create_dir_all(&mirror).unwrap();
+    std::fs::write(mirror.join("all.zip"), all_zip(&[requests_advisory()])).unwrap();
+    let update = |source: &Path| {
+        vouch()
+            .args([
+                "db",
+                "update",
+                "--ecosystems",
+                "PyPI",
+                "--max-size",
+                "1K",
+                "--db-dir",
+            ])
+            .arg(work.path().join("db"))
+            .env("VOUCH_DB_SOURCE", source)
+            .output()
+            .unwrap()
+    };
+    let out = update(&work.path().join("mirror"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = update(Path::new(""));
+    let err = stderr(&out);
+    assert!(
+        err.contains("osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"),
+        "{err}"
+    );
+    assert!(!err.contains("--source"), "{err}");
+}

@@ -35,7 +35,9 @@ pub fn store_of(context: &Context, arg: &DbDirArg) -> Store {
 }
 
 fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode> {
-    let source = Source::parse(args.source.as_deref().unwrap_or(DEFAULT_SOURCE))
+    // An empty $VOUCH_DB_SOURCE (a CI variable left unset) is no mirror.
+    let mirror = args.source.as_deref().filter(|s| !s.is_empty());
+    let source = Source::parse(mirror.unwrap_or(DEFAULT_SOURCE))
         .map_err(|e| UsageError(format!("--source {e}")))?;
     let store = store_of(context, &args.db);
     let seen = store.seen();
@@ -91,7 +93,7 @@ fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode
             .map(|f| format!(", {}", f.name()))
             .collect::<String>(),
         store.dir.display(),
-        args.source.as_deref().unwrap_or(DEFAULT_SOURCE)
+        mirror.unwrap_or(DEFAULT_SOURCE)
     ));
     let items: Vec<Item> = ecosystems
         .into_iter()
@@ -100,7 +102,7 @@ fn run_update(context: &Context, args: &DbUpdateArgs) -> anyhow::Result<ExitCode
         .collect();
     let origin = Origin {
         source,
-        feeds_upstream: args.source.is_none(),
+        feeds_upstream: mirror.is_none(),
     };
     let quiet = args.quiet;
     let results = update(

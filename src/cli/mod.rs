@@ -203,8 +203,9 @@ pub struct DbUpdateArgs {
     )]
     pub ecosystems: Vec<String>,
     /// Where to fetch from: osv.dev's bucket by default, or a mirror with its layout
-    /// (<ecosystem>/all.zip) over http(s)://, or a directory
-    #[arg(long, value_name = "URL|DIR")]
+    /// (<ecosystem>/all.zip) over http(s)://, or a directory (default $VOUCH_DB_SOURCE, so that a
+    /// CI server's mirror is set once for every job)
+    #[arg(long, value_name = "URL|DIR", env = "VOUCH_DB_SOURCE")]
     pub source: Option<String>,
     /// Also fetch CISA's Known Exploited Vulnerabilities catalog (from CISA, or the mirror's
     /// kev/known_exploited_vulnerabilities.json); once fetched, every update refreshes it
