@@ -221,19 +221,42 @@ pub fn write_result(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(sink.finish()?)
 }
 
-/// Reads a whole input file of at most `max` bytes, checking the size before reading; the error
-/// says why, without the path.
+/// Reads a whole input file of at most `max` bytes, checking the size before reading (and, for
+/// what has no size, a device or a pipe, stopping one byte past the limit); the error says why,
+/// without the path.
 pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     if size > max {
         return Err(format!("{size} bytes, over the {max}-byte limit"));
     }
-    std::fs::read(path).map_err(|e| e.to_string())
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, max.saturating_add(1)),
+        &mut bytes,
+    )
+    .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!("more than the {max}-byte limit"));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_of_what_has_no_size_stops_at_the_limit() {
+        // /dev/zero says 0 bytes and never ends: read whole, it would take all memory.
+        let said = read_limited(Path::new("/dev/zero"), 4096).unwrap_err();
+        assert_eq!(said, "more than the 4096-byte limit");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("small");
+        std::fs::write(&file, b"abc").unwrap();
+        assert_eq!(read_limited(&file, 3).unwrap(), b"abc");
+        assert!(read_limited(&file, 2).is_err());
+    }
 
     #[test]
     fn writes_and_replaces() {

@@ -430,3 +430,16 @@ fn a_package_name_with_control_characters_keeps_the_xml_sbom_readable() {
     let names: Vec<String> = serde_json::from_slice(&read.stdout).unwrap();
     assert_eq!(names, ["evil\u{fffd}\u{fffd}[31mname"]);
 }
+
+/// A policy path naming something without a size (a device, a pipe) is read only up to the policy
+/// limit: `/dev/zero` never ends, and was read whole until memory ran out.
+#[test]
+fn a_policy_that_never_ends_is_refused_at_the_limit() {
+    let dir = dir_with_archive(&TestImage::new(vec![simple_layer().bytes()]).docker_archive("t:1"));
+    assert_fails_in(
+        dir.path(),
+        &["check", "docker-archive:img.tar", "--policy", "/dev/zero"],
+        2,
+        "/dev/zero: cannot read the policy: more than the 16777216-byte limit",
+    );
+}

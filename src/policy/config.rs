@@ -42,6 +42,10 @@ pub struct Policy {
 
 /// The embedded default policy, applied when no `--policy` is given.
 pub const DEFAULT_POLICY: &str = include_str!("default-policy.yaml");
+/// The largest policy file (or Rego module it names) read: a policy is a few kilobytes, and a path
+/// naming a device must not take all memory.
+pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How the default policy is named in verdicts and errors.
 pub const DEFAULT_SOURCE: &str = "built-in default policy";
 
@@ -49,7 +53,7 @@ impl Policy {
     /// Reads and compiles a policy file.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| PolicyError {
+        let bytes = crate::fsio::read_limited(path, MAX_POLICY_BYTES).map_err(|e| PolicyError {
             file: name.clone(),
             line: 0,
             column: 0,

@@ -32,12 +32,15 @@ impl RegoCheck {
                     Some(dir) => dir.join(path.as_str()),
                     None => path.as_str().into(),
                 };
-                let source = std::fs::read_to_string(&full).map_err(|e| {
-                    origin.at(
-                        path,
-                        format!("cannot read Rego file {}: {e}", full.display()),
-                    )
-                })?;
+                let source =
+                    crate::fsio::read_limited(&full, crate::policy::config::MAX_POLICY_BYTES)
+                        .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
+                        .map_err(|e| {
+                            origin.at(
+                                path,
+                                format!("cannot read Rego file {}: {e}", full.display()),
+                            )
+                        })?;
                 (full.display().to_string(), source, path)
             }
             _ => {
