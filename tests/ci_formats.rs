@@ -22,19 +22,22 @@ fn vouch_sarif(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, Value) {
 
 /// The image (its tag) and a directory with `osv/` (a critical and a low npm advisory on left-pad,
 /// a Debian one on bash), `vex.json` (the low one does not affect the image) and `policy.yaml` (a
-/// warn rule on the user, a deny rule on left-pad and bash, bash excepted).
+/// warn rule on the user, a deny rule on left-pad and bash, bash excepted), and the `Dockerfile`
+/// the image was built from (left-pad's layer made on line 4, the base's on line 2).
 fn fixture(name: &str) -> (String, tempfile::TempDir) {
     let base = debian_image();
     let tag = format!("vouch-test/{name}:{}", std::process::id());
-    build_image(
-        &tag,
-        &format!(
-            "FROM {base}\n\
-             RUN mkdir -p /srv/app/node_modules/left-pad && printf '{{\"name\":\"left-pad\",\"version\":\"1.1.0\"}}' > /srv/app/node_modules/left-pad/package.json\n"
-        ),
-        &[],
+    let dockerfile = format!(
+        "# syntax=docker/dockerfile:1\n\
+         FROM {base}\n\
+         ENV APP=/srv/app\n\
+         RUN mkdir -p /srv/app/node_modules/left-pad && \\\n\
+         \x20   printf '{{\"name\":\"left-pad\",\"version\":\"1.1.0\"}}' > /srv/app/node_modules/left-pad/package.json\n\
+         CMD [\"/bin/bash\"]\n"
     );
+    build_image(&tag, &dockerfile, &[]);
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), &dockerfile).unwrap();
     let osv = dir.path().join("osv");
     std::fs::create_dir_all(osv.join("npm")).unwrap();
     std::fs::create_dir_all(osv.join("Debian")).unwrap();
@@ -141,6 +144,39 @@ fn scan_and_check_write_sarif_that_validates() {
         by_rule("DEBIAN-CVE-2099-0001")["locations"][0]["physicalLocation"]["artifactLocation"]
             ["uri"],
         "var/lib/dpkg/status"
+    );
+    // With the Dockerfile: left-pad's finding points first at the RUN line that made its layer,
+    // bash's at the FROM line; the file in the image stays the second location.
+    let (_, with_lines) = scan(&["--dockerfile", "./Dockerfile"]);
+    let located = |id: &str| -> Vec<(String, u64)> {
+        with_lines["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ruleId"] == id)
+            .unwrap()["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let at = &l["physicalLocation"];
+                (
+                    at["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                    at["region"]["startLine"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        located("GHSA-aaaa-bbbb-cccc"),
+        [
+            ("Dockerfile".to_string(), 4),
+            ("srv/app/node_modules/left-pad/package.json".to_string(), 1)
+        ]
+    );
+    assert_eq!(
+        located("DEBIAN-CVE-2099-0001")[0],
+        ("Dockerfile".to_string(), 2)
     );
     // The same findings fingerprint alike in another run (no VEX this time).
     let (_, again) = scan(&[]);
@@ -407,6 +443,21 @@ fn github_format_annotates_and_appends_the_job_summary() {
         "{annotations}"
     );
     assert!(!annotations.contains("GHSA-dddd-eeee-ffff"));
+    // With the Dockerfile, the annotation sits on the line that made the layer.
+    let (_, annotations) = github(&[
+        "scan",
+        &tag,
+        "--vuln-db",
+        "osv",
+        "--dockerfile",
+        "Dockerfile",
+    ]);
+    assert!(
+        annotations.contains(
+            "::error file=Dockerfile,line=4,title=vouch GHSA-aaaa-bbbb-cccc (critical)::left-pad 1.1.0 in "
+        ) && annotations.contains("(/srv/app/node_modules/left-pad/package.json)"),
+        "{annotations}"
+    );
 
     // Both summaries were appended after the earlier step's text.
     let md = std::fs::read_to_string(&summary).unwrap();

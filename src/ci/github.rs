@@ -9,6 +9,7 @@
 //! the summary carries the whole list, bounded at [`SUMMARY_ROWS`] rows.
 
 use super::markdown::cell;
+use super::DockerfileLines;
 use crate::image::Image;
 use crate::policy::file::Action;
 use crate::policy::verdict::{Outcome, RuleStatus, Verdict};
@@ -31,14 +32,43 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Where an annotation points: a file of the image, or the Dockerfile line that made its layer.
+struct Place<'a> {
+    file: Option<&'a str>,
+    line: Option<usize>,
+}
+
+/// The place of a finding on `path` in layer `layer`: the Dockerfile's line when known, else the
+/// file in the image.
+fn place<'a>(
+    path: Option<&'a str>,
+    layer: Option<usize>,
+    dockerfile: Option<&'a DockerfileLines>,
+) -> Place<'a> {
+    match dockerfile.and_then(|d| Some((d.uri.as_str(), d.line_of(layer)?))) {
+        Some((uri, line)) => Place {
+            file: Some(uri),
+            line: Some(line),
+        },
+        None => Place {
+            file: path,
+            line: None,
+        },
+    }
+}
+
 /// One annotation line: `level` is `error`, `warning` or `notice`.
-fn annotation(level: &str, file: Option<&str>, title: &str, message: &str) -> String {
+fn annotation(level: &str, at: Place, title: &str, message: &str) -> String {
     let mut props = Vec::new();
-    if let Some(file) = file
+    if let Some(file) = at
+        .file
         .map(|f| f.trim_start_matches('/'))
         .filter(|f| !f.is_empty())
     {
         props.push(format!("file={}", property(file)));
+    }
+    if let Some(line) = at.line {
+        props.push(format!("line={line}"));
     }
     props.push(format!("title={}", property(title)));
     format!("::{level} {}::{}\n", props.join(","), data(message))
@@ -54,7 +84,7 @@ fn severity_level(severity: Severity) -> &'static str {
 
 /// The annotations of a verdict: one per finding no exception set aside, at the level its rule's
 /// action gives (gating findings are errors).
-pub fn verdict_annotations(verdict: &Verdict) -> String {
+pub fn verdict_annotations(verdict: &Verdict, dockerfile: Option<&DockerfileLines>) -> String {
     let mut out = String::new();
     for rule in &verdict.rules {
         for finding in rule.findings.iter().filter(|f| f.excepted_by.is_none()) {
@@ -66,11 +96,17 @@ pub fn verdict_annotations(verdict: &Verdict) -> String {
                     Action::Warn => "warning",
                 }
             };
+            let evidence = &finding.evidence;
+            let at = place(evidence.path.as_deref(), evidence.layer_index, dockerfile);
+            let message = match (at.line, &evidence.path) {
+                (Some(_), Some(path)) => format!("{} ({path})", finding.message),
+                _ => finding.message.clone(),
+            };
             out.push_str(&annotation(
                 level,
-                finding.evidence.path.as_deref(),
+                at,
                 &format!("vouch {}: {}", rule.id, finding.code),
-                &finding.message,
+                &message,
             ));
         }
     }
@@ -80,7 +116,10 @@ pub fn verdict_annotations(verdict: &Verdict) -> String {
     };
     out.push_str(&annotation(
         outcome,
-        None,
+        Place {
+            file: None,
+            line: None,
+        },
         "vouch check",
         &format!(
             "{} {}: {} rules, {} failed, {} warned",
@@ -186,6 +225,7 @@ pub fn scan_annotations(
     image: &Image,
     collected: &Collected,
     paths: &std::collections::HashMap<String, String>,
+    dockerfile: Option<&DockerfileLines>,
 ) -> String {
     let mut out = String::new();
     for f in collected.findings.iter().filter(|f| !f.suppressed()) {
@@ -194,11 +234,20 @@ pub fn scan_annotations(
             .as_deref()
             .map(|v| format!(", fixed in {v}"))
             .unwrap_or_default();
+        let path = paths.get(&f.purl).map(String::as_str);
+        let at = place(path, f.layer_index, dockerfile);
+        let within = match (at.line, path) {
+            (Some(_), Some(path)) => format!(" ({path})"),
+            _ => String::new(),
+        };
         out.push_str(&annotation(
             severity_level(f.severity),
-            paths.get(&f.purl).map(String::as_str),
+            at,
             &format!("vouch {} ({})", f.id, f.severity),
-            &format!("{} {} in {}{fix}", f.package, f.version, image.reference),
+            &format!(
+                "{} {} in {}{fix}{within}",
+                f.package, f.version, image.reference
+            ),
         ));
     }
     out
@@ -255,7 +304,10 @@ mod tests {
     fn a_value_cannot_end_its_annotation_or_start_a_command() {
         let line = annotation(
             "error",
-            Some("/usr/lib/a,b:c"),
+            Place {
+                file: Some("/usr/lib/a,b:c"),
+                line: None,
+            },
             "t,i:t%",
             "evil\n::add-mask::x\r%0A",
         );

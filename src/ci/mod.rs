@@ -9,3 +9,18 @@ pub mod gitlab;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+
+/// The Dockerfile the image was built from, as the repository names it (`--dockerfile`), and the
+/// line that made each of the image's layers (bottom first; `None` where not known): findings on a
+/// layer's files point at that line, as code-scanning pages and annotations show it.
+pub struct DockerfileLines {
+    pub uri: String,
+    pub lines: Vec<Option<usize>>,
+}
+
+impl DockerfileLines {
+    /// The line that made layer `index`, when known.
+    pub fn line_of(&self, index: Option<usize>) -> Option<usize> {
+        self.lines.get(index?).copied().flatten()
+    }
+}

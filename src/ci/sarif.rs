@@ -11,6 +11,7 @@
 //! Written with serde_json rather than a SARIF types crate: the document is small and fixed, and
 //! its tests validate it with Microsoft's SARIF multitool, the format's reference validator.
 
+use super::DockerfileLines;
 use crate::image::Image;
 use crate::oci::digest::sha256_digest;
 use crate::policy::file::Action;
@@ -66,6 +67,27 @@ fn location(path: Option<&str>, image: &str) -> Value {
     })
 }
 
+/// A result's locations: the Dockerfile line that made the finding's layer first, when known (a
+/// file of the repository, which code-scanning pages show in place), then the file in the image.
+fn locations(
+    path: Option<&str>,
+    image: &str,
+    layer: Option<usize>,
+    dockerfile: Option<&DockerfileLines>,
+) -> Value {
+    let mut all = Vec::new();
+    if let Some((uri, line)) = dockerfile.and_then(|d| Some((&d.uri, d.line_of(layer)?))) {
+        all.push(json!({
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri},
+                "region": {"startLine": line}
+            }
+        }));
+    }
+    all.push(location(path, image));
+    Value::Array(all)
+}
+
 fn driver(rules: Vec<Value>) -> Value {
     json!({
         "name": TOOL_NAME,
@@ -99,7 +121,12 @@ fn image_properties(image: &Image) -> Value {
 
 /// The findings of a scan; `paths` gives each component's evidence file by purl, for the
 /// results' locations.
-pub fn from_scan(image: &Image, collected: &Collected, paths: &HashMap<String, String>) -> Value {
+pub fn from_scan(
+    image: &Image,
+    collected: &Collected,
+    paths: &HashMap<String, String>,
+    dockerfile: Option<&DockerfileLines>,
+) -> Value {
     // Rule id → (the worst severity it was found at, its first title).
     let mut rules: BTreeMap<&str, (Severity, Option<&str>)> = BTreeMap::new();
     for finding in &collected.findings {
@@ -131,7 +158,12 @@ pub fn from_scan(image: &Image, collected: &Collected, paths: &HashMap<String, S
     let results = collected
         .findings
         .iter()
-        .map(|f| scan_result(f, &ids, image, paths.get(&f.purl).map(String::as_str)))
+        .map(|f| {
+            let path = paths.get(&f.purl).map(String::as_str);
+            let mut result = scan_result(f, &ids, image, path);
+            result["locations"] = locations(path, &image.reference, f.layer_index, dockerfile);
+            result
+        })
         .collect();
     log(driver(rules_json), results, image_properties(image))
 }
@@ -193,7 +225,7 @@ fn finding_level(finding: &Finding, rule_action: Action) -> &'static str {
 }
 
 /// The findings of a verdict.
-pub fn from_verdict(verdict: &Verdict) -> Value {
+pub fn from_verdict(verdict: &Verdict, dockerfile: Option<&DockerfileLines>) -> Value {
     let image = verdict.image.reference.as_str();
     let mut codes: BTreeMap<String, Action> = BTreeMap::new();
     for rule in &verdict.rules {
@@ -238,7 +270,7 @@ pub fn from_verdict(verdict: &Verdict) -> Value {
                 "ruleIndex": ids.iter().position(|i| *i == code).unwrap_or(0),
                 "level": finding_level(finding, rule.action),
                 "message": {"text": finding.message},
-                "locations": [location(evidence.path.as_deref(), image)],
+                "locations": locations(evidence.path.as_deref(), image, evidence.layer_index, dockerfile),
                 "partialFingerprints": {
                     "vouchFinding/v1": fingerprint(&[&rule.id, &code, &subject])
                 },

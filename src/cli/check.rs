@@ -33,11 +33,12 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             .evaluation
             .judging(&policy, &sources, args.platform.platform.as_ref())
     };
-    let verdict = match &subject {
+    let evaluated = match &subject {
         Subject::Image(image) => evaluate(context, image, &judging)?,
         Subject::Sbom { text, path } => evaluate_recorded(context, path, text, &judging)?,
-    }
-    .verdict;
+    };
+    let dockerfile = args.dockerfile.lines(&evaluated.image)?;
+    let verdict = evaluated.verdict;
 
     let mut rendered = Vec::new();
     match args.format {
@@ -47,12 +48,17 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
             rendered.push(b'\n');
         }
         CheckFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut rendered, &crate::ci::sarif::from_verdict(&verdict))?;
+            serde_json::to_writer_pretty(
+                &mut rendered,
+                &crate::ci::sarif::from_verdict(&verdict, dockerfile.as_ref()),
+            )?;
             rendered.push(b'\n');
         }
         CheckFormat::Junit => crate::ci::junit::write_verdict(&verdict, &mut rendered)?,
         CheckFormat::Github => {
-            rendered.extend(crate::ci::github::verdict_annotations(&verdict).into_bytes());
+            rendered.extend(
+                crate::ci::github::verdict_annotations(&verdict, dockerfile.as_ref()).into_bytes(),
+            );
             super::append_step_summary(&crate::ci::github::verdict_summary(&verdict))?;
         }
     }

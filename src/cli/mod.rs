@@ -403,6 +403,8 @@ pub struct CheckArgs {
     /// Write the verdict to FILE instead of standard output (written atomically)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dockerfile: DockerfileArg,
     /// Print the built-in default policy and exit
     #[arg(long)]
     pub print_default_policy: bool,
@@ -788,6 +790,8 @@ pub struct ScanArgs {
     /// Write to FILE instead of standard output (written atomically)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dockerfile: DockerfileArg,
     /// Exit 1 when a finding VEX does not suppress is at least this severe (low, medium, high,
     /// critical)
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
@@ -813,6 +817,39 @@ pub fn append_step_summary(markdown: &str) -> anyhow::Result<()> {
             markdown.as_bytes(),
         )?),
         None => Ok(()),
+    }
+}
+
+/// The Dockerfile an image was built from (`scan` and `check`, for SARIF and GitHub output).
+#[derive(Debug, clap::Args)]
+pub struct DockerfileArg {
+    /// The Dockerfile the image was built from, as the repository names it: SARIF results and
+    /// GitHub annotations point at the line that made each finding's layer (the FROM line for the
+    /// base image's layers), where the image's history matches it
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Option<PathBuf>,
+}
+
+/// The largest Dockerfile read.
+const MAX_DOCKERFILE_BYTES: u64 = 4 * 1024 * 1024;
+
+impl DockerfileArg {
+    /// The Dockerfile's line for each of `image`'s layers, when `--dockerfile` was given.
+    pub fn lines(
+        &self,
+        image: &crate::image::Image,
+    ) -> anyhow::Result<Option<crate::ci::DockerfileLines>> {
+        let Some(path) = &self.dockerfile else {
+            return Ok(None);
+        };
+        let bytes = crate::fsio::read_limited(path, MAX_DOCKERFILE_BYTES)
+            .map_err(|e| anyhow::anyhow!("--dockerfile {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let uri = path.to_string_lossy();
+        Ok(Some(crate::ci::DockerfileLines {
+            uri: uri.strip_prefix("./").unwrap_or(&uri).to_string(),
+            lines: crate::image::dockerfile::layer_lines(&image.config.layer_instructions(), &text),
+        }))
     }
 }
 

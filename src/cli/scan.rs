@@ -76,7 +76,12 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ScanFormat::Sarif => {
             serde_json::to_writer_pretty(
                 &mut rendered,
-                &crate::ci::sarif::from_scan(&image, &collected, &evidence_paths(&sbom)),
+                &crate::ci::sarif::from_scan(
+                    &image,
+                    &collected,
+                    &evidence_paths(&sbom),
+                    args.dockerfile.lines(&image)?.as_ref(),
+                ),
             )?;
             rendered.push(b'\n');
         }
@@ -104,8 +109,13 @@ pub fn run(context: &Context, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         ScanFormat::Github => {
             rendered.extend(
-                crate::ci::github::scan_annotations(&image, &collected, &evidence_paths(&sbom))
-                    .into_bytes(),
+                crate::ci::github::scan_annotations(
+                    &image,
+                    &collected,
+                    &evidence_paths(&sbom),
+                    args.dockerfile.lines(&image)?.as_ref(),
+                )
+                .into_bytes(),
             );
             super::append_step_summary(&crate::ci::github::scan_summary(&image, &collected))?;
         }

@@ -8,6 +8,7 @@
 mod archive;
 pub mod base;
 pub mod config;
+pub mod dockerfile;
 mod engine_source;
 mod layout;
 mod oci_dir;
