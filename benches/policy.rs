@@ -134,6 +134,7 @@ fn main() {
                 .collect(),
         }),
         shadow: None,
+        contents: Default::default(),
     };
     let vulnerabilities: Vec<VulnerabilityFinding> = (0..100)
         .map(|i| VulnerabilityFinding {

@@ -8,6 +8,8 @@ use crate::layers::{
     EntryKind, FileIndex, Notable, Probe, ProbeScan, Probes, Wanted, MODE_SETGID, MODE_SETUID,
     MODE_WORLD_WRITABLE,
 };
+use globset::GlobSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Files whose contents the facts need: the accounts, and dpkg's records of each installed file's
@@ -209,12 +211,27 @@ pub struct FileFacts {
     pub files: Vec<FileFact>,
     pub passwd: Option<AccountFile<PasswdEntry>>,
     pub shadow: Option<AccountFile<ShadowEntry>>,
+    /// The files whose contents a policy's `file_content` rules read, by root-relative path.
+    pub contents: BTreeMap<String, KeptContent>,
 }
+
+/// A file a `file_content` rule reads: the layer it came from and its bytes (`None` when it was
+/// larger than [`MAX_CONTENT_BYTES`] and so not kept).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeptContent {
+    pub layer_index: usize,
+    #[serde(skip)]
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// The largest file a `file_content` rule reads: configuration files are kilobytes.
+pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
 
 impl FileFacts {
     /// Keeps only what the layers from `from` up put there (`check --only-app-layers`).
     pub fn retain_layers_from(&mut self, from: usize) {
         self.files.retain(|f| f.layer_index >= from);
+        self.contents.retain(|_, c| c.layer_index >= from);
         if self.passwd.as_ref().is_some_and(|p| p.layer_index < from) {
             self.passwd = None;
         }
@@ -224,9 +241,27 @@ impl FileFacts {
     }
 }
 
-/// Collects the facts from the squashed index. `notable` is what the layer pass was asked to note.
-pub fn collect(index: &FileIndex, notable: &Notable) -> FileFacts {
+/// Collects the facts from the squashed index. `notable` is what the layer pass was asked to note;
+/// `contents` the files whose bytes the policy's `file_content` rules read.
+pub fn collect(index: &FileIndex, notable: &Notable, contents: &GlobSet) -> FileFacts {
     let mut facts = FileFacts::default();
+    for indexed in index.entries() {
+        if !contents.is_match(&indexed.entry.path) {
+            continue;
+        }
+        if let EntryKind::File { contents: kept } = &indexed.entry.kind {
+            facts.contents.insert(
+                indexed.entry.path.clone(),
+                KeptContent {
+                    layer_index: indexed.layer_index,
+                    bytes: kept
+                        .as_deref()
+                        .filter(|b| b.len() <= MAX_CONTENT_BYTES)
+                        .map(|b| b.to_vec()),
+                },
+            );
+        }
+    }
     // (position in facts.files, MD5) of each file holding a private key.
     let mut key_md5s: Vec<(usize, String)> = Vec::new();
     for indexed in index.entries() {

@@ -198,6 +198,15 @@ fn path_glob(glob: &str) -> Result<Glob, globset::Error> {
         .or_else(|_| Glob::new(glob))
 }
 
+/// The set of root-relative path globs (`*` within a directory), as the layer pass matches them.
+pub fn glob_set_of(globs: &[String]) -> Result<GlobSet, globset::Error> {
+    let compiled = globs
+        .iter()
+        .map(|g| path_glob(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    glob_set(&compiled)
+}
+
 fn glob_set(globs: &[Glob]) -> Result<GlobSet, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for glob in globs {

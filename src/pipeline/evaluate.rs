@@ -59,16 +59,22 @@ pub fn evaluate(
     let policy = judging.policy;
     let notable = Notable::new(&policy.noted_paths(), policy.needs_special_modes())
         .context("the policy's path patterns")?;
-    let wanted = facts::add_wanted(catalog::wanted(), notable.clone());
+    let content_globs = policy.content_globs();
+    let content =
+        crate::layers::glob_set_of(&content_globs).context("the policy's file_content paths")?;
+    let wanted = facts::add_wanted(catalog::wanted(), notable.clone())
+        .with_globs(content_globs.iter().map(String::as_str))
+        .context("the policy's file_content paths")?;
     let mut read = read(context, image_arg, &wanted, judging.platform)?;
 
     let sbom = sbom_of(context, &read, judging.sbom, reference)?;
     // Past cataloging, only the bytes the facts read are kept.
-    read.files.release_contents(facts::keeps);
+    read.files
+        .release_contents(|path| facts::keeps(path) || content.is_match(path));
     for warning in &read.warnings {
         context.warn(&format!("{reference}: {warning}"));
     }
-    let file_facts = facts::collect(&read.files, &notable);
+    let file_facts = facts::collect(&read.files, &notable, &content);
     judge(context, read.image, sbom, Some(&file_facts), None, judging)
 }
 

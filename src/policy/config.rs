@@ -132,6 +132,18 @@ impl Policy {
             .collect()
     }
 
+    /// The files whose contents the `file_content` rules read (root-relative globs).
+    pub fn content_globs(&self) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter_map(|r| match &r.check {
+                Check::FileContent(c) => Some(c.content_globs()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
     /// Whether any rule looks at setuid, setgid or world-writable files.
     pub fn needs_special_modes(&self) -> bool {
         self.rules.iter().any(|r| match &r.check {
@@ -326,10 +338,35 @@ mod tests {
     }
 
     #[test]
+    fn file_content_rules_are_checked_before_anything_runs() {
+        let rule = |body: &str| {
+            format!("version: 1\nrules:\n  - id: a\n    action: deny\n    file_content:\n{body}")
+        };
+        assert_eq!(
+            error(&rule("      path: /etc/x\n      format: yaml\n")),
+            "p.yaml:7:15: unknown format `yaml` (one of sshd, login.defs, sysctl, ini, env, keyvalue, text)"
+        );
+        assert_eq!(
+            error(&rule(
+                "      path: /etc/login.defs\n      format: login.defs\n      require:\n        PASS_MAX_DAYS: \"<= ninety\"\n"
+            )),
+            "p.yaml:9:24: `PASS_MAX_DAYS: <= ninety`: <= compares numbers, and `ninety` is not one"
+        );
+        assert!(error(&rule(
+            "      path: /x\n      format: text\n      require:\n        A: b\n"
+        ))
+        .contains("a `text` file has no settings to `require`"));
+        assert!(error(&rule(
+            "      path: /x\n      format: text\n      must_not_match: [\"(\"]\n"
+        ))
+        .starts_with("p.yaml:8:24: bad pattern `(`"));
+    }
+
+    #[test]
     fn errors_name_the_line() {
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n    bogus: {}\n"),
-            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `vulnerabilities`, `rego`, or `runtime`"
+            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `file_content`, `vulnerabilities`, `rego`, or `runtime`"
         );
         assert!(
             error("version: 1\nrules:\n  - id: a\n    action: block\n    config: {}\n")
@@ -339,7 +376,7 @@ mod tests {
         );
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n"),
-            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, vulnerabilities, rego, runtime"
+            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, file_content, vulnerabilities, rego, runtime"
         );
         assert_eq!(
             error("version: 2\n"),

@@ -71,6 +71,11 @@ codes! {
     FilesWorldWritable = "files.world-writable", "files", "a world-writable file or directory not on the allow list";
     FilesExtraRootAccount = "files.extra-root-account", "files", "an account other than root has uid 0";
     FilesEmptyPassword = "files.empty-password", "files", "an account needs no password";
+    FileContentMismatch = "file-content.mismatch", "file_content", "a setting has another value than the rule requires";
+    FileContentMissing = "file-content.missing", "file_content", "a setting the rule requires is not set";
+    FileContentForbiddenMatch = "file-content.forbidden-match", "file_content", "the file's text matches a forbidden pattern";
+    FileContentNoFile = "file-content.no-file", "file_content", "no file matches the path of a rule that requires one";
+    FileContentUnreadable = "file-content.unreadable", "file_content", "a file the rule reads is too large or not text, or includes a file that was not read";
     VulnerabilitiesSeverity = "vulnerabilities.severity", "vulnerabilities", "a finding above the maximum severity";
     VulnerabilitiesCount = "vulnerabilities.count", "vulnerabilities", "more findings of a severity than allowed";
     VulnerabilitiesKev = "vulnerabilities.kev", "vulnerabilities", "a finding CISA's catalog lists as known exploited";

@@ -39,9 +39,30 @@ pub struct RuleFile {
     pub licenses: Option<LicensesFile>,
     pub config: Option<ConfigFile>,
     pub files: Option<FilesFile>,
+    pub file_content: Option<FileContentFile>,
     pub vulnerabilities: Option<VulnerabilitiesFile>,
     pub rego: Option<RegoFile>,
     pub runtime: Option<RuntimeFile>,
+}
+
+/// What configuration files say: the settings a format's program would read from them, and
+/// patterns their text must not match.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileContentFile {
+    /// The files, as a glob over image paths (`/etc/ssh/sshd_config`, `/app/**/*.properties`).
+    pub path: Spanned<String>,
+    /// `sshd`, `login.defs`, `sysctl`, `ini`, `env`, `keyvalue` or `text`.
+    pub format: Spanned<String>,
+    /// Key → the value it must have (`"no"`), or a comparison for numbers (`"<= 90"`).
+    #[serde(default)]
+    pub require: BTreeMap<String, Spanned<String>>,
+    /// Regular expressions the file's text must not match.
+    #[serde(default)]
+    pub must_not_match: Vec<Spanned<String>>,
+    /// A finding when no file matches `path` (otherwise the rule is not applicable).
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// What a container may be created with beyond the defaults: everything not allowed here is

@@ -77,7 +77,9 @@ fn evaluate_rules(
             })
         };
         let evaluation = match (&rule.check, input.files, input.prior) {
-            (Check::Files(_), None, Some(prior)) => carried::findings(prior, &rule.id),
+            (Check::Files(_) | Check::FileContent(_), None, Some(prior)) => {
+                carried::findings(prior, &rule.id)
+            }
             _ => rule.check.evaluate(input, &excepted),
         };
         let (mut findings, note) = match evaluation {

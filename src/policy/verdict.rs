@@ -56,6 +56,9 @@ pub struct Evidence {
     /// The value that was checked (a user, a label value, a license expression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The line of `path` the finding is about (a configuration setting, a matched pattern).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// One violation a rule found.

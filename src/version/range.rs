@@ -28,7 +28,16 @@ impl Op {
         ("=", Op::Eq),
     ];
 
-    fn holds(self, order: Ordering) -> bool {
+    /// The operator `text` starts with, and the rest, trimmed (`"<= 90"` → `(Le, "90")`).
+    pub fn split(text: &str) -> Option<(Op, &str)> {
+        let text = text.trim();
+        Op::ALL
+            .iter()
+            .find_map(|(symbol, op)| text.strip_prefix(symbol).map(|rest| (*op, rest.trim())))
+    }
+
+    /// Whether `order` (the actual value against the wanted one) satisfies the operator.
+    pub fn holds(self, order: Ordering) -> bool {
         match self {
             Op::Eq => order == Ordering::Equal,
             Op::Ne => order != Ordering::Equal,
@@ -39,7 +48,7 @@ impl Op {
         }
     }
 
-    fn symbol(self) -> &'static str {
+    pub fn symbol(self) -> &'static str {
         match self {
             Op::Eq => "=",
             Op::Ne => "!=",

@@ -3,6 +3,7 @@
 
 pub mod base_image;
 pub mod config;
+pub mod file_content;
 pub mod files;
 pub mod licenses;
 pub mod packages;
@@ -24,6 +25,7 @@ pub enum Check {
     Licenses(licenses::LicensesCheck),
     Config(config::ConfigCheck),
     Files(files::FilesCheck),
+    FileContent(file_content::FileContentCheck),
     Vulnerabilities(vulnerabilities::VulnerabilitiesCheck),
     Rego(rego::RegoCheck),
     Runtime(runtime::RuntimeCheck),
@@ -33,12 +35,13 @@ pub enum Check {
 pub type Evaluation = Result<Vec<Finding>, String>;
 
 impl Check {
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 9] = [
         "base_image",
         "packages",
         "licenses",
         "config",
         "files",
+        "file_content",
         "vulnerabilities",
         "rego",
         "runtime",
@@ -52,6 +55,7 @@ impl Check {
             rule.licenses.is_some(),
             rule.config.is_some(),
             rule.files.is_some(),
+            rule.file_content.is_some(),
             rule.vulnerabilities.is_some(),
             rule.rego.is_some(),
             rule.runtime.is_some(),
@@ -70,6 +74,8 @@ impl Check {
             Check::Config(config::ConfigCheck::compile(c, origin)?)
         } else if let Some(f) = &rule.files {
             Check::Files(files::FilesCheck::compile(f, origin)?)
+        } else if let Some(f) = &rule.file_content {
+            Check::FileContent(file_content::FileContentCheck::compile(f, origin)?)
         } else if let Some(v) = &rule.vulnerabilities {
             Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v, origin)?)
         } else if let Some(r) = &rule.rego {
@@ -88,6 +94,7 @@ impl Check {
             Check::Licenses(_) => "licenses",
             Check::Config(_) => "config",
             Check::Files(_) => "files",
+            Check::FileContent(_) => "file_content",
             Check::Vulnerabilities(_) => "vulnerabilities",
             Check::Rego(_) => "rego",
             Check::Runtime(_) => "runtime",
@@ -104,6 +111,10 @@ impl Check {
             Check::Config(c) => Ok(c.evaluate(input)),
             Check::Files(c) => match input.files {
                 Some(files) => Ok(c.evaluate(input, files)),
+                None => Err("the image's files were not read: it was judged from its SBOM".into()),
+            },
+            Check::FileContent(c) => match input.files {
+                Some(files) => c.evaluate(input, files),
                 None => Err("the image's files were not read: it was judged from its SBOM".into()),
             },
             Check::Vulnerabilities(c) => c.evaluate(input, excepted),

@@ -72,6 +72,7 @@ fn evidence(finding: &VulnerabilityFinding, input: &Input, by_purl: &ByPurl) -> 
         severity: Some(finding.severity),
         fixed_version: finding.fixed_version.clone(),
         value: None,
+        line: None,
     }
 }
 
