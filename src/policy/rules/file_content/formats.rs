@@ -103,11 +103,15 @@ pub trait Files {
 /// The most nested `Include`s sshd follows.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// The most files one sshd configuration reads, whatever its `Include`s: files that include each
+/// other, each a few levels deep, would otherwise be read an exponential number of times.
+const MAX_INCLUDED_FILES: usize = 256;
+
 /// The settings the configuration starting at `path` puts in effect.
 pub fn read(format: Format, path: &str, files: &dyn Files) -> Settings {
     let mut settings = Settings::default();
     match format {
-        Format::Sshd => sshd(path, files, 0, &mut settings),
+        Format::Sshd => sshd(path, files, 0, &mut 0, &mut settings),
         Format::Sysctl => {
             for file in sysctl_files(files) {
                 lines(&file, files, &mut settings, sysctl_line);
@@ -251,7 +255,16 @@ fn ini(path: &str, files: &dyn Files, settings: &mut Settings) {
 }
 
 /// sshd_config: the first value of each keyword outside `Match` blocks, `Include`s read in place.
-fn sshd(path: &str, files: &dyn Files, depth: usize, settings: &mut Settings) {
+fn sshd(path: &str, files: &dyn Files, depth: usize, read: &mut usize, settings: &mut Settings) {
+    *read += 1;
+    if *read > MAX_INCLUDED_FILES {
+        if *read == MAX_INCLUDED_FILES + 1 {
+            settings.problems.push(format!(
+                "more than {MAX_INCLUDED_FILES} files included: the rest were not read"
+            ));
+        }
+        return;
+    }
     let Some(text) = text_of(path, files, settings) else {
         if depth == 0 {
             return;
@@ -305,7 +318,7 @@ fn sshd(path: &str, files: &dyn Files, depth: usize, settings: &mut Settings) {
                     continue;
                 }
                 for included in files.matching(&absolute) {
-                    sshd(&included, files, depth + 1, settings);
+                    sshd(&included, files, depth + 1, read, settings);
                 }
             }
             continue;
@@ -397,6 +410,23 @@ mod tests {
         )]));
         let settings = read(Format::Sshd, "etc/ssh/sshd_config", &outside);
         assert_eq!(settings.problems.len(), 1, "{:?}", settings.problems);
+    }
+
+    #[test]
+    fn files_that_include_each_other_are_read_a_bounded_number_of_times() {
+        let mut map = BTreeMap::from([("etc/ssh/sshd_config", "Include sshd_config.d/*\n")]);
+        let names: Vec<&'static str> = (0..10)
+            .map(|i| &*Box::leak(format!("etc/ssh/sshd_config.d/{i}.conf").into_boxed_str()))
+            .collect();
+        for name in &names {
+            map.insert(name, "Include sshd_config.d/*\nPermitRootLogin no\n");
+        }
+        let settings = read(Format::Sshd, "etc/ssh/sshd_config", &Map(map));
+        assert_eq!(settings.values["permitrootlogin"].value, "no");
+        assert!(settings
+            .problems
+            .iter()
+            .any(|p| p.starts_with("more than 256 files included")));
     }
 
     #[test]
