@@ -21,6 +21,12 @@ pub fn run(context: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         print!("{DEFAULT_POLICY}");
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(reference) = &args.print_policy {
+        let text = crate::policy::config::builtin_text(reference)
+            .ok_or_else(|| UsageError(crate::policy::config::unknown_builtin(reference)))?;
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(image) = args.image.as_deref() else {
         return Err(UsageError("check needs an IMAGE".into()).into());
     };

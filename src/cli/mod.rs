@@ -384,7 +384,7 @@ pub enum SbomFormat {
 pub struct CheckArgs {
     /// The image: NAME or ID, docker:NAME, docker-archive:PATH, oci-archive:PATH, oci-dir:PATH or
     /// registry:REF
-    #[arg(required_unless_present = "print_default_policy")]
+    #[arg(required_unless_present_any = ["print_default_policy", "print_policy"])]
     pub image: Option<String>,
     #[command(flatten)]
     pub platform: PlatformArg,
@@ -408,6 +408,9 @@ pub struct CheckArgs {
     /// Print the built-in default policy and exit
     #[arg(long)]
     pub print_default_policy: bool,
+    /// Print a built-in policy (builtin:cis-docker, builtin:os-baseline) and exit
+    #[arg(long, value_name = "builtin:NAME")]
+    pub print_policy: Option<String>,
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -705,8 +708,12 @@ pub enum VerifyFormat {
 /// The policy `path` names, else the built-in default; an invalid one is a usage error.
 pub fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<crate::policy::Policy> {
     use crate::policy::Policy;
+    let invalid = |e| UsageError(format!("invalid policy: {e}"));
     Ok(match path {
-        Some(path) => Policy::load(path).map_err(|e| UsageError(format!("invalid policy: {e}")))?,
+        Some(path) => match path.to_str().filter(|p| p.starts_with("builtin:")) {
+            Some(reference) => Policy::builtin(reference).map_err(invalid)?,
+            None => Policy::load(path).map_err(invalid)?,
+        },
         None => Policy::default_policy(),
     })
 }

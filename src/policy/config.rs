@@ -49,6 +49,33 @@ pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
 /// How the default policy is named in verdicts and errors.
 pub const DEFAULT_SOURCE: &str = "built-in default policy";
 
+/// The built-in policies, by the name `--policy builtin:NAME` and `extends: builtin:NAME` give.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("cis-docker", include_str!("builtin/cis-docker.yaml")),
+    ("os-baseline", include_str!("builtin/os-baseline.yaml")),
+];
+
+/// The text of the built-in policy `builtin:NAME` names.
+pub fn builtin_text(reference: &str) -> Option<&'static str> {
+    let name = reference.strip_prefix("builtin:")?;
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// What a reference to a built-in policy that does not exist is told.
+pub fn unknown_builtin(reference: &str) -> String {
+    format!(
+        "no built-in policy `{reference}` (there are {})",
+        BUILTIN
+            .iter()
+            .map(|(n, _)| format!("builtin:{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 impl Policy {
     /// Reads and compiles a policy file.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
@@ -64,6 +91,21 @@ impl Policy {
             dir: path.parent().map(Path::to_path_buf),
         };
         Policy::parse(&bytes, &origin)
+    }
+
+    /// A built-in policy (`builtin:cis-docker`).
+    pub fn builtin(reference: &str) -> Result<Policy, PolicyError> {
+        let text = builtin_text(reference).ok_or_else(|| PolicyError {
+            file: reference.to_string(),
+            line: 0,
+            column: 0,
+            message: unknown_builtin(reference),
+        })?;
+        let origin = Origin {
+            name: reference.to_string(),
+            dir: None,
+        };
+        Policy::parse(text.as_bytes(), &origin)
     }
 
     /// The embedded default policy.
@@ -212,6 +254,26 @@ fn compile(file: PolicyFile, bytes: &[u8], origin: &Origin) -> Result<Policy, Po
         }
         rules.push(rule);
     }
+    // The built-in policy this one extends: its rules first, each replaced by this file's rule of
+    // the same id; the digest covers both texts.
+    let mut digested = Vec::new();
+    if let Some(extends) = &file.extends {
+        let text = builtin_text(extends.trim())
+            .ok_or_else(|| origin.at(extends, unknown_builtin(extends.trim())))?;
+        let base = Policy::builtin(extends.trim())?;
+        let mut merged: Vec<Rule> = Vec::new();
+        for rule in base.rules {
+            match rules.iter().position(|r| r.id == rule.id) {
+                Some(at) => merged.push(rules.remove(at)),
+                None => merged.push(rule),
+            }
+        }
+        merged.append(&mut rules);
+        rules = merged;
+        digested.extend_from_slice(text.as_bytes());
+        digested.push(b'\n');
+    }
+    digested.extend_from_slice(bytes);
     let mut exceptions = Vec::new();
     for exception in &file.exceptions {
         exceptions.push(compile_exception(exception, &rules, origin)?);
@@ -219,7 +281,7 @@ fn compile(file: PolicyFile, bytes: &[u8], origin: &Origin) -> Result<Policy, Po
     Ok(Policy {
         name: file.name.clone().unwrap_or_else(|| origin.name.clone()),
         source: origin.name.clone(),
-        digest: sha256_digest(bytes),
+        digest: sha256_digest(&digested),
         rules,
         exceptions,
     })

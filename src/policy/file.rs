@@ -21,6 +21,9 @@ pub struct PolicyFile {
     /// The policy format version; only `1` exists.
     pub version: Spanned<String>,
     pub name: Option<String>,
+    /// A built-in policy whose rules come first (`builtin:cis-docker`); a rule of this file with
+    /// the same id replaces the built-in one.
+    pub extends: Option<Spanned<String>>,
     #[serde(default)]
     pub rules: Vec<Spanned<RuleFile>>,
     #[serde(default)]

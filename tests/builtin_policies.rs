@@ -1,0 +1,227 @@
+//! The built-in policies, `builtin:cis-docker` and `builtin:os-baseline`, on Debian's base as
+//! debootstrap makes it (which fails them for the reasons their rules name) and on images built from
+//! it to meet them (which pass); `--print-policy`, and a policy that `extends:` one and replaces a
+//! rule.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use support::*;
+
+fn check(dir: &Path, image: &str, policy: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["check", image, "--policy", policy, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = run_vouch(dir, &args);
+    validate_schema("verdict.schema.json", &out.stdout, ".json");
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out))),
+    )
+}
+
+/// The ids of the rules with this status, and the codes of their findings.
+fn with_status(verdict: &Value, status: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let rules: Vec<&Value> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == status)
+        .collect();
+    (
+        rules
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect(),
+        rules
+            .iter()
+            .flat_map(|r| r["findings"].as_array().unwrap())
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn the_builtin_policies_are_printed_valid() {
+    for name in ["builtin:cis-docker", "builtin:os-baseline"] {
+        let out = run_vouch(Path::new("."), &["check", "--print-policy", name]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        validate_schema("policy.schema.json", &out.stdout, ".yaml");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("name: {name}")));
+    }
+    let out = run_vouch(Path::new("."), &["check", "--print-policy", "builtin:nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(
+        "no built-in policy `builtin:nope` (there are builtin:cis-docker, builtin:os-baseline)"
+    ));
+}
+
+#[test]
+fn cis_docker_fails_the_bare_base_and_passes_an_image_built_to_meet_it() {
+    let base = debian_image();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("osv")).unwrap();
+    let (code, verdict) = check(dir.path(), &base, "builtin:cis-docker", &[]);
+    assert_eq!(code, Some(1));
+    let (failed, codes) = with_status(&verdict, "failed");
+    assert_eq!(
+        failed,
+        set(&[
+            "cis-4.1-non-root-user",
+            "cis-4.2-known-base-image",
+            "cis-4.6-healthcheck",
+            "cis-4.8-setuid-setgid"
+        ])
+    );
+    assert_eq!(
+        codes,
+        set(&[
+            "config.root-user",
+            "base-image.unknown",
+            "config.no-healthcheck",
+            "files.setuid",
+            "files.setgid"
+        ])
+    );
+    // debootstrap leaves the mirror's package index: a warning, not a failure.
+    let (warned, codes) = with_status(&verdict, "warned");
+    assert_eq!(warned, set(&["cis-4.3-package-manager-caches"]));
+    assert_eq!(codes, set(&["files.forbidden-path"]));
+
+    let tag = format!("vouch-test/cis-docker:{}", std::process::id());
+    build_image(
+        &tag,
+        &format!(
+            "FROM {base}\n\
+             RUN find / -xdev -type f -perm /6000 -exec chmod a-s {{}} + && rm -rf /var/lib/apt/lists/*\n\
+             USER 1000\n\
+             HEALTHCHECK CMD [\"/bin/true\"]\n\
+             CMD [\"/bin/bash\"]\n"
+        ),
+        &[],
+    );
+    let (code, verdict) = check(
+        dir.path(),
+        &tag,
+        "builtin:cis-docker",
+        &["--vuln-db", "osv"],
+    );
+    let (failed, _) = with_status(&verdict, "failed");
+    assert_eq!(code, Some(0), "{failed:?}");
+    let (passed, _) = with_status(&verdict, "passed");
+    assert_eq!(
+        passed.len(),
+        7,
+        "every rule evaluated and passed: {passed:?}"
+    );
+    docker(&["rmi", "-f", &tag]);
+}
+
+#[test]
+fn os_baseline_judges_login_defs_and_a_policy_can_extend_it() {
+    let base = debian_image();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, verdict) = check(dir.path(), &base, "builtin:os-baseline", &[]);
+    assert_eq!(code, Some(1));
+    let (failed, codes) = with_status(&verdict, "failed");
+    assert_eq!(failed, set(&["os-password-ageing"]));
+    assert_eq!(codes, set(&["file-content.mismatch"]));
+    let findings = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "os-password-ageing")
+        .unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // Debian's login.defs: no ageing (99999) and changes any time (0); its warning age is 7.
+    let values: BTreeSet<String> = findings
+        .iter()
+        .map(|f| f["evidence"]["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(values, set(&["99999", "0"]));
+    let (not_applicable, _) = with_status(&verdict, "not_applicable");
+    assert_eq!(not_applicable, set(&["os-sshd", "os-core-dumps"]));
+
+    let tag = format!("vouch-test/os-baseline:{}", std::process::id());
+    build_image(
+        &tag,
+        &format!(
+            "FROM {base}\n\
+             RUN sed -i -e 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS\\t90/' -e 's/^PASS_MIN_DAYS.*/PASS_MIN_DAYS\\t1/' /etc/login.defs \
+             && printf 'fs.suid_dumpable = 0\\n' > /etc/sysctl.conf\n"
+        ),
+        &[],
+    );
+    let (code, verdict) = check(dir.path(), &tag, "builtin:os-baseline", &[]);
+    let (failed, _) = with_status(&verdict, "failed");
+    assert_eq!(code, Some(0), "{failed:?}");
+    let (passed, _) = with_status(&verdict, "passed");
+    assert!(passed.contains("os-core-dumps") && passed.contains("os-password-ageing"));
+
+    // A policy extending the baseline: its own rule of the same id replaces the built-in one
+    // (a warning now), and the rest come along; the digest covers both texts.
+    std::fs::write(
+        dir.path().join("ours.yaml"),
+        "version: \"1\"\nname: ours\nextends: builtin:os-baseline\nrules:\n  - id: os-password-ageing\n    action: warn\n    file_content:\n      path: /etc/login.defs\n      format: login.defs\n      require:\n        PASS_MAX_DAYS: \"<= 180\"\n",
+    )
+    .unwrap();
+    validate_schema(
+        "policy.schema.json",
+        &std::fs::read(dir.path().join("ours.yaml")).unwrap(),
+        ".yaml",
+    );
+    let (code, verdict) = check(dir.path(), &base, "ours.yaml", &[]);
+    assert_eq!(code, Some(0));
+    let ids: Vec<&str> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "os-sshd",
+            "os-password-ageing",
+            "os-accounts",
+            "os-world-writable",
+            "os-core-dumps"
+        ]
+    );
+    let (warned, _) = with_status(&verdict, "warned");
+    assert_eq!(warned, set(&["os-password-ageing"]));
+    let plain = run_vouch(
+        dir.path(),
+        &[
+            "check",
+            &base,
+            "--format",
+            "json",
+            "--policy",
+            "builtin:os-baseline",
+        ],
+    );
+    let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert_ne!(verdict["policy"]["digest"], plain["policy"]["digest"]);
+
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "version: \"1\"\nextends: builtin:cis-kubernetes\nrules: []\n",
+    )
+    .unwrap();
+    let out = run_vouch(dir.path(), &["check", &base, "--policy", "bad.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.yaml:2:10: no built-in policy `builtin:cis-kubernetes`"),
+        "{}",
+        stderr(&out)
+    );
+    docker(&["rmi", "-f", &tag]);
+}
