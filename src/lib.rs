@@ -32,6 +32,7 @@ pub mod purl;
 pub mod registry;
 pub mod rejudge;
 pub mod sbom;
+pub mod secrets;
 pub mod serve;
 pub mod shutdown;
 pub mod text;

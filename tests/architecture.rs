@@ -30,6 +30,7 @@ const ROOMS: &[&str] = &[
     "facts",
     "catalog",
     "private_keys",
+    "secrets",
     "image",
     "layers",
     "oci",

@@ -211,5 +211,13 @@ fn image_facts(image: &Image, base: BaseImage) -> ImageFacts {
         healthcheck: runtime.healthcheck.as_ref().and_then(|h| h.test.clone()),
         diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
         base,
+        env: runtime.env.clone().unwrap_or_default(),
+        history: image
+            .config
+            .history
+            .iter()
+            .flatten()
+            .map(|h| h.created_by.clone().unwrap_or_default())
+            .collect(),
     }
 }

@@ -43,9 +43,39 @@ pub struct RuleFile {
     pub config: Option<ConfigFile>,
     pub files: Option<FilesFile>,
     pub file_content: Option<FileContentFile>,
+    pub secrets: Option<SecretsFile>,
     pub vulnerabilities: Option<VulnerabilitiesFile>,
     pub rego: Option<RegoFile>,
     pub runtime: Option<RuntimeFile>,
+}
+
+/// Secrets baked into the image: `secrets: true` for the built-in rules, or settings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SecretsFile {
+    /// `true` or `false` (YAML scalars reach an untagged enum as text).
+    On(String),
+    Settings(SecretsSettings),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// Paths whose files are not searched (globs). Plain text, not `Spanned`: the field sits in
+    /// an untagged enum, which hands its values over as text.
+    #[serde(default)]
+    pub allow_paths: Vec<String>,
+    /// Rules of the organisation's own, beside the built-in ones.
+    #[serde(default)]
+    pub rules: Vec<SecretRuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRuleFile {
+    pub id: String,
+    /// A regular expression; its first group (or the whole match) is the secret.
+    pub regex: String,
 }
 
 /// What configuration files say: the settings a format's program would read from them, and

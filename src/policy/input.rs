@@ -28,6 +28,10 @@ pub struct ImageFacts {
     pub healthcheck: Option<Vec<String>>,
     pub diff_ids: Vec<String>,
     pub base: BaseImage,
+    /// The environment (`KEY=VALUE`) the image sets.
+    pub env: Vec<String>,
+    /// Every build history entry's `created_by`, oldest first (metadata instructions included).
+    pub history: Vec<String>,
 }
 
 impl ImageFacts {

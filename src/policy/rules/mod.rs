@@ -9,6 +9,7 @@ pub mod licenses;
 pub mod packages;
 pub mod rego;
 pub mod runtime;
+pub mod secrets;
 pub mod vulnerabilities;
 
 use super::diags::{Origin, PolicyError};
@@ -26,6 +27,7 @@ pub enum Check {
     Config(config::ConfigCheck),
     Files(files::FilesCheck),
     FileContent(file_content::FileContentCheck),
+    Secrets(secrets::SecretsCheck),
     Vulnerabilities(vulnerabilities::VulnerabilitiesCheck),
     Rego(rego::RegoCheck),
     Runtime(runtime::RuntimeCheck),
@@ -35,13 +37,14 @@ pub enum Check {
 pub type Evaluation = Result<Vec<Finding>, String>;
 
 impl Check {
-    pub const KINDS: [&'static str; 9] = [
+    pub const KINDS: [&'static str; 10] = [
         "base_image",
         "packages",
         "licenses",
         "config",
         "files",
         "file_content",
+        "secrets",
         "vulnerabilities",
         "rego",
         "runtime",
@@ -56,6 +59,7 @@ impl Check {
             rule.config.is_some(),
             rule.files.is_some(),
             rule.file_content.is_some(),
+            rule.secrets.is_some(),
             rule.vulnerabilities.is_some(),
             rule.rego.is_some(),
             rule.runtime.is_some(),
@@ -76,6 +80,8 @@ impl Check {
             Check::Files(files::FilesCheck::compile(f, origin)?)
         } else if let Some(f) = &rule.file_content {
             Check::FileContent(file_content::FileContentCheck::compile(f, origin)?)
+        } else if let Some(s) = &rule.secrets {
+            Check::Secrets(secrets::SecretsCheck::compile(s, origin)?)
         } else if let Some(v) = &rule.vulnerabilities {
             Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v, origin)?)
         } else if let Some(r) = &rule.rego {
@@ -95,6 +101,7 @@ impl Check {
             Check::Config(_) => "config",
             Check::Files(_) => "files",
             Check::FileContent(_) => "file_content",
+            Check::Secrets(_) => "secrets",
             Check::Vulnerabilities(_) => "vulnerabilities",
             Check::Rego(_) => "rego",
             Check::Runtime(_) => "runtime",
@@ -117,6 +124,7 @@ impl Check {
                 Some(files) => c.evaluate(input, files),
                 None => Err("the image's files were not read: it was judged from its SBOM".into()),
             },
+            Check::Secrets(c) => Ok(c.evaluate(input)),
             Check::Vulnerabilities(c) => c.evaluate(input, excepted),
             Check::Rego(c) => c.evaluate(input),
             Check::Runtime(_) => Err(runtime::NOT_AT_BUILD.into()),

@@ -1,0 +1,219 @@
+//! Secrets in text: the built-in detection rules (cloud provider keys, code-hosting, chat and
+//! package-registry tokens, private keys, JWTs, database URLs with passwords), each a pattern with
+//! the part that is the secret, and how a secret is shown (redacted) and named across builds (a
+//! fingerprint of the secret, never the secret itself). Below the policy, which applies them to the
+//! image's configuration and build history.
+//!
+//! Precision over recall: a rule matches only the shape its issuer gives the secret (a prefix, a
+//! checksum-bearing length), or a keyword right before it, and values that are placeholders
+//! (`$VAR`, `${VAR}`, `changeme`, `xxx...`) are not secrets.
+
+use crate::oci::digest::sha256_digest;
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// One detection rule: its stable id, what it finds, and the pattern whose group 1 is the secret.
+pub struct SecretRule {
+    pub id: &'static str,
+    pub title: &'static str,
+    pattern: &'static str,
+}
+
+/// The built-in rules.
+pub const RULES: &[SecretRule] = &[
+    SecretRule {
+        id: "aws-access-key-id",
+        title: "AWS access key ID",
+        pattern: r"\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b",
+    },
+    SecretRule {
+        id: "aws-secret-access-key",
+        title: "AWS secret access key",
+        pattern: r#"(?i)aws_?secret_?access_?key["']?\s*[=:]\s*["']?([A-Za-z0-9/+]{40})\b"#,
+    },
+    SecretRule {
+        id: "github-token",
+        title: "GitHub token",
+        pattern: r"\b(gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})\b",
+    },
+    SecretRule {
+        id: "gitlab-token",
+        title: "GitLab personal access token",
+        pattern: r"\b(glpat-[A-Za-z0-9_-]{20,})",
+    },
+    SecretRule {
+        id: "slack-token",
+        title: "Slack token",
+        pattern: r"\b(xox[baprs]-[0-9]{6,}-[0-9A-Za-z-]{10,})",
+    },
+    SecretRule {
+        id: "slack-webhook",
+        title: "Slack incoming webhook",
+        pattern: r"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
+    },
+    SecretRule {
+        id: "npm-token",
+        title: "npm access token",
+        pattern: r"\b(npm_[A-Za-z0-9]{36})\b",
+    },
+    SecretRule {
+        id: "pypi-token",
+        title: "PyPI API token",
+        pattern: r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+    },
+    SecretRule {
+        id: "stripe-secret-key",
+        title: "Stripe secret key",
+        pattern: r"\b((?:sk|rk)_live_[0-9A-Za-z]{24,})\b",
+    },
+    SecretRule {
+        id: "private-key",
+        title: "private key",
+        pattern: r"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----)",
+    },
+    SecretRule {
+        id: "jwt",
+        title: "JSON Web Token",
+        pattern: r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})",
+    },
+    SecretRule {
+        id: "database-url-password",
+        title: "database URL with a password",
+        pattern: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
+    },
+];
+
+fn compiled() -> &'static Vec<Regex> {
+    static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|r| Regex::new(r.pattern).expect("the built-in secret patterns compile"))
+            .collect()
+    })
+}
+
+/// One secret found: the rule, the secret's byte range in the text, and the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub rule: String,
+    pub title: String,
+    pub start: usize,
+    pub secret: String,
+}
+
+impl Found {
+    /// The secret as every output shows it: its first and last two characters (nothing of one
+    /// shorter than 12).
+    pub fn redacted(&self) -> String {
+        redact(&self.secret)
+    }
+
+    /// A name for the secret that stays the same across builds and says nothing of it: the first
+    /// 16 hex digits of its SHA-256.
+    pub fn fingerprint(&self) -> String {
+        let digest = sha256_digest(self.secret.as_bytes());
+        digest.trim_start_matches("sha256:")[..16].to_string()
+    }
+}
+
+/// `secret` redacted: `gh…9x` (first and last two characters), `…` when shorter than 12.
+pub fn redact(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return "…".to_string();
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// Values that stand for a secret rather than being one.
+fn placeholder(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    secret.starts_with('$')
+        || secret.starts_with('%')
+        || secret.starts_with('<')
+        || secret.contains("{{")
+        || [
+            "password", "changeme", "secret", "example", "pass", "passwd",
+        ]
+        .contains(&lower.as_str())
+        || secret.chars().all(|c| c == 'x' || c == 'X' || c == '*')
+}
+
+/// Every secret the built-in rules find in `text`, in order of position.
+pub fn find(text: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (rule, regex) in RULES.iter().zip(compiled()) {
+        for captures in regex.captures_iter(text) {
+            let Some(secret) = captures.get(1) else {
+                continue;
+            };
+            if placeholder(secret.as_str()) {
+                continue;
+            }
+            found.push(Found {
+                rule: rule.id.to_string(),
+                title: rule.title.to_string(),
+                start: secret.start(),
+                secret: secret.as_str().to_string(),
+            });
+        }
+    }
+    found.sort_by_key(|f| f.start);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str) -> Vec<String> {
+        find(text).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn the_issuers_shapes_are_found() {
+        let github = format!("ghp_{}", "a1B2".repeat(9));
+        assert_eq!(ids(&format!("GITHUB_TOKEN={github}")), ["github-token"]);
+        assert_eq!(
+            ids("AWS_ACCESS_KEY_ID=AKIAZ7Q2EXAMPLE4KEYQ"),
+            ["aws-access-key-id"]
+        );
+        assert_eq!(
+            ids("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY"),
+            ["aws-secret-access-key"]
+        );
+        assert_eq!(
+            ids(&format!(
+                "//registry.npmjs.org/:_authToken=npm_{}",
+                "Z9y8".repeat(9)
+            )),
+            ["npm-token"]
+        );
+        assert_eq!(
+            ids("DATABASE_URL=postgres://shop:s3cr3t-Pw@db.internal:5432/shop"),
+            ["database-url-password"]
+        );
+        assert_eq!(ids("-----BEGIN OPENSSH PRIVATE KEY-----"), ["private-key"]);
+    }
+
+    #[test]
+    fn placeholders_and_lookalikes_are_not_secrets() {
+        assert!(find("DATABASE_URL=postgres://shop:${DB_PASSWORD}@db/shop").is_empty());
+        assert!(find("DATABASE_URL=postgres://user:password@localhost/db").is_empty());
+        assert!(find("ghp_short").is_empty());
+        assert!(find("AKIA_NOT_A_KEY and AKIAlowercase0000000").is_empty());
+        assert!(find("GITHUB_TOKEN=$GITHUB_TOKEN").is_empty());
+    }
+
+    #[test]
+    fn secrets_are_shown_redacted_and_named_by_fingerprint() {
+        let found = &find("AKIAZ7Q2EXAMPLE4KEYQ")[0];
+        assert_eq!(found.redacted(), "AK…YQ");
+        assert_eq!(found.fingerprint().len(), 16);
+        assert!(!found.fingerprint().contains("AKIA"));
+        assert_eq!(redact("short"), "…");
+    }
+}
