@@ -135,6 +135,7 @@ fn main() {
         }),
         shadow: None,
         contents: Default::default(),
+        secrets: Vec::new(),
     };
     let vulnerabilities: Vec<VulnerabilityFinding> = (0..100)
         .map(|i| VulnerabilityFinding {

@@ -17,13 +17,17 @@ use std::sync::Arc;
 pub const GLOBS: &[&str] = &["etc/passwd", "etc/shadow", "var/lib/dpkg/info/*.md5sums"];
 
 /// `wanted` (the catalogers' files) with what the facts need from the layer pass: the files of
-/// [`GLOBS`], the private-key probe, and the `notable` paths and modes the policy's file rules look
-/// at.
-pub fn add_wanted(wanted: Wanted, notable: Notable) -> Wanted {
+/// [`GLOBS`], the private-key probe (and the secrets probe, when `secrets`), and the `notable` paths
+/// and modes the policy's file rules look at.
+pub fn add_wanted(wanted: Wanted, notable: Notable, secrets: bool) -> Wanted {
+    let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(PrivateKeyProbe)];
+    if secrets {
+        probes.push(Arc::new(SecretsProbe));
+    }
     wanted
         .with_globs(GLOBS.iter().copied())
         .expect("the facts' globs are valid")
-        .with_probes(Probes(vec![Arc::new(PrivateKeyProbe)]))
+        .with_probes(Probes(probes))
         .with_notable(notable)
 }
 
@@ -40,6 +44,125 @@ fn dpkg_md5sums_package(path: &str) -> Option<&str> {
         .or_else(|| path.strip_prefix("var/lib/dpkg/status.d/"))?
         .strip_suffix(".md5sums")?;
     (!name.contains('/')).then(|| name.split(':').next().unwrap_or(name))
+}
+
+/// The name secret findings are filed under.
+pub const SECRETS_PROBE: &str = "secrets";
+
+/// The largest file searched for secrets (what a configuration or credentials file is).
+pub const MAX_SECRET_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// How many bytes before a chunk are kept with it, so that a secret split across two chunks, or
+/// its keyword just before, is still found.
+const SECRET_CARRY: usize = 1024;
+
+/// Finds secrets ([`crate::secrets`]) in text files (no NUL in the first bytes) of at most
+/// [`MAX_SECRET_FILE_BYTES`], in every layer: nothing is copied until a chunk holds one of the
+/// rules' keywords, and then only from there on. The finding is one line per secret: rule,
+/// fingerprint, redacted value and line, tab-separated; never the secret itself.
+#[derive(Debug)]
+pub struct SecretsProbe;
+
+impl Probe for SecretsProbe {
+    fn name(&self) -> &'static str {
+        SECRETS_PROBE
+    }
+
+    fn accepts(&self, _path: &str, size: u64, head: &[u8]) -> bool {
+        size <= MAX_SECRET_FILE_BYTES && !head.contains(&0)
+    }
+
+    fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
+        Box::new(SecretsScan {
+            carried: Vec::new(),
+            lines_before: 0,
+            kept: None,
+        })
+    }
+}
+
+struct SecretsScan {
+    /// The last bytes of the chunks fed so far, while nothing is kept.
+    carried: Vec<u8>,
+    /// Line breaks in what was fed before `carried` (or `kept`) starts.
+    lines_before: usize,
+    /// The file from the chunk (and carried bytes) where a keyword first showed.
+    kept: Option<Vec<u8>>,
+}
+
+impl ProbeScan for SecretsScan {
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        if let Some(kept) = &mut self.kept {
+            kept.extend_from_slice(chunk);
+            return true;
+        }
+        let mut window = std::mem::take(&mut self.carried);
+        window.extend_from_slice(chunk);
+        if crate::secrets::may_hold(&window) {
+            self.kept = Some(window);
+            return true;
+        }
+        let cut = window.len().saturating_sub(SECRET_CARRY);
+        self.lines_before += window[..cut].iter().filter(|b| **b == b'\n').count();
+        self.carried = window[cut..].to_vec();
+        true
+    }
+
+    fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+        let kept = self.kept?;
+        let text = String::from_utf8_lossy(&kept);
+        let mut out = String::new();
+        for found in crate::secrets::find(&text) {
+            let line =
+                self.lines_before + text[..found.start].bytes().filter(|b| *b == b'\n').count() + 1;
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{line}\n",
+                found.rule,
+                found.fingerprint(),
+                found.redacted()
+            ));
+        }
+        (!out.is_empty()).then(|| out.into_bytes())
+    }
+}
+
+/// A secret found in a file of some layer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SecretHit {
+    /// Image-root-relative path, without a leading `/`.
+    pub path: String,
+    pub layer_index: usize,
+    pub rule: String,
+    pub fingerprint: String,
+    pub redacted: String,
+    pub line: usize,
+    /// Whether the file is still in the squashed image (a later layer did not delete or replace it).
+    pub present: bool,
+}
+
+/// The secrets the probe found in every layer's files.
+fn secret_hits(index: &FileIndex) -> Vec<SecretHit> {
+    let mut hits = Vec::new();
+    for (layer_index, path, bytes) in index.layered_findings(SECRETS_PROBE) {
+        let present = index
+            .get(path)
+            .is_some_and(|e| e.layer_index == layer_index);
+        for line in String::from_utf8_lossy(bytes).lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            if let [rule, fingerprint, redacted, at] = fields[..] {
+                hits.push(SecretHit {
+                    path: path.to_string(),
+                    layer_index,
+                    rule: rule.to_string(),
+                    fingerprint: fingerprint.to_string(),
+                    redacted: redacted.to_string(),
+                    line: at.parse().unwrap_or(0),
+                    present,
+                });
+            }
+        }
+    }
+    hits
 }
 
 /// The name private-key findings are filed under.
@@ -213,6 +336,8 @@ pub struct FileFacts {
     pub shadow: Option<AccountFile<ShadowEntry>>,
     /// The files whose contents a policy's `file_content` rules read, by root-relative path.
     pub contents: BTreeMap<String, KeptContent>,
+    /// The secrets found in the files of every layer (when a policy's rule searches for them).
+    pub secrets: Vec<SecretHit>,
 }
 
 /// A file a `file_content` rule reads: the layer it came from and its bytes (`None` when it was
@@ -232,6 +357,7 @@ impl FileFacts {
     pub fn retain_layers_from(&mut self, from: usize) {
         self.files.retain(|f| f.layer_index >= from);
         self.contents.retain(|_, c| c.layer_index >= from);
+        self.secrets.retain(|h| h.layer_index >= from);
         if self.passwd.as_ref().is_some_and(|p| p.layer_index < from) {
             self.passwd = None;
         }
@@ -244,7 +370,10 @@ impl FileFacts {
 /// Collects the facts from the squashed index. `notable` is what the layer pass was asked to note;
 /// `contents` the files whose bytes the policy's `file_content` rules read.
 pub fn collect(index: &FileIndex, notable: &Notable, contents: &GlobSet) -> FileFacts {
-    let mut facts = FileFacts::default();
+    let mut facts = FileFacts {
+        secrets: secret_hits(index),
+        ..FileFacts::default()
+    };
     for indexed in index.entries() {
         if !contents.is_match(&indexed.entry.path) {
             continue;

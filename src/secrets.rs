@@ -77,11 +77,29 @@ pub const RULES: &[SecretRule] = &[
         pattern: r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})",
     },
     SecretRule {
+        id: "docker-config-auth",
+        title: "registry credentials (docker config.json auths)",
+        pattern: r#"(?s)"auths"\s*:\s*\{.*?"auth"\s*:\s*"([A-Za-z0-9+/]{12,}={0,2})""#,
+    },
+    SecretRule {
+        id: "gcp-service-account-key",
+        title: "Google Cloud service account key",
+        pattern: r#"(?s)"type"\s*:\s*"service_account".*?"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----[^"]{40,})""#,
+    },
+    SecretRule {
         id: "database-url-password",
         title: "database URL with a password",
         pattern: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
     },
 ];
+
+/// What the rule `id` finds (`GitHub token`), for messages.
+pub fn title_of(id: &str) -> &'static str {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .map_or("secret", |r| r.title)
+}
 
 fn compiled() -> &'static Vec<Regex> {
     static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
@@ -140,6 +158,44 @@ fn placeholder(secret: &str) -> bool {
         ]
         .contains(&lower.as_str())
         || secret.chars().all(|c| c == 'x' || c == 'X' || c == '*')
+}
+
+/// Words one of which every built-in rule's match contains (ASCII case ignored): a text without
+/// any is searched no further, which is what makes searching every file of an image affordable.
+const KEYWORDS: &[&str] = &[
+    "akia",
+    "asia",
+    "abia",
+    "acca",
+    "secret",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "hooks.slack.com",
+    "npm_",
+    "pypi-",
+    "_live_",
+    "private key",
+    "eyj",
+    "://",
+    "auths",
+];
+
+/// Whether `bytes` may hold a secret the built-in rules find (none of [`KEYWORDS`]: it cannot).
+pub fn may_hold(bytes: &[u8]) -> bool {
+    static KEYS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(KEYWORDS)
+            .expect("the keywords compile")
+    })
+    .is_match(bytes)
 }
 
 /// Every secret the built-in rules find in `text`, in order of position.
@@ -206,6 +262,29 @@ mod tests {
         assert!(find("ghp_short").is_empty());
         assert!(find("AKIA_NOT_A_KEY and AKIAlowercase0000000").is_empty());
         assert!(find("GITHUB_TOKEN=$GITHUB_TOKEN").is_empty());
+    }
+
+    #[test]
+    fn every_rule_shares_a_keyword_with_what_it_finds() {
+        let samples = [
+            format!("ghp_{}", "a1B2".repeat(9)),
+            "AKIAZ7Q2EXAMPLE4KEYQ".to_string(),
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY".to_string(),
+            format!("glpat-{}", "x1".repeat(10)),
+            "xoxb-123456789-abcdefghijkl".to_string(),
+            format!("npm_{}", "Z9y8".repeat(9)),
+            format!("pypi-AgEIcHlwaS5vcmc{}", "A".repeat(60)),
+            format!("sk_live_{}", "a".repeat(24)),
+            "-----BEGIN RSA PRIVATE KEY-----".to_string(),
+            format!("eyJ{0}.eyJ{0}.{1}", "a".repeat(12), "b".repeat(24)),
+            "{\"auths\": {\"r.example\": {\"auth\": \"dXNlcjpzM2NyM3QtcGFzcw==\"}}}".to_string(),
+            "mysql://app:Pw0rd-9@db/app".to_string(),
+        ];
+        for sample in &samples {
+            assert!(!find(sample).is_empty(), "{sample}");
+            assert!(may_hold(sample.as_bytes()), "{sample}");
+        }
+        assert!(!may_hold(b"just some text, nothing to see"));
     }
 
     #[test]

@@ -225,6 +225,35 @@ fn configuration_files_are_judged_as_their_programs_read_them() {
     assert_eq!(debug[0]["evidence"]["line"], 2);
     let env = findings(&verdict, "app-env");
     assert_eq!(env[0]["evidence"]["value"], "staging");
+    // An exception by file and key sets the ageing finding aside.
+    std::fs::write(
+        work.path().join("excepted.yaml"),
+        format!("{POLICY}exceptions:\n  - rule: password-ageing\n    match: /etc/login.defs:PASS_MAX_DAYS\n    reason: accounts are locked; no passwords\n"),
+    )
+    .unwrap();
+    let out = run_vouch(
+        work.path(),
+        &[
+            "check",
+            &tag_bad,
+            "--policy",
+            "excepted.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    let excepted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ageing = findings(&excepted, "password-ageing");
+    assert!(ageing[0]["excepted_by"].is_number(), "{ageing:?}");
+    assert_eq!(
+        excepted["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "password-ageing")
+            .unwrap()["status"],
+        "passed"
+    );
 
     // Fixed: a drop-in through Debian's own Include line, the standard's ageing, forwarding off in
     // /etc/sysctl.conf (read after the sysctl.d files), debugging off, production.

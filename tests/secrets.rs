@@ -27,25 +27,41 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
             "FROM {base}\n{secret_lines}ENV DATABASE_URL=postgres://shop:${{DB_PASSWORD}}@db.internal/shop\nUSER 1000\nCMD [\"/bin/bash\"]\n"
         )
     };
-    let out = std::process::Command::new("docker")
-        .env("DOCKER_BUILDKIT", "0")
-        .args(["build", "-q", "-t", &leaky, "--build-arg", &format!("NPM_TOKEN={npm}"), "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(
-                dockerfile(&format!(
-                    "ENV GITHUB_TOKEN={github}\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /dev/null\n"
-                ))
-                .as_bytes(),
-            )?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let aws = format!("AKIA{:0>16}", id);
+    let pypi = format!("pypi-AgEIcHlwaS5vcmc{:A>60}", id);
+    let context = tempfile::tempdir().unwrap();
+    let files: [(&str, String); 3] = [
+        ("creds", format!("[default]\naws_access_key_id = {aws}\nregion = eu-west-1\n")),
+        (
+            "pypirc",
+            format!("[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = {pypi}\n"),
+        ),
+        (
+            "config.json",
+            "{\n  \"auths\": {\n    \"registry.example.com\": {\n      \"auth\": \"c2hvcDpzM2NyM3QtcmVnaXN0cnktcGFzcw==\"\n    }\n  }\n}\n".to_string(),
+        ),
+    ];
+    for (name, body) in &files {
+        std::fs::write(context.path().join(name), body).unwrap();
+    }
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        dockerfile(&format!(
+            "COPY creds /opt/deploy/credentials\nRUN rm /opt/deploy/credentials\n\
+             COPY pypirc /root/.pypirc\nCOPY config.json /root/.docker/config.json\n\
+             ENV GITHUB_TOKEN={github}\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /dev/null\n"
+        )),
+    )
+    .unwrap();
+    docker(&[
+        "build",
+        "-q",
+        "-t",
+        &leaky,
+        "--build-arg",
+        &format!("NPM_TOKEN={npm}"),
+        &context.path().display().to_string(),
+    ]);
 
     let check = |tag: &str, format: &str| {
         run_vouch(
@@ -62,27 +78,61 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         .iter()
         .map(|f| (f["code"].as_str().unwrap(), f["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(seen.len(), 2, "{seen:#?}");
-    assert_eq!(seen[0].0, "secrets.env");
+    assert_eq!(seen.len(), 5, "{seen:#?}");
+    let file = |path: &str| {
+        findings
+            .iter()
+            .find(|f| f["code"] == "secrets.file" && f["evidence"]["path"] == path)
+            .unwrap_or_else(|| panic!("{path}: {seen:#?}"))
+    };
+    let deleted = file("/opt/deploy/credentials");
+    let message = deleted["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "AWS access key ID (aws-access-key-id) in /opt/deploy/credentials:2 (layer "
+        ),
+        "{message}"
+    );
+    assert!(message.contains("deleted or replaced by a later layer but still in the image"));
+    assert_eq!(deleted["evidence"]["value"], format!("AK…{}", &aws[18..]));
+    let pypirc = file("/root/.pypirc");
+    assert_eq!(pypirc["evidence"]["line"], 6);
+    assert!(pypirc["message"].as_str().unwrap().contains("(pypi-token)"));
+    let auths = file("/root/.docker/config.json");
+    assert!(auths["message"]
+        .as_str()
+        .unwrap()
+        .contains("(docker-config-auth)"));
+    let env: Vec<&str> = seen
+        .iter()
+        .filter(|(c, _)| *c == "secrets.env")
+        .map(|(_, m)| *m)
+        .collect();
     assert_eq!(
-        seen[0].1,
-        format!(
+        env,
+        [format!(
             "GitHub token (github-token) in ENV GITHUB_TOKEN: gh…{}",
             &github[38..]
-        )
+        )]
     );
-    assert_eq!(seen[1].0, "secrets.history");
-    assert!(seen[1]
-        .1
-        .starts_with("npm access token (npm-token) in build history entry "));
-    // No output carries either secret.
-    for format in ["json", "table", "sarif", "junit", "github"] {
-        let out = check(&leaky, format);
+    let history: Vec<&str> = seen
+        .iter()
+        .filter(|(c, _)| *c == "secrets.history")
+        .map(|(_, m)| *m)
+        .collect();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(history[0].starts_with("npm access token (npm-token) in build history entry "));
+    // No output carries any secret (the JSON verdict above, the table and SARIF; the other
+    // formats render the same messages and evidence).
+    for (format, out) in [("json", json)]
+        .into_iter()
+        .chain(["table", "sarif"].map(|f| (f, check(&leaky, f))))
+    {
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            !text.contains(&github) && !text.contains(&npm),
-            "{format}: {text}"
-        );
+        for secret in [&github, &npm, &aws, &pypi] {
+            assert!(!text.contains(secret.as_str()), "{format}: {text}");
+        }
+        assert!(!text.contains("c2hvcDpzM2NyM3Qt"), "{format}: {text}");
     }
 
     // An exception by the npm token's fingerprint (computed here, never printed by vouch).
@@ -93,7 +143,7 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     let fingerprint = String::from_utf8_lossy(&digest.stdout)[..16].to_string();
     std::fs::write(
         dir.path().join("excepted.yaml"),
-        format!("{POLICY}exceptions:\n  - rule: no-secrets\n    match: \"{fingerprint}\"\n    reason: rotated on 2026-12-01\n  - rule: no-secrets\n    match: \"env:GITHUB_TOKEN\"\n    reason: a read-only token for the public mirror\n"),
+        format!("{POLICY}exceptions:\n  - rule: no-secrets\n    match: \"{fingerprint}\"\n    reason: rotated on 2026-12-01\n  - rule: no-secrets\n    match: \"env:GITHUB_TOKEN\"\n    reason: a read-only token for the public mirror\n  - rule: no-secrets\n    match: aws-access-key-id\n    reason: the key was deactivated\n  - rule: no-secrets\n    match: /root/.pypirc\n    reason: a test index token\n  - rule: no-secrets\n    match: /root/.docker/config.json\n    reason: the CI registry robot, read-only\n"),
     )
     .unwrap();
     let out = run_vouch(

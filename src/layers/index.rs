@@ -45,6 +45,9 @@ pub enum ResolveError {
 #[derive(Debug, Default)]
 pub struct FileIndex {
     files: BTreeMap<String, IndexedEntry>,
+    /// What the probes found in every layer, including in files a later layer deleted or replaced
+    /// (their bytes are still in the image): (layer position, path, finding).
+    layered: Vec<(usize, String, super::Finding)>,
     /// Path → target of every symlink among `files`: what resolving a path looks up at each of its
     /// components (tens of thousands of owned files are resolved per image, against a few links).
     links: HashMap<String, String, foldhash::fast::RandomState>,
@@ -59,7 +62,27 @@ impl FileIndex {
                 _ => None,
             })
             .collect();
-        FileIndex { files, links }
+        FileIndex {
+            files,
+            links,
+            layered: Vec::new(),
+        }
+    }
+
+    pub(super) fn set_layered(&mut self, layered: Vec<(usize, String, super::Finding)>) {
+        self.layered = layered;
+    }
+
+    /// What `probe` found in each layer's files, whether or not the file is in the squashed view:
+    /// (layer position, path, the probe's snippet).
+    pub fn layered_findings<'a>(
+        &'a self,
+        probe: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a str, &'a [u8])> + 'a {
+        self.layered
+            .iter()
+            .filter(move |(_, _, f)| f.probe == probe)
+            .map(|(layer, path, f)| (*layer, path.as_str(), f.bytes.as_slice()))
     }
 
     /// Drops the kept bytes of every file whose path `keep` refuses, once the stages that read them

@@ -21,6 +21,20 @@ pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
         stacked.push(layer);
     }
 
+    // Every probe finding of every layer, before later layers hide some of their files.
+    let mut layered = Vec::new();
+    for (layer_index, layer) in stacked.iter().enumerate() {
+        for entry in &layer.entries {
+            if let EntryKind::Scanned { findings } = &entry.kind {
+                layered.extend(
+                    findings
+                        .iter()
+                        .map(|f| (layer_index, entry.path.clone(), f.clone())),
+                );
+            }
+        }
+    }
+
     for (layer_index, layer) in stacked.into_iter().enumerate() {
         for path in &layer.whiteouts {
             files.remove(path);
@@ -51,7 +65,9 @@ pub fn squash(layers: Vec<LayerFiles>) -> FileIndex {
         let replaced = in_higher(&non_dirs, own) || in_higher(&dirs, own);
         !replaced && !ancestors(path).any(|dir| in_higher(&non_dirs, path_hash(dir)))
     });
-    FileIndex::new(files)
+    let mut index = FileIndex::new(files);
+    index.set_layered(layered);
+    index
 }
 
 /// The squashed view after each layer but the last (lowest first), and the image's own view: what

@@ -186,6 +186,14 @@ impl Policy {
             .collect()
     }
 
+    /// Whether a rule searches the image's files for secrets.
+    pub fn searches_secrets(&self) -> bool {
+        self.rules.iter().any(|r| match &r.check {
+            Check::Secrets(c) => c.enabled(),
+            _ => false,
+        })
+    }
+
     /// Whether any rule looks at setuid, setgid or world-writable files.
     pub fn needs_special_modes(&self) -> bool {
         self.rules.iter().any(|r| match &r.check {

@@ -76,6 +76,7 @@ codes! {
     FileContentForbiddenMatch = "file-content.forbidden-match", "file_content", "the file's text matches a forbidden pattern";
     FileContentNoFile = "file-content.no-file", "file_content", "no file matches the path of a rule that requires one";
     FileContentUnreadable = "file-content.unreadable", "file_content", "a file the rule reads is too large or not text, or includes a file that was not read";
+    SecretsFile = "secrets.file", "secrets", "a secret in a file of some layer (also one a later layer deletes or replaces)";
     SecretsEnv = "secrets.env", "secrets", "a secret in the image's environment (ENV)";
     SecretsHistory = "secrets.history", "secrets", "a secret in the image's build history (a build argument, an instruction)";
     VulnerabilitiesSeverity = "vulnerabilities.severity", "vulnerabilities", "a finding above the maximum severity";

@@ -1,6 +1,8 @@
-//! `secrets` rules: secrets baked into the image where anyone who pulls it can read them. This
-//! slice searches the image's configuration: its environment (`ENV`) and every build history
-//! entry (`ARG` values a `RUN` saw are recorded there by both builders). The built-in rules are
+//! `secrets` rules: secrets baked into the image where anyone who pulls it can read them: in the
+//! text files of every layer (also those a later layer deletes or replaces: their bytes are still
+//! in the image; found by [`crate::facts::SecretsProbe`] in the single layer pass), in the image's
+//! environment (`ENV`), and in every build history entry (`ARG` values a `RUN` saw are recorded
+//! there by both builders). The built-in rules are
 //! [`crate::secrets::RULES`]; a policy may add its own. A secret is shown redacted in every output
 //! and named by its fingerprint; exceptions match the rule id, the fingerprint, or where it is
 //! (`env:NAME`, `history`).
@@ -15,6 +17,8 @@ use std::collections::BTreeSet;
 #[derive(Debug)]
 pub struct SecretsCheck {
     enabled: bool,
+    /// Files not searched.
+    allowed: globset::GlobSet,
     /// The organisation's own rules: id and pattern.
     own: Vec<(String, regex::Regex)>,
 }
@@ -40,10 +44,18 @@ impl SecretsCheck {
             },
             SecretsFile::Settings(settings) => (true, settings),
         };
+        let mut allowed = globset::GlobSetBuilder::new();
         for pattern in &settings.allow_paths {
-            globset::Glob::new(pattern.trim_start_matches('/'))
-                .map_err(|e| whole(format!("secrets: bad path pattern `{pattern}`: {e}")))?;
+            allowed.add(
+                globset::GlobBuilder::new(pattern.trim().trim_start_matches('/'))
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| whole(format!("secrets: bad path pattern `{pattern}`: {e}")))?,
+            );
         }
+        let allowed = allowed
+            .build()
+            .map_err(|e| whole(format!("secrets: allow_paths: {e}")))?;
         let own = settings
             .rules
             .iter()
@@ -55,7 +67,16 @@ impl SecretsCheck {
                     .map_err(|e| whole(format!("secrets rule `{}`: bad pattern: {e}", r.id)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SecretsCheck { enabled, own })
+        Ok(SecretsCheck {
+            enabled,
+            allowed,
+            own,
+        })
+    }
+
+    /// Whether the rule searches at all (`secrets: false` does not).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// The secrets in `text`: the built-in rules' and this policy's own.
@@ -83,9 +104,51 @@ impl SecretsCheck {
         }
         let image = input.image;
         let mut findings = Vec::new();
+        // Each secret once: in its file, else in the environment, else in the history.
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        let mut push = |code: Code, place: String, key: String, found: &Found| {
+        let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
+        for hit in input.files.iter().flat_map(|f| &f.secrets) {
+            if self.allowed.is_match(&hit.path)
+                || !reported.insert((hit.path.clone(), hit.fingerprint.clone()))
+            {
+                continue;
+            }
+            seen.insert(hit.fingerprint.clone());
+            let whereabouts = if hit.present {
+                format!("layer {}", hit.layer_index + 1)
+            } else {
+                format!(
+                    "layer {}, deleted or replaced by a later layer but still in the image",
+                    hit.layer_index + 1
+                )
+            };
+            findings.push(
+                Finding::new(
+                    Code::SecretsFile,
+                    format!(
+                        "{} ({}) in /{}:{} ({whereabouts}): {}",
+                        crate::secrets::title_of(&hit.rule),
+                        hit.rule,
+                        hit.path,
+                        hit.line,
+                        hit.redacted
+                    ),
+                    Evidence {
+                        line: Some(hit.line),
+                        value: Some(hit.redacted.clone()),
+                        ..super::file_evidence(&hit.path, hit.layer_index, image)
+                    },
+                )
+                .keyed(hit.rule.clone())
+                .keyed(hit.fingerprint.clone())
+                .keyed(hit.path.clone()),
+            );
+        }
+        let mut configured = |code: Code, place: String, key: String, found: &Found| {
             let fingerprint = found.fingerprint();
+            if !seen.insert(fingerprint.clone()) {
+                return;
+            }
             findings.push(
                 Finding::new(
                     code,
@@ -108,27 +171,22 @@ impl SecretsCheck {
         for entry in &image.env {
             let name = entry.split('=').next().unwrap_or(entry);
             for found in self.search(entry) {
-                if seen.insert(found.fingerprint()) {
-                    push(
-                        Code::SecretsEnv,
-                        format!("ENV {}", crate::text::excerpt(name, 100)),
-                        format!("env:{name}"),
-                        &found,
-                    );
-                }
+                configured(
+                    Code::SecretsEnv,
+                    format!("ENV {}", crate::text::excerpt(name, 100)),
+                    format!("env:{name}"),
+                    &found,
+                );
             }
         }
-        // The history repeats each ENV; a secret already reported there is not reported again.
         for (index, created_by) in image.history.iter().enumerate() {
             for found in self.search(created_by) {
-                if seen.insert(found.fingerprint()) {
-                    push(
-                        Code::SecretsHistory,
-                        format!("build history entry {}", index + 1),
-                        "history".to_string(),
-                        &found,
-                    );
-                }
+                configured(
+                    Code::SecretsHistory,
+                    format!("build history entry {}", index + 1),
+                    "history".to_string(),
+                    &found,
+                );
             }
         }
         findings

@@ -192,7 +192,7 @@ impl FileContentCheck {
                     ..Default::default()
                 },
             )
-            .keyed(self.path.text.clone())]);
+            .keyed(self.path.text.trim_start_matches('/').to_string())]);
         }
         let files = Kept(facts);
         let mut findings = Vec::new();
@@ -212,8 +212,8 @@ impl FileContentCheck {
                             ),
                             file_evidence(path, layer, image),
                         )
-                        .keyed(format!("/{path}"))
-                        .keyed(format!("/{path}:{}", requirement.key)),
+                        .keyed(path.to_string())
+                        .keyed(format!("{path}:{}", requirement.key)),
                     ),
                     Some(setting) => {
                         if let Some(message) = self.mismatch(requirement, setting) {
@@ -223,8 +223,8 @@ impl FileContentCheck {
                                     message,
                                     setting_evidence(setting, facts, image),
                                 )
-                                .keyed(format!("/{path}"))
-                                .keyed(format!("/{path}:{}", requirement.key)),
+                                .keyed(path.to_string())
+                                .keyed(format!("{path}:{}", requirement.key)),
                             );
                         }
                     }
@@ -249,7 +249,7 @@ impl FileContentCheck {
                                             ..file_evidence(path, layer, image)
                                         },
                                     )
-                                    .keyed(format!("/{path}")),
+                                    .keyed(path.to_string()),
                                 );
                             }
                         }
@@ -266,7 +266,7 @@ impl FileContentCheck {
                         problem,
                         file_evidence(path, layer, image),
                     )
-                    .keyed(format!("/{path}")),
+                    .keyed(path.to_string()),
                 );
             }
         }
