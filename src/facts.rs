@@ -112,7 +112,7 @@ impl ProbeScan for SecretsScan {
         let kept = self.kept?;
         let text = String::from_utf8_lossy(&kept);
         let mut out = String::new();
-        for found in crate::secrets::find(&text) {
+        for found in crate::secrets::find_in_file(&text) {
             let line =
                 self.lines_before + text[..found.start].bytes().filter(|b| *b == b'\n').count() + 1;
             out.push_str(&format!(

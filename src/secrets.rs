@@ -17,6 +17,10 @@ pub struct SecretRule {
     pub id: &'static str,
     pub title: &'static str,
     pattern: &'static str,
+    /// Whether the rule searches files too, not only the configuration and history. Private keys
+    /// in files are the `files` rule's (which parses them, and leaves alone the keys a package
+    /// installed unchanged: test keys in Go's or OpenSSL's sources are published, not secret).
+    pub in_files: bool,
 }
 
 /// The built-in rules.
@@ -25,71 +29,87 @@ pub const RULES: &[SecretRule] = &[
         id: "aws-access-key-id",
         title: "AWS access key ID",
         pattern: r"\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b",
+        in_files: true,
     },
     SecretRule {
         id: "aws-secret-access-key",
         title: "AWS secret access key",
         pattern: r#"(?i)aws_?secret_?access_?key["']?\s*[=:]\s*["']?([A-Za-z0-9/+]{40})\b"#,
+        in_files: true,
     },
     SecretRule {
         id: "github-token",
         title: "GitHub token",
         pattern: r"\b(gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})\b",
+        in_files: true,
     },
     SecretRule {
         id: "gitlab-token",
         title: "GitLab personal access token",
         pattern: r"\b(glpat-[A-Za-z0-9_-]{20,})",
+        in_files: true,
     },
     SecretRule {
         id: "slack-token",
         title: "Slack token",
         pattern: r"\b(xox[baprs]-[0-9]{6,}-[0-9A-Za-z-]{10,})",
+        in_files: true,
     },
     SecretRule {
         id: "slack-webhook",
         title: "Slack incoming webhook",
         pattern: r"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
+        in_files: true,
     },
     SecretRule {
         id: "npm-token",
         title: "npm access token",
         pattern: r"\b(npm_[A-Za-z0-9]{36})\b",
+        in_files: true,
     },
     SecretRule {
         id: "pypi-token",
         title: "PyPI API token",
         pattern: r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        in_files: true,
     },
     SecretRule {
         id: "stripe-secret-key",
         title: "Stripe secret key",
         pattern: r"\b((?:sk|rk)_live_[0-9A-Za-z]{24,})\b",
+        in_files: true,
     },
     SecretRule {
         id: "private-key",
         title: "private key",
         pattern: r"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----)",
+        in_files: false,
     },
     SecretRule {
         id: "jwt",
         title: "JSON Web Token",
         pattern: r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})",
+        // In files, a token is nearly always a library's example (PyJWT's documentation and tests
+        // hold thirteen): only where it configures the image.
+        in_files: false,
     },
     SecretRule {
         id: "docker-config-auth",
         title: "registry credentials (docker config.json auths)",
         pattern: r#"(?s)"auths"\s*:\s*\{.*?"auth"\s*:\s*"([A-Za-z0-9+/]{12,}={0,2})""#,
+        in_files: true,
     },
     SecretRule {
         id: "gcp-service-account-key",
         title: "Google Cloud service account key",
         pattern: r#"(?s)"type"\s*:\s*"service_account".*?"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----[^"]{40,})""#,
+        in_files: true,
     },
     SecretRule {
         id: "database-url-password",
         title: "database URL with a password",
         pattern: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
+        in_files: true,
     },
 ];
 
@@ -149,7 +169,9 @@ pub fn redact(secret: &str) -> String {
 /// Values that stand for a secret rather than being one.
 fn placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
-    secret.starts_with('$')
+    // AWS's documentation key (AKIAIOSFODNN7EXAMPLE) and its kind.
+    secret.contains("EXAMPLE")
+        || secret.starts_with('$')
         || secret.starts_with('%')
         || secret.starts_with('<')
         || secret.contains("{{")
@@ -200,13 +222,64 @@ pub fn may_hold(bytes: &[u8]) -> bool {
 
 /// Every secret the built-in rules find in `text`, in order of position.
 pub fn find(text: &str) -> Vec<Found> {
+    find_with(text, |_| true)
+}
+
+/// Every secret the built-in rules that search files find in `text`.
+pub fn find_in_file(text: &str) -> Vec<Found> {
+    find_with(text, |rule| rule.in_files)
+}
+
+/// Whether what follows a secret says it is a local or documentation value: a URL's password for
+/// a database on this machine (`postgres:postgres@localhost`) or on a placeholder host
+/// (`scott:tiger@host/test`, `...@db.example.com`).
+fn local(text: &str, end: usize) -> bool {
+    let Some(after) = text[end..].strip_prefix('@') else {
+        return false;
+    };
+    let host = after
+        .split(|c: char| c == '/' || c == '?' || c == '"' || c == '\'' || c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    }
+    .to_ascii_lowercase();
+    [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        "host",
+        "hostname",
+        "server",
+        "example.com",
+    ]
+    .contains(&host.as_str())
+        || [
+            ".example.com",
+            ".example.org",
+            ".example.net",
+            ".example",
+            ".test",
+            ".invalid",
+            ".localhost",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix))
+}
+
+fn find_with(text: &str, searched: impl Fn(&SecretRule) -> bool) -> Vec<Found> {
     let mut found = Vec::new();
     for (rule, regex) in RULES.iter().zip(compiled()) {
+        if !searched(rule) {
+            continue;
+        }
         for captures in regex.captures_iter(text) {
             let Some(secret) = captures.get(1) else {
                 continue;
             };
-            if placeholder(secret.as_str()) {
+            if placeholder(secret.as_str()) || local(text, secret.end()) {
                 continue;
             }
             found.push(Found {
@@ -234,11 +307,11 @@ mod tests {
         let github = format!("ghp_{}", "a1B2".repeat(9));
         assert_eq!(ids(&format!("GITHUB_TOKEN={github}")), ["github-token"]);
         assert_eq!(
-            ids("AWS_ACCESS_KEY_ID=AKIAZ7Q2EXAMPLE4KEYQ"),
+            ids("AWS_ACCESS_KEY_ID=AKIAZ7Q2QX3MPLE4KEYQ"),
             ["aws-access-key-id"]
         );
         assert_eq!(
-            ids("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY"),
+            ids("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQX3MPLEKY"),
             ["aws-secret-access-key"]
         );
         assert_eq!(
@@ -262,14 +335,23 @@ mod tests {
         assert!(find("ghp_short").is_empty());
         assert!(find("AKIA_NOT_A_KEY and AKIAlowercase0000000").is_empty());
         assert!(find("GITHUB_TOKEN=$GITHUB_TOKEN").is_empty());
+        assert!(find("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE").is_empty());
+        assert!(find("uri = \"postgresql://app:Kq8-xz2@localhost:5432/pandas\"").is_empty());
+        assert!(find_in_file("-----BEGIN RSA PRIVATE KEY-----").is_empty());
+        assert!(find("create_engine(\"postgresql://scott:t1g3r-x@host/test\")").is_empty());
+        assert!(find("mysql://app:Kq8-xz2@db.example.com:3306/app").is_empty());
+        assert_eq!(
+            ids("mysql://app:Kq8-xz2@db.internal:3306/app"),
+            ["database-url-password"]
+        );
     }
 
     #[test]
     fn every_rule_shares_a_keyword_with_what_it_finds() {
         let samples = [
             format!("ghp_{}", "a1B2".repeat(9)),
-            "AKIAZ7Q2EXAMPLE4KEYQ".to_string(),
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY".to_string(),
+            "AKIAZ7Q2QX3MPLE4KEYQ".to_string(),
+            "aws_secret_access_key = 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".to_string(),
             format!("glpat-{}", "x1".repeat(10)),
             "xoxb-123456789-abcdefghijkl".to_string(),
             format!("npm_{}", "Z9y8".repeat(9)),
@@ -289,7 +371,7 @@ mod tests {
 
     #[test]
     fn secrets_are_shown_redacted_and_named_by_fingerprint() {
-        let found = &find("AKIAZ7Q2EXAMPLE4KEYQ")[0];
+        let found = &find("AKIAZ7Q2QX3MPLE4KEYQ")[0];
         assert_eq!(found.redacted(), "AK…YQ");
         assert_eq!(found.fingerprint().len(), 16);
         assert!(!found.fingerprint().contains("AKIA"));
