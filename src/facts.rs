@@ -340,13 +340,13 @@ pub struct FileFacts {
     pub secrets: Vec<SecretHit>,
 }
 
-/// A file a `file_content` rule reads: the layer it came from and its bytes (`None` when it was
-/// larger than [`MAX_CONTENT_BYTES`] and so not kept).
+/// A file a `file_content` rule reads: the layer it came from and its bytes, shared with the
+/// index (`None` when it was larger than [`MAX_CONTENT_BYTES`] and so not kept).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeptContent {
     pub layer_index: usize,
     #[serde(skip)]
-    pub bytes: Option<Vec<u8>>,
+    pub bytes: Option<Arc<Vec<u8>>>,
 }
 
 /// The largest file a `file_content` rule reads: configuration files are kilobytes.
@@ -374,27 +374,24 @@ pub fn collect(index: &FileIndex, notable: &Notable, contents: &GlobSet) -> File
         secrets: secret_hits(index),
         ..FileFacts::default()
     };
-    for indexed in index.entries() {
-        if !contents.is_match(&indexed.entry.path) {
-            continue;
-        }
-        if let EntryKind::File { contents: kept } = &indexed.entry.kind {
-            facts.contents.insert(
-                indexed.entry.path.clone(),
-                KeptContent {
-                    layer_index: indexed.layer_index,
-                    bytes: kept
-                        .as_deref()
-                        .filter(|b| b.len() <= MAX_CONTENT_BYTES)
-                        .map(|b| b.to_vec()),
-                },
-            );
-        }
-    }
     // (position in facts.files, MD5) of each file holding a private key.
     let mut key_md5s: Vec<(usize, String)> = Vec::new();
     for indexed in index.entries() {
         let entry = &indexed.entry;
+        if let EntryKind::File { contents: kept } = &entry.kind {
+            if contents.is_match(&entry.path) {
+                facts.contents.insert(
+                    entry.path.clone(),
+                    KeptContent {
+                        layer_index: indexed.layer_index,
+                        bytes: kept
+                            .as_ref()
+                            .filter(|b| b.len() <= MAX_CONTENT_BYTES)
+                            .cloned(),
+                    },
+                );
+            }
+        }
         let (kind, private_key) = match &entry.kind {
             EntryKind::File { .. } => (FileKind::File, None),
             EntryKind::Noted { dir: false } => (FileKind::File, None),

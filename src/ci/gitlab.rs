@@ -9,11 +9,11 @@
 //! aliases, each with the page that describes it.
 
 use crate::image::Image;
-use crate::oci::digest::sha256_digest;
 use crate::sbom::{TOOL_NAME, TOOL_VERSION};
 use crate::vuln::sources::Collected;
 use crate::vuln::{Severity, VulnerabilityFinding};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// The version of GitLab's security report schemas the report follows.
 pub const SCHEMA_VERSION: &str = "15.2.1";
@@ -70,12 +70,9 @@ fn identifier(id: &str) -> Value {
 
 /// A UUID (version 8, RFC 9562) made from the parts that name one finding across builds.
 fn stable_id(parts: &[&str]) -> String {
-    let digest = sha256_digest(parts.join("\u{1f}").as_bytes());
-    let hex = digest.trim_start_matches("sha256:");
+    let hash = Sha256::digest(parts.join("\u{1f}").as_bytes());
     let mut bytes = [0u8; 16];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2).unwrap_or("00"), 16).unwrap_or(0);
-    }
+    bytes.copy_from_slice(&hash[..16]);
     uuid::Builder::from_custom_bytes(bytes)
         .into_uuid()
         .to_string()
