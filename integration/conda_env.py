@@ -13,6 +13,7 @@ usage: conda_env.py WORK_DIR PREFIX
 import asyncio
 import hashlib
 import json
+import os
 import pathlib
 import sys
 
@@ -85,3 +86,10 @@ async def main(work: pathlib.Path, prefix: pathlib.Path) -> None:
 
 if __name__ == "__main__":
     asyncio.run(main(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])))
+    # rattler's runtime threads can still hold Python thread states when the interpreter
+    # finalizes, which aborts with "PyGILState_Release: thread state ... must be current" (seen
+    # once in CI, exit 134 after the records were printed). The work is done and printed: leave
+    # without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
