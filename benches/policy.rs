@@ -134,6 +134,7 @@ fn main() {
                 .collect(),
         }),
         shadow: None,
+        group: None,
         contents: Default::default(),
         secrets: Vec::new(),
     };

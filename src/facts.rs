@@ -14,7 +14,12 @@ use std::sync::Arc;
 
 /// Files whose contents the facts need: the accounts, and dpkg's records of each installed file's
 /// MD5 (a private key in a file its package installed unchanged is that package's, not a secret).
-pub const GLOBS: &[&str] = &["etc/passwd", "etc/shadow", "var/lib/dpkg/info/*.md5sums"];
+pub const GLOBS: &[&str] = &[
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "var/lib/dpkg/info/*.md5sums",
+];
 
 /// `wanted` (the catalogers' files) with what the facts need from the layer pass: the files of
 /// [`GLOBS`], the private-key probe (and the secrets probe, when `secrets`), and the `notable` paths
@@ -33,7 +38,8 @@ pub fn add_wanted(wanted: Wanted, notable: Notable, secrets: bool) -> Wanted {
 
 /// Whether the facts read `path`'s contents (its bytes are kept past cataloging).
 pub fn keeps(path: &str) -> bool {
-    matches!(path, "etc/passwd" | "etc/shadow") || dpkg_md5sums_package(path).is_some()
+    matches!(path, "etc/passwd" | "etc/shadow" | "etc/group")
+        || dpkg_md5sums_package(path).is_some()
 }
 
 /// The package whose MD5 list `path` is (`var/lib/dpkg/info/PKG[:ARCH].md5sums`, or a distroless
@@ -321,6 +327,14 @@ pub struct ShadowEntry {
     pub line: usize,
 }
 
+/// One line of `/etc/group`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupEntry {
+    pub name: String,
+    pub gid: Option<u64>,
+    pub line: usize,
+}
+
 /// An account file and the layer it came from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccountFile<T> {
@@ -334,6 +348,7 @@ pub struct FileFacts {
     pub files: Vec<FileFact>,
     pub passwd: Option<AccountFile<PasswdEntry>>,
     pub shadow: Option<AccountFile<ShadowEntry>>,
+    pub group: Option<AccountFile<GroupEntry>>,
     /// The files whose contents a policy's `file_content` rules read, by root-relative path.
     pub contents: BTreeMap<String, KeptContent>,
     /// The secrets found in the files of every layer (when a policy's rule searches for them).
@@ -363,6 +378,9 @@ impl FileFacts {
         }
         if self.shadow.as_ref().is_some_and(|s| s.layer_index < from) {
             self.shadow = None;
+        }
+        if self.group.as_ref().is_some_and(|g| g.layer_index < from) {
+            self.group = None;
         }
     }
 }
@@ -463,6 +481,16 @@ pub fn collect(index: &FileIndex, notable: &Notable, contents: &GlobSet) -> File
             .map(|(line, fields)| ShadowEntry {
                 name: fields[0].to_string(),
                 password: fields.get(1).unwrap_or(&"").to_string(),
+                line,
+            })
+            .collect(),
+    });
+    facts.group = text("etc/group").map(|(layer_index, body)| AccountFile {
+        layer_index,
+        entries: account_lines(&body)
+            .map(|(line, fields)| GroupEntry {
+                name: fields[0].to_string(),
+                gid: fields.get(2).and_then(|g| g.parse().ok()),
                 line,
             })
             .collect(),

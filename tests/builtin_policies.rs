@@ -163,7 +163,51 @@ fn os_baseline_judges_login_defs_and_a_policy_can_extend_it() {
     let (failed, _) = with_status(&verdict, "failed");
     assert_eq!(code, Some(0), "{failed:?}");
     let (passed, _) = with_status(&verdict, "passed");
-    assert!(passed.contains("os-core-dumps") && passed.contains("os-password-ageing"));
+    assert!(
+        passed.contains("os-core-dumps")
+            && passed.contains("os-password-ageing")
+            && passed.contains("os-account-files"),
+        "{passed:?}"
+    );
+
+    // The account files' permissions (CIS 6.1.2-6.1.5): Debian's (shadow 0640 root:shadow) pass
+    // above; loosened by the image's own tools, they fail, named by mode and by the image's names.
+    let loose = format!("vouch-test/os-baseline-loose:{}", std::process::id());
+    build_image(
+        &loose,
+        &format!(
+            "FROM {tag}
+             RUN chmod 0644 /etc/shadow && chown 1000:nogroup /etc/group && chmod 0600 /etc/gshadow
+"
+        ),
+        &[],
+    );
+    let (code, verdict) = check(dir.path(), &loose, "builtin:os-baseline", &[]);
+    assert_eq!(code, Some(1));
+    let (failed, _) = with_status(&verdict, "failed");
+    assert_eq!(failed, set(&["os-account-files"]));
+    let messages: BTreeSet<String> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "os-account-files")
+        .unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(f["code"], "files.permissions");
+            f["message"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        set(&[
+            "/etc/shadow: mode 0644 allows more than 0640 (rule `/etc/shadow`)",
+            "/etc/group: owner 1000 is not root, group 65534 (nogroup) is not root (rule `/etc/group`)"
+        ])
+    );
+    docker(&["rmi", "-f", &loose]);
 
     // A policy extending the baseline: its own rule of the same id replaces the built-in one
     // (a warning now), and the rest come along; the digest covers both texts.
@@ -192,7 +236,8 @@ fn os_baseline_judges_login_defs_and_a_policy_can_extend_it() {
             "os-password-ageing",
             "os-accounts",
             "os-world-writable",
-            "os-core-dumps"
+            "os-core-dumps",
+            "os-account-files"
         ]
     );
     let (warned, _) = with_status(&verdict, "warned");

@@ -69,6 +69,7 @@ codes! {
     FilesSetuid = "files.setuid", "files", "a setuid file not on the allow list";
     FilesSetgid = "files.setgid", "files", "a setgid file not on the allow list";
     FilesWorldWritable = "files.world-writable", "files", "a world-writable file or directory not on the allow list";
+    FilesPermissions = "files.permissions", "files", "a file's mode allows more than the rule, or its owner or group is another";
     FilesExtraRootAccount = "files.extra-root-account", "files", "an account other than root has uid 0";
     FilesEmptyPassword = "files.empty-password", "files", "an account needs no password";
     FileContentMismatch = "file-content.mismatch", "file_content", "a setting has another value than the rule requires";

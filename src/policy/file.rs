@@ -200,6 +200,24 @@ pub struct FilesFile {
     pub accounts: bool,
     /// World-writable files and directories must be on this allow list (globs).
     pub world_writable_allowed: Option<Vec<Spanned<String>>>,
+    /// The permissions and owners of named files (`/etc/shadow` at most `0640`, owned by root).
+    #[serde(default)]
+    pub permissions: Vec<PermissionsFile>,
+}
+
+/// The mode and owners one file (or the files of a glob) may have.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsFile {
+    /// The file, a glob from the image root.
+    pub path: Spanned<String>,
+    /// The permission bits the file may have at most, in octal (`"0640"`): a bit set on the file
+    /// and not here is a finding.
+    pub max_mode: Option<Spanned<String>>,
+    /// The owners allowed, by uid or by name (resolved through the image's `/etc/passwd`).
+    pub owner: Option<Vec<Spanned<String>>>,
+    /// The groups allowed, by gid or by name (resolved through the image's `/etc/group`).
+    pub group: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,13 +1,14 @@
 //! `files` rules, over the file facts the layer pass noted: forbidden paths, private keys, setuid and
 //! setgid files not on an allow list, world-writable files and directories not on an allow list, and
-//! the accounts in `/etc/passwd` and `/etc/shadow` (no empty password, no uid 0 but `root`).
+//! the accounts in `/etc/passwd` and `/etc/shadow` (no empty password, no uid 0 but `root`), and the
+//! permissions and owners of named files (`/etc/shadow` at most `0640`, owned by root).
 
 use super::super::diags::{Code, Origin, PolicyError};
-use super::super::file::FilesFile;
+use super::super::file::{FilesFile, PermissionsFile};
 use super::super::input::Input;
 use super::super::verdict::Finding;
 use super::{file_evidence, path_set, PathPattern};
-use crate::facts::{FileFacts, FileKind};
+use crate::facts::{AccountFile, FileFact, FileFacts, FileKind};
 use globset::GlobSet;
 use marked_yaml::Spanned;
 
@@ -19,6 +20,147 @@ pub struct FilesCheck {
     setuid_allowed: Option<GlobSet>,
     accounts: bool,
     world_writable_allowed: Option<GlobSet>,
+    permissions: Vec<Permissions>,
+}
+
+/// One `permissions` entry, compiled.
+#[derive(Debug)]
+struct Permissions {
+    path: PathPattern,
+    /// The permission bits allowed (of `0o7777`).
+    max_mode: Option<u32>,
+    owner: Option<Vec<Id>>,
+    group: Option<Vec<Id>>,
+}
+
+/// An owner or group as the policy names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Id {
+    Number(u64),
+    Name(String),
+}
+
+impl Id {
+    fn parse(spanned: &Spanned<String>, origin: &Origin) -> Result<Id, PolicyError> {
+        let text = spanned.trim();
+        if text.is_empty() {
+            return Err(origin.at(spanned, "an empty owner or group"));
+        }
+        Ok(match text.parse() {
+            Ok(n) => Id::Number(n),
+            Err(_) => Id::Name(text.to_string()),
+        })
+    }
+
+    /// Whether the numeric `id` is this one; a name is looked up among `names` ((name, id) of the
+    /// image's account file): a name the image does not define matches nothing.
+    fn matches(&self, id: u64, names: &[(&str, Option<u64>)]) -> bool {
+        match self {
+            Id::Number(n) => *n == id,
+            Id::Name(name) => names.iter().any(|(n, i)| n == name && *i == Some(id)),
+        }
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Id::Number(n) => write!(f, "{n}"),
+            Id::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+impl Permissions {
+    fn compile(file: &PermissionsFile, origin: &Origin) -> Result<Permissions, PolicyError> {
+        let max_mode = file
+            .max_mode
+            .as_ref()
+            .map(|m| {
+                u32::from_str_radix(m.trim(), 8)
+                    .ok()
+                    .filter(|mode| *mode <= 0o7777)
+                    .ok_or_else(|| {
+                        origin.at(
+                            m,
+                            format!("max_mode `{}` is not an octal mode (\"0640\")", m.as_str()),
+                        )
+                    })
+            })
+            .transpose()?;
+        let ids = |list: &Option<Vec<Spanned<String>>>| {
+            list.as_ref()
+                .map(|l| l.iter().map(|i| Id::parse(i, origin)).collect())
+                .transpose()
+        };
+        if max_mode.is_none() && file.owner.is_none() && file.group.is_none() {
+            return Err(origin.at(
+                &file.path,
+                "a permissions entry names max_mode, owner or group",
+            ));
+        }
+        Ok(Permissions {
+            path: PathPattern::compile(&file.path, origin)?,
+            max_mode,
+            owner: ids(&file.owner)?,
+            group: ids(&file.group)?,
+        })
+    }
+
+    /// What is wrong with `fact`'s mode and owners, as message parts.
+    fn violations(&self, fact: &FileFact, facts: &FileFacts) -> Vec<String> {
+        let mut wrong = Vec::new();
+        let mode = fact.mode & 0o7777;
+        if let Some(max) = self.max_mode {
+            if mode & !max != 0 {
+                wrong.push(format!("mode {mode:04o} allows more than {max:04o}"));
+            }
+        }
+        if let Some(owners) = &self.owner {
+            let passwd = names(&facts.passwd, |e| (e.name.as_str(), e.uid));
+            if !owners.iter().any(|o| o.matches(fact.uid, &passwd)) {
+                wrong.push(format!(
+                    "owner {} is not {}",
+                    shown_id(fact.uid, &passwd),
+                    join(owners)
+                ));
+            }
+        }
+        if let Some(groups) = &self.group {
+            let group = names(&facts.group, |e| (e.name.as_str(), e.gid));
+            if !groups.iter().any(|g| g.matches(fact.gid, &group)) {
+                wrong.push(format!(
+                    "group {} is not {}",
+                    shown_id(fact.gid, &group),
+                    join(groups)
+                ));
+            }
+        }
+        wrong
+    }
+}
+
+/// (name, id) of each entry of an account file of the image (none when it has no such file).
+fn names<T>(
+    file: &Option<AccountFile<T>>,
+    pick: impl Fn(&T) -> (&str, Option<u64>),
+) -> Vec<(&str, Option<u64>)> {
+    file.as_ref()
+        .map(|f| f.entries.iter().map(pick).collect())
+        .unwrap_or_default()
+}
+
+/// `id`, with its name in the image when it has one (`42 (shadow)`).
+fn shown_id(id: u64, names: &[(&str, Option<u64>)]) -> String {
+    match names.iter().find(|(_, i)| *i == Some(id)) {
+        Some((name, _)) => format!("{id} ({name})"),
+        None => id.to_string(),
+    }
+}
+
+fn join(ids: &[Id]) -> String {
+    let shown: Vec<String> = ids.iter().map(Id::to_string).collect();
+    shown.join(" or ")
 }
 
 fn compile_set(
@@ -50,6 +192,11 @@ impl FilesCheck {
             setuid_allowed: compile_set(&file.setuid_allowed, origin)?,
             accounts: file.accounts,
             world_writable_allowed: compile_set(&file.world_writable_allowed, origin)?,
+            permissions: file
+                .permissions
+                .iter()
+                .map(|p| Permissions::compile(p, origin))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -57,6 +204,7 @@ impl FilesCheck {
     pub fn noted_paths(&self) -> Vec<String> {
         self.forbidden
             .iter()
+            .chain(self.permissions.iter().map(|p| &p.path))
             .map(|p| p.glob.glob().to_string())
             .collect()
     }
@@ -114,6 +262,23 @@ impl FilesCheck {
                             "{shown} is {bits} (mode {:o}, owner {}) and not on the allow list",
                             fact.mode & 0o7777,
                             fact.uid
+                        ),
+                    );
+                }
+            }
+            for permissions in self
+                .permissions
+                .iter()
+                .filter(|p| fact.kind != FileKind::Other && p.path.matcher.is_match(path))
+            {
+                let wrong = permissions.violations(fact, facts);
+                if !wrong.is_empty() {
+                    push(
+                        Code::FilesPermissions,
+                        format!(
+                            "{shown}: {} (rule `{}`)",
+                            wrong.join(", "),
+                            permissions.path.text
                         ),
                     );
                 }
