@@ -116,10 +116,105 @@ fn cis_docker_fails_the_bare_base_and_passes_an_image_built_to_meet_it() {
     let (passed, _) = with_status(&verdict, "passed");
     assert_eq!(
         passed.len(),
-        7,
+        10,
         "every rule evaluated and passed: {passed:?}"
     );
-    docker(&["rmi", "-f", &tag]);
+
+    // Built on it with BuildKit (which records what ADD fetched): a remote ADD (4.9), an index
+    // updated alone (4.7; the sources emptied so it stays offline) and one updated with its
+    // install (fine), a token in ENV (4.10).
+    let server = FileServer::start(b"#!/bin/sh\necho tool\n");
+    let token = format!("ghp_{:0>36}", format!("{}CiS", std::process::id()));
+    let bad = format!("vouch-test/cis-docker-bad:{}", std::process::id());
+    let no_sources = "-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/dev/null";
+    buildkit_image(
+        &bad,
+        &format!(
+            "FROM {tag}\n\
+             ADD http://127.0.0.1:{}/tool.sh /opt/tool.sh\n\
+             USER root\n\
+             RUN apt-get {no_sources} update\n\
+             RUN apt-get {no_sources} update && apt-get {no_sources} install -y --no-download apt\n\
+             ENV GITHUB_TOKEN={token}\n\
+             USER 1000\n",
+            server.port
+        ),
+        &[],
+    );
+    let (code, verdict) = check(
+        dir.path(),
+        &bad,
+        "builtin:cis-docker",
+        &["--vuln-db", "osv"],
+    );
+    assert_eq!(code, Some(1));
+    let (failed, codes) = with_status(&verdict, "failed");
+    assert_eq!(
+        failed,
+        set(&[
+            "cis-4.7-update-alone",
+            "cis-4.9-copy-not-add",
+            "cis-4.10-secrets"
+        ])
+    );
+    assert_eq!(codes, set(&["history.forbidden", "secrets.env"]));
+    let messages: Vec<String> = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "failed")
+        .flat_map(|r| r["findings"].as_array().unwrap().clone())
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(
+        messages[0]
+            .starts_with("CIS Docker 4.7: a package index updated alone: build history entry "),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[0].ends_with(&format!(
+            "is `RUN /bin/sh -c apt-get {no_sources} update # buildkit`"
+        )),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[1].ends_with(&format!(
+            "is `ADD http://127.0.0.1:{}/tool.sh /opt/tool.sh # buildkit`",
+            server.port
+        )),
+        "{messages:#?}"
+    );
+    assert!(!messages[2].contains(&token), "{messages:#?}");
+    for image in [&tag, &bad] {
+        docker(&["rmi", "-f", image]);
+    }
+}
+
+/// A loopback HTTP server answering every request with one file, for `ADD` of a URL.
+struct FileServer {
+    port: u16,
+}
+
+impl FileServer {
+    fn start(body: &'static [u8]) -> FileServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body);
+            }
+        });
+        FileServer { port }
+    }
 }
 
 #[test]

@@ -103,6 +103,32 @@ impl ImageConfig {
             })
             .collect()
     }
+    /// For each history entry, the layer it belongs to: the layer it made, or for a metadata
+    /// entry (`ENV`, `CMD`: `empty_layer`) the next layer made after it (the last layer when none
+    /// follows). All `None` when the history does not account for exactly the image's layers.
+    pub fn history_layers(&self) -> Vec<Option<usize>> {
+        let entries = self.history.as_deref().unwrap_or_default();
+        let layers = self.rootfs.as_ref().map_or(0, |r| r.diff_ids.len());
+        let made = entries
+            .iter()
+            .filter(|h| h.empty_layer != Some(true))
+            .count();
+        if made != layers || layers == 0 {
+            return vec![None; entries.len()];
+        }
+        let mut next = 0;
+        entries
+            .iter()
+            .map(|h| {
+                let layer = next.min(layers - 1);
+                if h.empty_layer != Some(true) {
+                    next += 1;
+                }
+                Some(layer)
+            })
+            .collect()
+    }
+
     /// The runtime config, or an empty one when the image has none.
     pub fn runtime(&self) -> RuntimeConfig {
         self.config.clone().unwrap_or_default()
@@ -200,6 +226,32 @@ mod tests {
             kept.len()
         );
         assert!(!kept.contains('\u{1b}'));
+    }
+
+    /// Metadata entries belong to the next layer made (the last when none follows); a history
+    /// that does not account for every layer places none.
+    #[test]
+    fn history_entries_are_placed_on_layers() {
+        let config = with_history(
+            2,
+            serde_json::json!([
+                {"created_by": "ADD rootfs.tar /"},
+                {"created_by": "ENV A=1", "empty_layer": true},
+                {"created_by": "RUN make"},
+                {"created_by": "CMD [\"app\"]", "empty_layer": true},
+            ]),
+        );
+        assert_eq!(
+            config.history_layers(),
+            [Some(0), Some(1), Some(1), Some(1)]
+        );
+        let short = with_history(2, serde_json::json!([{"created_by": "RUN a"}]));
+        assert_eq!(short.history_layers(), [None]);
+        let none = with_history(
+            0,
+            serde_json::json!([{"created_by": "CMD x", "empty_layer": true}]),
+        );
+        assert_eq!(none.history_layers(), [None]);
     }
 
     #[test]

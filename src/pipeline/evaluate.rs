@@ -10,7 +10,7 @@ use crate::facts::{self, FileFacts};
 use crate::image::base::{base_image, BaseImage};
 use crate::image::{Image, ImageArg, Platform};
 use crate::layers::Notable;
-use crate::policy::input::{ImageFacts, Input};
+use crate::policy::input::{HistoryEntry, ImageFacts, Input};
 use crate::policy::verdict::{JudgedLayers, Verdict, VulnerabilitySources};
 use crate::policy::{evaluate as evaluate_policy, Policy};
 use crate::sbom::read::Sbom;
@@ -221,7 +221,11 @@ fn image_facts(image: &Image, base: BaseImage) -> ImageFacts {
             .history
             .iter()
             .flatten()
-            .map(|h| h.created_by.clone().unwrap_or_default())
+            .zip(image.config.history_layers())
+            .map(|(h, layer)| HistoryEntry {
+                created_by: h.created_by.clone().unwrap_or_default(),
+                layer,
+            })
             .collect(),
     }
 }

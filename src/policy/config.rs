@@ -436,7 +436,7 @@ mod tests {
     fn errors_name_the_line() {
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n    bogus: {}\n"),
-            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `file_content`, `secrets`, `vulnerabilities`, `rego`, or `runtime`"
+            "p.yaml:5:5: rules[0].bogus: Unknown field `bogus`, expected one of `id`, `action`, `message`, `base_image`, `packages`, `licenses`, `config`, `files`, `file_content`, `secrets`, `history`, `vulnerabilities`, `rego`, or `runtime`"
         );
         assert!(
             error("version: 1\nrules:\n  - id: a\n    action: block\n    config: {}\n")
@@ -446,7 +446,7 @@ mod tests {
         );
         assert_eq!(
             error("version: 1\nrules:\n  - id: a\n    action: deny\n"),
-            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, file_content, secrets, vulnerabilities, rego, runtime"
+            "p.yaml:3:9: rule `a` must have exactly one kind: base_image, packages, licenses, config, files, file_content, secrets, history, vulnerabilities, rego, runtime"
         );
         assert_eq!(
             error("version: 2\n"),

@@ -80,6 +80,7 @@ codes! {
     SecretsFile = "secrets.file", "secrets", "a secret in a file of some layer (also one a later layer deletes or replaces)";
     SecretsEnv = "secrets.env", "secrets", "a secret in the image's environment (ENV)";
     SecretsHistory = "secrets.history", "secrets", "a secret in the image's build history (a build argument, an instruction)";
+    HistoryForbidden = "history.forbidden", "history", "a build history entry matches a forbidden instruction";
     VulnerabilitiesSeverity = "vulnerabilities.severity", "vulnerabilities", "a finding above the maximum severity";
     VulnerabilitiesCount = "vulnerabilities.count", "vulnerabilities", "more findings of a severity than allowed";
     VulnerabilitiesKev = "vulnerabilities.kev", "vulnerabilities", "a finding CISA's catalog lists as known exploited";

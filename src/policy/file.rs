@@ -44,6 +44,7 @@ pub struct RuleFile {
     pub files: Option<FilesFile>,
     pub file_content: Option<FileContentFile>,
     pub secrets: Option<SecretsFile>,
+    pub history: Option<HistoryFile>,
     pub vulnerabilities: Option<VulnerabilitiesFile>,
     pub rego: Option<RegoFile>,
     pub runtime: Option<RuntimeFile>,
@@ -96,6 +97,25 @@ pub struct FileContentFile {
     /// A finding when no file matches `path` (otherwise the rule is not applicable).
     #[serde(default)]
     pub required: bool,
+}
+
+/// What the image's build history must not show.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryFile {
+    /// Instructions no history entry may match.
+    pub forbidden: Vec<ForbiddenInstruction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForbiddenInstruction {
+    /// A regular expression over an entry's `created_by`.
+    pub pattern: Spanned<String>,
+    /// An entry that also matches this one is not reported (`apt-get update` with an `install`).
+    pub unless: Option<Spanned<String>>,
+    /// What the pattern means, for the finding's message (`ADD of a remote URL`).
+    pub description: Spanned<String>,
 }
 
 /// What a container may be created with beyond the defaults: everything not allowed here is

@@ -30,8 +30,17 @@ pub struct ImageFacts {
     pub base: BaseImage,
     /// The environment (`KEY=VALUE`) the image sets.
     pub env: Vec<String>,
-    /// Every build history entry's `created_by`, oldest first (metadata instructions included).
-    pub history: Vec<String>,
+    /// Every build history entry, oldest first (metadata instructions included).
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One build history entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// What made it (`RUN /bin/sh -c apt-get update # buildkit`).
+    pub created_by: String,
+    /// The layer it made or applies to, when the history accounts for the image's layers.
+    pub layer: Option<usize>,
 }
 
 impl ImageFacts {

@@ -118,6 +118,53 @@ pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> Stri
     tag.to_string()
 }
 
+/// Builds `dockerfile` (with `files` in its context) with BuildKit (`docker buildx build --load`,
+/// the buildx of `$VOUCH_BUILDX_CONFIG` that `integration/buildx.sh` fetches), on the host's
+/// network (the test engine has no bridge), as `tag`.
+pub fn buildkit_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> String {
+    require_engine();
+    let buildx = Path::new(&std::env::var("VOUCH_BUILDX_CONFIG").unwrap_or_default())
+        .join("cli-plugins/docker-buildx");
+    assert!(
+        buildx.is_file(),
+        "VOUCH_BUILDX_CONFIG must name a docker config directory with cli-plugins/docker-buildx: run `integration/buildx.sh` (make test does)"
+    );
+    let context = tempfile::tempdir().expect("a temporary directory");
+    // A docker config of this build's own, holding only the plugin.
+    let config = context.path().join(".docker");
+    std::fs::create_dir_all(config.join("cli-plugins")).expect("directories");
+    std::os::unix::fs::symlink(&buildx, config.join("cli-plugins/docker-buildx"))
+        .expect("the plugin linked");
+    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("Dockerfile written");
+    std::fs::write(context.path().join(".dockerignore"), ".docker\n").expect("written");
+    for (name, body) in files {
+        let path = context.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+        std::fs::write(path, body).expect("context file written");
+    }
+    let out = Command::new("docker")
+        .args([
+            "buildx",
+            "build",
+            "-q",
+            "--load",
+            "--network",
+            "host",
+            "-t",
+            tag,
+        ])
+        .arg(context.path())
+        .env("DOCKER_CONFIG", &config)
+        .output()
+        .expect("docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker buildx build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tag.to_string()
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

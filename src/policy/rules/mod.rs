@@ -5,6 +5,7 @@ pub mod base_image;
 pub mod config;
 pub mod file_content;
 pub mod files;
+pub mod history;
 pub mod licenses;
 pub mod packages;
 pub mod rego;
@@ -28,6 +29,7 @@ pub enum Check {
     Files(files::FilesCheck),
     FileContent(file_content::FileContentCheck),
     Secrets(secrets::SecretsCheck),
+    History(history::HistoryCheck),
     Vulnerabilities(vulnerabilities::VulnerabilitiesCheck),
     Rego(rego::RegoCheck),
     Runtime(runtime::RuntimeCheck),
@@ -37,7 +39,7 @@ pub enum Check {
 pub type Evaluation = Result<Vec<Finding>, String>;
 
 impl Check {
-    pub const KINDS: [&'static str; 10] = [
+    pub const KINDS: [&'static str; 11] = [
         "base_image",
         "packages",
         "licenses",
@@ -45,6 +47,7 @@ impl Check {
         "files",
         "file_content",
         "secrets",
+        "history",
         "vulnerabilities",
         "rego",
         "runtime",
@@ -60,6 +63,7 @@ impl Check {
             rule.files.is_some(),
             rule.file_content.is_some(),
             rule.secrets.is_some(),
+            rule.history.is_some(),
             rule.vulnerabilities.is_some(),
             rule.rego.is_some(),
             rule.runtime.is_some(),
@@ -82,6 +86,8 @@ impl Check {
             Check::FileContent(file_content::FileContentCheck::compile(f, origin)?)
         } else if let Some(s) = &rule.secrets {
             Check::Secrets(secrets::SecretsCheck::compile(s, origin)?)
+        } else if let Some(h) = &rule.history {
+            Check::History(history::HistoryCheck::compile(h, origin)?)
         } else if let Some(v) = &rule.vulnerabilities {
             Check::Vulnerabilities(vulnerabilities::VulnerabilitiesCheck::compile(v, origin)?)
         } else if let Some(r) = &rule.rego {
@@ -102,6 +108,7 @@ impl Check {
             Check::Files(_) => "files",
             Check::FileContent(_) => "file_content",
             Check::Secrets(_) => "secrets",
+            Check::History(_) => "history",
             Check::Vulnerabilities(_) => "vulnerabilities",
             Check::Rego(_) => "rego",
             Check::Runtime(_) => "runtime",
@@ -125,6 +132,7 @@ impl Check {
                 None => Err("the image's files were not read: it was judged from its SBOM".into()),
             },
             Check::Secrets(c) => Ok(c.evaluate(input)),
+            Check::History(c) => c.evaluate(input),
             Check::Vulnerabilities(c) => c.evaluate(input, excepted),
             Check::Rego(c) => c.evaluate(input),
             Check::Runtime(_) => Err(runtime::NOT_AT_BUILD.into()),

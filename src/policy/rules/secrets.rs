@@ -179,8 +179,8 @@ impl SecretsCheck {
                 );
             }
         }
-        for (index, created_by) in image.history.iter().enumerate() {
-            for found in self.search(created_by) {
+        for (index, entry) in image.history.iter().enumerate() {
+            for found in self.search(&entry.created_by) {
                 configured(
                     Code::SecretsHistory,
                     format!("build history entry {}", index + 1),
