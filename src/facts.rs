@@ -8,6 +8,7 @@ use crate::layers::{
     EntryKind, FileIndex, Notable, Probe, ProbeScan, Probes, Wanted, MODE_SETGID, MODE_SETUID,
     MODE_WORLD_WRITABLE,
 };
+use crate::secrets::Detector;
 use globset::GlobSet;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,12 +23,12 @@ pub const GLOBS: &[&str] = &[
 ];
 
 /// `wanted` (the catalogers' files) with what the facts need from the layer pass: the files of
-/// [`GLOBS`], the private-key probe (and the secrets probe, when `secrets`), and the `notable` paths
-/// and modes the policy's file rules look at.
-pub fn add_wanted(wanted: Wanted, notable: Notable, secrets: bool) -> Wanted {
+/// [`GLOBS`], the private-key probe (and the secrets probe, when a policy's rule searches with
+/// `secrets`), and the `notable` paths and modes the policy's file rules look at.
+pub fn add_wanted(wanted: Wanted, notable: Notable, secrets: Option<Arc<Detector>>) -> Wanted {
     let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(PrivateKeyProbe)];
-    if secrets {
-        probes.push(Arc::new(SecretsProbe));
+    if let Some(detector) = secrets {
+        probes.push(Arc::new(SecretsProbe(detector)));
     }
     wanted
         .with_globs(GLOBS.iter().copied())
@@ -62,12 +63,13 @@ pub const MAX_SECRET_FILE_BYTES: u64 = 2 * 1024 * 1024;
 /// its keyword just before, is still found.
 const SECRET_CARRY: usize = 1024;
 
-/// Finds secrets ([`crate::secrets`]) in text files (no NUL in the first bytes) of at most
-/// [`MAX_SECRET_FILE_BYTES`], in every layer: nothing is copied until a chunk holds one of the
-/// rules' keywords, and then only from there on. The finding is one line per secret: rule,
-/// fingerprint, redacted value and line, tab-separated; never the secret itself.
+/// Finds secrets (with the [`Detector`]'s rules: the built-in ones and a policy's own) in text
+/// files (no NUL in the first bytes) of at most [`MAX_SECRET_FILE_BYTES`], in every layer: nothing
+/// is copied until a chunk holds one of the rules' keywords, and then only from there on. The
+/// finding is one line per secret: rule, fingerprint, redacted value and line, tab-separated;
+/// never the secret itself.
 #[derive(Debug)]
-pub struct SecretsProbe;
+pub struct SecretsProbe(pub Arc<Detector>);
 
 impl Probe for SecretsProbe {
     fn name(&self) -> &'static str {
@@ -80,6 +82,7 @@ impl Probe for SecretsProbe {
 
     fn start(&self, _path: &str) -> Box<dyn ProbeScan> {
         Box::new(SecretsScan {
+            detector: self.0.clone(),
             carried: Vec::new(),
             lines_before: 0,
             kept: None,
@@ -88,6 +91,7 @@ impl Probe for SecretsProbe {
 }
 
 struct SecretsScan {
+    detector: Arc<Detector>,
     /// The last bytes of the chunks fed so far, while nothing is kept.
     carried: Vec<u8>,
     /// Line breaks in what was fed before `carried` (or `kept`) starts.
@@ -104,7 +108,7 @@ impl ProbeScan for SecretsScan {
         }
         let mut window = std::mem::take(&mut self.carried);
         window.extend_from_slice(chunk);
-        if crate::secrets::may_hold(&window) {
+        if self.detector.may_hold(&window) {
             self.kept = Some(window);
             return true;
         }
@@ -118,7 +122,7 @@ impl ProbeScan for SecretsScan {
         let kept = self.kept?;
         let text = String::from_utf8_lossy(&kept);
         let mut out = String::new();
-        for found in crate::secrets::find_in_file(&text) {
+        for found in self.detector.find_in_file(&text) {
             let line =
                 self.lines_before + text[..found.start].bytes().filter(|b| *b == b'\n').count() + 1;
             out.push_str(&format!(

@@ -230,6 +230,100 @@ pub fn find_in_file(text: &str) -> Vec<Found> {
     find_with(text, |rule| rule.in_files)
 }
 
+/// A rule of the organisation's own (a policy's `secrets.rules`): its id, the pattern whose first
+/// group (or whole match) is the secret, and the words one of which its match contains (none:
+/// every text is searched with it).
+#[derive(Debug, Clone)]
+pub struct CustomRule {
+    pub id: String,
+    pub regex: Regex,
+    pub keywords: Vec<String>,
+}
+
+/// What finds secrets for one judgement: the built-in rules and the policy's own, searched in
+/// files and in the image's configuration alike.
+#[derive(Debug, Default)]
+pub struct Detector {
+    custom: Vec<CustomRule>,
+    /// The custom rules' keywords (ASCII case ignored).
+    keywords: Option<aho_corasick::AhoCorasick>,
+    /// Whether some custom rule has no keywords (then no text can be ruled out).
+    unkeyed: bool,
+}
+
+impl Detector {
+    /// A detector with the built-in rules and `custom` ones; an id of a built-in rule is refused.
+    pub fn new(custom: Vec<CustomRule>) -> Result<Detector, String> {
+        if let Some(clash) = custom.iter().find(|c| RULES.iter().any(|r| r.id == c.id)) {
+            return Err(format!(
+                "secrets rule `{}` has the id of a built-in rule",
+                clash.id
+            ));
+        }
+        let words: Vec<&str> = custom
+            .iter()
+            .flat_map(|c| c.keywords.iter().map(String::as_str))
+            .collect();
+        let keywords = (!words.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&words)
+                    .map_err(|e| format!("secrets rules' keywords: {e}"))
+            })
+            .transpose()?;
+        Ok(Detector {
+            unkeyed: custom.iter().any(|c| c.keywords.is_empty()),
+            custom,
+            keywords,
+        })
+    }
+
+    /// The ids of the rules this detector applies.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        RULES
+            .iter()
+            .map(|r| r.id)
+            .chain(self.custom.iter().map(|c| c.id.as_str()))
+    }
+
+    /// Whether `bytes` may hold a secret some rule finds.
+    pub fn may_hold(&self, bytes: &[u8]) -> bool {
+        self.unkeyed || may_hold(bytes) || self.keywords.as_ref().is_some_and(|k| k.is_match(bytes))
+    }
+
+    /// Every secret in the image's configuration or history text.
+    pub fn find(&self, text: &str) -> Vec<Found> {
+        self.with_custom(find(text), text)
+    }
+
+    /// Every secret in a file's text (the built-in rules that search files, and every custom one).
+    pub fn find_in_file(&self, text: &str) -> Vec<Found> {
+        self.with_custom(find_in_file(text), text)
+    }
+
+    fn with_custom(&self, mut found: Vec<Found>, text: &str) -> Vec<Found> {
+        for rule in &self.custom {
+            for captures in rule.regex.captures_iter(text) {
+                let Some(secret) = captures.get(1).or_else(|| captures.get(0)) else {
+                    continue;
+                };
+                if secret.as_str().is_empty() || placeholder(secret.as_str()) {
+                    continue;
+                }
+                found.push(Found {
+                    rule: rule.id.clone(),
+                    title: "secret (the policy's rule)".to_string(),
+                    start: secret.start(),
+                    secret: secret.as_str().to_string(),
+                });
+            }
+        }
+        found.sort_by_key(|f| f.start);
+        found
+    }
+}
+
 /// Whether what follows a secret says it is a local or documentation value: a URL's password for
 /// a database on this machine (`postgres:postgres@localhost`) or on a placeholder host
 /// (`scott:tiger@host/test`, `...@db.example.com`).

@@ -30,7 +30,13 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     let aws = format!("AKIA{:0>16}", id);
     let pypi = format!("pypi-AgEIcHlwaS5vcmc{:A>60}", id);
     let context = tempfile::tempdir().unwrap();
-    let files: [(&str, String); 3] = [
+    let acme = format!("acme_{:0>32x}", u64::from(id) * 7919);
+    let legacy = format!("LGC-{:0>12}", id);
+    let files: [(&str, String); 4] = [
+        (
+            "acme.conf",
+            format!("# ACME client\nendpoint = https://api.acme.internal\napi_key = {acme}\nfallback = {legacy}\n"),
+        ),
         ("creds", format!("[default]\naws_access_key_id = {aws}\nregion = eu-west-1\n")),
         (
             "pypirc",
@@ -49,6 +55,7 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         dockerfile(&format!(
             "COPY creds /opt/deploy/credentials\nRUN rm /opt/deploy/credentials\n\
              COPY pypirc /root/.pypirc\nCOPY config.json /root/.docker/config.json\n\
+             COPY acme.conf /etc/acme/client.conf\n\
              ENV GITHUB_TOKEN={github}\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /dev/null\n"
         )),
     )
@@ -134,6 +141,52 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         }
         assert!(!text.contains("c2hvcDpzM2NyM3Qt"), "{format}: {text}");
     }
+
+    // The organisation's own rules search files too: one with keywords, one without (every text
+    // file searched); the built-in-only rule above did not report them.
+    std::fs::write(
+        dir.path().join("own.yaml"),
+        "version: \"1\"\nname: own\nrules:\n  - id: acme-secrets\n    action: deny\n    secrets:\n      rules:\n        - id: acme-api-key\n          regex: '\\b(acme_[0-9a-f]{32})\\b'\n          keywords: [acme_]\n        - id: acme-legacy\n          regex: '\\bLGC-[0-9]{12}\\b'\n",
+    )
+    .unwrap();
+    validate_schema(
+        "policy.schema.json",
+        &std::fs::read(dir.path().join("own.yaml")).unwrap(),
+        ".yaml",
+    );
+    let own = run_vouch(
+        dir.path(),
+        &["check", &leaky, "--policy", "own.yaml", "--format", "json"],
+    );
+    assert_eq!(own.status.code(), Some(1), "{}", stderr(&own));
+    let verdict: Value = serde_json::from_slice(&own.stdout).unwrap();
+    let own_findings: Vec<(String, i64)> = verdict["rules"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["evidence"]["path"] == "/etc/acme/client.conf")
+        .map(|f| {
+            (
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .split(" in ")
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                f["evidence"]["line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        own_findings,
+        [
+            ("secret (acme-api-key)".to_string(), 3),
+            ("secret (acme-legacy)".to_string(), 4)
+        ]
+    );
+    let text = String::from_utf8_lossy(&own.stdout);
+    assert!(!text.contains(&acme) && !text.contains(&legacy), "{text}");
 
     // An exception by the npm token's fingerprint (computed here, never printed by vouch).
     let digest = std::process::Command::new("sh")

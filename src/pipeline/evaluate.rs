@@ -62,13 +62,14 @@ pub fn evaluate(
     let content_globs = policy.content_globs();
     let content =
         crate::layers::glob_set_of(&content_globs).context("the policy's file_content paths")?;
-    let wanted = facts::add_wanted(
-        catalog::wanted(),
-        notable.clone(),
-        policy.searches_secrets(),
-    )
-    .with_globs(content_globs.iter().map(String::as_str))
-    .context("the policy's file_content paths")?;
+    let detector = policy
+        .secrets_detector()
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("the policy's secrets rules")?;
+    let wanted = facts::add_wanted(catalog::wanted(), notable.clone(), detector)
+        .with_globs(content_globs.iter().map(String::as_str))
+        .context("the policy's file_content paths")?;
     let mut read = read(context, image_arg, &wanted, judging.platform)?;
 
     let sbom = sbom_of(context, &read, judging.sbom, reference)?;

@@ -5,9 +5,11 @@
 
 use super::diags::{Origin, PolicyError};
 use super::file::{Action, ExceptionFile, PolicyFile, RuleFile};
+use super::rules::secrets::SecretsCheck;
 use super::rules::Check;
 use crate::oci::digest::sha256_digest;
 use marked_yaml::Spanned;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A compiled rule.
@@ -187,11 +189,35 @@ impl Policy {
     }
 
     /// Whether a rule searches the image's files for secrets.
-    pub fn searches_secrets(&self) -> bool {
-        self.rules.iter().any(|r| match &r.check {
-            Check::Secrets(c) => c.enabled(),
-            _ => false,
-        })
+    /// What the layer pass searches files for secrets with, when a rule searches: the built-in
+    /// rules and every `secrets` rule's own (each rule then reports the ones it applies).
+    pub fn secrets_detector(
+        &self,
+    ) -> Option<Result<std::sync::Arc<crate::secrets::Detector>, String>> {
+        let checks: Vec<&SecretsCheck> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.check {
+                Check::Secrets(c) if c.enabled() => Some(c),
+                _ => None,
+            })
+            .collect();
+        if checks.is_empty() {
+            return None;
+        }
+        let custom: Vec<crate::secrets::CustomRule> = checks
+            .iter()
+            .flat_map(|c| c.custom_rules())
+            .cloned()
+            .collect();
+        // Ids were checked when the policy was compiled: none is a built-in one's, and two rules
+        // giving one id give it the same pattern (one search serves both).
+        let mut seen = std::collections::BTreeSet::new();
+        let custom = custom
+            .into_iter()
+            .filter(|c| seen.insert(c.id.clone()))
+            .collect();
+        Some(crate::secrets::Detector::new(custom).map(std::sync::Arc::new))
     }
 
     /// Whether any rule looks at setuid, setgid or world-writable files.
@@ -255,10 +281,28 @@ fn compile(file: PolicyFile, bytes: &[u8], origin: &Origin) -> Result<Policy, Po
         ));
     }
     let mut rules: Vec<Rule> = Vec::new();
+    // The policy's own secrets rules across its `secrets` rules: id → pattern.
+    let mut secret_patterns: BTreeMap<String, String> = BTreeMap::new();
     for spanned in &file.rules {
         let rule = compile_rule(spanned, origin)?;
         if rules.iter().any(|r| r.id == rule.id) {
             return Err(origin.at(&spanned.id, format!("rule id `{}` is used twice", rule.id)));
+        }
+        if let Check::Secrets(check) = &rule.check {
+            for own in check.custom_rules() {
+                let pattern = secret_patterns
+                    .entry(own.id.clone())
+                    .or_insert_with(|| own.regex.as_str().to_string());
+                if *pattern != own.regex.as_str() {
+                    return Err(origin.at(
+                        &spanned.id,
+                        format!(
+                            "secrets rule id `{}` is given two patterns (by `{}` and an earlier rule)",
+                            own.id, rule.id
+                        ),
+                    ));
+                }
+            }
         }
         rules.push(rule);
     }
@@ -470,6 +514,36 @@ mod tests {
             "{base}  - {{rule: a, match: '*', reason: r, expires: 2026-12-01}}\n"
         ))
         .is_ok());
+    }
+
+    /// The policy's own secrets rules: an id of a built-in rule, or one id with two patterns, is
+    /// refused before anything runs; rules sharing one pattern share one search.
+    #[test]
+    fn own_secrets_rules_are_checked() {
+        let rule = |id: &str, own: &str, regex: &str| {
+            format!("  - id: {id}\n    action: deny\n    secrets:\n      rules:\n        - {{id: {own}, regex: '{regex}', keywords: [x]}}\n")
+        };
+        let policy = |rules: &[String]| format!("version: 1\nrules:\n{}", rules.concat());
+        assert!(error(&policy(&[rule("a", "github-token", "x")]))
+            .contains("secrets rule `github-token` has the id of a built-in rule"));
+        assert!(
+            error(&policy(&[rule("a", "mine", "x1"), rule("b", "mine", "x2")])).contains(
+                "secrets rule id `mine` is given two patterns (by `b` and an earlier rule)"
+            )
+        );
+        let shared = parse(&policy(&[rule("a", "mine", "x1"), rule("b", "mine", "x1")])).unwrap();
+        let detector = shared.secrets_detector().unwrap().unwrap();
+        assert_eq!(detector.rule_ids().filter(|id| *id == "mine").count(), 1);
+        assert!(detector
+            .find_in_file("a x1 b")
+            .iter()
+            .any(|f| f.rule == "mine"));
+        assert!(parse(
+            "version: 1\nrules:\n  - {id: a, action: deny, config: {healthcheck: true}}\n"
+        )
+        .unwrap()
+        .secrets_detector()
+        .is_none());
     }
 
     #[test]

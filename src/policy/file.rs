@@ -77,6 +77,10 @@ pub struct SecretRuleFile {
     pub id: String,
     /// A regular expression; its first group (or the whole match) is the secret.
     pub regex: String,
+    /// Words one of which every match contains (ASCII case ignored): a file holding none is not
+    /// searched with this rule. Without them, every text file is.
+    #[serde(default)]
+    pub keywords: Vec<String>,
 }
 
 /// What configuration files say: the settings a format's program would read from them, and

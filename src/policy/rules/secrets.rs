@@ -3,7 +3,7 @@
 //! in the image; found by [`crate::facts::SecretsProbe`] in the single layer pass), in the image's
 //! environment (`ENV`), and in every build history entry (`ARG` values a `RUN` saw are recorded
 //! there by both builders). The built-in rules are
-//! [`crate::secrets::RULES`]; a policy may add its own. A secret is shown redacted in every output
+//! [`crate::secrets::RULES`]; a policy may add its own, which search files too. A secret is shown redacted in every output
 //! and named by its fingerprint; exceptions match the rule id, the fingerprint, or where it is
 //! (`env:NAME`, `history`).
 
@@ -11,7 +11,7 @@ use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::{SecretsFile, SecretsSettings};
 use super::super::input::Input;
 use super::super::verdict::{Evidence, Finding};
-use crate::secrets::{find, Found};
+use crate::secrets::{CustomRule, Detector, Found};
 use std::collections::BTreeSet;
 
 #[derive(Debug)]
@@ -19,8 +19,12 @@ pub struct SecretsCheck {
     enabled: bool,
     /// Files not searched.
     allowed: globset::GlobSet,
-    /// The organisation's own rules: id and pattern.
-    own: Vec<(String, regex::Regex)>,
+    /// The built-in rules and the organisation's own.
+    detector: Detector,
+    /// The policy's own rules (the layer pass searches files with them).
+    own: Vec<CustomRule>,
+    /// The ids of the rules this one applies (a file's secrets are searched once for every rule).
+    ids: BTreeSet<String>,
 }
 
 impl SecretsCheck {
@@ -60,18 +64,34 @@ impl SecretsCheck {
             .rules
             .iter()
             .map(|r| {
+                if r.keywords.iter().any(|k| k.trim().is_empty()) {
+                    return Err(whole(format!("secrets rule `{}`: an empty keyword", r.id)));
+                }
                 regex::RegexBuilder::new(&r.regex)
                     .size_limit(1 << 20)
                     .build()
-                    .map(|regex| (r.id.clone(), regex))
+                    .map(|regex| CustomRule {
+                        id: r.id.clone(),
+                        regex,
+                        keywords: r.keywords.clone(),
+                    })
                     .map_err(|e| whole(format!("secrets rule `{}`: bad pattern: {e}", r.id)))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let detector = Detector::new(own.clone()).map_err(whole)?;
+        let ids = detector.rule_ids().map(str::to_string).collect();
         Ok(SecretsCheck {
             enabled,
             allowed,
+            detector,
             own,
+            ids,
         })
+    }
+
+    /// The policy's own rules.
+    pub fn custom_rules(&self) -> &[CustomRule] {
+        &self.own
     }
 
     /// Whether the rule searches at all (`secrets: false` does not).
@@ -81,21 +101,7 @@ impl SecretsCheck {
 
     /// The secrets in `text`: the built-in rules' and this policy's own.
     fn search(&self, text: &str) -> Vec<Found> {
-        let mut found = find(text);
-        for (id, regex) in &self.own {
-            for captures in regex.captures_iter(text) {
-                let Some(secret) = captures.get(1).or_else(|| captures.get(0)) else {
-                    continue;
-                };
-                found.push(Found {
-                    rule: id.clone(),
-                    title: "secret (the policy's rule)".to_string(),
-                    start: secret.start(),
-                    secret: secret.as_str().to_string(),
-                });
-            }
-        }
-        found
+        self.detector.find(text)
     }
 
     pub fn evaluate(&self, input: &Input) -> Vec<Finding> {
@@ -109,6 +115,7 @@ impl SecretsCheck {
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         for hit in input.files.iter().flat_map(|f| &f.secrets) {
             if self.allowed.is_match(&hit.path)
+                || !self.ids.contains(&hit.rule)
                 || !reported.insert((hit.path.clone(), hit.fingerprint.clone()))
             {
                 continue;
