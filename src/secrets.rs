@@ -106,6 +106,30 @@ pub const RULES: &[SecretRule] = &[
         in_files: true,
     },
     SecretRule {
+        id: "npmrc-auth",
+        title: "npm registry credentials (.npmrc)",
+        // `_authToken` of any registry (legacy tokens are UUIDs, without npm_), `_auth` (base64
+        // user:password) and `_password`, as npm reads .npmrc.
+        pattern: r#"(?m)^[ \t]*(?://\S+?:)?(?:_authToken|_auth|_password)[ \t]*=[ \t]*["']?([^\s"'$]{8,})"#,
+        in_files: true,
+    },
+    SecretRule {
+        id: "url-credentials",
+        title: "credentials in a URL (.git-credentials)",
+        // A line that is nothing but an http(s) URL with user and password: the format git's
+        // credential store writes, one per line.
+        pattern: r"(?m)^[ \t]*https?://[^:@/\s]+:([^@\s/]{6,})@[A-Za-z0-9.-]+(?::[0-9]+)?/?[ \t]*$",
+        in_files: true,
+    },
+    SecretRule {
+        id: "dotenv-secret",
+        title: "secret setting (.env)",
+        // `NAME=value` as dotenv files and ENV lines set it, for names that say they hold a
+        // secret; values that are references (`$VAR`), paths (`/run/secrets/db`) or short are not.
+        pattern: r#"(?m)^(?:export[ \t]+)?[A-Z][A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?([^\s"'#$/{<][^\s"'#]{7,})["']?[ \t]*$"#,
+        in_files: true,
+    },
+    SecretRule {
         id: "database-url-password",
         title: "database URL with a password",
         pattern: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
@@ -182,6 +206,23 @@ fn placeholder(secret: &str) -> bool {
         || secret.chars().all(|c| c == 'x' || c == 'X' || c == '*')
 }
 
+/// Values that documentation gives a setting found by its name (the generic rules): words that
+/// describe a secret (`your_api_key_here`, `MYTOKEN1`, `dummy-password`) rather than being one.
+fn named_placeholder(secret: &str) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    [
+        "your", "example", "sample", "dummy", "placeholder", "change", "token", "secret",
+        "password", "passwd", "xxx", "redacted", "fake", "test",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+        // An upper-case word, maybe numbered (`MYTOKEN1`, `API_KEY`): a name, not a value.
+        || secret
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_')
+}
+
 /// Words one of which every built-in rule's match contains (ASCII case ignored): a text without
 /// any is searched no further, which is what makes searching every file of an image affordable.
 const KEYWORDS: &[&str] = &[
@@ -206,6 +247,15 @@ const KEYWORDS: &[&str] = &[
     "eyj",
     "://",
     "auths",
+    "_auth",
+    "_password",
+    "password",
+    "passwd",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
 ];
 
 /// Whether `bytes` may hold a secret the built-in rules find (none of [`KEYWORDS`]: it cannot).
@@ -373,7 +423,10 @@ fn find_with(text: &str, searched: impl Fn(&SecretRule) -> bool) -> Vec<Found> {
             let Some(secret) = captures.get(1) else {
                 continue;
             };
-            if placeholder(secret.as_str()) || local(text, secret.end()) {
+            if placeholder(secret.as_str())
+                || local(text, secret.end())
+                || (GENERIC.contains(&rule.id) && named_placeholder(secret.as_str()))
+            {
                 continue;
             }
             found.push(Found {
@@ -385,7 +438,27 @@ fn find_with(text: &str, searched: impl Fn(&SecretRule) -> bool) -> Vec<Found> {
         }
     }
     found.sort_by_key(|f| f.start);
+    without_generic_overlaps(found)
+}
+
+/// Rules that find a secret by the name it is given, not its shape: one a shape rule also finds
+/// (`GITHUB_TOKEN=ghp_...`) is that rule's alone.
+const GENERIC: &[&str] = &["dotenv-secret", "npmrc-auth", "url-credentials"];
+
+fn without_generic_overlaps(found: Vec<Found>) -> Vec<Found> {
+    let overlaps = |a: &Found, b: &Found| {
+        a.start < b.start + b.secret.len() && b.start < a.start + a.secret.len()
+    };
     found
+        .iter()
+        .filter(|f| {
+            !GENERIC.contains(&f.rule.as_str())
+                || !found
+                    .iter()
+                    .any(|o| !GENERIC.contains(&o.rule.as_str()) && overlaps(f, o))
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -420,6 +493,45 @@ mod tests {
             ["database-url-password"]
         );
         assert_eq!(ids("-----BEGIN OPENSSH PRIVATE KEY-----"), ["private-key"]);
+    }
+
+    /// The credential files' own shapes: .npmrc (a legacy UUID token, `_auth`), .git-credentials,
+    /// a dotenv file; and what is not one there.
+    #[test]
+    fn credential_files_are_read_as_their_tools_write_them() {
+        let npmrc = "registry=https://registry.npmjs.org/\n//npm.acme.internal/:_authToken=2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901\n_auth=dXNlcjpzM2NyM3QtcGFzcw==\n";
+        assert_eq!(find_in_file(npmrc).len(), 2);
+        assert!(find_in_file("//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n").is_empty());
+        // npm's own documentation of the file (usr/share/doc/npm/configuring-npm/npmrc.md).
+        assert!(find_in_file("//somewhere-else.com/myorg/:_authToken=MYTOKEN1\n").is_empty());
+        assert!(find_in_file("API_KEY=your_api_key_here\n").is_empty());
+        assert_eq!(
+            ids("https://ci-bot:Zq81kPw0-rT@git.acme.internal\n"),
+            ["url-credentials"]
+        );
+        assert!(find_in_file("see https://user:password@host for the form\n").is_empty());
+        assert!(find_in_file("https://me:hunter22@localhost\n").is_empty());
+        let dotenv = "# app\nDEBUG=false\nSTRIPE_API_KEY=\"k_9fA2mQ7xLw\"\nexport DB_PASSWORD=Tr0ub4dor-and-3\nSESSION_SECRET=$SESSION_SECRET\nPOSTGRES_PASSWORD_FILE=/run/secrets/db\nAPI_TOKEN=changeme\nTOKEN_TTL=3600\n";
+        let found: Vec<(String, String)> = find_in_file(dotenv)
+            .into_iter()
+            .map(|f| (f.rule, f.secret))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("dotenv-secret".to_string(), "k_9fA2mQ7xLw".to_string()),
+                ("dotenv-secret".to_string(), "Tr0ub4dor-and-3".to_string())
+            ]
+        );
+        // Python assignments (spaces, a test value) are not dotenv lines.
+        assert!(find_in_file("SECRET_KEY = \"django_tests_secret_key\"\n").is_empty());
+        for text in [
+            npmrc,
+            "https://ci-bot:Zq81kPw0-rT@git.acme.internal",
+            dotenv,
+        ] {
+            assert!(may_hold(text.as_bytes()));
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! `secrets` rules on images built on the engine: a GitHub token set with `ENV`, an npm token passed
-//! as a build argument to a `RUN` (which the builder records in the image's history), and a
-//! database URL whose password is a placeholder. Exactly the two real secrets are reported, and no
-//! output shows either; the same image without them passes; an exception by fingerprint sets one
-//! aside.
+//! `secrets` rules on images built on the engine, beside the host standards' `file_content` rules:
+//! an AWS key in a file a later layer deletes, a PyPI token in `.pypirc`, docker `config.json`
+//! auths, a legacy npm token in `.npmrc`, `.git-credentials`, a `.env` password, a GitHub token set
+//! with `ENV`, an npm token passed as a build argument to a `RUN` (which the builder records in the
+//! image's history), and a database URL whose password is a placeholder; `PermitRootLogin yes` and
+//! Debian's `PASS_MAX_DAYS 99999`. Exactly those are reported, no output shows a secret, the same
+//! image fixed passes, exceptions set findings aside, and a policy's own rules search files.
 
 mod support;
 
@@ -10,6 +12,9 @@ use serde_json::Value;
 use support::*;
 
 const POLICY: &str = "version: \"1\"\nname: secrets\nrules:\n  - id: no-secrets\n    action: deny\n    secrets: true\n";
+
+/// The host standards beside it: sshd and password ageing, as the organisation's policy says them.
+const OS_RULES: &str = "  - id: sshd\n    action: deny\n    file_content:\n      path: /etc/ssh/sshd_config\n      format: sshd\n      require:\n        PermitRootLogin: \"no\"\n  - id: password-ageing\n    action: deny\n    file_content:\n      path: /etc/login.defs\n      format: login.defs\n      require:\n        PASS_MAX_DAYS: \"<= 90\"\n";
 
 #[test]
 fn secrets_in_env_and_history_are_found_and_never_shown() {
@@ -19,8 +24,9 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     let github = format!("ghp_{:0>36}", format!("{id}T0kEn"));
     let npm = format!("npm_{:0>36}", format!("{id}NpMx"));
     let dir = tempfile::tempdir().unwrap();
-    validate_schema("policy.schema.json", POLICY.as_bytes(), ".yaml");
-    std::fs::write(dir.path().join("policy.yaml"), POLICY).unwrap();
+    let policy = format!("{POLICY}{OS_RULES}");
+    validate_schema("policy.schema.json", policy.as_bytes(), ".yaml");
+    std::fs::write(dir.path().join("policy.yaml"), &policy).unwrap();
     let leaky = format!("vouch-test/secrets-leaky:{id}");
     let dockerfile = |secret_lines: &str| {
         format!(
@@ -32,7 +38,14 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     let context = tempfile::tempdir().unwrap();
     let acme = format!("acme_{:0>32x}", u64::from(id) * 7919);
     let legacy = format!("LGC-{:0>12}", id);
-    let files: [(&str, String); 4] = [
+    let npm_legacy = format!("{:0>8x}-6f70-4182-93a4-b5c6d7e8f901", id);
+    let git_password = format!("Zq8{id}kPw0rT");
+    let dotenv_password = format!("Tr0ub4dor-{id}-3");
+    let files: [(&str, String); 8] = [
+        ("sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\nUsePAM yes\n".to_string()),
+        ("npmrc", format!("registry=https://npm.acme.internal/\n//npm.acme.internal/:_authToken={npm_legacy}\n")),
+        ("git-credentials", format!("https://ci-bot:{git_password}@git.acme.internal\n")),
+        ("dotenv", format!("# app settings\nDEBUG=false\nDB_PASSWORD={dotenv_password}\nSESSION_SECRET=$SESSION_SECRET\n")),
         (
             "acme.conf",
             format!("# ACME client\nendpoint = https://api.acme.internal\napi_key = {acme}\nfallback = {legacy}\n"),
@@ -55,7 +68,8 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         dockerfile(&format!(
             "COPY creds /opt/deploy/credentials\nRUN rm /opt/deploy/credentials\n\
              COPY pypirc /root/.pypirc\nCOPY config.json /root/.docker/config.json\n\
-             COPY acme.conf /etc/acme/client.conf\n\
+             COPY acme.conf /etc/acme/client.conf\nCOPY sshd_config /etc/ssh/sshd_config\n\
+             COPY npmrc /home/app/.npmrc\nCOPY git-credentials /root/.git-credentials\nCOPY dotenv /srv/app/.env\n\
              ENV GITHUB_TOKEN={github}\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /dev/null\n"
         )),
     )
@@ -85,7 +99,7 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         .iter()
         .map(|f| (f["code"].as_str().unwrap(), f["message"].as_str().unwrap()))
         .collect();
-    assert_eq!(seen.len(), 5, "{seen:#?}");
+    assert_eq!(seen.len(), 8, "{seen:#?}");
     let file = |path: &str| {
         findings
             .iter()
@@ -110,6 +124,41 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         .as_str()
         .unwrap()
         .contains("(docker-config-auth)"));
+    for (path, rule, line) in [
+        ("/home/app/.npmrc", "npmrc-auth", 2),
+        ("/root/.git-credentials", "url-credentials", 1),
+        ("/srv/app/.env", "dotenv-secret", 3),
+    ] {
+        let found = file(path);
+        assert!(
+            found["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("({rule})")),
+            "{found}"
+        );
+        assert_eq!(found["evidence"]["line"], line, "{found}");
+    }
+    // The host standards, in the same verdict: exactly the two settings.
+    let os: Vec<(&str, &str, &str)> = verdict["rules"].as_array().unwrap()[1..]
+        .iter()
+        .flat_map(|r| {
+            r["findings"].as_array().unwrap().iter().map(move |f| {
+                (
+                    r["id"].as_str().unwrap(),
+                    f["evidence"]["path"].as_str().unwrap(),
+                    f["evidence"]["value"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        os,
+        [
+            ("sshd", "/etc/ssh/sshd_config", "yes"),
+            ("password-ageing", "/etc/login.defs", "99999")
+        ]
+    );
     let env: Vec<&str> = seen
         .iter()
         .filter(|(c, _)| *c == "secrets.env")
@@ -136,7 +185,15 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
         .chain(["table", "sarif"].map(|f| (f, check(&leaky, f))))
     {
         let text = String::from_utf8_lossy(&out.stdout);
-        for secret in [&github, &npm, &aws, &pypi] {
+        for secret in [
+            &github,
+            &npm,
+            &aws,
+            &pypi,
+            &npm_legacy,
+            &git_password,
+            &dotenv_password,
+        ] {
             assert!(!text.contains(secret.as_str()), "{format}: {text}");
         }
         assert!(!text.contains("c2hvcDpzM2NyM3Qt"), "{format}: {text}");
@@ -196,7 +253,7 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     let fingerprint = String::from_utf8_lossy(&digest.stdout)[..16].to_string();
     std::fs::write(
         dir.path().join("excepted.yaml"),
-        format!("{POLICY}exceptions:\n  - rule: no-secrets\n    match: \"{fingerprint}\"\n    reason: rotated on 2026-12-01\n  - rule: no-secrets\n    match: \"env:GITHUB_TOKEN\"\n    reason: a read-only token for the public mirror\n  - rule: no-secrets\n    match: aws-access-key-id\n    reason: the key was deactivated\n  - rule: no-secrets\n    match: /root/.pypirc\n    reason: a test index token\n  - rule: no-secrets\n    match: /root/.docker/config.json\n    reason: the CI registry robot, read-only\n"),
+        format!("{POLICY}exceptions:\n  - rule: no-secrets\n    match: \"*credentials*\"\n    reason: test credentials\n  - rule: no-secrets\n    match: /home/app/.npmrc\n    reason: a read-only mirror token\n  - rule: no-secrets\n    match: /srv/app/.env\n    reason: the local development database\n  - rule: no-secrets\n    match: \"{fingerprint}\"\n    reason: rotated on 2026-12-01\n  - rule: no-secrets\n    match: \"env:GITHUB_TOKEN\"\n    reason: a read-only token for the public mirror\n  - rule: no-secrets\n    match: aws-access-key-id\n    reason: the key was deactivated\n  - rule: no-secrets\n    match: /root/.pypirc\n    reason: a test index token\n  - rule: no-secrets\n    match: /root/.docker/config.json\n    reason: the CI registry robot, read-only\n"),
     )
     .unwrap();
     let out = run_vouch(
@@ -218,7 +275,14 @@ fn secrets_in_env_and_history_are_found_and_never_shown() {
     );
 
     let clean = format!("vouch-test/secrets-clean:{id}");
-    build_image(&clean, &dockerfile(""), &[]);
+    build_image(
+        &clean,
+        &dockerfile(
+            "COPY sshd_config /etc/ssh/sshd_config\n\
+             RUN sed -i 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS\\t90/' /etc/login.defs\n",
+        ),
+        &[("sshd_config", b"PermitRootLogin no\nUsePAM yes\n")],
+    );
     let out = check(&clean, "json");
     assert_eq!(
         out.status.code(),
