@@ -21,97 +21,116 @@ pub struct SecretRule {
     /// in files are the `files` rule's (which parses them, and leaves alone the keys a package
     /// installed unchanged: test keys in Go's or OpenSSL's sources are published, not secret).
     pub in_files: bool,
+    /// What the line must hold before the match, from its start (a whole-match pattern), for
+    /// rules that name a setting: the pattern itself then starts at a literal, which the regex
+    /// engine finds fast (a `^...` pattern is tried at every line and costs 50 times more).
+    line_before: Option<&'static str>,
 }
 
-/// The built-in rules.
+/// The built-in rules. Word boundaries are ASCII ones (`(?-u:\b)`): the secrets are ASCII, and a
+/// Unicode boundary makes the engine three times slower on the prefixes it searches for.
 pub const RULES: &[SecretRule] = &[
     SecretRule {
         id: "aws-access-key-id",
         title: "AWS access key ID",
-        pattern: r"\b((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})\b",
+        pattern: r"(?-u:\b)((?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16})(?-u:\b)",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "aws-secret-access-key",
         title: "AWS secret access key",
-        pattern: r#"(?i)aws_?secret_?access_?key["']?\s*[=:]\s*["']?([A-Za-z0-9/+]{40})\b"#,
+        pattern: r#"(?i)aws_?secret_?access_?key["']?\s*[=:]\s*["']?([A-Za-z0-9/+]{40})(?-u:\b)"#,
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "github-token",
         title: "GitHub token",
-        pattern: r"\b(gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})\b",
+        pattern: r"(?-u:\b)(gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82})(?-u:\b)",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "gitlab-token",
         title: "GitLab personal access token",
-        pattern: r"\b(glpat-[A-Za-z0-9_-]{20,})",
+        pattern: r"(?-u:\b)(glpat-[A-Za-z0-9_-]{20,})",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "slack-token",
         title: "Slack token",
-        pattern: r"\b(xox[baprs]-[0-9]{6,}-[0-9A-Za-z-]{10,})",
+        pattern: r"(?-u:\b)(xox[baprs]-[0-9]{6,}-[0-9A-Za-z-]{10,})",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "slack-webhook",
         title: "Slack incoming webhook",
         pattern: r"(https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "npm-token",
         title: "npm access token",
-        pattern: r"\b(npm_[A-Za-z0-9]{36})\b",
+        pattern: r"(?-u:\b)(npm_[A-Za-z0-9]{36})(?-u:\b)",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "pypi-token",
         title: "PyPI API token",
-        pattern: r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        pattern: r"(?-u:\b)(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "stripe-secret-key",
         title: "Stripe secret key",
-        pattern: r"\b((?:sk|rk)_live_[0-9A-Za-z]{24,})\b",
+        pattern: r"(?-u:\b)((?:sk|rk)_live_[0-9A-Za-z]{24,})(?-u:\b)",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "private-key",
         title: "private key",
         pattern: r"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----)",
         in_files: false,
+        line_before: None,
     },
     SecretRule {
         id: "jwt",
         title: "JSON Web Token",
-        pattern: r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})",
+        pattern: r"(?-u:\b)(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,})",
         // In files, a token is nearly always a library's example (PyJWT's documentation and tests
         // hold thirteen): only where it configures the image.
         in_files: false,
+        line_before: None,
     },
     SecretRule {
         id: "docker-config-auth",
         title: "registry credentials (docker config.json auths)",
         pattern: r#"(?s)"auths"\s*:\s*\{.*?"auth"\s*:\s*"([A-Za-z0-9+/]{12,}={0,2})""#,
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "gcp-service-account-key",
         title: "Google Cloud service account key",
         pattern: r#"(?s)"type"\s*:\s*"service_account".*?"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----[^"]{40,})""#,
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "npmrc-auth",
         title: "npm registry credentials (.npmrc)",
         // `_authToken` of any registry (legacy tokens are UUIDs, without npm_), `_auth` (base64
         // user:password) and `_password`, as npm reads .npmrc.
-        pattern: r#"(?m)^[ \t]*(?://\S+?:)?(?:_authToken|_auth|_password)[ \t]*=[ \t]*["']?([^\s"'$]{8,})"#,
+        pattern: r#"(?:_authToken|_auth|_password)[ \t]*=[ \t]*["']?([^\s"'$]{8,})"#,
         in_files: true,
+        line_before: Some(r"[ \t]*(?://\S+:)?"),
     },
     SecretRule {
         id: "url-credentials",
@@ -120,20 +139,23 @@ pub const RULES: &[SecretRule] = &[
         // credential store writes, one per line.
         pattern: r"(?m)^[ \t]*https?://[^:@/\s]+:([^@\s/]{6,})@[A-Za-z0-9.-]+(?::[0-9]+)?/?[ \t]*$",
         in_files: true,
+        line_before: None,
     },
     SecretRule {
         id: "dotenv-secret",
         title: "secret setting (.env)",
         // `NAME=value` as dotenv files and ENV lines set it, for names that say they hold a
         // secret; values that are references (`$VAR`), paths (`/run/secrets/db`) or short are not.
-        pattern: r#"(?m)^(?:export[ \t]+)?[A-Z][A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?([^\s"'#$/{<][^\s"'#]{7,})["']?[ \t]*$"#,
+        pattern: r#"(?m)(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?([^\s"'#$/{<][^\s"'#]{7,})["']?[ \t]*$"#,
         in_files: true,
+        line_before: Some(r"(?:export[ \t]+)?[A-Z0-9_]*"),
     },
     SecretRule {
         id: "database-url-password",
         title: "database URL with a password",
-        pattern: r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
+        pattern: r"(?-u:\b)(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?)://[^:@/\s]+:([^@\s/]+)@",
         in_files: true,
+        line_before: None,
     },
 ];
 
@@ -145,12 +167,19 @@ pub fn title_of(id: &str) -> &'static str {
         .map_or("secret", |r| r.title)
 }
 
-fn compiled() -> &'static Vec<Regex> {
-    static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
+/// Each rule's pattern, and its `line_before` anchored at both ends.
+fn compiled() -> &'static Vec<(Regex, Option<Regex>)> {
+    static COMPILED: OnceLock<Vec<(Regex, Option<Regex>)>> = OnceLock::new();
     COMPILED.get_or_init(|| {
         RULES
             .iter()
-            .map(|r| Regex::new(r.pattern).expect("the built-in secret patterns compile"))
+            .map(|r| {
+                let compile = |p: &str| Regex::new(p).expect("the built-in secret patterns compile");
+                (
+                    compile(r.pattern),
+                    r.line_before.map(|b| compile(&format!("^(?:{b})$"))),
+                )
+            })
             .collect()
     })
 }
@@ -247,27 +276,41 @@ const KEYWORDS: &[&str] = &[
     "eyj",
     "://",
     "auths",
-    "_auth",
-    "_password",
-    "password",
-    "passwd",
-    "token",
-    "api_key",
-    "apikey",
-    "access_key",
-    "private_key",
+    "_authtoken",
+    "_auth=",
+    "_auth =",
+    "_password=",
+    "_password =",
 ];
 
-/// Whether `bytes` may hold a secret the built-in rules find (none of [`KEYWORDS`]: it cannot).
+/// Words of the name-based dotenv rule, matched as written (upper case, as such settings are
+/// named): the lower-case words are everywhere in code and manuals, and would let most files
+/// through the prefilter.
+const KEYWORDS_EXACT: &[&str] = &[
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "PRIVATE_KEY",
+];
+
+/// Whether `bytes` may hold a secret the built-in rules find (none of [`KEYWORDS`] nor
+/// [`KEYWORDS_EXACT`]: it cannot).
 pub fn may_hold(bytes: &[u8]) -> bool {
-    static KEYS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(KEYWORDS)
-            .expect("the keywords compile")
-    })
-    .is_match(bytes)
+    static KEYS: OnceLock<(aho_corasick::AhoCorasick, aho_corasick::AhoCorasick)> = OnceLock::new();
+    let (any_case, exact) = KEYS.get_or_init(|| {
+        let build = |words: &[&str], any_case: bool| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(any_case)
+                .build(words)
+                .expect("the keywords compile")
+        };
+        (build(KEYWORDS, true), build(KEYWORDS_EXACT, false))
+    });
+    any_case.is_match(bytes) || exact.is_match(bytes)
 }
 
 /// Every secret the built-in rules find in `text`, in order of position.
@@ -415,7 +458,7 @@ fn local(text: &str, end: usize) -> bool {
 
 fn find_with(text: &str, searched: impl Fn(&SecretRule) -> bool) -> Vec<Found> {
     let mut found = Vec::new();
-    for (rule, regex) in RULES.iter().zip(compiled()) {
+    for (rule, (regex, line_before)) in RULES.iter().zip(compiled()) {
         if !searched(rule) {
             continue;
         }
@@ -423,6 +466,12 @@ fn find_with(text: &str, searched: impl Fn(&SecretRule) -> bool) -> Vec<Found> {
             let Some(secret) = captures.get(1) else {
                 continue;
             };
+            if let (Some(before), Some(whole)) = (line_before, captures.get(0)) {
+                let line_start = text[..whole.start()].rfind('\n').map_or(0, |at| at + 1);
+                if !before.is_match(&text[line_start..whole.start()]) {
+                    continue;
+                }
+            }
             if placeholder(secret.as_str())
                 || local(text, secret.end())
                 || (GENERIC.contains(&rule.id) && named_placeholder(secret.as_str()))
