@@ -59,6 +59,8 @@ command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v jar >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3.11 ] || missing+=(python3.11)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+# sigstore-python, the verify-blob tests' reference, lives in a virtual environment of its own.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # The authz test builds a static binary for its images.
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
@@ -134,6 +136,8 @@ fi
 "$(dirname "$0")/sarif_multitool.sh" >/dev/null
 # The Jenkins xUnit plugin's JUnit schema, the JUnit tests' reference (from pytest's source on PyPI).
 "$(dirname "$0")/junit_schema.sh" >/dev/null
+# sigstore-python, the reference verifier of the verify-blob tests (from PyPI, in a venv of its own).
+"$(dirname "$0")/sigstore_python.sh" >/dev/null
 if [ -z "${VOUCH_TRIVY:-}" ]; then
   "$(dirname "$0")/peers.sh" >/dev/null
 fi

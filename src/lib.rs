@@ -11,6 +11,7 @@
 pub mod attest;
 pub mod authz;
 pub mod build;
+pub mod bundles;
 pub mod catalog;
 pub mod ci;
 pub mod cli;

@@ -174,7 +174,8 @@ fn compiled() -> &'static Vec<(Regex, Option<Regex>)> {
         RULES
             .iter()
             .map(|r| {
-                let compile = |p: &str| Regex::new(p).expect("the built-in secret patterns compile");
+                let compile =
+                    |p: &str| Regex::new(p).expect("the built-in secret patterns compile");
                 (
                     compile(r.pattern),
                     r.line_before.map(|b| compile(&format!("^(?:{b})$"))),

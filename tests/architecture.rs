@@ -21,6 +21,7 @@ const ROOMS: &[&str] = &[
     "registry",
     "rejudge",
     "verify",
+    "bundles",
     "attest",
     "diff",
     "ci",

@@ -16,6 +16,7 @@ mod sbom;
 mod scan;
 mod serve;
 mod verify;
+mod verify_blob;
 
 pub use plugin::{metadata, strip_plugin_name};
 
@@ -152,6 +153,10 @@ pub enum Command {
     Attest(AttestArgs),
     /// Check an image's attestations before deploying it: signature, digest, verdict, age
     Verify(VerifyArgs),
+    /// Verify a blob's Sigstore bundle, as cosign verify-blob --bundle does: with a public key, or
+    /// keyless (Fulcio certificate identity and issuer, transparency log, timestamps) against a
+    /// trusted root; exit 0 verified, 1 not, 3 unreadable input
+    VerifyBlob(VerifyBlobArgs),
     /// Run a Kubernetes validating admission webhook that verifies every image a pod would run
     Serve(ServeArgs),
     /// Every running container with its image and whether that image verifies now; exit 1 when one
@@ -501,6 +506,44 @@ pub struct AttestArgs {
     /// Print no warnings
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("signer").required(true).args(["key", "certificate_identity", "certificate_identity_regexp"])))]
+pub struct VerifyBlobArgs {
+    /// The blob the bundle signs
+    pub file: PathBuf,
+    /// The Sigstore bundle (`.sigstore.json`; media types v0.1 to v0.3)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// The signer's public key (PEM)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer"])]
+    pub key: Option<PathBuf>,
+    /// Keyless: the identity (email or URI) the signing certificate must name
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp",
+        requires = "certificate_oidc_issuer"
+    )]
+    pub certificate_identity: Option<String>,
+    /// Keyless: a regular expression the certificate's identity must match whole
+    #[arg(long, value_name = "RE", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer the certificate must name (`https://token.actions.githubusercontent.com`)
+    #[arg(long, value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// The roots of trust (`trusted_root.json`: Fulcio, Rekor, CT logs, timestamp authorities)
+    /// [default: the Sigstore public-good instance's, embedded in vouch]
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Accept a bundle without transparency-log evidence (signed offline with a key, as
+    /// `docker vouch attest` signs); its signature and timestamps are still checked
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// Output format
+    #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -979,6 +1022,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&context, &args),
         Command::Verify(args) => verify::run(&context, &args),
+        Command::VerifyBlob(args) => verify_blob::run(&args),
         Command::Serve(args) => serve::run(&context, &args),
         Command::Authz(args) => authz::run(&context, &args),
         Command::Ps(args) => ps::run(&context, &args),

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""A second implementation of Sigstore's signing side, for the tests of `docker vouch verify-blob`.
+
+No public Sigstore instance can be reached here, so this plays every part, with `cryptography`:
+- a Fulcio-like certificate authority issuing short-lived code-signing certificates with the Fulcio
+  extensions (OIDC issuer, v1 raw and v2 DER) and an embedded signed certificate timestamp (RFC 6962,
+  from a CT log of its own);
+- a Rekor-like transparency log keeping a Merkle tree (RFC 6962 hashing) of hashedrekord 0.0.1
+  entries, signing checkpoints (signed notes) and signed entry timestamps;
+- a `trusted_root.json` naming them.
+It writes, into OUT: `artifact.txt`, `other.txt`, `trusted_root.json`, `key.sigstore.json` (signed
+by the key of `signer.pub`, logged) and `key-unlogged.sigstore.json` (not logged; `other.pub` is
+another key), and one bundle per case in `cases.json` (name, bundle file, the flags the
+verifier is given, what the case is about). The tests run both `docker vouch verify-blob` and the
+reference verifier (sigstore-python, `integration/sigstore_reference.py`) on every case and require
+them to agree.
+
+usage: sigstore_fixture.py OUT
+"""
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import struct
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+IDENTITY = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"
+ISSUER = "https://token.actions.githubusercontent.com"
+FULCIO_ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
+FULCIO_ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+SCT_LIST = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def spki(key) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def canonical(value) -> bytes:
+    """RFC 8785 for the values used here (strings, integers, objects): sorted keys, no spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(key, data: bytes) -> bytes:
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def der_octet_string(data: bytes) -> bytes:
+    n = len(data)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = bytes([0x81, n])
+    else:
+        length = bytes([0x82]) + struct.pack(">H", n)
+    return b"\x04" + length + data
+
+
+def der_utf8(text: str) -> bytes:
+    data = text.encode()
+    return bytes([0x0C, len(data)]) + data
+
+
+class Authority:
+    """The CA, the CT log and the transparency log, with their keys."""
+
+    def __init__(self):
+        self.ca_key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "vouch-test"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, "fulcio-test-root")])
+        self.ca_cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(self.ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - datetime.timedelta(days=30))
+            .not_valid_after(NOW + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()),
+                           critical=False)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        self.ct_key = ec.generate_private_key(ec.SECP256R1())
+        self.log_key = ec.generate_private_key(ec.SECP256R1())
+        self.log_id = hashlib.sha256(spki(self.log_key)).digest()
+        self.ct_id = hashlib.sha256(spki(self.ct_key)).digest()
+        self.origin = "rekor.vouch.test - 2605736670972794746"
+        # The log's other entries: the tree the signed entries join.
+        self.leaves = [hashlib.sha256(b"\x00" + os.urandom(64)).digest() for _ in range(5)]
+
+    def trusted_root(self) -> dict:
+        start = (NOW - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def key(k):
+            return {"rawBytes": b64(spki(k)), "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": start}}
+        return {
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{"baseUrl": "https://rekor.vouch.test", "hashAlgorithm": "SHA2_256",
+                       "publicKey": key(self.log_key), "logId": {"keyId": b64(self.log_id)}}],
+            "certificateAuthorities": [{
+                "subject": {"organization": "vouch-test", "commonName": "fulcio-test-root"},
+                "uri": "https://fulcio.vouch.test",
+                "certChain": {"certificates": [
+                    {"rawBytes": b64(self.ca_cert.public_bytes(serialization.Encoding.DER))}]},
+                "validFor": {"start": start},
+            }],
+            "ctlogs": [{"baseUrl": "https://ctfe.vouch.test", "hashAlgorithm": "SHA2_256",
+                        "publicKey": key(self.ct_key), "logId": {"keyId": b64(self.ct_id)}}],
+            "timestampAuthorities": [],
+        }
+
+    def certificate(self, key, identity=IDENTITY, issuer=ISSUER, not_before=None, minutes=10,
+                    ca_key=None, ca_cert=None):
+        """A Fulcio-like leaf for `key`, with an SCT over its precertificate embedded."""
+        ca_key = ca_key or self.ca_key
+        ca_cert = ca_cert or self.ca_cert
+        not_before = not_before or NOW - datetime.timedelta(minutes=1)
+        builder = (
+            x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before).not_valid_after(not_before + datetime.timedelta(minutes=minutes))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]),
+                           critical=True)
+            .add_extension(x509.UnrecognizedExtension(FULCIO_ISSUER_V1, issuer.encode()), critical=False)
+            .add_extension(x509.UnrecognizedExtension(FULCIO_ISSUER_V2, der_utf8(issuer)), critical=False)
+        )
+        # The precertificate's TBS is the final certificate's without the SCT list: sign the
+        # certificate once without it, take its TBS, and add the list the CT log signed over it.
+        tbs = builder.sign(ca_key, hashes.SHA256()).tbs_certificate_bytes
+        timestamp = int(not_before.timestamp() * 1000) + 1000
+        issuer_key_hash = hashlib.sha256(
+            ca_cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
+        signed = (b"\x00\x00" + struct.pack(">Q", timestamp) + b"\x00\x01" + issuer_key_hash
+                  + struct.pack(">I", len(tbs))[1:] + tbs + b"\x00\x00")
+        signature = sign(self.ct_key, signed)
+        sct = (b"\x00" + self.ct_id + struct.pack(">Q", timestamp) + b"\x00\x00" + b"\x04\x03"
+               + struct.pack(">H", len(signature)) + signature)
+        sct_list = struct.pack(">H", len(sct) + 2) + struct.pack(">H", len(sct)) + sct
+        builder = builder.add_extension(x509.UnrecognizedExtension(SCT_LIST, der_octet_string(sct_list)),
+                                        critical=False)
+        return builder.sign(ca_key, hashes.SHA256())
+
+    def log_entry(self, body: bytes, integrated_time: int, tamper=None) -> dict:
+        """Appends `body` to the log; the entry with its inclusion proof, checkpoint and SET."""
+        index = len(self.leaves)
+        self.leaves.append(hashlib.sha256(b"\x00" + body).digest())
+        size = len(self.leaves)
+        root = merkle_root(self.leaves)
+        proof = inclusion_proof(index, self.leaves)
+        note = f"{self.origin}\n{size}\n{b64(root)}\n"
+        if tamper == "checkpoint":
+            # The note says another tree than the one its signature covers.
+            signed_note = note
+            note = f"{self.origin}\n{size}\n{b64(hashlib.sha256(root).digest())}\n"
+            signature = sign(self.log_key, signed_note.encode())
+        else:
+            signature = sign(self.log_key, note.encode())
+        checkpoint = note + "\n" + f"\u2014 rekor.vouch.test {b64(self.log_id[:4] + signature)}\n"
+        if tamper == "signature":
+            altered = bytearray(signature)
+            altered[-1] ^= 0x01
+            checkpoint = note + "\n" + f"\u2014 rekor.vouch.test {b64(self.log_id[:4] + bytes(altered))}\n"
+        if tamper == "proof":
+            proof[0] = hashlib.sha256(proof[0]).digest()
+        set_payload = canonical({"body": b64(body), "integratedTime": integrated_time,
+                                 "logID": self.log_id.hex(), "logIndex": index})
+        return {
+            "logIndex": str(index),
+            "logId": {"keyId": b64(self.log_id)},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "integratedTime": str(integrated_time),
+            "inclusionPromise": {"signedEntryTimestamp": b64(sign(self.log_key, set_payload))},
+            "inclusionProof": {
+                "logIndex": str(index), "rootHash": b64(root), "treeSize": str(size),
+                "hashes": [b64(h) for h in proof], "checkpoint": {"envelope": checkpoint},
+            },
+            "canonicalizedBody": b64(body),
+        }
+
+
+def node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_root(leaves):
+    """RFC 6962 section 2.1: the tree hash of `leaves` (leaf hashes)."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
+
+
+def inclusion_proof(index, leaves):
+    """RFC 6962 section 2.1.1: the audit path of leaf `index`, bottom up."""
+    if len(leaves) == 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if index < k:
+        return inclusion_proof(index, leaves[:k]) + [merkle_root(leaves[k:])]
+    return inclusion_proof(index - k, leaves[k:]) + [merkle_root(leaves[:k])]
+
+
+def hashedrekord(digest: bytes, signature: bytes, cert_pem: bytes) -> bytes:
+    return canonical({
+        "apiVersion": "0.0.1", "kind": "hashedrekord",
+        "spec": {"data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                 "signature": {"content": b64(signature), "publicKey": {"content": b64(cert_pem)}}},
+    })
+
+
+def main(out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    authority = Authority()
+    artifact = b"release v1.2.3 of acme/app\n"
+    other = b"something else entirely\n"
+    for name, data in (("artifact.txt", artifact), ("other.txt", other)):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    with open(os.path.join(out, "trusted_root.json"), "w") as f:
+        json.dump(authority.trusted_root(), f, indent=2)
+
+    keyless = {"identity": IDENTITY, "issuer": ISSUER}
+    cases = []
+
+    def keyless_bundle(name, about, expect, flags=None, data=artifact, logged=None, cert_kwargs=None,
+                       integrated=None, tamper=None):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = authority.certificate(key, **(cert_kwargs or {}))
+        signature = sign(key, data)
+        digest = hashlib.sha256(data).digest()
+        logged_digest = hashlib.sha256(logged).digest() if logged is not None else digest
+        body = hashedrekord(logged_digest, signature, cert.public_bytes(serialization.Encoding.PEM))
+        when = integrated if integrated is not None else int(NOW.timestamp())
+        bundle = {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": b64(cert.public_bytes(serialization.Encoding.DER))},
+                "tlogEntries": [authority.log_entry(body, when, tamper)],
+            },
+            "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
+                                 "signature": b64(signature)},
+        }
+        path = f"{name}.sigstore.json"
+        with open(os.path.join(out, path), "w") as f:
+            json.dump(bundle, f, indent=2)
+        cases.append({"name": name, "bundle": path, "artifact": "artifact.txt",
+                      "signer": flags or keyless, "expect": expect, "about": about})
+
+    keyless_bundle("valid", "a keyless signature logged with its proof", "verified")
+    cases.append({"name": "wrong-identity", "bundle": "valid.sigstore.json", "artifact": "artifact.txt",
+                  "signer": {"identity": IDENTITY.replace("release", "nightly"), "issuer": ISSUER},
+                  "expect": "refused", "about": "the valid bundle, another identity asked for"})
+    cases.append({"name": "wrong-issuer", "bundle": "valid.sigstore.json", "artifact": "artifact.txt",
+                  "signer": {"identity": IDENTITY, "issuer": "https://accounts.google.com"},
+                  "expect": "refused", "about": "the valid bundle, another issuer asked for"})
+    cases.append({"name": "other-artifact", "bundle": "valid.sigstore.json", "artifact": "other.txt",
+                  "signer": keyless, "expect": "refused", "about": "the valid bundle over another file"})
+    keyless_bundle("bad-inclusion-proof", "one hash of the audit path altered", "refused", tamper="proof")
+    keyless_bundle("tampered-checkpoint", "the checkpoint's root hash changed after it was signed",
+                   "refused", tamper="checkpoint")
+    keyless_bundle("checkpoint-signature", "the checkpoint's signature altered", "refused",
+                   tamper="signature")
+    keyless_bundle("entry-for-another-artifact", "the log entry records another file's digest",
+                   "refused", logged=other)
+    keyless_bundle("expired-certificate", "logged after the certificate's ten minutes had passed",
+                   "refused", cert_kwargs={"not_before": NOW - datetime.timedelta(hours=2)})
+    keyless_bundle("before-certificate", "logged before the certificate's validity began",
+                   "refused", integrated=int((NOW - datetime.timedelta(hours=2)).timestamp()))
+    rogue_key = ec.generate_private_key(ec.SECP256R1())
+    rogue_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fulcio-test-root")])
+    rogue_ca = (
+        x509.CertificateBuilder().subject_name(rogue_name).issuer_name(rogue_name)
+        .public_key(rogue_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(rogue_key, hashes.SHA256())
+    )
+    keyless_bundle("untrusted-ca", "a certificate from a CA the trusted root does not name", "refused",
+                   cert_kwargs={"ca_key": rogue_key, "ca_cert": rogue_ca})
+
+    with open(os.path.join(out, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=2)
+
+    # Signed with a key, as `cosign sign-blob --key` does (logged), and without a log entry;
+    # sigstore-python verifies no key-signed bundle, so these are vouch's alone.
+    signer = ec.generate_private_key(ec.SECP256R1())
+    with open(os.path.join(out, "signer.pub"), "wb") as f:
+        f.write(signer.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo))
+    other_signer = ec.generate_private_key(ec.SECP256R1())
+    with open(os.path.join(out, "other.pub"), "wb") as f:
+        f.write(other_signer.public_key().public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    signature = sign(signer, artifact)
+    digest = hashlib.sha256(artifact).digest()
+    public_pem = signer.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    for name, logged in (("key", True), ("key-unlogged", False)):
+        material = {"publicKey": {"hint": b64(hashlib.sha256(spki(signer)).digest())}}
+        if logged:
+            material["tlogEntries"] = [authority.log_entry(hashedrekord(digest, signature, public_pem),
+                                                           int(NOW.timestamp()))]
+        with open(os.path.join(out, f"{name}.sigstore.json"), "w") as f:
+            json.dump({
+                "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                "verificationMaterial": material,
+                "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
+                                     "signature": b64(signature)},
+            }, f, indent=2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

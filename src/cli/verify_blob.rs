@@ -1,0 +1,95 @@
+//! `docker vouch verify-blob FILE --bundle B`: reads the flags into a signer and a trusted root,
+//! runs [`crate::bundles::verify_blob`], and prints what was verified or which check failed. Exit
+//! 0 verified, 1 not, 3 when an input cannot be read.
+
+use super::{VerifyBlobArgs, VerifyFormat};
+use crate::bundles::{self, BundleError, IdentityMatch, Signer};
+use crate::UsageError;
+use std::process::ExitCode;
+
+pub fn run(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+    let signer = signer(args)?;
+    let outcome = (|| {
+        let root = bundles::trusted_root(args.trusted_root.as_deref())?;
+        let bundle = bundles::read_bundle(&args.bundle)?;
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| BundleError::Unreadable(format!("{}: {e}", args.file.display())))?;
+        bundles::verify_blob(
+            std::io::BufReader::new(file),
+            &bundle,
+            &signer,
+            &root,
+            !args.insecure_ignore_tlog,
+        )
+    })();
+    let file = args.file.display();
+    match outcome {
+        Ok(verified) => {
+            match args.format {
+                VerifyFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({"file": file.to_string(), "verified": true, "details": verified})
+                ),
+                VerifyFormat::Table => {
+                    let by = match (&verified.identity, &verified.issuer) {
+                        (Some(identity), Some(issuer)) => format!(" by {identity} ({issuer})"),
+                        _ => " with the key".to_string(),
+                    };
+                    let logged = match (&verified.integrated_time, verified.transparency_log) {
+                        (Some(time), true) => format!(", logged at {time}"),
+                        (_, true) => ", in the transparency log".to_string(),
+                        _ => ", transparency log not checked".to_string(),
+                    };
+                    println!("{file}: verified{by}{logged}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BundleError::Failed { check, detail }) => {
+            match args.format {
+                VerifyFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({"file": file.to_string(), "verified": false, "check": check, "detail": detail})
+                ),
+                VerifyFormat::Table => println!(
+                    "{file}: NOT verified: {check}: {}",
+                    crate::text::escape_controls_in_lines(&detail)
+                ),
+            }
+            Ok(ExitCode::from(super::verify::EXIT_UNVERIFIED))
+        }
+        Err(unreadable @ BundleError::Unreadable(_)) => Err(unreadable.into()),
+    }
+}
+
+/// The signer the flags name (clap has made sure one of them is there).
+fn signer(args: &VerifyBlobArgs) -> anyhow::Result<Signer> {
+    if let Some(key) = &args.key {
+        let pem = crate::fsio::read_limited(key, bundles::MAX_DOCUMENT_BYTES)
+            .map_err(|e| anyhow::anyhow!("{} (public key): {e}", key.display()))?;
+        return Ok(Signer::Key(String::from_utf8_lossy(&pem).into_owned()));
+    }
+    let issuer = args
+        .certificate_oidc_issuer
+        .clone()
+        .ok_or_else(|| UsageError("--certificate-oidc-issuer is required".into()))?;
+    let identity =
+        match (
+            &args.certificate_identity,
+            &args.certificate_identity_regexp,
+        ) {
+            (Some(exact), _) => IdentityMatch::Exact(exact.clone()),
+            (None, Some(pattern)) => IdentityMatch::Regex(
+                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| UsageError(format!("--certificate-identity-regexp: {e}")))?,
+            ),
+            (None, None) => return Err(UsageError(
+                "give --key, or --certificate-identity (or -regexp) with --certificate-oidc-issuer"
+                    .into(),
+            )
+            .into()),
+        };
+    Ok(Signer::Identity { identity, issuer })
+}
