@@ -306,6 +306,54 @@ def main(out: str) -> None:
     keyless_bundle("untrusted-ca", "a certificate from a CA the trusted root does not name", "refused",
                    cert_kwargs={"ca_key": rogue_key, "ca_cert": rogue_ca})
 
+    def dsse_bundle(name, about, expect, subject=artifact, alter_payload=False):
+        """An in-toto statement about `subject` in a DSSE envelope, logged as a dsse 0.0.1 entry."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = authority.certificate(key)
+        statement = canonical({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "artifact.txt", "digest": {"sha256": hashlib.sha256(subject).hexdigest()}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"buildDefinition": {"buildType": "https://vouch.test/ci"}},
+        })
+        payload_type = "application/vnd.in-toto+json"
+        pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(statement), statement)
+        signature = sign(key, pae)
+        envelope = {"payload": b64(statement), "payloadType": payload_type,
+                    "signatures": [{"sig": b64(signature), "keyid": ""}]}
+        body = canonical({
+            "apiVersion": "0.0.1", "kind": "dsse",
+            "spec": {"envelopeHash": {"algorithm": "sha256",
+                                      "value": hashlib.sha256(canonical(envelope)).hexdigest()},
+                     "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
+                     "signatures": [{"signature": b64(signature),
+                                     "verifier": b64(cert.public_bytes(serialization.Encoding.PEM))}]},
+        })
+        entry = authority.log_entry(body, int(NOW.timestamp()))
+        entry["kindVersion"] = {"kind": "dsse", "version": "0.0.1"}
+        if alter_payload:
+            # After signing and logging, the statement is made to name another file.
+            envelope["payload"] = b64(statement.replace(hashlib.sha256(subject).hexdigest().encode(),
+                                                        hashlib.sha256(other).hexdigest().encode()))
+        bundle = {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": b64(cert.public_bytes(serialization.Encoding.DER))},
+                "tlogEntries": [entry],
+            },
+            "dsseEnvelope": envelope,
+        }
+        path = f"{name}.sigstore.json"
+        with open(os.path.join(out, path), "w") as f:
+            json.dump(bundle, f, indent=2)
+        cases.append({"name": name, "bundle": path, "artifact": "artifact.txt", "signer": keyless,
+                      "expect": expect, "about": about})
+
+    dsse_bundle("dsse-valid", "an in-toto statement about the file, in a logged DSSE envelope", "verified")
+    dsse_bundle("dsse-other-subject", "a valid statement about another file", "refused", subject=other)
+    dsse_bundle("dsse-payload-altered", "the statement changed after it was signed and logged", "refused",
+                alter_payload=True)
+
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump(cases, f, indent=2)
 
