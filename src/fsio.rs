@@ -4,7 +4,7 @@
 //! their size is checked against a limit ([`read_limited`]).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Why an output file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +240,24 @@ pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
         return Err(format!("more than the {max}-byte limit"));
     }
     Ok(bytes)
+}
+
+/// A directory of vouch's own under the user's cache: `$VAR` when set, else
+/// `$XDG_CACHE_HOME/vouch/NAME`, else `~/.cache/vouch/NAME` (`/root` without `$HOME`).
+pub fn cache_dir(
+    env: &std::collections::HashMap<String, String>,
+    var: &str,
+    name: &str,
+) -> PathBuf {
+    let non_empty = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty(var) {
+        return PathBuf::from(dir);
+    }
+    if let Some(cache) = non_empty("XDG_CACHE_HOME") {
+        return Path::new(cache).join("vouch").join(name);
+    }
+    let home = non_empty("HOME").map(String::as_str).unwrap_or("/root");
+    Path::new(home).join(".cache/vouch").join(name)
 }
 
 #[cfg(test)]

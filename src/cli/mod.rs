@@ -165,6 +165,9 @@ pub enum Command {
     /// Run a Docker engine authorization plugin (`dockerd --authorization-plugin=vouch`): the
     /// engine refuses to create or start containers whose images do not verify
     Authz(AuthzArgs),
+    /// The Sigstore trusted root verify-blob uses by default: refresh it through TUF
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// The local vulnerability database: fetch osv.dev's data (or a mirror's), and say how fresh it is
     #[command(subcommand)]
     Db(DbCommand),
@@ -183,6 +186,28 @@ pub enum Command {
         #[arg(default_value = "{}")]
         request: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Fetch the trusted root through TUF (root rotation, expiry, rollback and hash checks) from
+    /// the Sigstore public-good repository, or a private instance's; stored for verify-blob
+    Update(TrustUpdateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrustUpdateArgs {
+    /// The TUF repository [default: https://tuf-repo-cdn.sigstore.dev, with the TUF root embedded
+    /// in vouch]
+    #[arg(long, value_name = "URL")]
+    pub tuf_url: Option<String>,
+    /// The repository's root.json to start trusting from (the first update from --tuf-url needs it;
+    /// later ones chain from it through the rotated roots)
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+    /// Where the trust material is kept [default: $VOUCH_TRUST_DIR, else ~/.cache/vouch/trust]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -534,7 +559,8 @@ pub struct VerifyBlobArgs {
     #[arg(long, value_name = "ISSUER")]
     pub certificate_oidc_issuer: Option<String>,
     /// The roots of trust (`trusted_root.json`: Fulcio, Rekor, CT logs, timestamp authorities)
-    /// [default: the Sigstore public-good instance's, embedded in vouch]
+    /// [default: what `trust update` last fetched, else the Sigstore public-good instance's,
+    /// embedded in vouch]
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// Accept a bundle without transparency-log evidence (signed offline with a key, as
@@ -1022,7 +1048,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Attest(args) => attest::run(&context, &args),
         Command::Verify(args) => verify::run(&context, &args),
-        Command::VerifyBlob(args) => verify_blob::run(&args),
+        Command::VerifyBlob(args) => verify_blob::run(&context, &args),
+        Command::Trust(TrustCommand::Update(args)) => verify_blob::trust_update(&context, &args),
         Command::Serve(args) => serve::run(&context, &args),
         Command::Authz(args) => authz::run(&context, &args),
         Command::Ps(args) => ps::run(&context, &args),

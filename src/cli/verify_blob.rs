@@ -2,15 +2,19 @@
 //! runs [`crate::bundles::verify_blob`], and prints what was verified or which check failed. Exit
 //! 0 verified, 1 not, 3 when an input cannot be read.
 
-use super::{VerifyBlobArgs, VerifyFormat};
-use crate::bundles::{self, BundleError, IdentityMatch, Signer};
+use super::{TrustUpdateArgs, VerifyBlobArgs, VerifyFormat};
+use crate::bundles::{self, trust, BundleError, IdentityMatch, Signer};
+use crate::pipeline::Context;
 use crate::UsageError;
 use std::process::ExitCode;
 
-pub fn run(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+pub fn run(context: &Context, args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let signer = signer(args)?;
+    // The root named, else the one `trust update` fetched, else the embedded one.
+    let updated = trust::updated_root(&trust::default_dir(context.env()));
+    let root_path = args.trusted_root.clone().or(updated);
     let outcome = (|| {
-        let root = bundles::trusted_root(args.trusted_root.as_deref())?;
+        let root = bundles::trusted_root(root_path.as_deref())?;
         let bundle = bundles::read_bundle(&args.bundle)?;
         let file = std::fs::File::open(&args.file)
             .map_err(|e| BundleError::Unreadable(format!("{}: {e}", args.file.display())))?;
@@ -92,4 +96,35 @@ fn signer(args: &VerifyBlobArgs) -> anyhow::Result<Signer> {
             .into()),
         };
     Ok(Signer::Identity { identity, issuer })
+}
+
+/// `docker vouch trust update`: one line saying what was fetched; a refusal of the repository's
+/// metadata or target is exit 1, naming the TUF check.
+pub fn trust_update(context: &Context, args: &TrustUpdateArgs) -> anyhow::Result<ExitCode> {
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| trust::default_dir(context.env()));
+    match trust::update(&dir, args.tuf_url.as_deref(), args.tuf_root.as_deref()) {
+        Ok(source) => {
+            println!(
+                "{}: trusted root updated from {} ({} certificate authorities, {} transparency logs, {} CT logs, {} timestamp authorities)",
+                dir.join("trusted_root.json").display(),
+                source.url,
+                source.certificate_authorities,
+                source.transparency_logs,
+                source.ct_logs,
+                source.timestamp_authorities
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BundleError::Failed { check, detail }) => {
+            eprintln!(
+                "docker vouch: trust update refused: {check}: {}",
+                crate::text::escape_controls_in_lines(&detail)
+            );
+            Ok(ExitCode::from(super::verify::EXIT_UNVERIFIED))
+        }
+        Err(unreadable) => Err(unreadable.into()),
+    }
 }

@@ -8,7 +8,7 @@
 use crate::vuln::feeds::Feed;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The manifest's name in the database directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -27,15 +27,7 @@ struct Seen {
 
 /// Where the database lives, from the environment.
 pub fn default_dir(env: &HashMap<String, String>) -> PathBuf {
-    let non_empty = |k: &str| env.get(k).filter(|v| !v.is_empty());
-    if let Some(dir) = non_empty("VOUCH_DB_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(cache) = non_empty("XDG_CACHE_HOME") {
-        return Path::new(cache).join("vouch/db");
-    }
-    let home = non_empty("HOME").map(String::as_str).unwrap_or("/root");
-    Path::new(home).join(".cache/vouch/db")
+    crate::fsio::cache_dir(env, "VOUCH_DB_DIR", "db")
 }
 
 /// What the manifest records of one ecosystem's zip.
@@ -202,6 +194,7 @@ pub use crate::clock::{age_seconds, describe_age};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn the_directory_comes_from_the_environment() {

@@ -7,8 +7,11 @@
 //! bounds, chooses the policy, matches an identity regular expression (which that verifier does not
 //! offer), and says which check failed.
 //!
-//! The trusted root is the Sigstore public-good instance's, embedded in vouch, unless the caller
-//! names one (`--trusted-root`, a private instance's `trusted_root.json`).
+//! The trusted root is the one the caller names (`--trusted-root`, a private instance's
+//! `trusted_root.json`), else what `trust update` last fetched ([`trust`]), else the Sigstore
+//! public-good instance's, embedded in vouch.
+
+pub mod trust;
 
 use sigstore_verify::trust_root::{TrustedRoot, SIGSTORE_PRODUCTION_TRUSTED_ROOT};
 use sigstore_verify::types::{Bundle, DerPublicKey};
@@ -62,7 +65,7 @@ pub enum BundleError {
 }
 
 impl BundleError {
-    fn failed(check: &'static str, detail: impl Into<String>) -> BundleError {
+    pub(crate) fn failed(check: &'static str, detail: impl Into<String>) -> BundleError {
         BundleError::Failed {
             check,
             detail: detail.into(),
