@@ -125,7 +125,7 @@ class Authority:
         }
 
     def certificate(self, key, identity=IDENTITY, issuer=ISSUER, not_before=None, minutes=10,
-                    ca_key=None, ca_cert=None):
+                    ca_key=None, ca_cert=None, sct="valid"):
         """A Fulcio-like leaf for `key`, with an SCT over its precertificate embedded."""
         ca_key = ca_key or self.ca_key
         ca_cert = ca_cert or self.ca_cert
@@ -149,6 +149,8 @@ class Authority:
         )
         # The precertificate's TBS is the final certificate's without the SCT list: sign the
         # certificate once without it, take its TBS, and add the list the CT log signed over it.
+        if sct == "none":
+            return builder.sign(ca_key, hashes.SHA256())
         tbs = builder.sign(ca_key, hashes.SHA256()).tbs_certificate_bytes
         timestamp = int(not_before.timestamp() * 1000) + 1000
         issuer_key_hash = hashlib.sha256(
@@ -157,6 +159,9 @@ class Authority:
         signed = (b"\x00\x00" + struct.pack(">Q", timestamp) + b"\x00\x01" + issuer_key_hash
                   + struct.pack(">I", len(tbs))[1:] + tbs + b"\x00\x00")
         signature = sign(self.ct_key, signed)
+        if sct == "altered":
+            # Signed over another timestamp than the one it states.
+            signature = sign(self.ct_key, signed[:2] + struct.pack(">Q", timestamp + 1) + signed[10:])
         sct = (b"\x00" + self.ct_id + struct.pack(">Q", timestamp) + b"\x00\x00" + b"\x04\x03"
                + struct.pack(">H", len(signature)) + signature)
         sct_list = struct.pack(">H", len(sct) + 2) + struct.pack(">H", len(sct)) + sct
@@ -251,7 +256,7 @@ def main(out: str) -> None:
     cases = []
 
     def keyless_bundle(name, about, expect, flags=None, data=artifact, logged=None, cert_kwargs=None,
-                       integrated=None, tamper=None):
+                       integrated=None, tamper=None, version="0.3"):
         key = ec.generate_private_key(ec.SECP256R1())
         cert = authority.certificate(key, **(cert_kwargs or {}))
         signature = sign(key, data)
@@ -259,15 +264,22 @@ def main(out: str) -> None:
         logged_digest = hashlib.sha256(logged).digest() if logged is not None else digest
         body = hashedrekord(logged_digest, signature, cert.public_bytes(serialization.Encoding.PEM))
         when = integrated if integrated is not None else int(NOW.timestamp())
+        der = b64(cert.public_bytes(serialization.Encoding.DER))
         bundle = {
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
             "verificationMaterial": {
-                "certificate": {"rawBytes": b64(cert.public_bytes(serialization.Encoding.DER))},
+                "certificate": {"rawBytes": der},
                 "tlogEntries": [authority.log_entry(body, when, tamper)],
             },
             "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
                                  "signature": b64(signature)},
         }
+        if version != "0.3":
+            # The older media types carry the certificate as a chain of one.
+            bundle["mediaType"] = f"application/vnd.dev.sigstore.bundle+json;version={version}"
+            material = bundle["verificationMaterial"]
+            del material["certificate"]
+            material["x509CertificateChain"] = {"certificates": [{"rawBytes": der}]}
         path = f"{name}.sigstore.json"
         with open(os.path.join(out, path), "w") as f:
             json.dump(bundle, f, indent=2)
@@ -294,6 +306,14 @@ def main(out: str) -> None:
                    "refused", cert_kwargs={"not_before": NOW - datetime.timedelta(hours=2)})
     keyless_bundle("before-certificate", "logged before the certificate's validity began",
                    "refused", integrated=int((NOW - datetime.timedelta(hours=2)).timestamp()))
+    keyless_bundle("valid-v0.1", "the valid case as a bundle of media type version 0.1", "verified",
+                   version="0.1")
+    keyless_bundle("valid-v0.2", "the valid case as a bundle of media type version 0.2", "verified",
+                   version="0.2")
+    keyless_bundle("no-sct", "a certificate without a signed certificate timestamp", "refused",
+                   cert_kwargs={"sct": "none"})
+    keyless_bundle("bad-sct", "a signed certificate timestamp whose signature does not cover it",
+                   "refused", cert_kwargs={"sct": "altered"})
     rogue_key = ec.generate_private_key(ec.SECP256R1())
     rogue_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fulcio-test-root")])
     rogue_ca = (

@@ -1,8 +1,8 @@
 //! `docker vouch verify-blob` on Sigstore bundles made by a second implementation of the signing
 //! side (`integration/sigstore_fixture.py`: a Fulcio-like CA with embedded SCTs, a Rekor-like log
 //! with inclusion proofs, signed checkpoints and entry timestamps, a trusted root naming them), a
-//! valid keyless bundle (a message signature, and an in-toto statement in a DSSE envelope) and one
-//! per failure class, checked against the reference verifier,
+//! valid keyless bundle (a message signature in media types v0.1, v0.2 and v0.3, and an in-toto
+//! statement in a DSSE envelope) and one per failure class, checked against the reference verifier,
 //! sigstore-python (`integration/sigstore_reference.py`): vouch and it agree on every case, and
 //! each refusal names its check. Then identity regular expressions, the embedded public-good root,
 //! key-signed bundles and unreadable inputs.
@@ -94,7 +94,7 @@ fn keyless_bundles_are_judged_as_sigstore_python_judges_them() {
     let dir = work.path();
     let cases = fixture(dir);
     let reference = reference(dir);
-    assert_eq!(cases.len(), 14);
+    assert_eq!(cases.len(), 18);
     let mut checks = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
@@ -149,6 +149,8 @@ fn keyless_bundles_are_judged_as_sigstore_python_judges_them() {
     assert_eq!(check_of("expired-certificate"), "certificate");
     assert_eq!(check_of("before-certificate"), "certificate");
     assert_eq!(check_of("dsse-other-subject"), "artifact");
+    assert_eq!(check_of("no-sct"), "certificate");
+    assert_eq!(check_of("bad-sct"), "certificate");
     assert_eq!(check_of("dsse-payload-altered"), "signature");
     assert_eq!(check_of("untrusted-ca"), "certificate");
     eprintln!("refusals by check: {checks:?}");
