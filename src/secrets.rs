@@ -286,9 +286,8 @@ const KEYWORDS: &[&str] = &[
 
 /// Words of the name-based dotenv rule, matched as written (upper case, as such settings are
 /// named): the lower-case words are everywhere in code and manuals, and would let most files
-/// through the prefilter.
+/// through the prefilter. (`SECRET` is [`KEYWORDS`]' `secret`.)
 const KEYWORDS_EXACT: &[&str] = &[
-    "SECRET",
     "PASSWORD",
     "PASSWD",
     "TOKEN",
@@ -379,6 +378,16 @@ impl Detector {
             .iter()
             .map(|r| r.id)
             .chain(self.custom.iter().map(|c| c.id.as_str()))
+    }
+
+    /// Whether this detector applies the rule `id`.
+    pub fn applies(&self, id: &str) -> bool {
+        self.rule_ids().any(|r| r == id)
+    }
+
+    /// The custom rules.
+    pub fn custom_rules(&self) -> &[CustomRule] {
+        &self.custom
     }
 
     /// Whether `bytes` may hold a secret some rule finds.

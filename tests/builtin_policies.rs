@@ -123,7 +123,9 @@ fn cis_docker_fails_the_bare_base_and_passes_an_image_built_to_meet_it() {
     // Built on it with BuildKit (which records what ADD fetched): a remote ADD (4.9), an index
     // updated alone (4.7; the sources emptied so it stays offline) and one updated with its
     // install (fine), a token in ENV (4.10).
-    let server = FileServer::start(b"#!/bin/sh\necho tool\n");
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("tool.sh"), "#!/bin/sh\necho tool\n").unwrap();
+    let server = serve_dir(served.path().to_path_buf());
     let token = format!("ghp_{:0>36}", format!("{}CiS", std::process::id()));
     let bad = format!("vouch-test/cis-docker-bad:{}", std::process::id());
     let no_sources = "-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/dev/null";
@@ -131,13 +133,12 @@ fn cis_docker_fails_the_bare_base_and_passes_an_image_built_to_meet_it() {
         &bad,
         &format!(
             "FROM {tag}\n\
-             ADD http://127.0.0.1:{}/tool.sh /opt/tool.sh\n\
+             ADD {server}/tool.sh /opt/tool.sh\n\
              USER root\n\
              RUN apt-get {no_sources} update\n\
              RUN apt-get {no_sources} update && apt-get {no_sources} install -y --no-download apt\n\
              ENV GITHUB_TOKEN={token}\n\
-             USER 1000\n",
-            server.port
+             USER 1000\n"
         ),
         &[],
     );
@@ -180,40 +181,13 @@ fn cis_docker_fails_the_bare_base_and_passes_an_image_built_to_meet_it() {
     );
     assert!(
         messages[1].ends_with(&format!(
-            "is `ADD http://127.0.0.1:{}/tool.sh /opt/tool.sh # buildkit`",
-            server.port
+            "is `ADD {server}/tool.sh /opt/tool.sh # buildkit`"
         )),
         "{messages:#?}"
     );
     assert!(!messages[2].contains(&token), "{messages:#?}");
     for image in [&tag, &bad] {
         docker(&["rmi", "-f", image]);
-    }
-}
-
-/// A loopback HTTP server answering every request with one file, for `ADD` of a URL.
-struct FileServer {
-    port: u16,
-}
-
-impl FileServer {
-    fn start(body: &'static [u8]) -> FileServer {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for mut stream in listener.incoming().flatten() {
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request);
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(body);
-            }
-        });
-        FileServer { port }
     }
 }
 

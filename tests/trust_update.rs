@@ -2,69 +2,29 @@
 //! implementation (`integration/tuf_repo.py`), served on a loopback port: the first update from
 //! its root; a root rotation (a fresh client bootstrapped from version 1 chains to version 2, and
 //! an updated one follows without the root given again); then refusals that leave the stored root
-//! as it was: a tampered target (refused by a client that fetches it), an expired timestamp, a next root not signed by the current root's
-//! keys. The root an update stores is what `verify-blob` then trusts by default.
+//! as it was: a tampered target (refused by a client that fetches it), an expired timestamp, a
+//! next root not signed by the current root's keys. The root an update stores is what
+//! `verify-blob` then trusts by default.
 
 mod support;
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use support::*;
 
-/// Serves the files under `root` over HTTP on a loopback port (GET only; 404 for what is not
-/// there); returns the base URL.
-fn serve(root: PathBuf) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut request = [0u8; 4096];
-            let n = stream.read(&mut request).unwrap_or(0);
-            let line = String::from_utf8_lossy(&request[..n]).to_string();
-            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let file = root.join(path.trim_start_matches('/'));
-            let reply = match (path.contains(".."), std::fs::read(&file)) {
-                (false, Ok(body)) => {
-                    let mut reply = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    reply.extend_from_slice(&body);
-                    reply
-                }
-                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_vec(),
-            };
-            let _ = stream.write_all(&reply);
-        }
-    });
-    format!("http://127.0.0.1:{port}")
-}
-
 /// The python of sigstore-python's environment, which has python-tuf.
 fn tuf_python() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(root.join("integration/sigstore_python.sh"))
-        .output()
-        .expect("integration/sigstore_python.sh runs");
-    assert!(
-        out.status.success(),
-        "sigstore_python.sh (python-tuf comes with sigstore-python; make deps): {}",
-        stderr(&out)
+    let python = integration_helper(
+        None,
+        "sigstore_python.sh",
+        &[],
+        "python-tuf comes with sigstore-python; make deps",
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    String::from_utf8(python).unwrap().trim().to_string()
 }
 
 fn script(python: &str, name: &str, args: &[&Path]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(python)
-        .arg(root.join("integration").join(name))
-        .args(args)
-        .output()
-        .expect("the script runs");
-    assert!(out.status.success(), "{name}: {}", stderr(&out));
+    integration_helper(Some(python), name, args, "the TUF test's helper");
 }
 
 fn step(python: &str, repo: &Path, step: &str, target: Option<&Path>) {
@@ -115,7 +75,7 @@ fn trusted_roots_come_through_tuf_with_rotation_and_refusals() {
         "init",
         Some(&first.join("trusted_root.json")),
     );
-    let url = serve(repo.join("repo"));
+    let url = serve_dir(repo.join("repo"));
     let stored = dir.join("trust/trusted_root.json");
 
     let out = update(dir, &url, Some(&repo.join("root.json")));

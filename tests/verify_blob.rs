@@ -11,35 +11,15 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use support::*;
 
 /// The identity and issuer the fixture's certificates name.
 const IDENTITY: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
-/// Runs a helper of `integration/` (with `program`, or itself); its stdout, the test failing with
-/// `hint` and its stderr otherwise.
-fn helper(program: Option<&str>, script: &str, args: &[&Path], hint: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("integration")
-        .join(script);
-    let mut command = match program {
-        Some(program) => {
-            let mut c = Command::new(program);
-            c.arg(&path);
-            c
-        }
-        None => Command::new(&path),
-    };
-    let out = command.args(args).output().expect("the helper runs");
-    assert!(out.status.success(), "{script} ({hint}): {}", stderr(&out));
-    out.stdout
-}
-
 /// The fixture's cases, made in `dir`.
 fn fixture(dir: &Path) -> Vec<Value> {
-    helper(
+    integration_helper(
         Some("python3"),
         "sigstore_fixture.py",
         &[dir],
@@ -50,14 +30,14 @@ fn fixture(dir: &Path) -> Vec<Value> {
 
 /// sigstore-python's outcome for each case, by name.
 fn reference(dir: &Path) -> std::collections::BTreeMap<String, (bool, String)> {
-    let python = helper(
+    let python = integration_helper(
         None,
         "sigstore_python.sh",
         &[],
         "installs sigstore-python from PyPI; make deps runs it",
     );
     let python = String::from_utf8(python).unwrap().trim().to_string();
-    let out = helper(
+    let out = integration_helper(
         Some(&python),
         "sigstore_reference.py",
         &[dir],

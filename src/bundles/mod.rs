@@ -73,9 +73,14 @@ impl BundleError {
     }
 }
 
-/// The trusted root at `path`, or the embedded public-good one.
-pub fn trusted_root(path: Option<&Path>) -> Result<TrustedRoot, BundleError> {
-    match path {
+/// The trusted root at `named`, else the one `trust update` stored (in the directory `env`
+/// names, [`trust::default_dir`]), else the embedded public-good one.
+pub fn trusted_root(
+    named: Option<&Path>,
+    env: &std::collections::HashMap<String, String>,
+) -> Result<TrustedRoot, BundleError> {
+    let updated = trust::updated_root(&trust::default_dir(env));
+    match named.or(updated.as_deref()) {
         None => TrustedRoot::from_json(SIGSTORE_PRODUCTION_TRUSTED_ROOT).map_err(|e| {
             BundleError::Unreadable(format!("the embedded Sigstore trusted root: {e}"))
         }),

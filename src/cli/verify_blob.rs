@@ -10,11 +10,8 @@ use std::process::ExitCode;
 
 pub fn run(context: &Context, args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let signer = signer(args)?;
-    // The root named, else the one `trust update` fetched, else the embedded one.
-    let updated = trust::updated_root(&trust::default_dir(context.env()));
-    let root_path = args.trusted_root.clone().or(updated);
     let outcome = (|| {
-        let root = bundles::trusted_root(root_path.as_deref())?;
+        let root = bundles::trusted_root(args.trusted_root.as_deref(), context.env())?;
         let bundle = bundles::read_bundle(&args.bundle)?;
         let file = std::fs::File::open(&args.file)
             .map_err(|e| BundleError::Unreadable(format!("{}: {e}", args.file.display())))?;

@@ -188,7 +188,6 @@ impl Policy {
             .collect()
     }
 
-    /// Whether a rule searches the image's files for secrets.
     /// What the layer pass searches files for secrets with, when a rule searches: the built-in
     /// rules and every `secrets` rule's own (each rule then reports the ones it applies).
     pub fn secrets_detector(

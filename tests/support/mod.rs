@@ -101,13 +101,7 @@ pub fn debian_image() -> String {
 
 /// Builds `dockerfile` (with `files` in its context) on the engine's legacy builder as `tag`.
 pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> String {
-    let context = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("Dockerfile written");
-    for (name, body) in files {
-        let path = context.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
-        std::fs::write(path, body).expect("context file written");
-    }
+    let context = build_context(dockerfile, files);
     docker(&[
         "build",
         "-q",
@@ -116,6 +110,18 @@ pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> Stri
         &context.path().display().to_string(),
     ]);
     tag.to_string()
+}
+
+/// A build context: `dockerfile` as its Dockerfile, and `files`.
+fn build_context(dockerfile: &str, files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let context = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("Dockerfile written");
+    for (name, body) in files {
+        let path = context.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+        std::fs::write(path, body).expect("context file written");
+    }
+    context
 }
 
 /// Builds `dockerfile` (with `files` in its context) with BuildKit (`docker buildx build --load`,
@@ -129,19 +135,13 @@ pub fn buildkit_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])]) -> S
         buildx.is_file(),
         "VOUCH_BUILDX_CONFIG must name a docker config directory with cli-plugins/docker-buildx: run `integration/buildx.sh` (make test does)"
     );
-    let context = tempfile::tempdir().expect("a temporary directory");
-    // A docker config of this build's own, holding only the plugin.
+    let context = build_context(dockerfile, files);
+    // A docker config of this build's own, holding only the plugin (kept out of the context).
     let config = context.path().join(".docker");
     std::fs::create_dir_all(config.join("cli-plugins")).expect("directories");
     std::os::unix::fs::symlink(&buildx, config.join("cli-plugins/docker-buildx"))
         .expect("the plugin linked");
-    std::fs::write(context.path().join("Dockerfile"), dockerfile).expect("Dockerfile written");
     std::fs::write(context.path().join(".dockerignore"), ".docker\n").expect("written");
-    for (name, body) in files {
-        let path = context.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
-        std::fs::write(path, body).expect("context file written");
-    }
     let out = Command::new("docker")
         .args([
             "buildx",
@@ -903,4 +903,59 @@ fn validate_draft7(schema: &Path, document: &Path, what: &str) {
         stderr(&checked),
         std::fs::read_to_string(document).unwrap_or_default()
     );
+}
+
+/// Serves the files under `root` over HTTP on a loopback port (GET only; 404 for what is not
+/// there); returns the base URL.
+pub fn serve_dir(root: std::path::PathBuf) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let n = std::io::Read::read(&mut stream, &mut request).unwrap_or(0);
+            let line = String::from_utf8_lossy(&request[..n]).to_string();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let file = root.join(path.trim_start_matches('/'));
+            let reply = match (path.contains(".."), std::fs::read(&file)) {
+                (false, Ok(body)) => {
+                    let mut reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    reply.extend_from_slice(&body);
+                    reply
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = std::io::Write::write_all(&mut stream, &reply);
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Runs a helper of `integration/` (with `program`, or itself); its stdout, the test failing with
+/// `hint` and its stderr otherwise.
+pub fn integration_helper(
+    program: Option<&str>,
+    script: &str,
+    args: &[&Path],
+    hint: &str,
+) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("integration")
+        .join(script);
+    let mut command = match program {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.arg(&path);
+            c
+        }
+        None => std::process::Command::new(&path),
+    };
+    let out = command.args(args).output().expect("the helper runs");
+    assert!(out.status.success(), "{script} ({hint}): {}", stderr(&out));
+    out.stdout
 }

@@ -118,23 +118,11 @@ impl Permissions {
         }
         if let Some(owners) = &self.owner {
             let passwd = names(&facts.passwd, |e| (e.name.as_str(), e.uid));
-            if !owners.iter().any(|o| o.matches(fact.uid, &passwd)) {
-                wrong.push(format!(
-                    "owner {} is not {}",
-                    shown_id(fact.uid, &passwd),
-                    join(owners)
-                ));
-            }
+            wrong.extend(not_allowed("owner", owners, fact.uid, &passwd));
         }
         if let Some(groups) = &self.group {
             let group = names(&facts.group, |e| (e.name.as_str(), e.gid));
-            if !groups.iter().any(|g| g.matches(fact.gid, &group)) {
-                wrong.push(format!(
-                    "group {} is not {}",
-                    shown_id(fact.gid, &group),
-                    join(groups)
-                ));
-            }
+            wrong.extend(not_allowed("group", groups, fact.gid, &group));
         }
         wrong
     }
@@ -150,17 +138,30 @@ fn names<T>(
         .unwrap_or_default()
 }
 
+/// What is wrong when the file's `id` (its owner or group, `what`) is none of `allowed`; `known`
+/// are the image's names for such ids.
+fn not_allowed(
+    what: &str,
+    allowed: &[Id],
+    id: u64,
+    known: &[(&str, Option<u64>)],
+) -> Option<String> {
+    (!allowed.iter().any(|a| a.matches(id, known))).then(|| {
+        let allowed: Vec<String> = allowed.iter().map(Id::to_string).collect();
+        format!(
+            "{what} {} is not {}",
+            shown_id(id, known),
+            allowed.join(" or ")
+        )
+    })
+}
+
 /// `id`, with its name in the image when it has one (`42 (shadow)`).
 fn shown_id(id: u64, names: &[(&str, Option<u64>)]) -> String {
     match names.iter().find(|(_, i)| *i == Some(id)) {
         Some((name, _)) => format!("{id} ({name})"),
         None => id.to_string(),
     }
-}
-
-fn join(ids: &[Id]) -> String {
-    let shown: Vec<String> = ids.iter().map(Id::to_string).collect();
-    shown.join(" or ")
 }
 
 fn compile_set(

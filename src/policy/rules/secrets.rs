@@ -2,10 +2,10 @@
 //! text files of every layer (also those a later layer deletes or replaces: their bytes are still
 //! in the image; found by [`crate::facts::SecretsProbe`] in the single layer pass), in the image's
 //! environment (`ENV`), and in every build history entry (`ARG` values a `RUN` saw are recorded
-//! there by both builders). The built-in rules are
-//! [`crate::secrets::RULES`]; a policy may add its own, which search files too. A secret is shown redacted in every output
-//! and named by its fingerprint; exceptions match the rule id, the fingerprint, or where it is
-//! (`env:NAME`, `history`).
+//! there by both builders). The built-in rules are [`crate::secrets::RULES`]; a policy may add its
+//! own, which search files too. A secret is shown redacted in every output and named by its
+//! fingerprint; exceptions match the rule id, the fingerprint, or where it is (`env:NAME`,
+//! `history`).
 
 use super::super::diags::{Code, Origin, PolicyError};
 use super::super::file::{SecretsFile, SecretsSettings};
@@ -19,12 +19,9 @@ pub struct SecretsCheck {
     enabled: bool,
     /// Files not searched.
     allowed: globset::GlobSet,
-    /// The built-in rules and the organisation's own.
+    /// The built-in rules and the organisation's own (the layer pass searches files with the
+    /// rules of every `secrets` rule at once; each reports the hits of its own).
     detector: Detector,
-    /// The policy's own rules (the layer pass searches files with them).
-    own: Vec<CustomRule>,
-    /// The ids of the rules this one applies (a file's secrets are searched once for every rule).
-    ids: BTreeSet<String>,
 }
 
 impl SecretsCheck {
@@ -78,30 +75,21 @@ impl SecretsCheck {
                     .map_err(|e| whole(format!("secrets rule `{}`: bad pattern: {e}", r.id)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let detector = Detector::new(own.clone()).map_err(whole)?;
-        let ids = detector.rule_ids().map(str::to_string).collect();
         Ok(SecretsCheck {
             enabled,
             allowed,
-            detector,
-            own,
-            ids,
+            detector: Detector::new(own).map_err(whole)?,
         })
     }
 
     /// The policy's own rules.
     pub fn custom_rules(&self) -> &[CustomRule] {
-        &self.own
+        self.detector.custom_rules()
     }
 
     /// Whether the rule searches at all (`secrets: false` does not).
     pub fn enabled(&self) -> bool {
         self.enabled
-    }
-
-    /// The secrets in `text`: the built-in rules' and this policy's own.
-    fn search(&self, text: &str) -> Vec<Found> {
-        self.detector.find(text)
     }
 
     pub fn evaluate(&self, input: &Input) -> Vec<Finding> {
@@ -115,7 +103,7 @@ impl SecretsCheck {
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         for hit in input.files.iter().flat_map(|f| &f.secrets) {
             if self.allowed.is_match(&hit.path)
-                || !self.ids.contains(&hit.rule)
+                || !self.detector.applies(&hit.rule)
                 || !reported.insert((hit.path.clone(), hit.fingerprint.clone()))
             {
                 continue;
@@ -177,7 +165,7 @@ impl SecretsCheck {
         };
         for entry in &image.env {
             let name = entry.split('=').next().unwrap_or(entry);
-            for found in self.search(entry) {
+            for found in self.detector.find(entry) {
                 configured(
                     Code::SecretsEnv,
                     format!("ENV {}", crate::text::excerpt(name, 100)),
@@ -187,7 +175,7 @@ impl SecretsCheck {
             }
         }
         for (index, entry) in image.history.iter().enumerate() {
-            for found in self.search(&entry.created_by) {
+            for found in self.detector.find(&entry.created_by) {
                 configured(
                     Code::SecretsHistory,
                     format!("build history entry {}", index + 1),
