@@ -155,6 +155,7 @@ fn trusted_roots_come_through_tuf_with_rotation_and_refusals() {
         stderr(&out)
     );
     assert!(!fresh.path().join("trust/trusted_root.json").exists());
+    assert!(!fresh.path().join("trust/tuf-root.json").exists());
     step(&python, &repo, "expire", None);
     refused("an expired timestamp", "expired");
     step(

@@ -47,14 +47,18 @@ pub struct Source {
 
 /// Fetches the trusted root from the TUF repository at `url` (the public-good one when `None`),
 /// trusting `bootstrap` (a `root.json`) the first time a private repository is updated from,
-/// and stores it in `dir`. Nothing in `dir` changes unless every check passed.
+/// and stores it in `dir`. The stored roots change only when every check passed.
 pub fn update(
     dir: &Path,
     url: Option<&str>,
     bootstrap: Option<&Path>,
 ) -> Result<Source, BundleError> {
-    let config = match url {
-        None => TufConfig::production(),
+    let cache = dir.join("tuf");
+    // A new bootstrap starts a new chain of roots: its metadata goes to a cache of its own, which
+    // replaces the old one only once the update has passed.
+    let staging = dir.join("tuf.new");
+    let (config, new_root) = match url {
+        None => (TufConfig::production(), None),
         Some(url) => {
             let saved = dir.join("tuf-root.json");
             let root = match bootstrap {
@@ -66,30 +70,33 @@ pub fn update(
                     )))
                 }
             };
-            if bootstrap.is_some() {
-                // A new bootstrap starts over: the old cache's roots are another chain.
-                let _ = std::fs::remove_dir_all(dir.join("tuf"));
-            }
-            std::fs::create_dir_all(dir)
-                .map_err(|e| BundleError::Unreadable(format!("{}: {e}", dir.display())))?;
-            crate::fsio::write_atomically(&saved, &root)
-                .map_err(|e| BundleError::Unreadable(format!("{}: {e}", saved.display())))?;
-            TufConfig::custom(url, TufBootstrap::trusted(root))
+            let config = TufConfig::custom(url, TufBootstrap::trusted(&root));
+            (config, bootstrap.is_some().then_some(root))
         }
     };
     let url = url.unwrap_or(PUBLIC_GOOD_TUF_URL).to_string();
-    std::fs::create_dir_all(dir.join("tuf"))
-        .map_err(|e| BundleError::Unreadable(format!("{}: {e}", dir.display())))?;
+    let used = if new_root.is_some() { &staging } else { &cache };
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(used).map_err(|e| unwritable(used, e))?;
     let config = config
-        .with_cache_dir(dir.join("tuf"))
+        .with_cache_dir(used.clone())
         .with_http_client(http_client()?);
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let fetched = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| BundleError::Unreadable(format!("a runtime: {e}")))?;
-    let root = runtime
-        .block_on(TrustedRoot::from_tuf(config))
-        .map_err(|e| BundleError::failed("TUF", format!("{url}: {e}")))?;
+        .map_err(|e| BundleError::Unreadable(format!("a runtime: {e}")))
+        .and_then(|runtime| {
+            runtime
+                .block_on(TrustedRoot::from_tuf(config))
+                .map_err(|e| BundleError::failed("TUF", format!("{url}: {e}")))
+        });
+    let root = match fetched {
+        Ok(root) => root,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
     let json = serde_json::to_vec_pretty(&root)
         .map_err(|e| BundleError::Unreadable(format!("the trusted root: {e}")))?;
     let source = Source {
@@ -101,15 +108,25 @@ pub fn update(
         timestamp_authorities: root.timestamp_authorities.len(),
     };
     let write = |name: &str, bytes: &[u8]| {
-        crate::fsio::write_atomically(&dir.join(name), bytes)
-            .map_err(|e| BundleError::Unreadable(format!("{}: {e}", dir.join(name).display())))
+        let path = dir.join(name);
+        crate::fsio::write_atomically(&path, bytes)
+            .map_err(|e| BundleError::Unreadable(format!("{}: {e}", path.display())))
     };
+    if let Some(root) = new_root {
+        let _ = std::fs::remove_dir_all(&cache);
+        std::fs::rename(&staging, &cache).map_err(|e| unwritable(&cache, e))?;
+        write("tuf-root.json", &root)?;
+    }
     write("trusted_root.json", &json)?;
     write(
         "source.json",
         &serde_json::to_vec_pretty(&source).unwrap_or_default(),
     )?;
     Ok(source)
+}
+
+fn unwritable(path: &Path, error: std::io::Error) -> BundleError {
+    BundleError::Unreadable(format!("{}: {error}", path.display()))
 }
 
 fn read_root(path: &Path) -> Result<Vec<u8>, BundleError> {
