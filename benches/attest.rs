@@ -10,7 +10,7 @@ use vouch::attest::keys::{generate, PrivateKey, PublicKey};
 use vouch::attest::set::{load_set, write_set};
 use vouch::attest::statement::AttestedImage;
 use vouch::attest::{signed_set, SetInput};
-use vouch::verify::{verify, Requirements};
+use vouch::verify::{verify, Requirements, Signers};
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
@@ -71,7 +71,9 @@ fn main() {
     let mut verify_times = Vec::new();
     for _ in 0..30 {
         let start = Instant::now();
-        let keys = [PublicKey::load(&dir.path().join("cosign.pub")).unwrap()];
+        let keys = Signers::keys(vec![
+            PublicKey::load(&dir.path().join("cosign.pub")).unwrap()
+        ]);
         let set = load_set(&out, &digests).unwrap();
         let report = verify(
             "bench",

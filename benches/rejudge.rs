@@ -18,12 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 use vouch::attest::dsse::Envelope;
 use vouch::attest::keys::{generate, PrivateKey};
-use vouch::attest::set::{LoadedSet, SBOM_ENVELOPE, VERDICT_ENVELOPE};
+use vouch::attest::set::{LoadedSet, Signed, SBOM_ENVELOPE, VERDICT_ENVELOPE};
 use vouch::attest::statement::AttestedImage;
 use vouch::attest::{signed_set, SetInput};
 use vouch::policy::Policy;
 use vouch::rejudge::{rejudge, Rejudge};
-use vouch::verify::{verify, Requirements};
+use vouch::verify::{verify, Requirements, Signers};
 use vouch::vuln::db::index::Index;
 use vouch::vuln::sources::Sources;
 
@@ -75,10 +75,11 @@ fn main() {
     let (private, public) = generate(b"bench").expect("a key pair");
     let key = PrivateKey::from_encrypted_pem(private.as_bytes(), b"bench", "bench.key")
         .expect("the key loads");
-    let keys = [
-        vouch::attest::keys::PublicKey::from_pem(public.as_bytes(), "bench.pub")
-            .expect("the public key loads"),
-    ];
+    let keys = Signers::keys(vec![vouch::attest::keys::PublicKey::from_pem(
+        public.as_bytes(),
+        "bench.pub",
+    )
+    .expect("the public key loads")]);
     let policy = Policy::default_policy();
 
     let started = Instant::now();
@@ -121,8 +122,8 @@ fn main() {
             let files = signed.files();
             let loaded = LoadedSet {
                 location: format!("bench set {set}"),
-                sbom: Ok(envelope(&files, SBOM_ENVELOPE)),
-                verdict: Ok(envelope(&files, VERDICT_ENVELOPE)),
+                sbom: Ok(Signed::with_key(envelope(&files, SBOM_ENVELOPE))),
+                verdict: Ok(Signed::with_key(envelope(&files, VERDICT_ENVELOPE))),
             };
             (id, loaded)
         })

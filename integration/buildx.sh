@@ -11,26 +11,13 @@ set -euo pipefail
 
 DIR=${VOUCH_BUILDX_CONFIG:-$HOME/.cache/vouch-peers/buildx-config}
 PLUGIN="$DIR/cli-plugins/docker-buildx"
-MIRROR=${VOUCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 if [ ! -x "$PLUGIN" ]; then
   echo "buildx.sh: fetching docker-buildx from Debian trixie into $DIR" >&2
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  curl -fsS --max-time 300 -o "$work/Packages.xz" "$MIRROR/dists/trixie/main/binary-amd64/Packages.xz"
-  # The package's stanza: its file name and SHA-256 from the signed-by-Release index.
-  read -r file sha < <(xz -dc "$work/Packages.xz" | awk '
-    /^Package: / { pkg = $2 }
-    pkg == "docker-buildx" && /^Filename: / { file = $2 }
-    pkg == "docker-buildx" && /^SHA256: / { sha = $2 }
-    /^$/ { if (pkg == "docker-buildx" && file != "") { print file, sha; exit } pkg = "" }')
-  if [ -z "${file:-}" ]; then
-    echo "buildx.sh: docker-buildx not found in trixie's package index" >&2
-    exit 1
-  fi
-  curl -fsS --max-time 600 -o "$work/buildx.deb" "$MIRROR/$file"
-  echo "$sha  $work/buildx.deb" | sha256sum -c --quiet -
-  dpkg-deb -x "$work/buildx.deb" "$work/root"
+  deb=$("$(dirname "$0")/trixie_deb.sh" docker-buildx "$work")
+  dpkg-deb -x "$deb" "$work/root"
   mkdir -p "$DIR/cli-plugins"
   install -m 0755 "$work/root/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN"
 fi

@@ -138,6 +138,8 @@ fi
 "$(dirname "$0")/junit_schema.sh" >/dev/null
 # sigstore-python, the reference verifier of the verify-blob tests (from PyPI, in a venv of its own).
 "$(dirname "$0")/sigstore_python.sh" >/dev/null
+# cosign, the reference verifier of keyless attestations in a registry (Debian trixie's package).
+"$(dirname "$0")/cosign.sh" >/dev/null
 if [ -z "${VOUCH_TRIVY:-}" ]; then
   "$(dirname "$0")/peers.sh" >/dev/null
 fi

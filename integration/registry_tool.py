@@ -20,6 +20,16 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
       Replaces each vouch SBOM referrer in the fallback referrers index by a forged copy whose
       bundle carries a changed payload.
 
+  registry_tool.py keyless REGISTRY REPO DIGEST OUT IDENTITY
+      Signs vouch's statements again keylessly, as `cosign attest` does in CI: each statement (the
+      payload of vouch's envelopes) is signed with a fresh key certified by sigstore_fixture.py's
+      Fulcio-like CA for IDENTITY and logged in its Rekor-like log as a dsse entry; the .att layers
+      become the keyless envelopes with cosign's certificate, chain and Rekor bundle annotations,
+      and the referrers carry Sigstore bundles (v0.3: the certificate and the entry with its
+      inclusion proof). Writes into OUT the trusted root and, for cosign, the CA (fulcio.pem),
+      the log's and CT log's keys (rekor.pub, ctlog.pub); the authority's keys are kept there, so
+      a second signing into the same OUT shares its roots.
+
   registry_tool.py put-index REGISTRY REPO TAG DIGEST OTHER_DIGEST ARCH
       Puts an OCI image index under TAG listing OTHER_DIGEST as linux/s390x, an attestation
       manifest as unknown/unknown (as buildx writes them), and DIGEST as linux/ARCH; prints its digest.
@@ -263,6 +273,94 @@ def tamper_referrers(registry, digest):
     registry.put_manifest(tag, index, INDEX)
 
 
+def keyless(registry, digest, out, identity):
+    """See the usage: vouch's statements in both layouts, signed again keylessly."""
+    import sigstore_fixture as fixture
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    authority = fixture.Authority.kept_in(out)
+    with open(os.path.join(out, "trusted_root.json"), "w") as f:
+        json.dump(authority.trusted_root(), f, indent=2)
+    pem = serialization.Encoding.PEM
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    for name, data in (("fulcio.pem", authority.ca_cert.public_bytes(pem)),
+                       ("rekor.pub", authority.log_key.public_key().public_bytes(pem, spki)),
+                       ("ctlog.pub", authority.ct_key.public_key().public_bytes(pem, spki))):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    signed = {}  # payload -> (envelope, certificate, log entry)
+
+    def sign(envelope):
+        payload = base64.b64decode(envelope["payload"])
+        if payload not in signed:
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = authority.certificate(key, identity=identity)
+            payload_type = envelope["payloadType"]
+            pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(payload), payload)
+            signature = fixture.sign(key, pae)
+            new = {"payloadType": payload_type, "payload": envelope["payload"],
+                   "signatures": [{"keyid": "", "sig": fixture.b64(signature)}]}
+            body = fixture.canonical({
+                "apiVersion": "0.0.1", "kind": "dsse",
+                "spec": {"envelopeHash": {"algorithm": "sha256",
+                                          "value": hashlib.sha256(fixture.canonical(new)).hexdigest()},
+                         "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                         "signatures": [{"signature": fixture.b64(signature),
+                                         "verifier": fixture.b64(cert.public_bytes(pem))}]},
+            })
+            entry = authority.log_entry(body, int(fixture.NOW.timestamp()))
+            entry["kindVersion"] = {"kind": "dsse", "version": "0.0.1"}
+            signed[payload] = (new, cert, entry)
+        return signed[payload]
+
+    # cosign's layout: the envelope as the layer, the keyless material in its annotations.
+    tag = digest_tag(digest) + ".att"
+    manifest = json.loads(registry.manifest(tag))
+    for layer in manifest["layers"]:
+        if layer.get("annotations", {}).get("predicateType") not in (SBOM, VSA):
+            continue
+        new, cert, entry = sign(json.loads(registry.blob(layer["digest"])))
+        rekor_bundle = {"SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+                        "Payload": {"body": entry["canonicalizedBody"],
+                                    "integratedTime": int(entry["integratedTime"]),
+                                    "logIndex": int(entry["logIndex"]),
+                                    "logID": authority.log_id.hex()}}
+        # The layer is the envelope exactly as its log entry's envelopeHash hashed it (cosign
+        # compares the two).
+        layer.update(registry.put_blob(fixture.canonical(new)))
+        layer["annotations"].update({
+            "dev.sigstore.cosign/certificate": cert.public_bytes(pem).decode(),
+            "dev.sigstore.cosign/chain": authority.ca_cert.public_bytes(pem).decode(),
+            "dev.sigstore.cosign/bundle": json.dumps(rekor_bundle, separators=(",", ":")),
+        })
+    config = json.loads(registry.blob(manifest["config"]["digest"]))
+    config["rootfs"]["diff_ids"] = [l["digest"] for l in manifest["layers"]]
+    manifest["config"].update(registry.put_blob(json.dumps(config).encode()))
+    registry.put_manifest(tag, manifest, MANIFEST)
+
+    # The referrers: a Sigstore bundle with the certificate and the entry's inclusion proof.
+    tag = digest_tag(digest)
+    index = json.loads(registry.manifest(tag))
+    for entry_ref in index["manifests"]:
+        if entry_ref.get("annotations", {}).get("dev.sigstore.bundle.predicateType") not in (SBOM, VSA):
+            continue
+        manifest = json.loads(registry.manifest(entry_ref["digest"]))
+        bundle = json.loads(registry.blob(manifest["layers"][0]["digest"]))
+        new, cert, entry = sign(bundle["dsseEnvelope"])
+        bundle = {"mediaType": BUNDLE,
+                  "verificationMaterial": {
+                      "certificate": {"rawBytes": fixture.b64(cert.public_bytes(serialization.Encoding.DER))},
+                      "tlogEntries": [entry]},
+                  "dsseEnvelope": new}
+        manifest["layers"][0].update(registry.put_blob(json.dumps(bundle).encode()))
+        data = json.dumps(manifest).encode()
+        new_digest, size = registry.put_manifest("sha256:" + hashlib.sha256(data).hexdigest(), manifest,
+                                                 MANIFEST)
+        entry_ref.update(digest=new_digest, size=size)
+    registry.put_manifest(tag, index, INDEX)
+
+
 def descriptor(registry, digest):
     body = registry.manifest(digest)
     if body is None:
@@ -330,6 +428,8 @@ def main(argv):
         flood_att(registry, digest, int(argv[4]))
     elif command == "tamper-referrers":
         tamper_referrers(registry, digest)
+    elif command == "keyless":
+        keyless(registry, digest, argv[4], argv[5])
     elif command == "put-index":
         print(put_index(registry, argv[3], argv[4], argv[5], argv[6])[0])
     elif command == "put-single-index":

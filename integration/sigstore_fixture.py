@@ -102,6 +102,39 @@ class Authority:
         # The log's other entries: the tree the signed entries join.
         self.leaves = [hashlib.sha256(b"\x00" + os.urandom(64)).digest() for _ in range(5)]
 
+    @classmethod
+    def kept_in(cls, directory: str) -> "Authority":
+        """The authority whose keys are kept in `directory` (authority.json), made there the first
+        time: several signings (two images, two identities) then share one trusted root."""
+        path = os.path.join(directory, "authority.json")
+        if not os.path.exists(path):
+            authority = cls()
+            pem = serialization.Encoding.PEM
+            private = serialization.PrivateFormat.PKCS8
+            plain = serialization.NoEncryption()
+            os.makedirs(directory, exist_ok=True)
+            with open(path, "w") as f:
+                json.dump({
+                    "ca_key": authority.ca_key.private_bytes(pem, private, plain).decode(),
+                    "ca_cert": authority.ca_cert.public_bytes(pem).decode(),
+                    "ct_key": authority.ct_key.private_bytes(pem, private, plain).decode(),
+                    "log_key": authority.log_key.private_bytes(pem, private, plain).decode(),
+                }, f)
+            return authority
+        with open(path) as f:
+            kept = json.load(f)
+        authority = cls.__new__(cls)
+        load = serialization.load_pem_private_key
+        authority.ca_key = load(kept["ca_key"].encode(), None)
+        authority.ca_cert = x509.load_pem_x509_certificate(kept["ca_cert"].encode())
+        authority.ct_key = load(kept["ct_key"].encode(), None)
+        authority.log_key = load(kept["log_key"].encode(), None)
+        authority.log_id = hashlib.sha256(spki(authority.log_key)).digest()
+        authority.ct_id = hashlib.sha256(spki(authority.ct_key)).digest()
+        authority.origin = "rekor.vouch.test - 2605736670972794746"
+        authority.leaves = [hashlib.sha256(b"\x00" + os.urandom(64)).digest() for _ in range(5)]
+        return authority
+
     def trusted_root(self) -> dict:
         start = (NOW - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 

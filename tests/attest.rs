@@ -87,19 +87,7 @@ fn verify(
     let out = run_vouch(cwd, &args);
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
-    let failed = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["passed"] == false)
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    (out.status.code().unwrap_or(-1), failed)
+    (out.status.code().unwrap_or(-1), failed_checks(&report))
 }
 
 fn copy_set(from: &Path, to_root: &Path, name: &str) -> PathBuf {

@@ -693,37 +693,79 @@ fn images_pulled_from_a_registry_are_verified_there() {
     let pid = std::process::id();
     let shared =
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let (signed, unsigned) = (
-        format!("{registry}/vouch-test/authz-signed:{pid}"),
-        format!("{registry}/vouch-test/authz-unsigned:{pid}"),
+    let image = |name: &str| format!("{registry}/vouch-test/authz-{name}:{pid}");
+    let (signed, unsigned, keyless, keyless_other) = (
+        image("signed"),
+        image("unsigned"),
+        image("keyless"),
+        image("keyless-other"),
     );
-    // Built on the shared engine, pushed, and (the first) attested in the registry.
+    // Built on the shared engine, pushed, and (all but one) attested in the registry; two are
+    // then signed again keylessly (as CI signs with Sigstore), by two identities of one CA.
     import_static(&shared, dir, &signed, 0);
     import_static(&shared, &dir.join("other"), &unsigned, 7);
-    for image in [&signed, &unsigned] {
+    import_static(&shared, dir, &keyless, 3);
+    import_static(&shared, dir, &keyless_other, 4);
+    let all = [&signed, &unsigned, &keyless, &keyless_other];
+    for image in all {
         let out = docker_at(&shared, dir, &["push", image]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let out = vouch_on(
-        &shared,
-        dir,
-        &[
-            "attest",
-            &signed,
-            "--key",
-            "cosign.key",
-            "--push",
-            "--output-dir",
-            "elsewhere",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    docker_at(&shared, dir, &["rmi", "-f", &signed, &unsigned]);
+    for image in [&signed, &keyless, &keyless_other] {
+        let out = vouch_on(
+            &shared,
+            dir,
+            &[
+                "attest",
+                image,
+                "--key",
+                "cosign.key",
+                "--push",
+                "--output-dir",
+                "elsewhere",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let trust = dir.join("trust");
+    let release = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    let nightly = "https://github.com/acme/app/.github/workflows/nightly.yml@refs/heads/main";
+    for (image, repo, identity) in [
+        (&keyless, "vouch-test/authz-keyless", release),
+        (&keyless_other, "vouch-test/authz-keyless-other", nightly),
+    ] {
+        let digest = support::registry::repo_digest(image, &registry);
+        let out = support::registry::registry_tool(&[
+            "keyless",
+            &registry,
+            repo,
+            &digest,
+            &trust.display().to_string(),
+            identity,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for image in all {
+        docker_at(&shared, dir, &["rmi", "-f", image]);
+    }
 
     let host = format!("unix://{}", dir.join("docker.sock").display());
-    let plugin = Plugin::start(dir, &host, &[]);
+    let root = trust.join("trusted_root.json").display().to_string();
+    // The key and the release workflow's identity are both accepted.
+    let plugin = Plugin::start(
+        dir,
+        &host,
+        &[
+            "--certificate-identity",
+            release,
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--trusted-root",
+            &root,
+        ],
+    );
     let engine = Engine::start(dir, &plugin_name);
-    for image in [&signed, &unsigned] {
+    for image in all {
         let out = engine.docker(&["pull", "-q", image]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
@@ -731,6 +773,22 @@ fn images_pulled_from_a_registry_are_verified_there() {
     assert!(
         out.status.success(),
         "attested in its registry: {}",
+        stderr(&out)
+    );
+    let out = engine.docker(&["run", "--rm", "--network", "none", &keyless]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "signed keylessly by the identity named, it runs (and exits 3): {}",
+        stderr(&out)
+    );
+    let out = engine.docker(&["run", "--rm", "--network", "none", &keyless_other]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "keyless: certificate identity: identity mismatch: expected {release}, got {nightly}"
+        )),
+        "{}",
         stderr(&out)
     );
     assert!(

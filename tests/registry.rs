@@ -68,17 +68,10 @@ fn verify_registry(
     let sets = reports
         .iter()
         .map(|r| {
-            let failed = r["checks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|c| c["passed"] == false)
-                .map(|c| c["name"].as_str().unwrap().to_string())
-                .collect();
             (
                 r["attestations"].as_str().unwrap().to_string(),
                 r["verified"] == true,
-                failed,
+                failed_checks(r).into_iter().map(|(name, _)| name).collect(),
             )
         })
         .collect();

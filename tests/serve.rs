@@ -1187,3 +1187,56 @@ fn runtime_rules_and_audit_mode() {
     let scaled = server.review(&update);
     assert_eq!(scaled["allowed"], true, "{scaled:#}");
 }
+
+/// Keyless: statements CI signed keylessly (re-signed by the test's Sigstore signing side,
+/// `registry_tool.py keyless`; tests/keyless.rs checks them against cosign) are admitted when the
+/// webhook names the identity and issuer that signed them, and refused, naming the check, when it
+/// names another identity.
+#[test]
+fn keylessly_signed_images_are_admitted_for_their_identity_only() {
+    require_registries();
+    let w = Workspace::new();
+    let registry = open_registry();
+    let image = app_image(&registry, "serve-keyless");
+    push_and_attest(&w, &image);
+    let digest = repo_digest(&image, &registry);
+    let trust = w.path().join("trust");
+    let identity = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+    let out = registry_tool(&[
+        "keyless",
+        &registry,
+        "vouch-test/serve-keyless",
+        &digest,
+        &trust.display().to_string(),
+        identity,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let root = trust.join("trusted_root.json").display().to_string();
+    let signer = |identity| {
+        [
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--trusted-root",
+            &root,
+            "--require-pass",
+        ]
+    };
+    let server = Server::start(&w, &signer(identity));
+    let response = server.review(&admission("k-1", "CREATE", "Pod", pod(&[&image])));
+    assert_eq!(response["allowed"], true, "{response:#}");
+    drop(server);
+
+    // The workspace's key (SERVE's --key) signed nothing here any more; another identity is refused.
+    let nightly = "https://github.com/acme/app/.github/workflows/nightly.yml@refs/heads/main";
+    let server = Server::start(&w, &signer(nightly));
+    let message = refusal(&server, "k-2", &image);
+    assert!(
+        message.contains("sbom.signature")
+            && message.contains(&format!(
+                "keyless: certificate identity: identity mismatch: expected {nightly}"
+            )),
+        "{message}"
+    );
+}

@@ -145,11 +145,37 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The two envelopes of a set (on disk, or from a registry), and where they were found.
+/// The two signed statements of a set (on disk, or from a registry), and where they were found.
 pub struct LoadedSet {
     pub location: String,
-    pub sbom: Result<Envelope, String>,
-    pub verdict: Result<Envelope, String>,
+    pub sbom: Result<Signed, String>,
+    pub verdict: Result<Signed, String>,
+}
+
+/// A signed statement as found: its DSSE envelope, and the keyless verification material that
+/// came with it (a certificate and its transparency-log entry), if any, or why that material could
+/// not be read.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub envelope: Envelope,
+    pub keyless: Option<Result<KeylessMaterial, String>>,
+}
+
+impl Signed {
+    /// An envelope signed with a key: no keyless material.
+    pub fn with_key(envelope: Envelope) -> Signed {
+        Signed {
+            envelope,
+            keyless: None,
+        }
+    }
+}
+
+/// A Sigstore bundle's verification material and the media type it is read as.
+#[derive(Debug, Clone)]
+pub struct KeylessMaterial {
+    pub media_type: String,
+    pub material: serde_json::Value,
 }
 
 /// Finds the set of the first of `digests` that has one under `dir`, and reads its envelopes.
@@ -160,10 +186,11 @@ pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
         let path = dir.join(&name);
         looked.push(name);
         if path.is_dir() {
-            let read = |file: &str| -> Result<Envelope, String> {
+            let read = |file: &str| -> Result<Signed, String> {
                 let bytes = crate::fsio::read_limited(&path.join(file), super::ENVELOPE_LIMIT)
                     .map_err(|e| format!("{file}: {e}"))?;
                 serde_json::from_slice(&bytes)
+                    .map(Signed::with_key)
                     .map_err(|e| format!("{file}: not a DSSE envelope ({e})"))
             };
             return Ok(LoadedSet {

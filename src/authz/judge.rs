@@ -9,14 +9,13 @@
 //! and an engine that cannot be asked is a refusal.
 
 use super::{Decision, Judge, Privileges};
-use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, SetError};
 use crate::engine::{Connection, Endpoint, EngineError};
 use crate::expiring::ExpiringMap;
 use crate::image::{container_image, inspect_only, ImageError, InspectedImage};
 use crate::policy::rules::runtime::RuntimeRules;
 use crate::registry::checker::Checker;
-use crate::verify::{failed_checks, verify, Requirements};
+use crate::verify::{failed_checks, verify, Requirements, Signers};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ pub struct EngineJudge {
     /// Connected on the first decision, not at startup: the engine activates its plugins when it
     /// starts, and the plugin must answer before the engine answers anyone.
     engine: std::sync::OnceLock<Connection>,
-    keys: Vec<PublicKey>,
+    signers: Signers,
     requirements: Requirements,
     /// Where the attestation sets are (`attest --output-dir`).
     sets: PathBuf,
@@ -40,7 +39,7 @@ pub struct EngineJudge {
 impl EngineJudge {
     pub fn new(
         endpoint: Endpoint,
-        keys: Vec<PublicKey>,
+        signers: Signers,
         requirements: Requirements,
         sets: PathBuf,
         cache_ttl: Duration,
@@ -50,7 +49,7 @@ impl EngineJudge {
         EngineJudge {
             endpoint,
             engine: std::sync::OnceLock::new(),
-            keys,
+            signers,
             requirements,
             sets,
             outcomes: ExpiringMap::new(cache_ttl),
@@ -87,7 +86,7 @@ impl EngineJudge {
         match load_set(&self.sets, &digests) {
             Ok(set) => {
                 let now = time::OffsetDateTime::now_utc();
-                let report = verify(&found.id, &digests, &set, &self.keys, &self.requirements, now);
+                let report = verify(&found.id, &digests, &set, &self.signers, &self.requirements, now);
                 if report.verified {
                     Ok(())
                 } else {

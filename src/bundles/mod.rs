@@ -11,34 +11,81 @@
 //! `trusted_root.json`), else what `trust update` last fetched ([`trust`]), else the Sigstore
 //! public-good instance's, embedded in vouch.
 
+pub mod cosign;
 pub mod trust;
 
 use sigstore_verify::trust_root::{TrustedRoot, SIGSTORE_PRODUCTION_TRUSTED_ROOT};
-use sigstore_verify::types::{Bundle, DerPublicKey};
-use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+use sigstore_verify::types::{Artifact, ArtifactDigest, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::{
+    Policy, PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult, Verifier,
+};
 use std::path::Path;
 
 /// The largest bundle or trusted root read: both are kilobytes.
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Who must have signed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Signer {
     /// The holder of this public key (PEM).
     Key(String),
-    /// A keyless signer: the certificate's identity (exactly, or a regular expression matching it
-    /// whole) and its OIDC issuer.
-    Identity {
-        identity: IdentityMatch,
-        issuer: String,
-    },
+    /// A keyless signer: the certificate's identity and its OIDC issuer, each given exactly or as
+    /// a regular expression matching it whole.
+    Identity { identity: Claim, issuer: Claim },
 }
 
-#[derive(Debug)]
-pub enum IdentityMatch {
+/// What a certificate claim (its identity, its OIDC issuer) must be.
+#[derive(Debug, Clone)]
+pub enum Claim {
     Exact(String),
-    /// Anchored at both ends, as cosign anchors `--certificate-identity-regexp`.
+    /// Anchored at both ends, as cosign anchors `--certificate-identity-regexp` and
+    /// `--certificate-oidc-issuer-regexp`.
     Regex(regex::Regex),
+}
+
+impl Claim {
+    /// A claim matching `pattern` whole (at most 1 MiB of compiled program: a flag is not a way
+    /// to make vouch build an enormous automaton).
+    pub fn regex(pattern: &str) -> Result<Claim, regex::Error> {
+        regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .size_limit(1 << 20)
+            .build()
+            .map(Claim::Regex)
+    }
+
+    fn exact(&self) -> Option<&str> {
+        match self {
+            Claim::Exact(exact) => Some(exact),
+            Claim::Regex(_) => None,
+        }
+    }
+
+    /// Checks a claim the verifier could not (a regular expression) against what the certificate
+    /// says.
+    fn check(&self, check: &'static str, value: Option<&str>) -> Result<(), BundleError> {
+        match self {
+            Claim::Regex(regex) if !value.is_some_and(|v| regex.is_match(v)) => {
+                Err(BundleError::failed(
+                    check,
+                    format!(
+                        "`{}` does not match `{}`",
+                        value.unwrap_or("(none)"),
+                        regex.as_str()
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Claim::Exact(exact) => f.write_str(exact),
+            Claim::Regex(regex) => write!(f, "/{}/", regex.as_str()),
+        }
+    }
 }
 
 /// What a verification established.
@@ -104,6 +151,22 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, BundleError> {
     })
 }
 
+/// The bundle of a DSSE `envelope` and the verification `material` that came with it (as a
+/// registry layout carries them apart), read as `media_type`.
+pub fn statement_bundle(
+    media_type: &str,
+    material: &serde_json::Value,
+    envelope: &impl serde::Serialize,
+) -> Result<Bundle, BundleError> {
+    let document = serde_json::json!({
+        "mediaType": media_type,
+        "verificationMaterial": material,
+        "dsseEnvelope": envelope,
+    });
+    Bundle::from_json(&document.to_string())
+        .map_err(|e| BundleError::failed("bundle", format!("not a Sigstore bundle: {e}")))
+}
+
 fn read_text(path: &Path, what: &str) -> Result<String, BundleError> {
     let bytes = crate::fsio::read_limited(path, MAX_DOCUMENT_BYTES)
         .map_err(|e| BundleError::Unreadable(format!("{} ({what}): {e}", path.display())))?;
@@ -122,6 +185,44 @@ pub fn verify_blob(
     root: &TrustedRoot,
     check_tlog: bool,
 ) -> Result<Verified, BundleError> {
+    verify_with(signer, root, check_tlog, |verifier, policy| {
+        verifier.verify_reader(artifact, bundle, policy)
+    })
+}
+
+/// Verifies a bundle carrying a DSSE envelope whose in-toto statement names `subject` (`sha256:`
+/// hex) as `signer` signed it, against `root`, the transparency log included: the signature over
+/// the envelope, the certificate, the log entry's consistency with the envelope, and that
+/// `subject` is among the statement's subjects.
+pub fn verify_statement(
+    bundle: &Bundle,
+    subject: &str,
+    signer: &Signer,
+    root: &TrustedRoot,
+) -> Result<Verified, BundleError> {
+    let digest = subject
+        .strip_prefix("sha256:")
+        .and_then(|hex| Sha256Hash::from_hex(hex).ok())
+        .ok_or_else(|| {
+            BundleError::failed("artifact", format!("{subject:?} is not a sha256 digest"))
+        })?;
+    verify_with(signer, root, true, |verifier, policy| {
+        verifier.verify(
+            Artifact::Digest(ArtifactDigest::sha256(digest)),
+            bundle,
+            policy,
+        )
+    })
+}
+
+/// Runs `verify` with the policy `signer` and `check_tlog` make, then checks what that policy
+/// cannot (regular expressions) and says what was established.
+fn verify_with(
+    signer: &Signer,
+    root: &TrustedRoot,
+    check_tlog: bool,
+    verify: impl FnOnce(&Verifier, &dyn Policy) -> sigstore_verify::Result<VerificationResult>,
+) -> Result<Verified, BundleError> {
     let verifier = Verifier::new(root)
         .map_err(|e| BundleError::Unreadable(format!("the trusted root: {e}")))?;
     let result = match signer {
@@ -132,36 +233,31 @@ pub fn verify_blob(
             if !check_tlog {
                 policy = policy.skip_tlog_unsafe();
             }
-            verifier.verify_reader(artifact, bundle, &policy)
+            verify(&verifier, &policy)
         }
         Signer::Identity { identity, issuer } => {
-            let mut policy = VerificationPolicy::any_identity().require_issuer(issuer.clone());
-            if let IdentityMatch::Exact(exact) = identity {
-                policy = policy.require_identity(exact.clone());
+            let mut policy = VerificationPolicy::any_identity();
+            if let Some(exact) = identity.exact() {
+                policy = policy.require_identity(exact.to_string());
+            }
+            if let Some(exact) = issuer.exact() {
+                policy = policy.require_issuer(exact.to_string());
             }
             if !check_tlog {
                 policy = policy.skip_tlog_unsafe();
             }
-            verifier.verify_reader(artifact, bundle, &policy)
+            verify(&verifier, &policy)
         }
     }
     .map_err(named)?;
     let identity = result.identity().map(|i| i.as_str().to_string());
     if let Signer::Identity {
-        identity: IdentityMatch::Regex(regex),
-        ..
+        identity: wanted_identity,
+        issuer: wanted_issuer,
     } = signer
     {
-        if !identity.as_deref().is_some_and(|i| regex.is_match(i)) {
-            return Err(BundleError::failed(
-                "certificate identity",
-                format!(
-                    "`{}` does not match `{}`",
-                    identity.as_deref().unwrap_or("(none)"),
-                    regex.as_str()
-                ),
-            ));
-        }
+        wanted_identity.check("certificate identity", identity.as_deref())?;
+        wanted_issuer.check("certificate OIDC issuer", result.issuer())?;
     }
     Ok(Verified {
         identity,

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
-    let keys = args.trust.keys()?;
+    let signers = args.trust.signers(context)?;
     // The engine the plugin asks about images and containers: the one the docker CLI's flags and
     // environment name (the engine the plugin serves), connected to at the first decision.
     let endpoint = context.endpoint()?;
@@ -25,7 +25,7 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
     // An image with no local set is looked for beside it in the registry it was pulled from.
     let registry = Checker::new(
         context.docker_config().to_path_buf(),
-        keys.clone(),
+        signers.clone(),
         args.trust.requirements(),
         args.trust.layouts(),
         args.cache_ttl,
@@ -33,7 +33,7 @@ pub fn run(context: &Context, args: &AuthzArgs) -> anyhow::Result<ExitCode> {
     );
     let judge = EngineJudge::new(
         endpoint,
-        keys,
+        signers,
         args.trust.requirements(),
         sets.clone(),
         args.cache_ttl,

@@ -165,7 +165,7 @@ pub enum Command {
     /// Run a Docker engine authorization plugin (`dockerd --authorization-plugin=vouch`): the
     /// engine refuses to create or start containers whose images do not verify
     Authz(AuthzArgs),
-    /// The Sigstore trusted root verify-blob uses by default: refresh it through TUF
+    /// The Sigstore trusted root keyless verification uses by default: refresh it through TUF
     #[command(subcommand)]
     Trust(TrustCommand),
     /// The local vulnerability database: fetch osv.dev's data (or a mirror's), and say how fresh it is
@@ -191,7 +191,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
     /// Fetch the trusted root through TUF (root rotation, expiry, rollback and hash checks) from
-    /// the Sigstore public-good repository, or a private instance's; stored for verify-blob
+    /// the Sigstore public-good repository, or a private instance's; stored for keyless verification
     Update(TrustUpdateArgs),
 }
 
@@ -542,27 +542,10 @@ pub struct VerifyBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: PathBuf,
     /// The signer's public key (PEM)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])]
     pub key: Option<PathBuf>,
-    /// Keyless: the identity (email or URI) the signing certificate must name
-    #[arg(
-        long,
-        value_name = "ID",
-        conflicts_with = "certificate_identity_regexp",
-        requires = "certificate_oidc_issuer"
-    )]
-    pub certificate_identity: Option<String>,
-    /// Keyless: a regular expression the certificate's identity must match whole
-    #[arg(long, value_name = "RE", requires = "certificate_oidc_issuer")]
-    pub certificate_identity_regexp: Option<String>,
-    /// Keyless: the OIDC issuer the certificate must name (`https://token.actions.githubusercontent.com`)
-    #[arg(long, value_name = "ISSUER")]
-    pub certificate_oidc_issuer: Option<String>,
-    /// The roots of trust (`trusted_root.json`: Fulcio, Rekor, CT logs, timestamp authorities)
-    /// [default: what `trust update` last fetched, else the Sigstore public-good instance's,
-    /// embedded in vouch]
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// Accept a bundle without transparency-log evidence (signed offline with a key, as
     /// `docker vouch attest` signs); its signature and timestamps are still checked
     #[arg(long)]
@@ -570,6 +553,72 @@ pub struct VerifyBlobArgs {
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
+}
+
+/// Who may have signed keylessly, and the roots their certificates and log entries chain to.
+#[derive(Debug, clap::Args)]
+pub struct KeylessArgs {
+    /// Keyless: the identity (email or URI) the signing certificate must name
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+    /// Keyless: a regular expression the certificate's identity must match whole
+    #[arg(long, value_name = "RE")]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer the certificate must name (`https://token.actions.githubusercontent.com`)
+    #[arg(
+        long,
+        value_name = "ISSUER",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Keyless: a regular expression the certificate's OIDC issuer must match whole
+    #[arg(long, value_name = "RE")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// The roots of trust for keyless signatures (`trusted_root.json`: Fulcio, Rekor, CT logs,
+    /// timestamp authorities) [default: what `trust update` last fetched, else the Sigstore
+    /// public-good instance's, embedded in vouch]
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl KeylessArgs {
+    /// The keyless signer the flags name, if any: an identity needs an issuer and the other way
+    /// round, and a regular expression must compile.
+    pub fn signer(&self) -> Result<Option<crate::bundles::Signer>, UsageError> {
+        use crate::bundles::{Claim, Signer};
+        let claim =
+            |exact: &Option<String>, pattern: &Option<String>, flag: &str| match (exact, pattern) {
+                (Some(exact), _) => Ok(Some(Claim::Exact(exact.clone()))),
+                (None, Some(pattern)) => Claim::regex(pattern)
+                    .map(Some)
+                    .map_err(|e| UsageError(format!("--{flag}-regexp: {e}"))),
+                (None, None) => Ok(None),
+            };
+        let identity = claim(
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+            "certificate-identity",
+        )?;
+        let issuer = claim(
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+            "certificate-oidc-issuer",
+        )?;
+        match (identity, issuer) {
+            (Some(identity), Some(issuer)) => Ok(Some(Signer::Identity { identity, issuer })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(UsageError(
+                "--certificate-identity needs --certificate-oidc-issuer (or -regexp): an identity means nothing without the issuer that vouched for it".into(),
+            )),
+            (None, Some(_)) => Err(UsageError(
+                "--certificate-oidc-issuer needs --certificate-identity (or -regexp)".into(),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -706,9 +755,13 @@ pub struct ServeArgs {
 /// What an image must have to be trusted (`verify` and `serve`).
 #[derive(Debug, clap::Args)]
 pub struct TrustArgs {
-    /// A public key (cosign.pub) whose signature is accepted; repeatable
-    #[arg(long, value_name = "FILE", required = true)]
+    /// A public key (cosign.pub) whose signature is accepted; repeatable. Give keys, a keyless
+    /// signer (--certificate-identity and --certificate-oidc-issuer), or both: a statement either
+    /// signed is accepted
+    #[arg(long, value_name = "FILE")]
     pub key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// For registry images: where in the registry to look; repeatable [default: referrers and att]
     #[arg(long, value_enum, value_name = "LAYOUT")]
     pub layout: Vec<LayoutArg>,
@@ -732,13 +785,30 @@ impl TrustArgs {
         }
     }
 
-    /// The public keys, loaded.
-    pub fn keys(&self) -> anyhow::Result<Vec<crate::attest::keys::PublicKey>> {
-        Ok(self
+    /// The public keys, loaded, and the keyless signer with its trusted root.
+    pub fn signers(&self, context: &Context) -> anyhow::Result<crate::verify::Signers> {
+        let keys = self
             .key
             .iter()
             .map(|path| crate::attest::keys::PublicKey::load(path))
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()?;
+        let keyless = match self.keyless.signer()? {
+            None => None,
+            Some(signer) => Some(crate::verify::Keyless {
+                signer,
+                root: crate::bundles::trusted_root(
+                    self.keyless.trusted_root.as_deref(),
+                    context.env(),
+                )?,
+            }),
+        };
+        if self.key.is_empty() && keyless.is_none() {
+            return Err(UsageError(
+                "give --key, or a keyless signer (--certificate-identity and --certificate-oidc-issuer), or both".into(),
+            )
+            .into());
+        }
+        Ok(crate::verify::Signers { keys, keyless })
     }
 
     /// The registry layouts to read: the asked ones, else both.

@@ -28,14 +28,14 @@ struct Row {
 }
 
 pub fn run(context: &Context, args: &PsArgs) -> anyhow::Result<ExitCode> {
-    let keys = args.trust.keys()?;
+    let signers = args.trust.signers(context)?;
     let layouts = args.trust.layouts();
     let requirements = args.trust.requirements();
     let (policy, sources) = args.rejudge.prepare(context)?;
     let running = verify_running(
         context,
         &Trust {
-            keys: &keys,
+            signers: &signers,
             requirements: &requirements,
             layouts: &layouts,
             rejudge: policy.as_ref().map(|policy| Rejudge {

@@ -11,7 +11,7 @@ use crate::serve::{serve, tls_config, ServeOptions};
 use std::process::ExitCode;
 
 pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let keys = args.trust.keys()?;
+    let signers = args.trust.signers(context)?;
     let tls = tls_config(&args.tls_cert, &args.tls_key)?;
     // The policy's runtime rules weigh every container; with --rejudge, its vulnerability rules
     // judge the attested SBOMs again (the built-in default when no --policy is given).
@@ -28,7 +28,7 @@ pub fn run(context: &Context, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let checker = Checker::new(
         context.docker_config().to_path_buf(),
-        keys,
+        signers,
         args.trust.requirements(),
         args.trust.layouts(),
         args.cache_ttl,

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 pub const EXIT_UNVERIFIED: u8 = 1;
 
 pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let keys = args.trust.keys()?;
+    let signers = args.trust.signers(context)?;
     let layouts = args.trust.layouts();
     let requirements = args.trust.requirements();
     let image = ImageArg::parse(&args.image)?;
@@ -31,7 +31,7 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         context,
         &image,
         &Trust {
-            keys: &keys,
+            signers: &signers,
             requirements: &requirements,
             layouts: &layouts,
             rejudge: policy.as_ref().map(|policy| Rejudge {

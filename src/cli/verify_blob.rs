@@ -3,7 +3,7 @@
 //! 0 verified, 1 not, 3 when an input cannot be read.
 
 use super::{TrustUpdateArgs, VerifyBlobArgs, VerifyFormat};
-use crate::bundles::{self, trust, BundleError, IdentityMatch, Signer};
+use crate::bundles::{self, trust, BundleError, Signer};
 use crate::pipeline::Context;
 use crate::UsageError;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 pub fn run(context: &Context, args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let signer = signer(args)?;
     let outcome = (|| {
-        let root = bundles::trusted_root(args.trusted_root.as_deref(), context.env())?;
+        let root = bundles::trusted_root(args.keyless.trusted_root.as_deref(), context.env())?;
         let bundle = bundles::read_bundle(&args.bundle)?;
         let file = std::fs::File::open(&args.file)
             .map_err(|e| BundleError::Unreadable(format!("{}: {e}", args.file.display())))?;
@@ -63,36 +63,20 @@ pub fn run(context: &Context, args: &VerifyBlobArgs) -> anyhow::Result<ExitCode>
     }
 }
 
-/// The signer the flags name (clap has made sure one of them is there).
+/// The signer the flags name: the key, else the keyless signer.
 fn signer(args: &VerifyBlobArgs) -> anyhow::Result<Signer> {
     if let Some(key) = &args.key {
         let pem = crate::fsio::read_limited(key, bundles::MAX_DOCUMENT_BYTES)
             .map_err(|e| anyhow::anyhow!("{} (public key): {e}", key.display()))?;
         return Ok(Signer::Key(String::from_utf8_lossy(&pem).into_owned()));
     }
-    let issuer = args
-        .certificate_oidc_issuer
-        .clone()
-        .ok_or_else(|| UsageError("--certificate-oidc-issuer is required".into()))?;
-    let identity =
-        match (
-            &args.certificate_identity,
-            &args.certificate_identity_regexp,
-        ) {
-            (Some(exact), _) => IdentityMatch::Exact(exact.clone()),
-            (None, Some(pattern)) => IdentityMatch::Regex(
-                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|e| UsageError(format!("--certificate-identity-regexp: {e}")))?,
-            ),
-            (None, None) => return Err(UsageError(
-                "give --key, or --certificate-identity (or -regexp) with --certificate-oidc-issuer"
-                    .into(),
-            )
-            .into()),
-        };
-    Ok(Signer::Identity { identity, issuer })
+    args.keyless.signer()?.ok_or_else(|| {
+        UsageError(
+            "give --key, or --certificate-identity (or -regexp) with --certificate-oidc-issuer (or -regexp)"
+                .into(),
+        )
+        .into()
+    })
 }
 
 /// `docker vouch trust update`: one line saying what was fetched; a refusal of the repository's

@@ -427,11 +427,13 @@ pub fn renew_attestation(
     };
     context.stage("verifying the attestations to renew");
     let requirements = Requirements::default();
+    // Key-signed statements only: the renewed set's SBOM bundle names the key that signed it.
+    let signers = crate::verify::Signers::keys(verify_keys.to_vec());
     let checked = verify_image(
         context,
         image_arg,
         &Trust {
-            keys: verify_keys,
+            signers: &signers,
             requirements: &requirements,
             layouts: &[Layout::Referrers, Layout::Att],
             rejudge: None,

@@ -6,7 +6,6 @@
 
 use super::read::{reach_registry, read};
 use super::{usage_or_failure, Context};
-use crate::attest::keys::PublicKey;
 use crate::attest::set::{load_set, LoadedSet, SetError};
 use crate::image::{
     inspect_only, running_containers, ImageArg, ImageSource, Platform, RunningContainer,
@@ -14,14 +13,14 @@ use crate::image::{
 use crate::layers::Wanted;
 use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::rejudge::Rejudge;
-use crate::verify::{verify, Report, Requirements};
+use crate::verify::{verify, Report, Requirements, Signers};
 use crate::UsageError;
 use std::path::Path;
 
 /// What an image must verify against.
 #[derive(Debug, Clone, Copy)]
 pub struct Trust<'a> {
-    pub keys: &'a [PublicKey],
+    pub signers: &'a Signers,
     pub requirements: &'a Requirements,
     /// The registry layouts to look in.
     pub layouts: &'a [Layout],
@@ -91,7 +90,7 @@ pub fn verify_image(
                         &image.text,
                         &candidate.digests,
                         set,
-                        trust.keys,
+                        trust.signers,
                         trust.requirements,
                         now,
                     );

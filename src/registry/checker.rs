@@ -17,7 +17,6 @@
 //! Concurrent reviews of one image share one judgement; a registry that cannot be asked is
 //! remembered for a few seconds (the reviews meanwhile are refused at once), never cached longer.
 
-use crate::attest::keys::PublicKey;
 use crate::expiring::ExpiringMap;
 use crate::oci::client::Repository;
 use crate::oci::resolve::open_repository;
@@ -26,7 +25,7 @@ use crate::oci::{parse_reference, RegistryError};
 use crate::policy::Policy;
 use crate::registry::fetch::{image_attestation_sets, Layout};
 use crate::rejudge::{rejudge, Rejudge};
-use crate::verify::{verify, Requirements};
+use crate::verify::{verify, Requirements, Signers};
 use crate::vuln::db::store::Store;
 use crate::vuln::sources::Sources;
 use std::collections::HashMap;
@@ -142,7 +141,7 @@ impl Rejudging {
 
 pub struct Checker {
     docker_config: PathBuf,
-    keys: Vec<PublicKey>,
+    signers: Signers,
     requirements: Requirements,
     layouts: Vec<Layout>,
     /// Outcomes (`None`: verified, else the refusal) by registry, repository and digest.
@@ -157,7 +156,7 @@ pub struct Checker {
 impl Checker {
     pub fn new(
         docker_config: PathBuf,
-        keys: Vec<PublicKey>,
+        signers: Signers,
         requirements: Requirements,
         layouts: Vec<Layout>,
         ttl: Duration,
@@ -165,7 +164,7 @@ impl Checker {
     ) -> Self {
         Checker {
             docker_config,
-            keys,
+            signers,
             requirements,
             layouts,
             outcomes: ExpiringMap::new(ttl),
@@ -369,7 +368,7 @@ impl Checker {
         let digests = resolved.digests();
         let mut reports: Vec<_> = sets
             .iter()
-            .map(|set| verify(image, &digests, set, &self.keys, &self.requirements, now))
+            .map(|set| verify(image, &digests, set, &self.signers, &self.requirements, now))
             .collect();
         if let (Some(rejudging), Some(sources)) = (&self.rejudging, sources) {
             let asked = Rejudge {

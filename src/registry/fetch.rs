@@ -10,8 +10,9 @@ use super::attach::{
     DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION,
 };
 use crate::attest::dsse::Envelope;
-use crate::attest::set::LoadedSet;
+use crate::attest::set::{KeylessMaterial, LoadedSet, Signed};
 use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
+use crate::bundles::cosign::{self, BUNDLE_V01_MEDIA_TYPE};
 use crate::oci::client::Repository;
 use crate::oci::resolve::RegistryImage;
 use crate::oci::RegistryError;
@@ -43,15 +44,15 @@ impl Layout {
     }
 }
 
-/// A slot being filled: the SBOM or the verdict envelope.
+/// A slot being filled: the SBOM or the verdict statement.
 #[derive(Default)]
 struct Slots {
-    sbom: Option<Result<Envelope, String>>,
-    verdict: Option<Result<Envelope, String>>,
+    sbom: Option<Result<Signed, String>>,
+    verdict: Option<Result<Signed, String>>,
 }
 
 impl Slots {
-    fn put(&mut self, predicate: &str, envelope: Result<Envelope, String>) {
+    fn put(&mut self, predicate: &str, envelope: Result<Signed, String>) {
         match predicate {
             SBOM_PREDICATE => self.sbom = Some(envelope),
             VSA_PREDICATE => self.verdict = Some(envelope),
@@ -132,8 +133,22 @@ pub fn att_set(repository: &Repository, digest: &str) -> Result<Option<LoadedSet
                     .ok()
                     .and_then(claimed_predicate)
                     .or(annotated);
+                // cosign's keyless material rides in the layer's annotations.
+                let keyless = layer
+                    .annotations
+                    .as_ref()
+                    .and_then(cosign::verification_material)
+                    .map(|material| {
+                        material.map(|material| KeylessMaterial {
+                            media_type: BUNDLE_V01_MEDIA_TYPE.to_string(),
+                            material,
+                        })
+                    });
                 if let Some(predicate) = predicate {
-                    slots.put(&predicate, envelope);
+                    slots.put(
+                        &predicate,
+                        envelope.map(|envelope| Signed { envelope, keyless }),
+                    );
                 }
             }
             // A layer that cannot be fetched intact fails the slot it claims to fill.
@@ -182,8 +197,9 @@ pub fn referrers_set(
     Ok(slots.into_set(location))
 }
 
-/// The DSSE envelope inside the bundle a referrer manifest carries.
-fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Envelope, String> {
+/// The DSSE envelope inside the bundle a referrer manifest carries, with the bundle's keyless
+/// verification material when it has a certificate.
+fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Signed, String> {
     let what = format!("referrer {manifest_digest}");
     let manifest = repository
         .manifest(manifest_digest)
@@ -203,14 +219,26 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Env
     // payload, tens of megabytes for an SBOM, is never copied.
     #[derive(serde::Deserialize)]
     struct Bundle {
+        #[serde(rename = "mediaType", default)]
+        media_type: String,
+        #[serde(rename = "verificationMaterial", default)]
+        verification_material: serde_json::Value,
         #[serde(rename = "dsseEnvelope")]
         dsse_envelope: Option<Envelope>,
     }
     let bundle: Bundle = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{what}: the bundle is not a Sigstore bundle ({e})"))?;
-    bundle
+    let envelope = bundle
         .dsse_envelope
-        .ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))
+        .ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))?;
+    let material = bundle.verification_material;
+    let keyless = (material.get("certificate").is_some()
+        || material.get("x509CertificateChain").is_some())
+    .then_some(Ok(KeylessMaterial {
+        media_type: bundle.media_type,
+        material,
+    }));
+    Ok(Signed { envelope, keyless })
 }
 
 /// The sets attached to `image`: to its manifest, then, when the reference named an image index

@@ -959,3 +959,20 @@ pub fn integration_helper(
     assert!(out.status.success(), "{script} ({hint}): {}", stderr(&out));
     out.stdout
 }
+
+/// The checks a `verify --format json` report failed: (name, detail).
+#[allow(dead_code)]
+pub fn failed_checks(report: &Value) -> Vec<(String, String)> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["passed"] == false)
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["detail"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}

@@ -1,18 +1,20 @@
 //! Deploy-time verification of an image's attestation set: each envelope's signature against the
-//! given public keys, its payload type, the in-toto Statement version, a subject equal to the
+//! given public keys or keyless signers ([`signers`]), its payload type, the in-toto Statement version, a subject equal to the
 //! image's digest as resolved now, the predicate types, the binding of the verdict to the SBOM
 //! statement, and, as asked, a PASSED verdict, its age and its policy's digest. Every check is
 //! reported with a specific message; the image is verified only when all pass. A statement whose
 //! signature does not verify is not looked into further: its payload is not trusted.
 
+pub mod signers;
+
 use crate::attest::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
-use crate::attest::keys::PublicKey;
-use crate::attest::set::LoadedSet;
+use crate::attest::set::{LoadedSet, Signed};
 use crate::attest::statement::{
     Statement, SBOM_PREDICATE, STATEMENT_TYPE, STATEMENT_TYPE_V01, VSA_PREDICATE,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+pub use signers::{Keyless, Signers};
 
 /// What the verifier asks for beyond the signatures and the digest.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +109,7 @@ pub fn verify(
     image: &str,
     digests: &[String],
     set: &LoadedSet,
-    keys: &[PublicKey],
+    signers: &Signers,
     requirements: &Requirements,
     now: time::OffsetDateTime,
 ) -> Report {
@@ -118,7 +120,7 @@ pub fn verify(
         &mut checks,
         "sbom",
         &set.sbom,
-        keys,
+        signers,
         digests,
         SBOM_PREDICATE,
     );
@@ -126,7 +128,7 @@ pub fn verify(
         &mut checks,
         "verdict",
         &set.verdict,
-        keys,
+        signers,
         digests,
         VSA_PREDICATE,
     );
@@ -155,9 +157,9 @@ pub fn verify(
     }
     let verified = checks.0.iter().all(|c| c.passed);
     let trusted = match (verified, sbom, verdict, &set.sbom) {
-        (true, Some((_, sbom_statement)), Some((verdict, _)), Ok(sbom_envelope)) => Some(Trusted {
+        (true, Some((_, sbom_statement)), Some((verdict, _)), Ok(sbom)) => Some(Trusted {
             sbom_statement,
-            sbom_envelope: sbom_envelope.clone(),
+            sbom_envelope: sbom.envelope.clone(),
             verdict: verdict.predicate.vouch["verdict"].clone(),
             policy_digest: format!(
                 "sha256:{}",
@@ -222,28 +224,28 @@ impl VerdictPredicate {
 fn statement<P: serde::de::DeserializeOwned>(
     checks: &mut Checks,
     what: &str,
-    envelope: &Result<Envelope, String>,
-    keys: &[PublicKey],
+    signed: &Result<Signed, String>,
+    signers: &Signers,
     digests: &[String],
     predicate_type: &str,
 ) -> Option<(Statement<P>, Vec<u8>)> {
     let name = |check: &str| format!("{what}.{check}");
-    let envelope = match envelope {
-        Ok(e) => e,
+    let signed = match signed {
+        Ok(s) => s,
         Err(e) => {
             checks.add(&name("envelope"), Err(e.clone()));
             return None;
         }
     };
-    let verified = envelope.verify(keys).map_err(|e| e.to_string());
-    let (payload, key) = match verified {
+    let (payload, signer) = match signers.verify(signed, digests) {
         Ok(v) => v,
         Err(e) => {
             checks.add(&name("signature"), Err(e));
             return None;
         }
     };
-    checks.add(&name("signature"), Ok(format!("signed by {}", key.origin)));
+    checks.add(&name("signature"), Ok(signer));
+    let envelope = &signed.envelope;
     if !checks.add(
         &name("payload-type"),
         if envelope.payload_type == IN_TOTO_PAYLOAD_TYPE {
