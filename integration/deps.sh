@@ -128,6 +128,10 @@ if ! python3 -c 'import rattler, conda_package_handling' >/dev/null 2>&1; then
   echo "deps.sh: installing py-rattler and conda-package-handling (conda packages and environments for the conda test)" >&2
   python3 -m pip install -q py-rattler==0.28.0 conda-package-handling==2.6.0
 fi
+if ! python3 -c 'import asn1crypto' >/dev/null 2>&1; then
+  echo "deps.sh: installing asn1crypto (the Sigstore fixture's RFC 3161 timestamp authority)" >&2
+  python3 -m pip install -q asn1crypto==1.5.1 || as_root apt-get install -y -q python3-asn1crypto >/dev/null
+fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   echo "deps.sh: installing PyYAML (policy schema validation in tests)" >&2
   python3 -m pip install -q pyyaml || as_root apt-get install -y -q python3-yaml >/dev/null

@@ -8,9 +8,9 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
       image manifest DIGEST; checks every layout rule and every envelope's signature; prints a JSON
       summary {"att": [predicate types], "foreign": N, "referrers": [predicate types],
       "referrers_api": bool}. Exit 1 with the reason on any violation.
-  registry_tool.py tamper-att REGISTRY REPO DIGEST
-      Replaces the SBOM layer of the .att manifest with the same envelope whose payload has one
-      byte changed (signature kept), as an attacker with push rights could.
+  registry_tool.py tamper-att REGISTRY REPO DIGEST [PREDICATE_TYPE]
+      Replaces the SBOM layer (or PREDICATE_TYPE's) of the .att manifest with the same envelope
+      whose payload has one byte changed (signature kept), as an attacker with push rights could.
   registry_tool.py add-foreign REGISTRY REPO DIGEST
       Appends another tool's attestation layer (SLSA provenance) to the .att manifest.
   registry_tool.py flood-att REGISTRY REPO DIGEST N
@@ -23,7 +23,9 @@ referrers specification, sharing no code with vouch. Signatures are checked by d
   registry_tool.py keyless REGISTRY REPO DIGEST OUT IDENTITY
       Signs vouch's statements again keylessly, as `cosign attest` does in CI: each statement (the
       payload of vouch's envelopes) is signed with a fresh key certified by sigstore_fixture.py's
-      Fulcio-like CA for IDENTITY and logged in its Rekor-like log as a dsse entry; the .att layers
+      Fulcio-like CA for IDENTITY and logged in its Rekor-like log (in .att, the SBOM as a dsse
+      0.0.1 entry as cosign 2.5 logs it, the verdict as an intoto 0.0.2 entry as cosign did before;
+      in the referrers, both as dsse entries); the .att layers
       become the keyless envelopes with cosign's certificate, chain and Rekor bundle annotations,
       and the referrers carry Sigstore bundles (v0.3: the certificate and the entry with its
       inclusion proof). Writes into OUT the trusted root and, for cosign, the CA (fulcio.pem),
@@ -220,11 +222,11 @@ def forged(envelope):
     return dict(envelope, payload=base64.b64encode(bytes(payload)).decode())
 
 
-def tamper_att(registry, digest):
+def tamper_att(registry, digest, predicate=SBOM):
     tag = digest_tag(digest) + ".att"
     manifest = json.loads(registry.manifest(tag))
     for layer in manifest["layers"]:
-        if layer.get("annotations", {}).get("predicateType") == SBOM:
+        if layer.get("annotations", {}).get("predicateType") == predicate:
             envelope = json.loads(registry.blob(layer["digest"]))
             layer.update(registry.put_blob(json.dumps(forged(envelope)).encode()))
     registry.put_manifest(tag, manifest, MANIFEST)
@@ -289,30 +291,16 @@ def keyless(registry, digest, out, identity):
                        ("ctlog.pub", authority.ct_key.public_key().public_bytes(pem, spki))):
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    signed = {}  # payload -> (envelope, certificate, log entry)
+    signed = {}  # (payload, entry kind) -> (envelope, certificate, log entry)
 
-    def sign(envelope):
+    def sign(envelope, kind="dsse"):
         payload = base64.b64decode(envelope["payload"])
-        if payload not in signed:
+        if (payload, kind) not in signed:
             key = ec.generate_private_key(ec.SECP256R1())
             cert = authority.certificate(key, identity=identity)
-            payload_type = envelope["payloadType"]
-            pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(payload), payload)
-            signature = fixture.sign(key, pae)
-            new = {"payloadType": payload_type, "payload": envelope["payload"],
-                   "signatures": [{"keyid": "", "sig": fixture.b64(signature)}]}
-            body = fixture.canonical({
-                "apiVersion": "0.0.1", "kind": "dsse",
-                "spec": {"envelopeHash": {"algorithm": "sha256",
-                                          "value": hashlib.sha256(fixture.canonical(new)).hexdigest()},
-                         "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
-                         "signatures": [{"signature": fixture.b64(signature),
-                                         "verifier": fixture.b64(cert.public_bytes(pem))}]},
-            })
-            entry = authority.log_entry(body, int(fixture.NOW.timestamp()))
-            entry["kindVersion"] = {"kind": "dsse", "version": "0.0.1"}
-            signed[payload] = (new, cert, entry)
-        return signed[payload]
+            new = fixture.dsse_sign(key, envelope["payloadType"], payload)
+            signed[(payload, kind)] = (new, cert, fixture.dsse_entry(authority, new, cert, kind))
+        return signed[(payload, kind)]
 
     # cosign's layout: the envelope as the layer, the keyless material in its annotations.
     tag = digest_tag(digest) + ".att"
@@ -320,7 +308,10 @@ def keyless(registry, digest, out, identity):
     for layer in manifest["layers"]:
         if layer.get("annotations", {}).get("predicateType") not in (SBOM, VSA):
             continue
-        new, cert, entry = sign(json.loads(registry.blob(layer["digest"])))
+        # The verdict's as cosign wrote them before 2.5 (an intoto 0.0.2 entry), the SBOM's as
+        # cosign 2.5 does (dsse 0.0.1).
+        kind = "intoto" if layer["annotations"]["predicateType"] == VSA else "dsse"
+        new, cert, entry = sign(json.loads(registry.blob(layer["digest"])), kind)
         rekor_bundle = {"SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
                         "Payload": {"body": entry["canonicalizedBody"],
                                     "integratedTime": int(entry["integratedTime"]),
@@ -421,7 +412,7 @@ def main(argv):
         print(json.dumps({"att": sorted(att), "foreign": foreign, "referrers": sorted(found),
                           "referrers_api": api}))
     elif command == "tamper-att":
-        tamper_att(registry, digest)
+        tamper_att(registry, digest, *argv[4:5])
     elif command == "add-foreign":
         add_foreign(registry, digest)
     elif command == "flood-att":

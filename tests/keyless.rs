@@ -3,7 +3,8 @@
 //! signing side (`integration/registry_tool.py keyless`, with `integration/sigstore_fixture.py`'s
 //! Fulcio-like CA and Rekor-like log): cosign's `.att` layers carry the keyless envelope with
 //! cosign's certificate, chain and Rekor bundle annotations, and the referrers carry Sigstore
-//! bundles. The reference verifier is cosign itself (Debian trixie's 2.5.0,
+//! bundles (the `.att` SBOM logged as a dsse 0.0.1 entry as cosign 2.5 logs it, the verdict as an
+//! intoto 0.0.2 entry as older cosign did). The reference verifier is cosign itself (Debian trixie's 2.5.0,
 //! `integration/cosign.sh`): it must accept what vouch accepts and refuse what vouch refuses, and
 //! it first checks the layouts and key signatures vouch's own `attest --push` wrote.
 //! `verify` accepts the statements for the identity and issuer that signed them (exactly or by
@@ -371,4 +372,12 @@ fn keylessly_signed_attestations_verify_for_their_identity_in_both_layouts() {
     assert!(!ok, "cosign accepts the altered .att statement: {said}");
     let (ok, _) = cosign_verifies(&trust, &by_digest, "att", VSA, By::Identity(IDENTITY));
     assert!(ok, "the verdict's layer was not altered");
+    // The verdict's layer, logged as an intoto 0.0.2 entry, altered too: both refuse it.
+    let out = registry_tool(&["tamper-att", &registry, repo, &digest, VSA]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (_, sets) = verify(w, &name, &keyless(IDENTITY));
+    let failed: Vec<&str> = sets[1].2.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(failed, ["sbom.signature", "verdict.signature"], "{sets:?}");
+    let (ok, said) = cosign_verifies(&trust, &by_digest, "att", VSA, By::Identity(IDENTITY));
+    assert!(!ok, "cosign accepts the altered .att verdict: {said}");
 }
