@@ -466,7 +466,10 @@ def main(out: str) -> None:
             "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)},
                                  "signature": b64(signature)},
         }
-        if version != "0.3":
+        if version == "0.3-legacy":
+            # Version 0.3 spelled as the older media types are.
+            bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.3"
+        elif version != "0.3":
             # The older media types carry the certificate as a chain of one.
             bundle["mediaType"] = f"application/vnd.dev.sigstore.bundle+json;version={version}"
             material = bundle["verificationMaterial"]
@@ -506,6 +509,8 @@ def main(out: str) -> None:
                    version="0.1")
     keyless_bundle("valid-v0.2", "the valid case as a bundle of media type version 0.2", "verified",
                    version="0.2")
+    keyless_bundle("valid-v0.3-legacy", "the valid case, media type version 0.3 in the older spelling",
+                   "verified", version="0.3-legacy")
     keyless_bundle("no-sct", "a certificate without a signed certificate timestamp", "refused",
                    cert_kwargs={"sct": "none"})
     keyless_bundle("bad-sct", "a signed certificate timestamp whose signature does not cover it",

@@ -77,7 +77,7 @@ fn keyless_bundles_are_judged_as_sigstore_python_judges_them() {
     let dir = work.path();
     let cases = fixture(dir);
     let reference = reference(dir);
-    assert_eq!(cases.len(), 23);
+    assert_eq!(cases.len(), 24);
     let mut checks = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
