@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("index_walk", index_walk),
     ("admission", admission),
     ("envelope", envelope),
+    ("keyless", keyless),
     ("osv_record", osv_record),
     ("osv_zip", osv_zip),
     ("vex", vex),
@@ -171,6 +172,58 @@ pub fn envelope(data: &[u8]) {
     }
 }
 
+/// Keyless material as a registry carries it, verified as `verify` does (against the embedded
+/// public-good root): a JSON object of strings read as a cosign `.att` layer's annotations, else a
+/// Sigstore bundle (media type, verification material, DSSE envelope) as a referrer carries it.
+pub fn keyless(data: &[u8]) {
+    use vouch::attest::set::{KeylessMaterial, Signed};
+    static SIGNERS: OnceLock<vouch::verify::Signers> = OnceLock::new();
+    let signers = SIGNERS.get_or_init(|| {
+        let env = std::collections::HashMap::from([(
+            "VOUCH_TRUST_DIR".to_string(),
+            "/nonexistent/vouch-fuzz".to_string(),
+        )]);
+        vouch::verify::Signers {
+            keys: Vec::new(),
+            keyless: Some(vouch::verify::Keyless {
+                signer: vouch::bundles::Signer::Identity {
+                    identity: vouch::bundles::Claim::regex(".*").expect("a pattern"),
+                    issuer: vouch::bundles::Claim::Exact("https://issuer.example".into()),
+                },
+                root: vouch::bundles::trusted_root(None, &env).expect("the embedded root"),
+            }),
+        }
+    });
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let keyless =
+        match serde_json::from_value::<std::collections::BTreeMap<String, String>>(value.clone()) {
+            Ok(annotations) => {
+                vouch::bundles::cosign::verification_material(&annotations).map(|material| {
+                    material.map(|material| KeylessMaterial {
+                        media_type: vouch::bundles::cosign::BUNDLE_V01_MEDIA_TYPE.to_string(),
+                        material,
+                    })
+                })
+            }
+            Err(_) => Some(Ok(KeylessMaterial {
+                media_type: value["mediaType"].as_str().unwrap_or_default().to_string(),
+                material: value["verificationMaterial"].clone(),
+            })),
+        };
+    let envelope = serde_json::from_value::<vouch::attest::dsse::Envelope>(
+        value.get("dsseEnvelope").cloned().unwrap_or_default(),
+    )
+    .unwrap_or_else(|_| serde_json::from_str(KEYLESS_ENVELOPE).expect("the seed envelope"));
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let _ = signers.verify(&Signed { envelope, keyless }, &[digest]);
+}
+
+/// An in-toto statement about `sha256:abab...` in an envelope, for the keyless target's
+/// annotations (a layer's envelope is its blob, not in its annotations).
+const KEYLESS_ENVELOPE: &str = r#"{"payloadType":"application/vnd.in-toto+json","payload":"eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJzdWJqZWN0IjpbeyJuYW1lIjoiaSIsImRpZ2VzdCI6eyJzaGEyNTYiOiJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiYWJhYmFiIn19XSwicHJlZGljYXRlVHlwZSI6IngiLCJwcmVkaWNhdGUiOnt9fQ==","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}"#;
+
 /// An OSV record, matched against a few versions in each ecosystem's ordering.
 pub fn osv_record(data: &[u8]) {
     use vouch::version::Scheme;
@@ -319,6 +372,10 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         ],
         "admission" => vec![
             br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Deployment"},"operation":"UPDATE","object":{"spec":{"template":{"spec":{"containers":[{"name":"a","image":"r/a:1"}]}}}},"oldObject":{"spec":{"template":{"spec":{"initContainers":[{"image":"r/b@sha256:00"}]}}}}}}"#.to_vec(),
+        ],
+        "keyless" => vec![
+            br#"{"dev.cosignproject.cosign/signature":"","dev.sigstore.cosign/certificate":"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUAQ==\n-----END CERTIFICATE-----\n","dev.sigstore.cosign/bundle":"{\"SignedEntryTimestamp\":\"MEUCIQ==\",\"Payload\":{\"body\":\"eyJhcGlWZXJzaW9uIjoiMC4wLjEiLCJraW5kIjoiZHNzZSIsInNwZWMiOnt9fQ==\",\"integratedTime\":1700000000,\"logIndex\":1,\"logID\":\"c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d\"}}","predicateType":"https://cyclonedx.org/bom"}"#.to_vec(),
+            br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"certificate":{"rawBytes":"MIIBszCCAVmgAwIBAgIUAQ=="},"tlogEntries":[{"logIndex":"1","logId":{"keyId":"wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="},"kindVersion":{"kind":"dsse","version":"0.0.1"},"integratedTime":"1700000000","inclusionPromise":{"signedEntryTimestamp":"MEUCIQ=="},"canonicalizedBody":"e30="}]},"dsseEnvelope":{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}}"#.to_vec(),
         ],
         "envelope" => vec![
             br#"{"payloadType":"application/vnd.in-toto+json","payload":"eyJhIjoxfQ==","signatures":[{"keyid":"","sig":"MEUCIQ=="}]}"#.to_vec(),
