@@ -74,7 +74,7 @@ fn main() {
         let keys = Signers::keys(vec![
             PublicKey::load(&dir.path().join("cosign.pub")).unwrap()
         ]);
-        let set = load_set(&out, &digests).unwrap();
+        let set = load_set(&out, &digests, false).unwrap();
         let report = verify(
             "bench",
             &digests,

@@ -282,15 +282,8 @@ def keyless(registry, digest, out, identity):
     from cryptography.hazmat.primitives.asymmetric import ec
 
     authority = fixture.Authority.kept_in(out)
-    with open(os.path.join(out, "trusted_root.json"), "w") as f:
-        json.dump(authority.trusted_root(), f, indent=2)
+    authority.write_trust(out)
     pem = serialization.Encoding.PEM
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    for name, data in (("fulcio.pem", authority.ca_cert.public_bytes(pem)),
-                       ("rekor.pub", authority.log_key.public_key().public_bytes(pem, spki)),
-                       ("ctlog.pub", authority.ct_key.public_key().public_bytes(pem, spki))):
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(data)
     signed = {}  # (payload, entry kind) -> (envelope, certificate, log entry)
 
     def sign(envelope, kind="dsse"):

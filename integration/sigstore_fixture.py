@@ -218,6 +218,19 @@ class Authority:
         authority._derived()
         return authority
 
+    def write_trust(self, directory: str) -> None:
+        """Writes what verifiers are given: `trusted_root.json`, and for cosign's `.att` path the CA
+        (fulcio.pem) and the log's and CT log's keys (rekor.pub, ctlog.pub)."""
+        pem = serialization.Encoding.PEM
+        spki_format = serialization.PublicFormat.SubjectPublicKeyInfo
+        with open(os.path.join(directory, "trusted_root.json"), "w") as f:
+            json.dump(self.trusted_root(), f, indent=2)
+        for name, data in (("fulcio.pem", self.ca_cert.public_bytes(pem)),
+                           ("rekor.pub", self.log_key.public_key().public_bytes(pem, spki_format)),
+                           ("ctlog.pub", self.ct_key.public_key().public_bytes(pem, spki_format))):
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(data)
+
     def trusted_root(self) -> dict:
         start = (NOW - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -252,17 +265,19 @@ class Authority:
         """A Fulcio-like leaf for `key`, with an SCT over its precertificate embedded."""
         ca_key = ca_key or self.ca_key
         ca_cert = ca_cert or self.ca_cert
+        # `key` may be a private key (the fixture signs) or a public one (a client asked).
+        public = key.public_key() if hasattr(key, "public_key") else key
         not_before = not_before or NOW - datetime.timedelta(minutes=1)
         builder = (
             x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(ca_cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .public_key(public).serial_number(x509.random_serial_number())
             .not_valid_before(not_before).not_valid_after(not_before + datetime.timedelta(minutes=minutes))
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
                                          key_encipherment=False, data_encipherment=False,
                                          key_agreement=False, key_cert_sign=False, crl_sign=False,
                                          encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                            critical=False)
             .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]),

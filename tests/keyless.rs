@@ -88,6 +88,7 @@ fn refused_for(sets: &[Set], reason: &str) {
 }
 
 /// Who cosign is to check signed a statement.
+#[derive(Clone, Copy)]
 enum By<'a> {
     /// The key (no transparency log: vouch signs offline).
     Key(&'a Path),
@@ -152,6 +153,19 @@ fn cosign_verifies(
     )
 }
 
+/// cosign verifies both statements in both layouts, signed as `by` says.
+fn cosign_verifies_all(trust: &Path, image: &str, by: By) {
+    for layout in ["att", "referrers"] {
+        for predicate in [SBOM, VSA] {
+            let (ok, said) = cosign_verifies(trust, image, layout, predicate, by);
+            assert!(
+                ok,
+                "cosign refuses the {layout} {predicate} statement: {said}"
+            );
+        }
+    }
+}
+
 /// The flags of a keyless signer `identity` (issued by [`ISSUER`]) trusting the roots at `root`.
 fn keyless_flags<'a>(identity: &'a str, root: &'a str) -> Vec<&'a str> {
     vec![
@@ -186,21 +200,7 @@ fn keylessly_signed_attestations_verify_for_their_identity_in_both_layouts() {
         &[&any_root],
         "needs python3 with cryptography: make deps",
     );
-    for layout in ["att", "referrers"] {
-        for predicate in [SBOM, VSA] {
-            let (ok, said) = cosign_verifies(
-                &any_root,
-                &by_digest,
-                layout,
-                predicate,
-                By::Key(&w.join("cosign.pub")),
-            );
-            assert!(
-                ok,
-                "cosign refuses vouch's key-signed {layout} {predicate} statement: {said}"
-            );
-        }
-    }
+    cosign_verifies_all(&any_root, &by_digest, By::Key(&w.join("cosign.pub")));
 
     let trust = w.join("trust");
     let out = registry_tool(&[
@@ -246,21 +246,7 @@ fn keylessly_signed_attestations_verify_for_their_identity_in_both_layouts() {
         "{text}"
     );
     // cosign agrees, on each layout and both statements.
-    for layout in ["att", "referrers"] {
-        for predicate in [SBOM, VSA] {
-            let (ok, said) = cosign_verifies(
-                &trust,
-                &by_digest,
-                layout,
-                predicate,
-                By::Identity(IDENTITY),
-            );
-            assert!(
-                ok,
-                "cosign refuses the {layout} {predicate} statement: {said}"
-            );
-        }
-    }
+    cosign_verifies_all(&trust, &by_digest, By::Identity(IDENTITY));
 
     // Regular expressions must match whole, as cosign's do.
     let mut flags = vec![
@@ -380,4 +366,156 @@ fn keylessly_signed_attestations_verify_for_their_identity_in_both_layouts() {
     assert_eq!(failed, ["sbom.signature", "verdict.signature"], "{sets:?}");
     let (ok, said) = cosign_verifies(&trust, &by_digest, "att", VSA, By::Identity(IDENTITY));
     assert!(!ok, "cosign accepts the altered .att verdict: {said}");
+}
+
+/// `integration/sigstore_services.py`: Fulcio and Rekor on a loopback port, issuing what chains to
+/// the trusted root it writes into its directory; stopped when dropped.
+struct Services {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Services {
+    fn start(dir: &Path) -> Services {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("integration/sigstore_services.py"))
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs sigstore_services.py");
+        let mut port = String::new();
+        let stdout = child.stdout.take().expect("stdout piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut port)
+            .expect("the services print their port");
+        assert!(
+            !port.trim().is_empty(),
+            "sigstore_services.py did not start (needs python3 with cryptography and asn1crypto: make deps)"
+        );
+        Services {
+            child,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+        }
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An OIDC identity token as a CI's provider issues one (unsigned here: the test's Fulcio reads
+/// its claims, as the real one does once it has checked the signature).
+fn identity_token(subject: &str) -> String {
+    use base64::Engine;
+    let encode =
+        |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        encode(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        encode(serde_json::json!({
+            "iss": ISSUER, "sub": subject, "aud": "sigstore", "iat": now, "exp": now + 600,
+        }))
+    )
+}
+
+#[test]
+fn attest_keyless_signs_with_fulcio_and_rekor_as_cosign_does() {
+    require_registries();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::create_dir(w.join("docker-config")).unwrap();
+    let trust = w.join("trust");
+    std::fs::create_dir(&trust).unwrap();
+    let services = Services::start(&trust);
+    let registry = open_registry();
+    let name = app_image(&registry, "attest-keyless");
+    std::fs::write(w.join("token.jwt"), identity_token(IDENTITY)).unwrap();
+    let out = vouch_in(
+        w,
+        &[
+            "attest",
+            &name,
+            "--keyless",
+            "--identity-token",
+            "@token.jwt",
+            "--fulcio-url",
+            &services.url,
+            "--rekor-url",
+            &services.url,
+            "--push",
+        ],
+    );
+    assert!(out.status.success(), "attest --keyless: {}", stderr(&out));
+    assert!(!w.join("cosign.key").exists(), "no key was made or needed");
+    let digest = repo_digest(&name, &registry);
+    let by_digest = format!("{registry}/vouch-test/attest-keyless@{digest}");
+    let root = trust.join("trusted_root.json").display().to_string();
+
+    // Both registry layouts and the local set verify for the identity of the token.
+    let (code, sets) = verify(w, &name, &keyless_flags(IDENTITY, &root));
+    assert_eq!(code, 0, "{sets:?}");
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    let mut args = vec!["verify", name.as_str(), "--format", "json"];
+    args.extend(keyless_flags(IDENTITY, &root));
+    let out = vouch_in(w, &args);
+    assert!(out.status.success(), "the local set: {}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["attestations"].as_str().unwrap().contains(".vouch"),
+        "{report}"
+    );
+    // cosign verifies what vouch signed, in both layouts.
+    cosign_verifies_all(&trust, &by_digest, By::Identity(IDENTITY));
+    // Another identity is refused by both.
+    let nightly = "https://github.com/acme/app/.github/workflows/nightly.yml@refs/heads/main";
+    let (code, sets) = verify(w, &name, &keyless_flags(nightly, &root));
+    assert_eq!(code, 1);
+    refused_for(&sets, "keyless: certificate identity");
+    let (ok, _) = cosign_verifies(&trust, &by_digest, "att", SBOM, By::Identity(nightly));
+    assert!(!ok, "cosign accepts another identity");
+
+    // A token that is not a JWT, a key beside --keyless, and services that do not answer are
+    // clear errors that sign and attach nothing.
+    let out = vouch_in(
+        w,
+        &[
+            "attest",
+            &name,
+            "--keyless",
+            "--identity-token",
+            "not-a-jwt",
+        ],
+    );
+    fails_with(&out, 2, "the identity token");
+    let out = vouch_in(w, &["attest", &name, "--keyless", "--key", "cosign.key"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let closed = "http://127.0.0.1:9";
+    let other = app_image(&registry, "attest-keyless-unreachable");
+    let out = vouch_in(
+        w,
+        &[
+            "attest",
+            &other,
+            "--keyless",
+            "--identity-token",
+            "@token.jwt",
+            "--fulcio-url",
+            closed,
+            "--rekor-url",
+            closed,
+        ],
+    );
+    fails_with(&out, 3, "signing keylessly");
+    assert!(
+        std::fs::read_dir(w.join(".vouch")).unwrap().count() == 1,
+        "no set was written for the image that could not be signed"
+    );
 }

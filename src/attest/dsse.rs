@@ -50,6 +50,8 @@ pub struct Signed {
     pub payload_type: &'static str,
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
+    /// For a keyless signature: the certificate and transparency-log entry that prove it.
+    pub keyless: Option<super::bundle::KeylessProof>,
 }
 
 impl Signed {
@@ -64,6 +66,7 @@ impl Signed {
             payload_type,
             payload,
             signature,
+            keyless: None,
         })
     }
 
@@ -85,6 +88,14 @@ impl Signed {
                 sig: BASE64.encode(&self.signature),
             }],
         }
+    }
+}
+
+impl Signed {
+    /// The envelope as compact JSON: the bytes a keyless signer submitted to the transparency log
+    /// (whose `dsse` entry records their SHA-256), and so the bytes of a cosign `.att` layer.
+    pub fn envelope_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.envelope()).unwrap_or_default()
     }
 }
 

@@ -178,24 +178,59 @@ pub struct KeylessMaterial {
     pub material: serde_json::Value,
 }
 
-/// Finds the set of the first of `digests` that has one under `dir`, and reads its envelopes.
-pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
+/// The parts of a Sigstore bundle a set or a registry referrer holds: its media type, verification
+/// material and DSSE envelope (read as `E`; `serde::de::IgnoredAny` skips it as it is parsed).
+#[derive(serde::Deserialize)]
+pub struct BundleParts<E> {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: String,
+    #[serde(rename = "verificationMaterial", default)]
+    pub verification_material: serde_json::Value,
+    #[serde(rename = "dsseEnvelope")]
+    pub dsse_envelope: Option<E>,
+}
+
+impl<E> BundleParts<E> {
+    /// The envelope, and the keyless material when the bundle has a certificate (a key-signed
+    /// bundle names a key instead).
+    pub fn split(self) -> (Option<E>, Option<KeylessMaterial>) {
+        let material = self.verification_material;
+        let keyless = (material.get("certificate").is_some()
+            || material.get("x509CertificateChain").is_some())
+        .then_some(KeylessMaterial {
+            media_type: self.media_type,
+            material,
+        });
+        (self.dsse_envelope, keyless)
+    }
+}
+
+/// Finds the set of the first of `digests` that has one under `dir`, and reads its envelopes, and
+/// with `keyless` the keyless material of their bundles (a set `attest --keyless` wrote).
+pub fn load_set(dir: &Path, digests: &[String], keyless: bool) -> Result<LoadedSet, SetError> {
     let mut looked = Vec::new();
     for digest in digests {
         let Ok(name) = dir_name(digest) else { continue };
         let path = dir.join(&name);
         looked.push(name);
         if path.is_dir() {
-            let read = |file: &str| -> Result<Signed, String> {
+            let read = |file: &str, bundle: &str| -> Result<Signed, String> {
                 let bytes = crate::fsio::read_limited(&path.join(file), super::ENVELOPE_LIMIT)
                     .map_err(|e| format!("{file}: {e}"))?;
-                serde_json::from_slice(&bytes)
-                    .map(Signed::with_key)
-                    .map_err(|e| format!("{file}: not a DSSE envelope ({e})"))
+                let envelope = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{file}: not a DSSE envelope ({e})"))?;
+                Ok(Signed {
+                    envelope,
+                    keyless: if keyless {
+                        bundle_material(&path.join(bundle))
+                    } else {
+                        None
+                    },
+                })
             };
             return Ok(LoadedSet {
-                sbom: read(SBOM_ENVELOPE),
-                verdict: read(VERDICT_ENVELOPE),
+                sbom: read(SBOM_ENVELOPE, SBOM_BUNDLE),
+                verdict: read(VERDICT_ENVELOPE, VERDICT_BUNDLE),
                 location: path.display().to_string(),
             });
         }
@@ -205,6 +240,24 @@ pub fn load_set(dir: &Path, digests: &[String]) -> Result<LoadedSet, SetError> {
         dir: dir.display().to_string(),
         looked: looked.join(", "),
     })
+}
+
+/// The keyless verification material of the bundle at `path`, when it has a certificate (a
+/// key-signed set's bundles name a key instead); an unreadable bundle is said.
+fn bundle_material(path: &Path) -> Option<Result<KeylessMaterial, String>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_default();
+    if !path.exists() {
+        return None;
+    }
+    let bytes = match crate::fsio::read_limited(path, super::ENVELOPE_LIMIT) {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(Err(format!("{name}: {e}"))),
+    };
+    match serde_json::from_slice::<BundleParts<serde::de::IgnoredAny>>(&bytes) {
+        Ok(bundle) => bundle.split().1.map(Ok),
+        Err(e) => Some(Err(format!("{name}: not a Sigstore bundle ({e})"))),
+    }
 }
 
 #[cfg(test)]

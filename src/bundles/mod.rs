@@ -12,6 +12,7 @@
 //! public-good instance's, embedded in vouch.
 
 pub mod cosign;
+pub mod sign;
 pub mod trust;
 
 use sigstore_verify::trust_root::{TrustedRoot, SIGSTORE_PRODUCTION_TRUSTED_ROOT};

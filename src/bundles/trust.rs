@@ -144,7 +144,7 @@ fn same_source(dir: &Path, url: &str) -> bool {
 
 /// A client with timeouts (a mirror that stalls cannot hang the update) that follows redirects on
 /// the same host only.
-fn http_client() -> Result<reqwest::Client, BundleError> {
+pub(crate) fn http_client() -> Result<reqwest::Client, BundleError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))

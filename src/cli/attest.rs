@@ -18,7 +18,18 @@ use std::process::ExitCode;
 pub const EXIT_NOTHING_TO_RENEW: u8 = 1;
 
 pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
-    let key = load_key(&args.key)?;
+    // The signer first (a wrong password or token costs nothing); renewals sign with a key.
+    let signer = if args.from_attestation {
+        if args.keyless.keyless {
+            return Err(UsageError(
+                "--from-attestation renews with a key: --keyless is not for it".into(),
+            )
+            .into());
+        }
+        Err(load_key(&args.key)?)
+    } else {
+        Ok(args.keyless.signer(&args.key)?)
+    };
     let policy = args.evaluation.load_policy()?;
     let image = ImageArg::parse(&args.image)?;
     let platform = args.platform.platform.as_ref();
@@ -28,7 +39,30 @@ pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
         output_dir: &args.output_dir,
         push: args.push,
     };
-    if args.from_attestation {
+    let signer = match signer {
+        Ok(signer) => signer,
+        Err(key) => return renew(context, args, &image, &key, &judging, &options),
+    };
+    if !args.verify_key.is_empty() {
+        return Err(UsageError("--verify-key is for --from-attestation".into()).into());
+    }
+    for image in images_to_attest(context, &image, platform)? {
+        let attestation = attest_image(context, &image, signer.as_ref(), &judging, &options)?;
+        println!("{}", attestation_summary(&attestation));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `attest --from-attestation`: the image's verified set renewed, signed with `key`.
+fn renew(
+    context: &Context,
+    args: &AttestArgs,
+    image: &ImageArg,
+    key: &crate::attest::keys::PrivateKey,
+    judging: &crate::pipeline::evaluate::Judging,
+    options: &AttestOptions,
+) -> anyhow::Result<ExitCode> {
+    {
         let verify_keys = args
             .verify_key
             .iter()
@@ -38,13 +72,13 @@ pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
             local: args.attestations.as_deref(),
             default_dir: &args.output_dir,
         };
-        return match renew_attestation(
+        match renew_attestation(
             context,
-            &image,
-            &key,
+            image,
+            key,
             &verify_keys,
-            &judging,
-            &options,
+            judging,
+            options,
             &sets_from,
         ) {
             Ok(attestation) => {
@@ -59,14 +93,6 @@ pub fn run(context: &Context, args: &AttestArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(EXIT_NOTHING_TO_RENEW))
             }
             Err(e) => Err(e),
-        };
+        }
     }
-    if !args.verify_key.is_empty() {
-        return Err(UsageError("--verify-key is for --from-attestation".into()).into());
-    }
-    for image in images_to_attest(context, &image, platform)? {
-        let attestation = attest_image(context, &image, &key, &judging, &options)?;
-        println!("{}", attestation_summary(&attestation));
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use super::render::attestation_summary;
 use super::{BuildArgs, DockerFlags};
 use crate::build::BuildOptions;
 use crate::oci::parse_reference;
-use crate::pipeline::attest::{load_key, AttestOptions};
+use crate::pipeline::attest::AttestOptions;
 use crate::pipeline::build::build_and_attest;
 use crate::pipeline::Context;
 use crate::policy::verdict::Outcome;
@@ -27,7 +27,7 @@ pub fn run(context: &Context, docker: &DockerFlags, args: &BuildArgs) -> anyhow:
         };
         parse_reference(first).map_err(|e| UsageError(format!("--push: {e}")))?;
     }
-    let key = load_key(&args.key)?;
+    let signer = args.keyless.signer(&args.key)?;
     // The policy is read before the build: an invalid one costs no build.
     let policy = args.evaluation.load_policy()?;
     let sources = args.evaluation.vulnerabilities.sources(context)?;
@@ -37,7 +37,7 @@ pub fn run(context: &Context, docker: &DockerFlags, args: &BuildArgs) -> anyhow:
         context,
         &docker.as_docker_args(),
         &options,
-        &key,
+        signer.as_ref(),
         &judging,
         &AttestOptions {
             output_dir: &args.output_dir,

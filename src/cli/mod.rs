@@ -332,6 +332,8 @@ pub struct BuildArgs {
     )]
     pub key: PathBuf,
     #[command(flatten)]
+    pub keyless: KeylessSigningArgs,
+    #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Write the attestation set under DIR/sha256-<hex>/
     #[arg(long, value_name = "DIR", default_value = OUTPUT_DIR)]
@@ -507,6 +509,8 @@ pub struct AttestArgs {
     )]
     pub key: PathBuf,
     #[command(flatten)]
+    pub keyless: KeylessSigningArgs,
+    #[command(flatten)]
     pub evaluation: EvaluationArgs,
     /// Write the set under DIR/sha256-<hex>/
     #[arg(long, value_name = "DIR", default_value = OUTPUT_DIR)]
@@ -553,6 +557,63 @@ pub struct VerifyBlobArgs {
     /// Output format
     #[arg(short = 'f', long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
+}
+
+/// Signing keylessly instead of with a key.
+#[derive(Debug, clap::Args)]
+pub struct KeylessSigningArgs {
+    /// Sign keylessly (Sigstore): each statement with a fresh key that Fulcio certifies for the
+    /// identity of --identity-token, the signature recorded in Rekor; no key file
+    #[arg(long, conflicts_with = "key")]
+    pub keyless: bool,
+    /// With --keyless: the OIDC identity token (a JWT), or @FILE holding it [default: the CI's
+    /// ambient token: GitHub Actions with `id-token: write`, GitLab CI, Buildkite, ...]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SIGSTORE_ID_TOKEN",
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+    /// With --keyless: the Fulcio certificate authority
+    #[arg(long, value_name = "URL", default_value = crate::bundles::sign::DEFAULT_FULCIO_URL)]
+    pub fulcio_url: String,
+    /// With --keyless: the Rekor transparency log (v1 API)
+    #[arg(long, value_name = "URL", default_value = crate::bundles::sign::DEFAULT_REKOR_URL)]
+    pub rekor_url: String,
+}
+
+impl KeylessSigningArgs {
+    /// The statements' signer: the keyless one the flags name, else the key at `key` (its
+    /// password asked for when no environment variable gives it).
+    pub fn signer(
+        &self,
+        key: &std::path::Path,
+    ) -> anyhow::Result<Box<dyn crate::attest::StatementSigner>> {
+        if !self.keyless {
+            return Ok(Box::new(crate::pipeline::attest::load_key(key)?));
+        }
+        let token = match self.identity_token.as_deref() {
+            None => None,
+            Some(path) if path.starts_with('@') => {
+                let bytes = crate::fsio::read_limited(std::path::Path::new(&path[1..]), 64 * 1024)
+                    .map_err(|e| anyhow::anyhow!("{} (identity token): {e}", &path[1..]))?;
+                Some(
+                    String::from_utf8(bytes).map_err(|_| {
+                        anyhow::anyhow!("{} (identity token): not text", &path[1..])
+                    })?,
+                )
+            }
+            Some(token) => Some(token.to_string()),
+        };
+        let signer = crate::bundles::sign::KeylessSigner::new(
+            token.as_deref(),
+            &self.fulcio_url,
+            &self.rekor_url,
+        )
+        .map_err(|e| UsageError(e.to_string()))?;
+        Ok(Box::new(signer))
+    }
 }
 
 /// Who may have signed keylessly, and the roots their certificates and log entries chain to.

@@ -21,7 +21,7 @@ use crate::attest::bundle::bundle;
 use crate::attest::keys::{password, PrivateKey, PublicKey};
 use crate::attest::set::{self, write_set, SetFile};
 use crate::attest::statement::{AttestedImage, SBOM_PREDICATE, VSA_PREDICATE};
-use crate::attest::{signed_set, signed_verdict, SetInput};
+use crate::attest::{signed_set, signed_verdict, SetInput, StatementSigner};
 use crate::image::{ImageArg, ImageSource, Platform};
 use crate::oci::auth::credentials_for;
 use crate::oci::client::Repository;
@@ -233,7 +233,7 @@ pub struct AttestOptions<'a> {
 pub fn attest_image(
     context: &Context,
     image_arg: &ImageArg,
-    key: &PrivateKey,
+    signer: &dyn StatementSigner,
     judging: &Judging,
     options: &AttestOptions,
 ) -> anyhow::Result<Attestation> {
@@ -337,8 +337,9 @@ pub fn attest_image(
     let signed = signed_set(
         &set_input(&subject, &verdict_json, &evaluated.verdict),
         &sbom,
-        key,
+        signer,
     )?;
+    let [sbom_annotations, verdict_annotations] = signed.cosign_annotations();
     let files = signed.files();
     let directory = write_set(output_dir, image.digest(), &files)?;
 
@@ -349,22 +350,25 @@ pub fn attest_image(
                 "attaching the attestations to {}",
                 reference.whole()
             ));
-            // The envelopes and bundles as the registry gets them: made again from the signed
-            // statements (the same bytes as the files just written).
+            // The bundles as the registry gets them: made again from the signed statements (the
+            // same bytes as the files just written); the `.att` layers are the envelopes as
+            // compact JSON (a keyless signature's log entry hashes those bytes).
             let file = |name: &str| set_file_bytes(&files, name);
-            let (sbom_envelope, sbom_bundle) = (file(set::SBOM_ENVELOPE)?, file(set::SBOM_BUNDLE)?);
-            let (verdict_envelope, verdict_bundle) =
-                (file(set::VERDICT_ENVELOPE)?, file(set::VERDICT_BUNDLE)?);
+            let [sbom_layer, verdict_layer] = signed.att_layers();
+            let (sbom_bundle, verdict_bundle) =
+                (file(set::SBOM_BUNDLE)?, file(set::VERDICT_BUNDLE)?);
             let statements = [
                 Statement {
                     predicate_type: SBOM_PREDICATE,
-                    envelope: &sbom_envelope,
+                    envelope: &sbom_layer,
                     bundle: &sbom_bundle,
+                    att_annotations: &sbom_annotations,
                 },
                 Statement {
                     predicate_type: VSA_PREDICATE,
-                    envelope: &verdict_envelope,
+                    envelope: &verdict_layer,
                     bundle: &verdict_bundle,
+                    att_annotations: &verdict_annotations,
                 },
             ];
             let subjects: Vec<&crate::oci::client::Manifest> = std::iter::once(&pushed.manifest)
@@ -561,6 +565,7 @@ pub fn renew_attestation(
                 predicate_type: VSA_PREDICATE,
                 envelope: &envelope,
                 bundle: &bundle,
+                att_annotations: &Default::default(),
             }];
             let subjects: Vec<&crate::oci::client::Manifest> = std::iter::once(&resolved.manifest)
                 .chain(index.iter())

@@ -6,7 +6,7 @@
 use super::attest::{attest_image, AttestOptions, Attestation};
 use super::evaluate::Judging;
 use super::Context;
-use crate::attest::keys::PrivateKey;
+use crate::attest::StatementSigner;
 use crate::build::{self, choose_builder, BuildError, BuildOptions, Builder};
 use crate::image::{inspect_only, ImageArg, ImageSource};
 use crate::UsageError;
@@ -18,7 +18,7 @@ pub fn build_and_attest(
     context: &Context,
     docker_args: &[OsString],
     options: &BuildOptions,
-    key: &PrivateKey,
+    signer: &dyn StatementSigner,
     judging: &Judging,
     attest: &AttestOptions,
 ) -> anyhow::Result<Attestation> {
@@ -59,7 +59,7 @@ pub fn build_and_attest(
         source: ImageSource::Engine(name),
     };
     let pipeline = std::time::Instant::now();
-    let attestation = attest_image(context, &image, key, judging, attest)?;
+    let attestation = attest_image(context, &image, signer, judging, attest)?;
     context.stage(&format!(
         "SBOM, policy, signing and storing{} took {:.2} s",
         if attest.push { " (with the push)" } else { "" },

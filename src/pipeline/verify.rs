@@ -70,12 +70,13 @@ pub fn verify_image(
 ) -> anyhow::Result<Vec<Checked>> {
     let candidates = match &image.source {
         ImageSource::Registry(reference) => {
-            registry_candidates(context, reference, trust.layouts, platform, sets_from.local)?
+            registry_candidates(context, reference, trust, platform, sets_from.local)?
         }
         _ => {
             let digests = image_digests(context, image, platform)?;
             let directory = sets_from.local.unwrap_or(sets_from.default_dir);
-            let sets = load_set(directory, &digests).map(|set| vec![set]);
+            let sets =
+                load_set(directory, &digests, trust.signers.keyless.is_some()).map(|set| vec![set]);
             vec![Candidate { digests, sets }]
         }
     };
@@ -160,7 +161,7 @@ struct Candidate {
 fn registry_candidates(
     context: &Context,
     text: &str,
-    layouts: &[Layout],
+    trust: &Trust,
     platform: Option<&Platform>,
     local: Option<&Path>,
 ) -> anyhow::Result<Vec<Candidate>> {
@@ -184,9 +185,12 @@ fn registry_candidates(
         let image = reached.image(&repository, leaf)?;
         let digests = image.digests();
         let sets = match local {
-            Some(directory) => load_set(directory, &digests).map(|set| vec![set]),
+            Some(directory) => {
+                load_set(directory, &digests, trust.signers.keyless.is_some()).map(|set| vec![set])
+            }
             None => {
-                let (sets, unreadable) = image_attestation_sets(&repository, &image, layouts)?;
+                let (sets, unreadable) =
+                    image_attestation_sets(&repository, &image, trust.layouts)?;
                 for message in unreadable {
                     context.warn(&format!("registry:{text}: {message}"));
                 }

@@ -36,6 +36,9 @@ pub struct Statement<'a> {
     pub envelope: &'a [u8],
     /// The Sigstore bundle JSON carrying the same envelope.
     pub bundle: &'a [u8],
+    /// Annotations of its `.att` layer beyond cosign's signature mark and the predicate type (a
+    /// keyless signature's certificate, chain and Rekor bundle, as cosign writes them).
+    pub att_annotations: &'a BTreeMap<String, String>,
 }
 
 /// What was written (manifest digests), for the summary and for a partial failure.
@@ -128,13 +131,15 @@ fn attach_att(
     };
     for statement in statements {
         let mut layer = repository.put_blob(statement.envelope, DSSE_MEDIA_TYPE)?;
-        layer.annotations = Some(BTreeMap::from([
+        let mut annotations = statement.att_annotations.clone();
+        annotations.extend([
             (COSIGN_SIGNATURE_ANNOTATION.to_string(), String::new()),
             (
                 PREDICATE_TYPE_ANNOTATION.to_string(),
                 statement.predicate_type.to_string(),
             ),
-        ]));
+        ]);
+        layer.annotations = Some(annotations);
         layers.push(layer);
     }
     // cosign's config: an image config whose rootfs lists the layers (they are not compressed,

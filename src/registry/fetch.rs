@@ -10,7 +10,7 @@ use super::attach::{
     DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION,
 };
 use crate::attest::dsse::Envelope;
-use crate::attest::set::{KeylessMaterial, LoadedSet, Signed};
+use crate::attest::set::{BundleParts, KeylessMaterial, LoadedSet, Signed};
 use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
 use crate::bundles::cosign::{self, BUNDLE_V01_MEDIA_TYPE};
 use crate::oci::client::Repository;
@@ -217,28 +217,14 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Sig
         .map_err(|e| e.to_string())?;
     // Only the envelope is taken from the bundle (the rest is skipped as it is parsed): its
     // payload, tens of megabytes for an SBOM, is never copied.
-    #[derive(serde::Deserialize)]
-    struct Bundle {
-        #[serde(rename = "mediaType", default)]
-        media_type: String,
-        #[serde(rename = "verificationMaterial", default)]
-        verification_material: serde_json::Value,
-        #[serde(rename = "dsseEnvelope")]
-        dsse_envelope: Option<Envelope>,
-    }
-    let bundle: Bundle = serde_json::from_slice(&bytes)
+    let bundle: BundleParts<Envelope> = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{what}: the bundle is not a Sigstore bundle ({e})"))?;
-    let envelope = bundle
-        .dsse_envelope
-        .ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))?;
-    let material = bundle.verification_material;
-    let keyless = (material.get("certificate").is_some()
-        || material.get("x509CertificateChain").is_some())
-    .then_some(Ok(KeylessMaterial {
-        media_type: bundle.media_type,
-        material,
-    }));
-    Ok(Signed { envelope, keyless })
+    let (envelope, keyless) = bundle.split();
+    let envelope = envelope.ok_or_else(|| format!("{what}: the bundle has no DSSE envelope"))?;
+    Ok(Signed {
+        envelope,
+        keyless: keyless.map(Ok),
+    })
 }
 
 /// The sets attached to `image`: to its manifest, then, when the reference named an image index
