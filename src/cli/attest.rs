@@ -1,7 +1,7 @@
 //! `docker vouch attest IMAGE --key cosign.key [--push]` (or `--keyless`): the signer is made first
-//! (a wrong password or identity token costs nothing), then the policy is loaded; the image (or, for a registry index of several runnable images
-//! and no `--platform`, each of them by its digest) goes through `pipeline::attest`, and a summary
-//! line per image is printed.
+//! (a wrong password or identity token costs nothing), then the policy is loaded; the image (or,
+//! for a registry index of several runnable images and no `--platform`, each of them by its digest)
+//! goes through `pipeline::attest`, and a summary line per image is printed.
 
 use super::render::attestation_summary;
 use super::AttestArgs;
