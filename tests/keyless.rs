@@ -482,8 +482,8 @@ fn attest_keyless_signs_with_fulcio_and_rekor_as_cosign_does() {
     let (ok, _) = cosign_verifies(&trust, &by_digest, "att", SBOM, By::Identity(nightly));
     assert!(!ok, "cosign accepts another identity");
 
-    // A token that is not a JWT, a key beside --keyless, and services that do not answer are
-    // clear errors that sign and attach nothing.
+    // A token that is not a JWT, and services that do not answer, are clear errors that sign and
+    // attach nothing; a trusted root without a keyless signer to use it is a usage error.
     let out = vouch_in(
         w,
         &[
@@ -495,8 +495,18 @@ fn attest_keyless_signs_with_fulcio_and_rekor_as_cosign_does() {
         ],
     );
     fails_with(&out, 2, "the identity token");
-    let out = vouch_in(w, &["attest", &name, "--keyless", "--key", "cosign.key"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = vouch_in(
+        w,
+        &[
+            "verify",
+            &name,
+            "--key",
+            "cosign.pub",
+            "--trusted-root",
+            &root,
+        ],
+    );
+    fails_with(&out, 2, "--trusted-root is for keyless signers");
     let closed = "http://127.0.0.1:9";
     let other = app_image(&registry, "attest-keyless-unreachable");
     let out = vouch_in(

@@ -563,8 +563,9 @@ pub struct VerifyBlobArgs {
 #[derive(Debug, clap::Args)]
 pub struct KeylessSigningArgs {
     /// Sign keylessly (Sigstore): each statement with a fresh key that Fulcio certifies for the
-    /// identity of --identity-token, the signature recorded in Rekor; no key file
-    #[arg(long, conflicts_with = "key")]
+    /// identity of --identity-token, the signature recorded in Rekor; no key file (--key and
+    /// VOUCH_KEY are not used)
+    #[arg(long)]
     pub keyless: bool,
     /// With --keyless: the OIDC identity token (a JWT), or @FILE holding it [default: the CI's
     /// ambient token: GitHub Actions with `id-token: write`, GitLab CI, Buildkite, ...]
@@ -848,12 +849,19 @@ impl TrustArgs {
 
     /// The public keys, loaded, and the keyless signer with its trusted root.
     pub fn signers(&self, context: &Context) -> anyhow::Result<crate::verify::Signers> {
+        let keyless_signer = self.keyless.signer()?;
+        if self.keyless.trusted_root.is_some() && keyless_signer.is_none() {
+            return Err(UsageError(
+                "--trusted-root is for keyless signers: give --certificate-identity and --certificate-oidc-issuer".into(),
+            )
+            .into());
+        }
         let keys = self
             .key
             .iter()
             .map(|path| crate::attest::keys::PublicKey::load(path))
             .collect::<Result<_, _>>()?;
-        let keyless = match self.keyless.signer()? {
+        let keyless = match keyless_signer {
             None => None,
             Some(signer) => Some(crate::verify::Keyless {
                 signer,
