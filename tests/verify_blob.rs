@@ -147,6 +147,26 @@ fn keyless_bundles_are_judged_as_sigstore_python_judges_them() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(differing, ["tsa-untrusted-logged"], "one known difference");
+    // A Rekor v2 entry has no integrated time: the time verified is the timestamp authority's.
+    let (code, report, err) = verify_blob(
+        dir,
+        &[
+            "artifact.txt",
+            "--bundle",
+            "rekor-v2.sigstore.json",
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            "trusted_root.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let details = &report["details"];
+    assert!(details["integrated_time"].is_null(), "{report}");
+    assert!(details["earliest_verified_time"].is_string(), "{report}");
+    assert_eq!(details["transparency_log"], true, "{report}");
     eprintln!("refusals by check: {checks:?}");
 
     // The valid bundle with an identity flag, against the fixture's root or the embedded one.

@@ -96,10 +96,33 @@ pub struct Verified {
     pub identity: Option<String>,
     /// The certificate's OIDC issuer, when keyless.
     pub issuer: Option<String>,
-    /// The signing time the log or a timestamp authority vouches for (RFC 3339).
+    /// The signing time a Rekor v1 log's signed entry timestamp vouches for (RFC 3339).
     pub integrated_time: Option<String>,
+    /// The earliest time any verified source vouches for: the log, or an RFC 3339 timestamp
+    /// authority (the only source for a Rekor v2 entry).
+    pub earliest_verified_time: Option<String>,
     /// Whether the transparency-log entry was verified.
     pub transparency_log: bool,
+}
+
+impl Verified {
+    /// When the signature is known to have existed, for a line of output: `, logged at T`,
+    /// `, in the transparency log, timestamped at T`, ...
+    pub fn when(&self) -> String {
+        match (
+            &self.integrated_time,
+            &self.earliest_verified_time,
+            self.transparency_log,
+        ) {
+            (Some(time), _, true) => format!(", logged at {time}"),
+            (None, Some(time), true) => format!(", in the transparency log, timestamped at {time}"),
+            (_, _, true) => ", in the transparency log".to_string(),
+            (_, Some(time), false) => {
+                format!(", timestamped at {time}, transparency log not checked")
+            }
+            (_, None, false) => ", transparency log not checked".to_string(),
+        }
+    }
 }
 
 /// Why a blob's bundle is not accepted: an input that cannot be read (exit 3), or a check that
@@ -264,6 +287,11 @@ fn verify_with(
         identity,
         issuer: result.issuer().map(str::to_string),
         integrated_time: result.integrated_time().map(|t| t.to_string()),
+        earliest_verified_time: result
+            .verified_timestamps()
+            .iter()
+            .min()
+            .map(|t| t.to_string()),
         transparency_log: result.tlog_verified(),
     })
 }

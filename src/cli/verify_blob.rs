@@ -36,12 +36,7 @@ pub fn run(context: &Context, args: &VerifyBlobArgs) -> anyhow::Result<ExitCode>
                         (Some(identity), Some(issuer)) => format!(" by {identity} ({issuer})"),
                         _ => " with the key".to_string(),
                     };
-                    let logged = match (&verified.integrated_time, verified.transparency_log) {
-                        (Some(time), true) => format!(", logged at {time}"),
-                        (_, true) => ", in the transparency log".to_string(),
-                        _ => ", transparency log not checked".to_string(),
-                    };
-                    println!("{file}: verified{by}{logged}");
+                    println!("{file}: verified{by}{}", verified.when());
                 }
             }
             Ok(ExitCode::SUCCESS)

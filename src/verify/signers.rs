@@ -90,10 +90,7 @@ impl Keyless {
                 .map_err(|e| e.to_string())?;
         let verified = bundles::verify_statement(&bundle, &subject, &self.signer, &self.root)
             .map_err(|e| format!("keyless: {e}"))?;
-        let logged = match verified.integrated_time {
-            Some(time) => format!(", logged at {time}"),
-            None => String::new(),
-        };
+        let logged = verified.when();
         Ok((
             payload,
             format!(
