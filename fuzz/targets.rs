@@ -199,14 +199,7 @@ pub fn keyless(data: &[u8]) {
     };
     let keyless =
         match serde_json::from_value::<std::collections::BTreeMap<String, String>>(value.clone()) {
-            Ok(annotations) => {
-                vouch::bundles::cosign::verification_material(&annotations).map(|material| {
-                    material.map(|material| KeylessMaterial {
-                        media_type: vouch::bundles::cosign::BUNDLE_V01_MEDIA_TYPE.to_string(),
-                        material,
-                    })
-                })
-            }
+            Ok(annotations) => vouch::bundles::cosign::verification_material(&annotations),
             Err(_) => Some(Ok(KeylessMaterial {
                 media_type: value["mediaType"].as_str().unwrap_or_default().to_string(),
                 material: value["verificationMaterial"].clone(),

@@ -544,15 +544,8 @@ def main(out: str) -> None:
     # signed entry timestamp gives a time; vouch (sigstore-verify) refuses a bundle carrying a
     # timestamp that does not verify, whatever else it carries.
     cases[-1]["reference"] = "verified"
-    rogue_key = ec.generate_private_key(ec.SECP256R1())
-    rogue_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fulcio-test-root")])
-    rogue_ca = (
-        x509.CertificateBuilder().subject_name(rogue_name).issuer_name(rogue_name)
-        .public_key(rogue_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(rogue_key, hashes.SHA256())
-    )
+    # A CA of the same name as the trusted one, but another key.
+    rogue_key, rogue_ca = ca("fulcio-test-root")
     keyless_bundle("untrusted-ca", "a certificate from a CA the trusted root does not name", "refused",
                    cert_kwargs={"ca_key": rogue_key, "ca_cert": rogue_ca})
 

@@ -735,15 +735,7 @@ fn images_pulled_from_a_registry_are_verified_there() {
         (&keyless_other, "vouch-test/authz-keyless-other", nightly),
     ] {
         let digest = support::registry::repo_digest(image, &registry);
-        let out = support::registry::registry_tool(&[
-            "keyless",
-            &registry,
-            repo,
-            &digest,
-            &trust.display().to_string(),
-            identity,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        support::registry::sign_keylessly(&registry, repo, &digest, &trust, identity);
     }
     for image in all {
         docker_at(&shared, dir, &["rmi", "-f", image]);

@@ -203,19 +203,7 @@ fn keylessly_signed_attestations_verify_for_their_identity_in_both_layouts() {
     cosign_verifies_all(&any_root, &by_digest, By::Key(&w.join("cosign.pub")));
 
     let trust = w.join("trust");
-    let out = registry_tool(&[
-        "keyless",
-        &registry,
-        repo,
-        &digest,
-        &trust.display().to_string(),
-        IDENTITY,
-    ]);
-    assert!(
-        out.status.success(),
-        "registry_tool keyless: {}",
-        stderr(&out)
-    );
+    sign_keylessly(&registry, repo, &digest, &trust, IDENTITY);
     let root = trust.join("trusted_root.json").display().to_string();
     let keyless = |identity| keyless_flags(identity, &root);
 

@@ -1202,15 +1202,13 @@ fn keylessly_signed_images_are_admitted_for_their_identity_only() {
     let digest = repo_digest(&image, &registry);
     let trust = w.path().join("trust");
     let identity = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
-    let out = registry_tool(&[
-        "keyless",
+    sign_keylessly(
         &registry,
         "vouch-test/serve-keyless",
         &digest,
-        &trust.display().to_string(),
+        &trust,
         identity,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    );
     let root = trust.join("trusted_root.json").display().to_string();
     let signer = |identity| {
         [

@@ -89,9 +89,7 @@ impl Signed {
             }],
         }
     }
-}
 
-impl Signed {
     /// The envelope as compact JSON: the bytes a keyless signer submitted to the transparency log
     /// (whose `dsse` entry records their SHA-256), and so the bytes of a cosign `.att` layer.
     pub fn envelope_json(&self) -> Vec<u8> {

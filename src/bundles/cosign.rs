@@ -10,6 +10,7 @@
 //!   `body`, `integratedTime`, `logIndex`, `logID`);
 //! - `dev.sigstore.cosign/rfc3161timestamp`: an RFC 3161 timestamp (`SignedRFC3161Timestamp`).
 
+use crate::attest::set::KeylessMaterial;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -22,18 +23,24 @@ pub const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
 /// The bundle media type the material is read as.
 pub const BUNDLE_V01_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle+json;version=0.1";
 
-/// The verification material a layer's annotations carry, or `None` when the layer has no
-/// certificate (a key-signed statement). An annotation that is there but unreadable is an error:
-/// the statement is then not verified keylessly, and says why.
+/// The verification material a layer's annotations carry (read as a bundle of media type v0.1),
+/// or `None` when the layer has no certificate (a key-signed statement). An annotation that is
+/// there but unreadable is an error: the statement is then not verified keylessly, and says why.
 pub fn verification_material(
     annotations: &BTreeMap<String, String>,
-) -> Option<Result<Value, String>> {
+) -> Option<Result<KeylessMaterial, String>> {
     let certificate = annotations.get(CERTIFICATE_ANNOTATION)?;
-    Some(material(
-        certificate,
-        annotations.get(REKOR_BUNDLE_ANNOTATION),
-        annotations.get(TIMESTAMP_ANNOTATION),
-    ))
+    Some(
+        material(
+            certificate,
+            annotations.get(REKOR_BUNDLE_ANNOTATION),
+            annotations.get(TIMESTAMP_ANNOTATION),
+        )
+        .map(|material| KeylessMaterial {
+            media_type: BUNDLE_V01_MEDIA_TYPE.to_string(),
+            material,
+        }),
+    )
 }
 
 fn material(
@@ -149,7 +156,8 @@ mod tests {
             (REKOR_BUNDLE_ANNOTATION, &rekor),
         ]))
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .material;
         assert_eq!(
             material["x509CertificateChain"]["certificates"][0]["rawBytes"],
             "AQID"

@@ -80,15 +80,6 @@ impl Claim {
     }
 }
 
-impl std::fmt::Display for Claim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Claim::Exact(exact) => f.write_str(exact),
-            Claim::Regex(regex) => write!(f, "/{}/", regex.as_str()),
-        }
-    }
-}
-
 /// What a verification established.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verified {

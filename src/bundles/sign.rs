@@ -28,8 +28,6 @@ const MAX_TOKEN_BYTES: usize = 64 * 1024;
 pub struct KeylessSigner {
     signer: sigstore_sign::Signer,
     runtime: tokio::runtime::Runtime,
-    identity: String,
-    issuer: String,
 }
 
 impl KeylessSigner {
@@ -64,7 +62,6 @@ impl KeylessSigner {
                     )
                 })?,
         };
-        let (identity, issuer) = (token.identity().to_string(), token.issuer().to_string());
         let context = sigstore_sign::SigningContext::new(sigstore_sign::SigningServices::new(
             fulcio_url, rekor_url,
         ))
@@ -72,14 +69,7 @@ impl KeylessSigner {
         Ok(KeylessSigner {
             signer: context.signer(token),
             runtime,
-            identity,
-            issuer,
         })
-    }
-
-    /// Who the certificates will name: the token's identity and issuer.
-    pub fn identity(&self) -> (&str, &str) {
-        (&self.identity, &self.issuer)
     }
 }
 
@@ -89,12 +79,8 @@ impl StatementSigner for KeylessSigner {
             .runtime
             .block_on(self.signer.sign_raw_statement(&payload))
             .map_err(|e| SignError::Keyless(e.to_string()))?;
-        let document: Value = serde_json::from_str(
-            &bundle
-                .to_json()
-                .map_err(|e| SignError::Keyless(format!("the bundle: {e}")))?,
-        )
-        .map_err(|e| SignError::Keyless(format!("the bundle: {e}")))?;
+        let document = serde_json::to_value(&bundle)
+            .map_err(|e| SignError::Keyless(format!("the bundle: {e}")))?;
         let signature = signed_over(&document, &payload)?;
         let verification_material = document["verificationMaterial"].clone();
         let cosign_annotations = cosign_annotations(&verification_material)?;
@@ -249,7 +235,8 @@ mod tests {
         // And back: what vouch reads from a layer is the entry it came from.
         let read = super::super::cosign::verification_material(&annotations)
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .material;
         assert_eq!(read["tlogEntries"][0]["logId"]["keyId"], "Cgs=");
         assert_eq!(read["tlogEntries"][0]["integratedTime"], "1700000000");
     }

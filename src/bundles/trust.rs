@@ -1,5 +1,6 @@
-//! The trusted root keyless verification (`verify-blob`, and the keyless signers of `verify`, `serve`, `authz`) uses when none is named: what `docker vouch trust update` last
-//! fetched through TUF (the Sigstore public-good repository with the TUF root embedded in vouch, or
+//! The trusted root keyless verification (`verify-blob`, and the keyless signers of `verify`,
+//! `serve`, `authz`) uses when none is named: what `docker vouch trust update` last fetched through
+//! TUF (the Sigstore public-good repository with the TUF root embedded in vouch, or
 //! a private instance's repository bootstrapped from its `root.json`), else the public-good root
 //! embedded in vouch. The TUF client is the sigstore project's (`sigstore-tuf`): root rotation
 //! (each new root signed by the keys of the one before), expiry, rollback and hash pinning of every

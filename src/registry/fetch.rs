@@ -10,9 +10,9 @@ use super::attach::{
     DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION,
 };
 use crate::attest::dsse::Envelope;
-use crate::attest::set::{BundleParts, KeylessMaterial, LoadedSet, Signed};
+use crate::attest::set::{BundleParts, LoadedSet, Signed};
 use crate::attest::statement::{SBOM_PREDICATE, VSA_PREDICATE};
-use crate::bundles::cosign::{self, BUNDLE_V01_MEDIA_TYPE};
+use crate::bundles::cosign;
 use crate::oci::client::Repository;
 use crate::oci::resolve::RegistryImage;
 use crate::oci::RegistryError;
@@ -137,13 +137,7 @@ pub fn att_set(repository: &Repository, digest: &str) -> Result<Option<LoadedSet
                 let keyless = layer
                     .annotations
                     .as_ref()
-                    .and_then(cosign::verification_material)
-                    .map(|material| {
-                        material.map(|material| KeylessMaterial {
-                            media_type: BUNDLE_V01_MEDIA_TYPE.to_string(),
-                            material,
-                        })
-                    });
+                    .and_then(cosign::verification_material);
                 if let Some(predicate) = predicate {
                     slots.put(
                         &predicate,
@@ -215,8 +209,8 @@ fn bundle_envelope(repository: &Repository, manifest_digest: &str) -> Result<Sig
     let bytes = repository
         .blob(layer, STATEMENT_LIMIT)
         .map_err(|e| e.to_string())?;
-    // Only the envelope is taken from the bundle (the rest is skipped as it is parsed): its
-    // payload, tens of megabytes for an SBOM, is never copied.
+    // Only the envelope and the verification material are taken from the bundle (the rest is
+    // skipped as it is parsed): the payload, tens of megabytes for an SBOM, is never copied.
     let bundle: BundleParts<Envelope> = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{what}: the bundle is not a Sigstore bundle ({e})"))?;
     let (envelope, keyless) = bundle.split();

@@ -51,6 +51,26 @@ pub fn registry_tool(args: &[&str]) -> Output {
         .expect("python3 runs")
 }
 
+/// Signs vouch's statements attached to `digest` in `repo` again keylessly, as `identity`
+/// (`registry_tool.py keyless`: the test's Fulcio-like CA and Rekor-like log, kept in `trust`,
+/// which then holds the trusted root and cosign's root files); the test fails if it cannot.
+#[allow(dead_code)]
+pub fn sign_keylessly(registry: &str, repo: &str, digest: &str, trust: &Path, identity: &str) {
+    let out = registry_tool(&[
+        "keyless",
+        registry,
+        repo,
+        digest,
+        &trust.display().to_string(),
+        identity,
+    ]);
+    assert!(
+        out.status.success(),
+        "registry_tool keyless: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The registry's manifest digest of `name` (what `docker push` printed, via the engine).
 pub fn repo_digest(name: &str, registry: &str) -> String {
     let digests = docker(&["inspect", "--format", "{{json .RepoDigests}}", name]);
